@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# Build, install, run, demo, test and benchmark mod_apigw and its sibling
+# modules. `./apxs-build.sh help` lists the subcommands; the README
+# documents each one.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BUILD="$TOP/build"
+MODULES=(mod_apigw mod_apigw_ratelimit mod_apigw_breaker)
+HTTPD_BIN=${HTTPD_BIN:-/usr/sbin/apache2}
+STOCK_MODULES=/usr/lib/apache2/modules
+PYTHON=/usr/bin/python3      # Debian's interpreter: it has pytest and requests
+
+# Debian packages the build, the demo and the tests need.
+PACKAGES=(apache2 apache2-dev libapr1-dev libaprutil1-dev libpcre2-dev
+          libjansson-dev libssl-dev libcmocka-dev gcc make pkg-config
+          python3 python3-pytest python3-requests curl nginx-light wrk)
+
+say() { printf 'apxs-build: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+usage() {
+    cat <<'EOF'
+usage: ./apxs-build.sh [command]
+
+  deps        apt-get install what is missing (needs root)
+  build       compile the modules into build/ (default); ASAN=1 for the
+              AddressSanitizer/UBSan variant in build/asan/
+  install     install the built modules into the system httpd (needs root)
+  run CONF    httpd in the foreground with CONF (Listen lines, endpoints,
+              balancers); everything else is supplied
+  demo        deps + build + a demo gateway on 127.0.0.1:8080 (APIGW_PORT)
+  test        deps + build + every test (unit, integration, integration
+              under ASan), ending with a summary line
+  bench       the benchmarks in test/bench/ against plain mod_proxy and nginx
+EOF
+}
+
+# ---- deps ----
+
+missing_packages() {
+    local p
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+            || printf '%s\n' "$p"
+    done
+}
+
+cmd_deps() {
+    local missing
+    missing=$(missing_packages)
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        die "missing Debian packages: $(echo $missing). Run as root, or: sudo apt-get install $(echo $missing)"
+    fi
+    say "installing: $(echo $missing)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    # Debian starts the stock services on install; this project starts its own.
+    for svc in apache2 nginx; do
+        if command -v service >/dev/null 2>&1; then
+            service "$svc" stop >/dev/null 2>&1 || true
+        fi
+    done
+}
+
+# ---- build ----
+
+# build_module NAME OUTDIR EXTRA_FLAGS...
+build_module() {
+    local name=$1 out=$2; shift 2
+    local obj="$out/obj/$name" flags=() f
+    rm -rf "$obj"
+    mkdir -p "$obj"
+    # apxs writes its objects beside the sources, so it compiles copies.
+    cp "$TOP/$name"/*.c "$TOP/common"/*.c "$obj/"
+    cp "$TOP/$name"/*.h "$TOP/common"/*.h "$obj/" 2>/dev/null || true
+    for f in -std=gnu11 -Wall -Wextra -Werror \
+             -Wno-missing-field-initializers "$@"; do
+        flags+=("-Wc,$f")
+    done
+    (cd "$obj" && apxs -c -n "${name#mod_}" "${flags[@]}" "${LDFLAGS_EXTRA[@]}" \
+        -o "$name.la" ./*.c >"$obj/build.log" 2>&1) || {
+        cat "$obj/build.log" >&2
+        die "building $name failed"
+    }
+    cp "$obj/.libs/$name.so" "$out/$name.so"
+}
+
+cmd_build() {
+    command -v apxs >/dev/null || die "apxs not found: run ./apxs-build.sh deps (package apache2-dev)"
+    local out="$BUILD" extra=()
+    LDFLAGS_EXTRA=()
+    if [ "${ASAN:-0}" = 1 ]; then
+        out="$BUILD/asan"
+        extra=(-fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g)
+        LDFLAGS_EXTRA=(-Wl,-fsanitize=address,undefined)
+    fi
+    mkdir -p "$out"
+    local m
+    for m in "${MODULES[@]}"; do
+        build_module "$m" "$out" "${extra[@]}"
+    done
+    say "built: $(cd "$out" && ls ./*.so | tr '\n' ' ')in $out"
+}
+
+# ---- install ----
+
+cmd_install() {
+    [ "$(id -u)" = 0 ] || die "install writes into the system httpd: run it as root"
+    [ -f "$BUILD/mod_apigw.so" ] || cmd_build
+    local libexec avail m short
+    libexec=$(apxs -q LIBEXECDIR)
+    avail=/etc/apache2/mods-available
+    for m in "${MODULES[@]}"; do
+        short=${m#mod_}
+        apxs -i -n "$short" "$BUILD/$m.so" >/dev/null
+        {
+            echo "# Depends: proxy proxy_http"
+            echo "LoadModule ${short}_module $libexec/$m.so"
+        } > "$avail/$short.load"
+    done
+    say "installed into $libexec; enable with: a2enmod apigw apigw_ratelimit apigw_breaker"
+}
+
+# ---- run ----
+
+# The stock modules a gateway needs, in load order.
+GATEWAY_MODULES=(
+    "authn_core_module mod_authn_core.so"
+    "authn_file_module mod_authn_file.so"
+    "auth_basic_module mod_auth_basic.so"
+    "authz_core_module mod_authz_core.so"
+    "authz_host_module mod_authz_host.so"
+    "authz_user_module mod_authz_user.so"
+    "mime_module mod_mime.so"
+    "headers_module mod_headers.so"
+    "setenvif_module mod_setenvif.so"
+    "env_module mod_env.so"
+    "rewrite_module mod_rewrite.so"
+    "slotmem_shm_module mod_slotmem_shm.so"
+    "proxy_module mod_proxy.so"
+    "proxy_http_module mod_proxy_http.so"
+    "proxy_balancer_module mod_proxy_balancer.so"
+    "lbmethod_byrequests_module mod_lbmethod_byrequests.so"
+    "status_module mod_status.so"
+)
+
+# write_httpd_conf CONF RUNDIR MODDIR: the config a user should not write.
+write_httpd_conf() {
+    local conf=$1 run=$2 moddir=$3 m user_line=""
+    local mpm=${APIGW_MPM:-worker}
+    if [ "$(id -u)" = 0 ]; then
+        user_line="User ${APIGW_USER:-www-data}
+Group ${APIGW_GROUP:-www-data}"
+    fi
+    {
+        echo "# Generated by apxs-build.sh run; edit $conf instead."
+        echo "ServerRoot \"$run\""
+        echo "DefaultRuntimeDir \"$run\""
+        echo "PidFile \"$run/httpd.pid\""
+        echo "ErrorLog \"$run/error.log\""
+        echo "LogLevel ${APIGW_LOGLEVEL:-warn}"
+        echo "ServerName 127.0.0.1"
+        echo "$user_line"
+        echo "LoadModule mpm_${mpm}_module $STOCK_MODULES/mod_mpm_${mpm}.so"
+        for m in "${GATEWAY_MODULES[@]}"; do
+            set -- $m
+            echo "LoadModule $1 $STOCK_MODULES/$2"
+        done
+        echo "LoadModule apigw_module \"$moddir/mod_apigw.so\""
+        echo "LoadModule apigw_ratelimit_module \"$moddir/mod_apigw_ratelimit.so\""
+        echo "LoadModule apigw_breaker_module \"$moddir/mod_apigw_breaker.so\""
+        echo "TypesConfig /etc/mime.types"
+        echo "LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b %D\" gateway"
+        echo "CustomLog \"$run/access.log\" gateway"
+        # Measured in test/bench (see README, "Production tuning"): the worker
+        # MPM with enough threads for every client connection.
+        if [ "$mpm" = worker ] || [ "$mpm" = event ]; then
+            cat <<EOF
+ServerLimit ${APIGW_SERVERS:-2}
+StartServers ${APIGW_SERVERS:-2}
+ThreadLimit ${APIGW_THREADS:-128}
+ThreadsPerChild ${APIGW_THREADS:-128}
+MaxRequestWorkers $(( ${APIGW_SERVERS:-2} * ${APIGW_THREADS:-128} ))
+MinSpareThreads 1
+MaxSpareThreads $(( ${APIGW_SERVERS:-2} * ${APIGW_THREADS:-128} ))
+MaxConnectionsPerChild 0
+EOF
+        fi
+        echo "KeepAlive On"
+        echo "MaxKeepAliveRequests 0"
+        echo "KeepAliveTimeout 15"
+        echo "Include \"$conf\""
+    } > "$run/httpd.conf"
+}
+
+# Prepares everything `run` needs; prints the generated config's path.
+prepare_run() {
+    local conf=$1 run moddir
+    [ -f "$conf" ] || die "no such config: $conf"
+    conf=$(cd "$(dirname "$conf")" && pwd)/$(basename "$conf")
+    moddir=${APIGW_MODULE_DIR:-$BUILD}
+    [ "${ASAN:-0}" = 1 ] && moddir=${APIGW_MODULE_DIR:-$BUILD/asan}
+    [ -f "$moddir/mod_apigw.so" ] || die "no modules in $moddir: run ./apxs-build.sh build first"
+    run=${APIGW_RUN_DIR:-$TOP/run/$(basename "$conf" .conf)}
+    mkdir -p "$run"
+    if [ "$(id -u)" = 0 ]; then
+        chown "${APIGW_USER:-www-data}:${APIGW_GROUP:-www-data}" "$run" 2>/dev/null || true
+    fi
+    write_httpd_conf "$conf" "$run" "$moddir"
+    printf '%s\n' "$run/httpd.conf"
+}
+
+sanitizer_env() {
+    if [ "${ASAN:-0}" = 1 ]; then
+        export LD_PRELOAD
+        LD_PRELOAD=$(gcc -print-file-name=libasan.so)
+        export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:halt_on_error=1:abort_on_error=0}
+        export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=0}
+    fi
+}
+
+cmd_run() {
+    [ $# -ge 1 ] || die "usage: ./apxs-build.sh run CONF"
+    local httpd_conf
+    httpd_conf=$(prepare_run "$1")
+    "$HTTPD_BIN" -t -f "$httpd_conf" >/dev/null 2>"$(dirname "$httpd_conf")/configtest.log" || {
+        cat "$(dirname "$httpd_conf")/configtest.log" >&2
+        die "the configuration has errors (above)"
+    }
+    say "httpd with $1; error log: $(dirname "$httpd_conf")/error.log; Ctrl-C stops it"
+    sanitizer_env
+    # -DFOREGROUND keeps the parent in the foreground; SIGTERM/SIGINT stop it.
+    exec "$HTTPD_BIN" -f "$httpd_conf" -DFOREGROUND
+}
+
+# ---- demo ----
+
+cmd_demo() {
+    cmd_deps
+    cmd_build
+    export APIGW_PORT=${APIGW_PORT:-8080}
+    export APIGW_DEMO_USERS_PORT=${APIGW_DEMO_USERS_PORT:-9101}
+    export APIGW_DEMO_ORDERS_PORT=${APIGW_DEMO_ORDERS_PORT:-9102}
+    local pids=()
+    stop_demo() {
+        trap - INT TERM EXIT
+        kill "${pids[@]}" 2>/dev/null || true
+        wait 2>/dev/null || true
+        say "demo stopped"
+    }
+    trap stop_demo INT TERM EXIT
+    "$PYTHON" "$TOP/test/backends/backend.py" --port "$APIGW_DEMO_USERS_PORT" --name users &
+    pids+=($!)
+    "$PYTHON" "$TOP/test/backends/backend.py" --port "$APIGW_DEMO_ORDERS_PORT" --name orders &
+    pids+=($!)
+    (cmd_run "$TOP/conf/demo.conf") &
+    pids+=($!)
+    say "demo gateway on http://127.0.0.1:$APIGW_PORT/ - try:"
+    say "  curl -i http://127.0.0.1:$APIGW_PORT/v1/users/alice"
+    say "  curl -i 'http://127.0.0.1:$APIGW_PORT/v1/orders?status=open&debug=1'"
+    say "  curl -i -X DELETE http://127.0.0.1:$APIGW_PORT/v1/users/alice"
+    wait -n "${pids[@]}" || true
+}
+
+# ---- test ----
+
+cmd_test() {
+    cmd_deps
+    cmd_build
+    ASAN=1 cmd_build
+    local results="$BUILD/test-results" rc=0
+    mkdir -p "$results"
+    : > "$results/summary"
+    "$TOP/test/unit/run.sh" "$BUILD/unit" | tee "$results/unit.log" || rc=1
+    grep -E '^unit: ' "$results/unit.log" | tail -n 1 >> "$results/summary" || true
+
+    say "integration tests"
+    (cd "$TOP" && "$PYTHON" -m pytest -q -p no:cacheprovider test/integration) \
+        | tee "$results/integration.log" || rc=1
+    say "integration tests under AddressSanitizer/UBSan"
+    (cd "$TOP" && ASAN=1 "$PYTHON" -m pytest -q -p no:cacheprovider test/integration) \
+        | tee "$results/integration-asan.log" || rc=1
+
+    "$PYTHON" "$TOP/test/summarize.py" "$results/unit.log" \
+        "$results/integration.log" "$results/integration-asan.log" || rc=1
+    return $rc
+}
+
+# ---- bench ----
+
+cmd_bench() {
+    cmd_deps
+    cmd_build
+    "$TOP/test/bench/run.sh" "$@"
+}
+
+main() {
+    local cmd=${1:-build}
+    [ $# -gt 0 ] && shift
+    case "$cmd" in
+        deps) cmd_deps ;;
+        build) cmd_build ;;
+        install) cmd_install ;;
+        run) cmd_run "$@" ;;
+        demo) cmd_demo ;;
+        test) cmd_test ;;
+        bench) cmd_bench "$@" ;;
+        help|-h|--help) usage ;;
+        *) usage; exit 2 ;;
+    esac
+}
+
+main "$@"

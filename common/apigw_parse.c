@@ -1,0 +1,170 @@
+/* Duration and size parsing shared by the mod_apigw modules (see apigw_parse.h). */
+#include "apigw_parse.h"
+
+#include <string.h>
+
+/* Longest accepted duration: one year keeps every product below in range. */
+#define APIGW_MAX_DURATION_US ((apr_int64_t)366 * 24 * 3600 * APR_USEC_PER_SEC)
+
+typedef struct {
+    const char *name;
+    apr_int64_t ns;            /* nanoseconds per unit */
+} duration_unit;
+
+/* Longer names first so "ms" is not read as "m" followed by "s". */
+static const duration_unit duration_units[] = {
+    { "ns", 1 },
+    { "us", 1000 },
+    { "\xc2\xb5s", 1000 },     /* µs, MICRO SIGN */
+    { "\xce\xbcs", 1000 },     /* μs, GREEK SMALL LETTER MU */
+    { "ms", 1000000 },
+    { "s", 1000000000 },
+    { "m", (apr_int64_t)60 * 1000000000 },
+    { "h", (apr_int64_t)3600 * 1000000000 },
+    { NULL, 0 }
+};
+
+static const duration_unit seconds_unit = { "s", 1000000000 };
+
+static const duration_unit *match_unit(const char *p, size_t *len)
+{
+    const duration_unit *u;
+
+    for (u = duration_units; u->name; u++) {
+        size_t n = strlen(u->name);
+        if (strncmp(p, u->name, n) == 0) {
+            /* "m" must not swallow the "m" of "ms" */
+            if (n == 1 && p[0] == 'm' && p[1] == 's') {
+                continue;
+            }
+            *len = n;
+            return u;
+        }
+    }
+    return NULL;
+}
+
+/* Reads digits with an optional fraction into whole and frac/frac_div.
+ * Returns the position after the number, or NULL if there is none. */
+static const char *read_number(const char *p, apr_int64_t *whole,
+                               apr_int64_t *frac, apr_int64_t *frac_div)
+{
+    const char *start = p;
+
+    *whole = 0;
+    *frac = 0;
+    *frac_div = 1;
+    while (*p >= '0' && *p <= '9') {
+        if (*whole > APIGW_MAX_DURATION_US) {
+            return NULL;
+        }
+        *whole = *whole * 10 + (*p - '0');
+        p++;
+    }
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') {
+            if (*frac_div < 1000000000) {   /* ignore digits past 1e-9 */
+                *frac = *frac * 10 + (*p - '0');
+                *frac_div *= 10;
+            }
+            p++;
+        }
+    }
+    if (p == start || (p == start + 1 && *start == '.')) {
+        return NULL;
+    }
+    return p;
+}
+
+const char *apigw_parse_duration(const char *s, apr_interval_time_t *out)
+{
+    const char *p = s;
+    apr_int64_t total_ns = 0;
+    int terms = 0;
+
+    if (!s || !*s) {
+        return "empty duration";
+    }
+    while (*p) {
+        apr_int64_t whole, frac, frac_div, term_ns;
+        const duration_unit *unit;
+        size_t ulen = 0;
+
+        p = read_number(p, &whole, &frac, &frac_div);
+        if (!p) {
+            return "duration must be a number followed by a unit "
+                   "(ns, us, ms, s, m, h), e.g. 2s or 1500ms";
+        }
+        if (*p == '\0') {
+            if (terms > 0) {
+                return "duration term without a unit";
+            }
+            unit = &seconds_unit;               /* bare number: seconds */
+        }
+        else if (!(unit = match_unit(p, &ulen))) {
+            return "unknown duration unit (use ns, us, ms, s, m or h)";
+        }
+        p += ulen;
+        if (whole > APIGW_MAX_DURATION_US * 1000 / unit->ns) {
+            return "duration too long (at most one year)";
+        }
+        /* the fraction goes through double: frac * ns could overflow */
+        term_ns = whole * unit->ns
+                  + (apr_int64_t)((double)frac / (double)frac_div
+                                  * (double)unit->ns);
+        total_ns += term_ns;
+        if (total_ns > APIGW_MAX_DURATION_US * 1000) {
+            return "duration too long (at most one year)";
+        }
+        terms++;
+    }
+    *out = (apr_interval_time_t)((total_ns + 999) / 1000);
+    return NULL;
+}
+
+const char *apigw_parse_size(const char *s, apr_off_t *out)
+{
+    const char *p = s;
+    apr_int64_t value = 0, mult = 1;
+
+    if (!s || !*s) {
+        return "empty size";
+    }
+    if (*p < '0' || *p > '9') {
+        return "size must be a number with an optional unit k, M or G";
+    }
+    while (*p >= '0' && *p <= '9') {
+        value = value * 10 + (*p - '0');
+        if (value > ((apr_int64_t)1 << 50)) {
+            return "size too large";
+        }
+        p++;
+    }
+    switch (*p) {
+    case '\0':
+        break;
+    case 'k': case 'K':
+        mult = 1024;
+        p++;
+        break;
+    case 'm': case 'M':
+        mult = 1024 * 1024;
+        p++;
+        break;
+    case 'g': case 'G':
+        mult = 1024 * 1024 * 1024;
+        p++;
+        break;
+    default:
+        return "unknown size unit (use k, M or G)";
+    }
+    if (*p == 'b' || *p == 'B') {
+        p++;
+    }
+    if (*p) {
+        return "trailing characters after size";
+    }
+    *out = (apr_off_t)(value * mult);
+    return NULL;
+}

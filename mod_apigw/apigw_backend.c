@@ -1,0 +1,193 @@
+/* Backends as mod_proxy sees them (see apigw_backend.h).
+ *
+ * A direct backend (http://host:port/...) gets a worker of its own, made
+ * with mod_proxy's API but kept out of mod_proxy's worker list, so ProxyPass
+ * lookups never see it and it never sees theirs. Endpoints that share an
+ * origin and a timeout share one worker, hence one pool of keep-alive
+ * connections. The proxy_pre_request hook hands that worker to mod_proxy;
+ * balancer:// backends are left to mod_proxy_balancer.
+ *
+ * ApiTimeout bounds the whole exchange: the worker's socket timeout bounds
+ * connect, send and each read, and proxy_create_req shortens the wait for
+ * the response head to what is left of the request's budget. */
+#include "apigw_backend.h"
+#include "apigw_request.h"
+#include "apigw_log.h"
+
+#include "http_log.h"
+#include "apr_strings.h"
+#include "apr_hash.h"
+#include "apr_optional_hooks.h"
+
+APLOG_USE_MODULE(apigw);
+
+/* Workers of this configuration generation, built in the parent before
+ * the children fork and only read afterwards. */
+static apr_array_header_t *apigw_workers;   /* proxy_worker * */
+
+static proxy_worker *worker_for(apr_pool_t *pconf, apr_hash_t *by_key,
+                                const apigw_backend *be,
+                                apr_interval_time_t timeout,
+                                const char **err)
+{
+    const char *origin = apigw_template_origin(be->tpl);
+    const char *key = apr_psprintf(pconf, "%s|%" APR_TIME_T_FMT, origin,
+                                   timeout);
+    proxy_worker *w = apr_hash_get(by_key, key, APR_HASH_KEY_STRING);
+
+    if (w) {
+        return w;
+    }
+    *err = ap_proxy_define_worker(pconf, &w, NULL, NULL, origin, 0);
+    if (*err) {
+        return NULL;
+    }
+    w->s->timeout = timeout;
+    w->s->timeout_set = 1;
+    apr_hash_set(by_key, key, APR_HASH_KEY_STRING, w);
+    APR_ARRAY_PUSH(apigw_workers, proxy_worker *) = w;
+    return w;
+}
+
+static int prepare_backend(apr_pool_t *pconf, apr_hash_t *by_key,
+                           server_rec *s, apigw_endpoint *ep,
+                           apigw_backend *be)
+{
+    const char *err = NULL;
+
+    if (be->is_balancer) {
+        proxy_server_conf *pc = ap_get_module_config(s->module_config,
+                                                     &proxy_module);
+        if (!ap_proxy_get_balancer(pconf, pc, be->url, 0)) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APIGW_LOGNO(00101)
+                         "ApiBackend %s (%s:%u): no <Proxy balancer://...> "
+                         "with that name is defined for this server",
+                         be->url, be->file, be->line);
+            return !OK;
+        }
+        return OK;
+    }
+    be->worker = worker_for(pconf, by_key, be, ep->timeout, &err);
+    if (!be->worker) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APIGW_LOGNO(00102)
+                     "ApiBackend %s (%s:%u): cannot create a proxy worker: %s",
+                     be->url, be->file, be->line, err);
+        return !OK;
+    }
+    return OK;
+}
+
+int apigw_backends_prepare(apr_pool_t *pconf, server_rec *s)
+{
+    apr_hash_t *by_key = apr_hash_make(pconf);
+
+    apigw_workers = apr_array_make(pconf, 8, sizeof(proxy_worker *));
+    for (; s; s = s->next) {
+        apigw_server_conf *sc = ap_get_module_config(s->module_config,
+                                                     &apigw_module);
+        int i, j;
+
+        for (i = 0; i < sc->endpoints->nelts; i++) {
+            apigw_endpoint *ep = APR_ARRAY_IDX(sc->endpoints, i,
+                                               apigw_endpoint *);
+            ep->timeout = ep->conf->timeout_set ? ep->conf->timeout
+                                                : apigw_server_timeout(sc);
+            for (j = 0; j < ep->conf->backends->nelts; j++) {
+                apigw_backend *be = APR_ARRAY_IDX(ep->conf->backends, j,
+                                                  apigw_backend *);
+                if (prepare_backend(pconf, by_key, s, ep, be) != OK) {
+                    return !OK;
+                }
+            }
+        }
+    }
+    return OK;
+}
+
+void apigw_backends_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    int i;
+
+    for (i = 0; apigw_workers && i < apigw_workers->nelts; i++) {
+        proxy_worker *w = APR_ARRAY_IDX(apigw_workers, i, proxy_worker *);
+        apr_status_t rv = ap_proxy_initialize_worker(w, s, pchild);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, APIGW_LOGNO(00103)
+                         "cannot initialize the connection pool to %s; "
+                         "its endpoints will answer 502",
+                         w->s->name_ex);
+        }
+    }
+}
+
+static int apigw_pre_request(proxy_worker **worker, proxy_balancer **balancer,
+                             request_rec *r, proxy_server_conf *conf,
+                             char **url)
+{
+    apigw_request *rq = apigw_request_get(r);
+
+    (void)conf;
+    (void)url;
+    if (!rq || !rq->backend || !rq->backend->worker) {
+        return DECLINED;
+    }
+    if (!PROXY_WORKER_IS_INITIALIZED(rq->backend->worker)) {
+        return HTTP_BAD_GATEWAY;
+    }
+    *worker = rq->backend->worker;
+    *balancer = NULL;
+    return OK;
+}
+
+typedef struct {
+    apr_socket_t *sock;
+    apr_interval_time_t saved;
+} timeout_restore;
+
+static apr_status_t restore_timeout(void *data)
+{
+    timeout_restore *tr = data;
+    apr_socket_timeout_set(tr->sock, tr->saved);
+    return APR_SUCCESS;
+}
+
+/* rp is the request mod_proxy_http reads the backend's response with, on
+ * the backend connection; its pool ends when the connection is released,
+ * which is when the socket gets its own timeout back. */
+static int apigw_create_req(request_rec *r, request_rec *rp)
+{
+    apigw_request *rq = apigw_request_get(r);
+    apr_socket_t *sock;
+    apr_interval_time_t left, current;
+    timeout_restore *tr;
+
+    if (!rq || !rq->endpoint || !rp->connection) {
+        return DECLINED;
+    }
+    sock = ap_get_conn_socket(rp->connection);
+    if (!sock || apr_socket_timeout_get(sock, &current) != APR_SUCCESS) {
+        return DECLINED;
+    }
+    left = r->request_time + rq->endpoint->timeout - apr_time_now();
+    if (left < apr_time_from_msec(1)) {
+        left = apr_time_from_msec(1);
+    }
+    if (current >= 0 && current <= left) {
+        return DECLINED;
+    }
+    tr = apr_palloc(rp->pool, sizeof(*tr));
+    tr->sock = sock;
+    tr->saved = current;
+    apr_socket_timeout_set(sock, left);
+    apr_pool_cleanup_register(rp->pool, tr, restore_timeout,
+                              apr_pool_cleanup_null);
+    return OK;
+}
+
+void apigw_backend_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    proxy_hook_pre_request(apigw_pre_request, NULL, NULL, APR_HOOK_FIRST);
+    APR_OPTIONAL_HOOK(proxy, create_req, apigw_create_req, NULL, NULL,
+                      APR_HOOK_MIDDLE);
+}

@@ -1,0 +1,512 @@
+/* mod_apigw configuration: the <ApiEndpoint> section, the Api* directives
+ * and the create/merge functions for server and directory config. Every
+ * mistake a user can make here is refused at configtest with a message
+ * naming the directive, and where it helps the file and line. */
+#include "apigw_config.h"
+#include "apigw_parse.h"
+
+#include "http_log.h"
+#include "apr_strings.h"
+
+/* Keys ApiBackend accepts; later capabilities add theirs here. */
+static const char *const backend_options[] = { "method", NULL };
+
+/* Methods an endpoint may declare. HEAD comes with GET. */
+static const char *const endpoint_methods[] = {
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", NULL
+};
+
+/* ---- create / merge ---- */
+
+void *apigw_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    apigw_dir_conf *c = apr_pcalloc(p, sizeof(*c));
+    (void)dir;
+    c->backends = apr_array_make(p, 1, sizeof(apigw_backend *));
+    c->disable_rest = -1;
+    return c;
+}
+
+static apigw_allow_list merge_allow(apigw_allow_list base, apigw_allow_list add)
+{
+    return add.set ? add : base;
+}
+
+void *apigw_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const apigw_dir_conf *base = basev, *add = addv;
+    apigw_dir_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->backends = add->backends->nelts ? add->backends : base->backends;
+    c->input_headers = merge_allow(base->input_headers, add->input_headers);
+    c->input_query = merge_allow(base->input_query, add->input_query);
+    c->timeout_set = add->timeout_set || base->timeout_set;
+    c->timeout = add->timeout_set ? add->timeout : base->timeout;
+    c->cache_ttl_set = add->cache_ttl_set || base->cache_ttl_set;
+    c->cache_ttl = add->cache_ttl_set ? add->cache_ttl : base->cache_ttl;
+    c->disable_rest = add->disable_rest != -1 ? add->disable_rest
+                                              : base->disable_rest;
+    return c;
+}
+
+void *apigw_create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    apigw_server_conf *c = apr_pcalloc(p, sizeof(*c));
+    (void)s;
+    c->endpoints = apr_array_make(p, 8, sizeof(apigw_endpoint *));
+    c->routes = apigw_route_table_make(p);
+    return c;
+}
+
+static int endpoint_route_flags(const apigw_endpoint *ep)
+{
+    return ep->conf->disable_rest == 1 ? APIGW_ROUTE_INNER_VARS : 0;
+}
+
+/* Adds every method of ep to t; extra_flags may ask to skip conflicts. */
+static const char *add_routes(apr_pool_t *p, apigw_route_table *t,
+                              apigw_endpoint *ep, int extra_flags)
+{
+    int i;
+
+    for (i = 0; i < ep->methods->nelts; i++) {
+        const char *method = APR_ARRAY_IDX(ep->methods, i, const char *);
+        void *other = NULL;
+        const char *why = apigw_route_add(t, ep->pattern, method, ep,
+                                          endpoint_route_flags(ep) | extra_flags,
+                                          &other);
+        if (why && other) {
+            const apigw_endpoint *o = other;
+            return apr_psprintf(p, "<ApiEndpoint \"%s\" %s> (%s:%u) collides "
+                                "with <ApiEndpoint \"%s\"> (%s:%u): %s",
+                                ep->pattern, method, ep->file, ep->line,
+                                o->pattern, o->file, o->line, why);
+        }
+        if (why) {
+            return apr_psprintf(p, "<ApiEndpoint \"%s\">: %s", ep->pattern, why);
+        }
+    }
+    return NULL;
+}
+
+/* A virtual host serves its own endpoints first, then the main server's
+ * that do not collide with them. */
+void *apigw_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const apigw_server_conf *base = basev, *add = addv;
+    apigw_server_conf *c = apr_pcalloc(p, sizeof(*c));
+    int i;
+
+    c->endpoints = add->endpoints;
+    c->timeout_set = add->timeout_set || base->timeout_set;
+    c->timeout = add->timeout_set ? add->timeout : base->timeout;
+    c->routes = apigw_route_table_make(p);
+    for (i = 0; i < add->endpoints->nelts; i++) {
+        add_routes(p, c->routes, APR_ARRAY_IDX(add->endpoints, i,
+                                               apigw_endpoint *), 0);
+    }
+    for (i = 0; i < base->endpoints->nelts; i++) {
+        add_routes(p, c->routes, APR_ARRAY_IDX(base->endpoints, i,
+                                               apigw_endpoint *),
+                   APIGW_ROUTE_SKIP_CONFLICT);
+    }
+    return c;
+}
+
+apr_interval_time_t apigw_server_timeout(const apigw_server_conf *sc)
+{
+    return sc->timeout_set ? sc->timeout : APIGW_DEFAULT_TIMEOUT;
+}
+
+int apigw_allow_list_has(const apigw_allow_list *l, const char *name,
+                         int nocase)
+{
+    int i;
+
+    if (l->all) {
+        return 1;
+    }
+    for (i = 0; l->names && i < l->names->nelts; i++) {
+        const char *n = APR_ARRAY_IDX(l->names, i, const char *);
+        if (nocase ? ap_cstr_casecmp(n, name) == 0 : strcmp(n, name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- helpers ---- */
+
+static int in_endpoint(const cmd_parms *cmd)
+{
+    const ap_directive_t *d;
+
+    for (d = cmd->directive->parent; d; d = d->parent) {
+        if (ap_cstr_casecmp(d->directive, "<ApiEndpoint") == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *endpoint_only(const cmd_parms *cmd)
+{
+    if (!in_endpoint(cmd)) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           " is only allowed inside <ApiEndpoint>", NULL);
+    }
+    return NULL;
+}
+
+static int is_token(const char *s)
+{
+    if (!*s) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f
+            || strchr("()<>@,;:\\\"/[]?={}", *s)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *known_method(const char *m)
+{
+    int i;
+
+    for (i = 0; endpoint_methods[i]; i++) {
+        if (ap_cstr_casecmp(m, endpoint_methods[i]) == 0) {
+            return endpoint_methods[i];
+        }
+    }
+    return NULL;
+}
+
+/* ---- <ApiEndpoint> ---- */
+
+static const char *check_backend_vars(apr_pool_t *p, const apigw_endpoint *ep,
+                                      const apigw_backend *be)
+{
+    const apr_array_header_t *names = apigw_template_vars(be->tpl);
+    int i, has_wildcard = strstr(ep->pattern, "/*") != NULL
+                          && ep->pattern[strlen(ep->pattern) - 1] == '*';
+
+    for (i = 0; i < names->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(names, i, const char *);
+        const char *braced = apr_pstrcat(p, "{", name, "}", NULL);
+
+        if (strcmp(name, "*") == 0 ? !has_wildcard
+                                   : !strstr(ep->pattern, braced)) {
+            return apr_psprintf(p, "ApiBackend %s (%s:%u) uses %s, which "
+                                "<ApiEndpoint \"%s\"> does not define",
+                                be->url, be->file, be->line, braced,
+                                ep->pattern);
+        }
+    }
+    return NULL;
+}
+
+static const char *finish_endpoint(cmd_parms *cmd, apigw_endpoint *ep)
+{
+    apigw_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                 &apigw_module);
+    const char *err;
+    int i;
+
+    if (!ep->conf || ep->conf->backends->nelts == 0) {
+        return apr_psprintf(cmd->pool, "<ApiEndpoint \"%s\"> (%s:%u) has no "
+                            "ApiBackend", ep->pattern, ep->file, ep->line);
+    }
+    if (ep->conf->backends->nelts > 1) {
+        return apr_psprintf(cmd->pool, "<ApiEndpoint \"%s\"> (%s:%u) has %d "
+                            "ApiBackend lines; this version proxies to one",
+                            ep->pattern, ep->file, ep->line,
+                            ep->conf->backends->nelts);
+    }
+    err = apigw_route_check(cmd->pool, ep->pattern, endpoint_route_flags(ep));
+    if (err) {
+        return apr_psprintf(cmd->pool, "<ApiEndpoint \"%s\"> (%s:%u): %s",
+                            ep->pattern, ep->file, ep->line, err);
+    }
+    for (i = 0; i < ep->conf->backends->nelts; i++) {
+        err = check_backend_vars(cmd->pool, ep,
+                                 APR_ARRAY_IDX(ep->conf->backends, i,
+                                               apigw_backend *));
+        if (err) {
+            return err;
+        }
+    }
+    if (ep->conf->cache_ttl_set && ep->conf->cache_ttl > 0) {
+        ep->cache_control = apr_psprintf(cmd->pool, "public, max-age=%"
+                                         APR_TIME_T_FMT,
+                                         apr_time_sec(ep->conf->cache_ttl));
+    }
+    err = add_routes(cmd->pool, sc->routes, ep, 0);
+    if (err) {
+        return err;
+    }
+    APR_ARRAY_PUSH(sc->endpoints, apigw_endpoint *) = ep;
+    return NULL;
+}
+
+static const char *endpoint_section(cmd_parms *cmd, void *mconfig,
+                                    const char *arg)
+{
+    const char *endp = ap_strrchr_c(arg, '>');
+    const char *args, *word, *old_path, *err;
+    int old_override;
+    apigw_endpoint *ep;
+
+    (void)mconfig;
+    if ((err = ap_check_cmd_context(cmd, NOT_IN_DIR_LOC_FILE)) != NULL) {
+        return err;
+    }
+    if (cmd->path) {
+        return "<ApiEndpoint> cannot be nested in another section";
+    }
+    if (!endp) {
+        return "<ApiEndpoint> directive missing closing '>'";
+    }
+    args = apr_pstrndup(cmd->temp_pool, arg, (apr_size_t)(endp - arg));
+    ep = apr_pcalloc(cmd->pool, sizeof(*ep));
+    ep->pattern = ap_getword_conf(cmd->pool, &args);
+    ep->file = cmd->directive->filename;
+    ep->line = (unsigned)cmd->directive->line_num;
+    if (!*ep->pattern) {
+        return "<ApiEndpoint> needs a path, like "
+               "<ApiEndpoint \"/v1/users/{user}\" GET>";
+    }
+    ep->methods = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    while (*(word = ap_getword_conf(cmd->temp_pool, &args))) {
+        const char *m = known_method(word);
+        if (!m) {
+            return apr_psprintf(cmd->pool, "<ApiEndpoint \"%s\">: unknown "
+                                "method '%s' (use GET, HEAD, POST, PUT, PATCH, "
+                                "DELETE or OPTIONS)", ep->pattern, word);
+        }
+        APR_ARRAY_PUSH(ep->methods, const char *) = m;
+    }
+    if (ep->methods->nelts == 0) {
+        APR_ARRAY_PUSH(ep->methods, const char *) = "GET";
+    }
+
+    ep->section_config = ap_create_per_dir_config(cmd->pool);
+    old_path = cmd->path;
+    old_override = cmd->override;
+    cmd->path = apr_pstrdup(cmd->pool, ep->pattern);
+    cmd->override = OR_ALL | ACCESS_CONF;
+    err = ap_walk_config(cmd->directive->first_child, cmd, ep->section_config);
+    cmd->path = (char *)old_path;
+    cmd->override = old_override;
+    if (err) {
+        return err;
+    }
+    ep->conf = ap_get_module_config(ep->section_config, &apigw_module);
+    return finish_endpoint(cmd, ep);
+}
+
+/* ---- directives ---- */
+
+static const char *known_backend_option(const char *key)
+{
+    int i;
+
+    for (i = 0; backend_options[i]; i++) {
+        if (strcmp(key, backend_options[i]) == 0) {
+            return backend_options[i];
+        }
+    }
+    return NULL;
+}
+
+static const char *set_backend_option(cmd_parms *cmd, apigw_backend *be,
+                                      const char *word)
+{
+    const char *eq = strchr(word, '=');
+    const char *key, *value;
+
+    if (!eq || eq == word) {
+        return apr_psprintf(cmd->pool, "ApiBackend %s: options are key=value, "
+                            "got '%s'", be->url, word);
+    }
+    key = apr_pstrmemdup(cmd->pool, word, (apr_size_t)(eq - word));
+    value = eq + 1;
+    if (!known_backend_option(key)) {
+        return apr_psprintf(cmd->pool, "ApiBackend %s: unknown option '%s'",
+                            be->url, key);
+    }
+    if (strcmp(key, "method") == 0) {
+        if (!(be->method = known_method(value))) {
+            return apr_psprintf(cmd->pool, "ApiBackend %s: unknown method "
+                                "'%s'", be->url, value);
+        }
+    }
+    apr_table_setn(be->options, key, value);
+    return NULL;
+}
+
+static const char *set_backend(cmd_parms *cmd, void *dconf, const char *args)
+{
+    apigw_dir_conf *c = dconf;
+    apigw_backend *be;
+    const char *err, *word, *scheme;
+
+    if ((err = endpoint_only(cmd)) != NULL) {
+        return err;
+    }
+    be = apr_pcalloc(cmd->pool, sizeof(*be));
+    be->url = ap_getword_conf(cmd->pool, &args);
+    be->file = cmd->directive->filename;
+    be->line = (unsigned)cmd->directive->line_num;
+    be->options = apr_table_make(cmd->pool, 2);
+    if (!*be->url) {
+        return "ApiBackend needs a URL, like http://127.0.0.1:9001/users/{user}";
+    }
+    if ((err = apigw_template_compile(cmd->pool, be->url, &be->tpl)) != NULL) {
+        return apr_psprintf(cmd->pool, "ApiBackend %s: %s", be->url, err);
+    }
+    scheme = apigw_template_scheme(be->tpl);
+    if (strcmp(scheme, "http") && strcmp(scheme, "https")
+        && strcmp(scheme, "balancer") && strcmp(scheme, "h2c")
+        && strcmp(scheme, "h2") && strcmp(scheme, "ws")
+        && strcmp(scheme, "wss")) {
+        return apr_psprintf(cmd->pool, "ApiBackend %s: scheme '%s' is not "
+                            "supported (http, https, h2c, h2, ws, wss or "
+                            "balancer)", be->url, scheme);
+    }
+    be->is_balancer = strcmp(scheme, "balancer") == 0;
+    while (*(word = ap_getword_conf(cmd->pool, &args))) {
+        if ((err = set_backend_option(cmd, be, word)) != NULL) {
+            return err;
+        }
+    }
+    APR_ARRAY_PUSH(c->backends, apigw_backend *) = be;
+    return NULL;
+}
+
+static const char *add_allow(cmd_parms *cmd, apigw_allow_list *l,
+                             const char *name, int header)
+{
+    if (!l->names) {
+        l->names = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    }
+    l->set = 1;
+    if (strcmp(name, "*") == 0) {
+        l->all = 1;
+        return NULL;
+    }
+    if (header ? !is_token(name) : (!*name || strpbrk(name, "&= \t"))) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid %s name",
+                            cmd->cmd->name, name,
+                            header ? "header" : "query string");
+    }
+    APR_ARRAY_PUSH(l->names, const char *) = name;
+    return NULL;
+}
+
+static const char *set_input_headers(cmd_parms *cmd, void *dconf,
+                                     const char *name)
+{
+    const char *err = endpoint_only(cmd);
+    return err ? err : add_allow(cmd, &((apigw_dir_conf *)dconf)->input_headers,
+                                 name, 1);
+}
+
+static const char *set_input_query(cmd_parms *cmd, void *dconf,
+                                   const char *name)
+{
+    const char *err = endpoint_only(cmd);
+    return err ? err : add_allow(cmd, &((apigw_dir_conf *)dconf)->input_query,
+                                 name, 0);
+}
+
+static const char *parse_positive_duration(cmd_parms *cmd, const char *arg,
+                                           apr_interval_time_t *out)
+{
+    const char *err = apigw_parse_duration(arg, out);
+
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s %s: %s", cmd->cmd->name, arg, err);
+    }
+    if (*out <= 0) {
+        return apr_psprintf(cmd->pool, "%s must be greater than zero",
+                            cmd->cmd->name);
+    }
+    return NULL;
+}
+
+static const char *set_timeout(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    apr_interval_time_t t;
+    const char *err;
+
+    if (cmd->path && !in_endpoint(cmd)) {
+        return "ApiTimeout belongs in the server config, a <VirtualHost> "
+               "or an <ApiEndpoint>";
+    }
+    if ((err = parse_positive_duration(cmd, arg, &t)) != NULL) {
+        return err;
+    }
+    if (cmd->path) {
+        ((apigw_dir_conf *)dconf)->timeout = t;
+        ((apigw_dir_conf *)dconf)->timeout_set = 1;
+    }
+    else {
+        apigw_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                     &apigw_module);
+        sc->timeout = t;
+        sc->timeout_set = 1;
+    }
+    return NULL;
+}
+
+static const char *set_cache_ttl(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    apigw_dir_conf *c = dconf;
+    const char *err = endpoint_only(cmd);
+
+    if (err) {
+        return err;
+    }
+    c->cache_ttl_set = 1;
+    if (ap_cstr_casecmp(arg, "off") == 0 || strcmp(arg, "0") == 0) {
+        c->cache_ttl = 0;
+        return NULL;
+    }
+    if ((err = parse_positive_duration(cmd, arg, &c->cache_ttl)) != NULL) {
+        return err;
+    }
+    if (c->cache_ttl < apr_time_from_sec(1)) {
+        return "ApiCacheTTL must be at least 1s (Cache-Control counts seconds)";
+    }
+    return NULL;
+}
+
+static const char *set_disable_rest(cmd_parms *cmd, void *dconf, int flag)
+{
+    const char *err = endpoint_only(cmd);
+    if (!err) {
+        ((apigw_dir_conf *)dconf)->disable_rest = flag;
+    }
+    return err;
+}
+
+const command_rec apigw_cmds[] = {
+    AP_INIT_RAW_ARGS("<ApiEndpoint", endpoint_section, NULL, RSRC_CONF,
+        "<ApiEndpoint \"/path/{var}\" [METHOD ...]> declares an API endpoint"),
+    AP_INIT_RAW_ARGS("ApiBackend", set_backend, NULL, ACCESS_CONF,
+        "ApiBackend URL [key=value ...]: the backend an endpoint maps to"),
+    AP_INIT_ITERATE("ApiInputHeaders", set_input_headers, NULL, ACCESS_CONF,
+        "request headers forwarded to the backend, or *"),
+    AP_INIT_ITERATE("ApiInputQueryStrings", set_input_query, NULL, ACCESS_CONF,
+        "query string parameters forwarded to the backend, or *"),
+    AP_INIT_TAKE1("ApiTimeout", set_timeout, NULL, RSRC_CONF | ACCESS_CONF,
+        "time allowed for the backend to answer, e.g. 2s or 1500ms"),
+    AP_INIT_TAKE1("ApiCacheTTL", set_cache_ttl, NULL, ACCESS_CONF,
+        "Cache-Control max-age for successful responses, e.g. 300s, or off"),
+    AP_INIT_FLAG("ApiDisableRest", set_disable_rest, NULL, ACCESS_CONF,
+        "On allows variables inside a segment, like /file.{ext}"),
+    { NULL }
+};

@@ -1,0 +1,83 @@
+/* Configuration of mod_apigw: the structs every concern file shares, the
+ * directive table and the create/merge functions. */
+#ifndef APIGW_CONFIG_H
+#define APIGW_CONFIG_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "mod_proxy.h"
+
+#include "apigw_route.h"
+#include "apigw_template.h"
+
+extern module AP_MODULE_DECLARE_DATA apigw_module;
+
+#define APIGW_DEFAULT_TIMEOUT apr_time_from_sec(2)
+
+typedef struct apigw_endpoint apigw_endpoint;
+
+/* One ApiBackend line. */
+typedef struct {
+    const char *url;               /* as written */
+    apigw_template *tpl;
+    const char *method;            /* NULL: the request's own method */
+    apr_table_t *options;          /* every key=value as written */
+    int is_balancer;               /* balancer://: mod_proxy_balancer picks */
+    proxy_worker *worker;          /* direct backends: our pooled worker */
+    const char *file;
+    unsigned line;
+} apigw_backend;
+
+/* An allow-list: unset, everything ("*"), or these names. */
+typedef struct {
+    int set;
+    int all;
+    apr_array_header_t *names;     /* const char * */
+} apigw_allow_list;
+
+/* Per-directory config. Inside <ApiEndpoint> it holds the endpoint's
+ * settings; fields start unset so merging across levels is exact. */
+typedef struct {
+    apr_array_header_t *backends;  /* apigw_backend * */
+    apigw_allow_list input_headers;
+    apigw_allow_list input_query;
+    apr_interval_time_t timeout;
+    apr_interval_time_t cache_ttl;
+    int timeout_set;
+    int cache_ttl_set;
+    int disable_rest;              /* -1 unset */
+} apigw_dir_conf;
+
+struct apigw_endpoint {
+    const char *pattern;
+    apr_array_header_t *methods;   /* const char *, upper case */
+    const char *file;
+    unsigned line;
+    ap_conf_vector_t *section_config;
+    apigw_dir_conf *conf;          /* this module's part of section_config */
+    apr_interval_time_t timeout;   /* in force: endpoint, else server, else 2s */
+    const char *cache_control;     /* "public, max-age=N" or NULL */
+};
+
+typedef struct {
+    apr_array_header_t *endpoints; /* apigw_endpoint *, declared here */
+    apigw_route_table *routes;     /* own endpoints, then inherited ones */
+    apr_interval_time_t timeout;
+    int timeout_set;
+} apigw_server_conf;
+
+extern const command_rec apigw_cmds[];
+
+void *apigw_create_dir_conf(apr_pool_t *p, char *dir);
+void *apigw_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
+void *apigw_create_server_conf(apr_pool_t *p, server_rec *s);
+void *apigw_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
+
+/* The timeout a server's endpoints use unless they set their own. */
+apr_interval_time_t apigw_server_timeout(const apigw_server_conf *sc);
+
+/* Is name (case-insensitively for headers) on the list? */
+int apigw_allow_list_has(const apigw_allow_list *l, const char *name,
+                         int nocase);
+
+#endif

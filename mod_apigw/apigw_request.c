@@ -1,0 +1,278 @@
+/* One request through an endpoint, phase by phase:
+ *
+ *   translate_name      match method+path, expand the backend URL, hand the
+ *                       request to mod_proxy (proxy:URL, proxy-nocanon)
+ *   map_to_storage      the gateway's own answers skip the filesystem walk
+ *   post_perdir_config  merge the <ApiEndpoint> section over <Location>
+ *                       and <Proxy>, before httpd's access checks
+ *   fixups              forward only allow-listed client headers
+ *   handler             run mod_proxy's handler and answer its errors in
+ *                       JSON (504 on timeout, 502 when unreachable)
+ *   output filter       Cache-Control from ApiCacheTTL on 2xx responses
+ */
+#include "apigw_request.h"
+#include "apigw_error.h"
+#include "apigw_query.h"
+#include "apigw_log.h"
+
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "apr_strings.h"
+
+APLOG_USE_MODULE(apigw);
+
+#define CACHE_FILTER "APIGW_CACHE_CONTROL"
+
+/* Headers that describe the request body: they always reach the backend,
+ * whatever ApiInputHeaders says, or the body could not be read. */
+static const char *const body_headers[] = {
+    "Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding",
+    "Expect", NULL
+};
+
+apigw_request *apigw_request_get(const request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &apigw_module);
+}
+
+static apigw_request *request_new(request_rec *r)
+{
+    apigw_request *rq = apr_pcalloc(r->pool, sizeof(*rq));
+    ap_set_module_config(r->request_config, &apigw_module, rq);
+    return rq;
+}
+
+static int answer_self(request_rec *r, apigw_request *rq, int status,
+                       const char *message)
+{
+    rq->error_status = status;
+    rq->error_message = message;
+    r->handler = APIGW_HANDLER;
+    r->filename = apr_pstrcat(r->pool, "apigw:", r->uri, NULL);
+    return OK;
+}
+
+static int apigw_translate(request_rec *r)
+{
+    const apigw_server_conf *sc;
+    apigw_route_match m;
+    apigw_request *rq;
+    apigw_endpoint *ep;
+    apigw_backend *be;
+    const char *query, *url, *bad = NULL;
+
+    if (r->proxyreq || !r->uri || r->uri[0] != '/') {
+        return DECLINED;
+    }
+    sc = ap_get_module_config(r->server->module_config, &apigw_module);
+    switch (apigw_route_match_path(sc->routes, r->uri, r->method, r->pool,
+                                   &m)) {
+    case APIGW_ROUTE_NONE:
+        return DECLINED;
+    case APIGW_ROUTE_NO_METHOD:
+        rq = request_new(r);
+        rq->allow = m.allow;
+        return answer_self(r, rq, HTTP_METHOD_NOT_ALLOWED,
+                           apr_psprintf(r->pool, "method %s is not allowed "
+                                        "here", r->method));
+    case APIGW_ROUTE_FOUND:
+        break;
+    }
+    rq = request_new(r);
+    ep = rq->endpoint = m.data;
+    be = rq->backend = APR_ARRAY_IDX(ep->conf->backends, 0, apigw_backend *);
+    query = apigw_query_filter(r->pool, r->args, ep->conf->input_query.all,
+                               ep->conf->input_query.names);
+    switch (apigw_template_expand(be->tpl, m.vars, query, r->pool, &url,
+                                  &bad)) {
+    case APIGW_EXPAND_OK:
+        break;
+    case APIGW_EXPAND_NOT_FOUND:
+        rq->endpoint = NULL;
+        return answer_self(r, rq, HTTP_NOT_FOUND, apr_psprintf(r->pool,
+                           "no resource has that {%s}", bad));
+    case APIGW_EXPAND_BAD_REQUEST:
+        rq->endpoint = NULL;
+        return answer_self(r, rq, HTTP_BAD_REQUEST, apr_psprintf(r->pool,
+                           "{%s} holds a control character", bad));
+    }
+    r->filename = apr_pstrcat(r->pool, "proxy:", url, NULL);
+    r->proxyreq = PROXYREQ_REVERSE;
+    r->handler = APIGW_HANDLER;
+    apr_table_setn(r->notes, "proxy-nocanon", "1");
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                  "endpoint %s matched, backend %s", ep->pattern, url);
+    return OK;
+}
+
+static int apigw_map_to_storage(request_rec *r)
+{
+    apigw_request *rq = apigw_request_get(r);
+    return (rq && rq->error_status) ? OK : DECLINED;
+}
+
+static int apigw_post_perdir_config(request_rec *r)
+{
+    apigw_request *rq = apigw_request_get(r);
+
+    if (rq && rq->endpoint) {
+        r->per_dir_config = ap_merge_per_dir_configs(r->pool, r->per_dir_config,
+                                                     rq->endpoint->section_config);
+    }
+    return OK;
+}
+
+static int keep_header(void *data, const char *key, const char *value)
+{
+    void **ctx = data;
+    apr_table_t *out = ctx[0];
+    const apigw_allow_list *allow = ctx[1];
+    int i;
+
+    for (i = 0; body_headers[i]; i++) {
+        if (ap_cstr_casecmp(key, body_headers[i]) == 0) {
+            apr_table_addn(out, key, value);
+            return 1;
+        }
+    }
+    if (apigw_allow_list_has(allow, key, 1)) {
+        apr_table_addn(out, key, value);
+    }
+    return 1;
+}
+
+/* Runs before mod_headers' fixup, so RequestHeader lines of the operator
+ * still reach the backend; the client's own table is restored for logging
+ * once the backend has answered. */
+static int apigw_fixups(request_rec *r)
+{
+    apigw_request *rq = apigw_request_get(r);
+    const apigw_allow_list *allow;
+    apr_table_t *kept;
+    void *ctx[2];
+
+    if (!rq || !rq->endpoint) {
+        return DECLINED;
+    }
+    allow = &rq->endpoint->conf->input_headers;
+    if (allow->all) {
+        return OK;
+    }
+    kept = apr_table_make(r->pool, 8);
+    ctx[0] = kept;
+    ctx[1] = (void *)allow;
+    apr_table_do(keep_header, ctx, r->headers_in, NULL);
+    rq->client_headers = r->headers_in;
+    r->headers_in = kept;
+    return OK;
+}
+
+static apr_status_t cache_control_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    apigw_request *rq = apigw_request_get(r);
+
+    if (rq && rq->endpoint && rq->endpoint->cache_control
+        && ap_is_HTTP_SUCCESS(r->status)) {
+        apr_table_setn(r->headers_out, "Cache-Control",
+                       rq->endpoint->cache_control);
+    }
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+/* Maps what mod_proxy's handler returned to the gateway's answer. */
+static int proxy_error(request_rec *r, const apigw_request *rq, int status)
+{
+    if (status == HTTP_BAD_GATEWAY && apr_table_get(r->notes, "proxy_timedout")) {
+        return apigw_send_error(r, HTTP_GATEWAY_TIME_OUT, apr_psprintf(r->pool,
+                                "the backend did not answer within %" APR_TIME_T_FMT
+                                "ms", apr_time_as_msec(rq->endpoint->timeout)));
+    }
+    if (status == HTTP_SERVICE_UNAVAILABLE && !rq->backend->is_balancer) {
+        return apigw_send_error(r, HTTP_BAD_GATEWAY, "the backend is unreachable");
+    }
+    switch (status) {
+    case HTTP_BAD_GATEWAY:
+        return apigw_send_error(r, status, "the backend failed to answer");
+    case HTTP_SERVICE_UNAVAILABLE:
+        return apigw_send_error(r, status, "no backend is available");
+    case HTTP_GATEWAY_TIME_OUT:
+        return apigw_send_error(r, status, "the backend timed out");
+    default:
+        return apigw_send_error(r, status, ap_get_status_line(status) + 4);
+    }
+}
+
+static int apigw_handler(request_rec *r)
+{
+    apigw_request *rq;
+    const char *method;
+    int method_number, status;
+
+    if (!r->handler || strcmp(r->handler, APIGW_HANDLER) != 0
+        || !(rq = apigw_request_get(r))) {
+        return DECLINED;
+    }
+    if (rq->error_status) {
+        if (rq->allow) {
+            apr_table_setn(r->headers_out, "Allow", rq->allow);
+        }
+        return apigw_send_error(r, rq->error_status, rq->error_message);
+    }
+    if (rq->endpoint->cache_control) {
+        ap_add_output_filter(CACHE_FILTER, NULL, r, r->connection);
+    }
+    method = r->method;
+    method_number = r->method_number;
+    if (rq->backend->method && strcmp(rq->backend->method, r->method) != 0) {
+        r->method = rq->backend->method;
+        r->method_number = ap_method_number_of(r->method);
+    }
+    /* mod_proxy's handler now takes the request; ours declines on re-entry */
+    r->handler = "proxy-server";
+    status = ap_run_handler(r);
+    r->handler = APIGW_HANDLER;
+    r->method = method;
+    r->method_number = method_number;
+    if (rq->client_headers) {
+        r->headers_in = rq->client_headers;
+    }
+    if (status == OK || status == DONE) {
+        return status;
+    }
+    if (status == DECLINED) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APIGW_LOGNO(00110)
+                      "endpoint %s: mod_proxy did not take the request; is "
+                      "mod_proxy_http (or the backend scheme's module) loaded?",
+                      rq->endpoint->pattern);
+        return apigw_send_error(r, HTTP_INTERNAL_SERVER_ERROR,
+                                "the gateway cannot reach this backend type");
+    }
+    if (r->sent_bodyct) {
+        return status;              /* the response is under way already */
+    }
+    return proxy_error(r, rq, status);
+}
+
+void apigw_request_register_hooks(apr_pool_t *p)
+{
+    static const char *const before_proxy[] = { "mod_proxy.c", "mod_alias.c",
+                                                NULL };
+    static const char *const after_rewrite[] = { "mod_rewrite.c", NULL };
+    static const char *const before_headers[] = { "mod_headers.c", NULL };
+    static const char *const before_proxy_handler[] = { "mod_proxy.c", NULL };
+
+    (void)p;
+    ap_hook_translate_name(apigw_translate, after_rewrite, before_proxy,
+                           APR_HOOK_FIRST);
+    ap_hook_map_to_storage(apigw_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_post_perdir_config(apigw_post_perdir_config, NULL, NULL,
+                               APR_HOOK_MIDDLE);
+    ap_hook_fixups(apigw_fixups, NULL, before_headers, APR_HOOK_MIDDLE);
+    ap_hook_handler(apigw_handler, NULL, before_proxy_handler, APR_HOOK_FIRST);
+    ap_register_output_filter(CACHE_FILTER, cache_control_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/python3
+"""A real HTTP/1.1 backend for the tests and the demo, controlled by its path.
+
+    /__status/<code>/...    answer with that status (JSON body)
+    /__delay/<ms>/...       wait, then echo
+    /__drop/...             close the connection without answering
+    /__partial/...          send the head and half the body, then close
+    /__big/<bytes>          a body of that many bytes, streamed in chunks
+    /__stats                {"connections": N, "requests": N} so far
+    /__json/<text>          the raw text as an application/json body
+    anything else           echo: method, path, query, headers, body as JSON
+
+--port 0 picks a free port; the chosen one is printed as "PORT <n>".
+"""
+import argparse
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
+
+STATS = {"connections": 0, "requests": 0}
+LOCK = threading.Lock()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "apigw-test-backend"
+
+    def setup(self):
+        super().setup()
+        with LOCK:
+            STATS["connections"] += 1
+
+    def log_message(self, fmt, *args):  # quiet: the tests read responses
+        pass
+
+    def _body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n:
+            return self.rfile.read(n)
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        return b""
+
+    def _send(self, status, body, ctype="application/json", extra=None):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _echo(self, status=200, body=b""):
+        path, _, query = self.path.partition("?")
+        doc = {
+            "backend": self.server.name,
+            "method": self.command,
+            "path": path,
+            "query": query,
+            "headers": {k: v for k, v in self.headers.items()},
+            "body": body.decode("utf-8", "replace"),
+        }
+        self._send(status, json.dumps(doc).encode(), extra={"X-Backend": self.server.name})
+
+    def handle_any(self):
+        with LOCK:
+            STATS["requests"] += 1
+        body = self._body()
+        parts = self.path.split("?")[0].split("/")
+        ctl = parts[1] if len(parts) > 1 else ""
+        if ctl == "__status":
+            return self._echo(int(parts[2]), body)
+        if ctl == "__delay":
+            time.sleep(int(parts[2]) / 1000.0)
+            return self._echo(200, body)
+        if ctl == "__drop":
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        if ctl == "__partial":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b'{"partial": "' + b"x" * 100)
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        if ctl == "__big":
+            n = int(parts[2])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            chunk = b"a" * 65536
+            while n > 0:
+                self.wfile.write(chunk[:min(n, len(chunk))])
+                n -= len(chunk)
+            return
+        if ctl == "__stats":
+            with LOCK:
+                doc = dict(STATS)
+            return self._send(200, json.dumps(doc).encode())
+        if ctl == "__json":
+            return self._send(200, unquote("/".join(parts[2:])).encode())
+        return self._echo(200, body)
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = handle_any
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--name", default="backend")
+    args = ap.parse_args()
+    srv = Server(("127.0.0.1", args.port), Handler)
+    srv.name = args.name
+    print("PORT %d" % srv.server_address[1], flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
