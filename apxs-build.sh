@@ -12,9 +12,10 @@ STOCK_MODULES=/usr/lib/apache2/modules
 PYTHON=/usr/bin/python3      # Debian's interpreter: it has pytest and requests
 
 # Debian packages the build, the demo and the tests need.
-PACKAGES=(apache2 apache2-dev libapr1-dev libaprutil1-dev libpcre2-dev
-          libjansson-dev libssl-dev libcmocka-dev gcc make pkg-config
-          python3 python3-pytest python3-requests curl nginx-light wrk)
+PACKAGES=(apache2 apache2-dev apache2-utils libapr1-dev libaprutil1-dev
+          libpcre2-dev libjansson-dev libssl-dev libcmocka-dev gcc make
+          pkg-config clang libclang-rt-14-dev python3 python3-pytest
+          python3-requests curl nginx-light wrk)
 
 say() { printf 'apxs-build: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -33,6 +34,7 @@ usage: ./apxs-build.sh [command]
   test        deps + build + every test (unit, integration, integration
               under ASan), ending with a summary line
   bench       the benchmarks in test/bench/ against plain mod_proxy and nginx
+  fuzz        the libFuzzer targets in test/fuzz/ (fuzz --seconds N)
 EOF
 }
 
@@ -71,9 +73,11 @@ cmd_deps() {
 # build_module NAME OUTDIR EXTRA_FLAGS...
 build_module() {
     local name=$1 out=$2; shift 2
-    local obj="$out/obj/$name" flags=() f
-    rm -rf "$obj"
-    mkdir -p "$obj"
+    local obj flags=() f
+    # A private folder per build, so builds running side by side never
+    # share objects; the module is moved into place atomically.
+    mkdir -p "$out/obj"
+    obj=$(mktemp -d "$out/obj/$name.XXXXXX")
     # apxs writes its objects beside the sources, so it compiles copies.
     cp "$TOP/$name"/*.c "$TOP/common"/*.c "$obj/"
     cp "$TOP/$name"/*.h "$TOP/common"/*.h "$obj/" 2>/dev/null || true
@@ -84,9 +88,12 @@ build_module() {
     (cd "$obj" && apxs -c -n "${name#mod_}" "${flags[@]}" "${LDFLAGS_EXTRA[@]}" \
         -o "$name.la" ./*.c >"$obj/build.log" 2>&1) || {
         cat "$obj/build.log" >&2
+        rm -rf "$obj"
         die "building $name failed"
     }
-    cp "$obj/.libs/$name.so" "$out/$name.so"
+    cp "$obj/.libs/$name.so" "$out/.$name.so.$$"
+    mv -f "$out/.$name.so.$$" "$out/$name.so"
+    rm -rf "$obj"
 }
 
 cmd_build() {
@@ -298,6 +305,12 @@ cmd_bench() {
     "$TOP/test/bench/run.sh" "$@"
 }
 
+# ---- fuzz ----
+
+cmd_fuzz() {
+    "$TOP/test/fuzz/run.sh" "$@"
+}
+
 main() {
     local cmd=${1:-build}
     [ $# -gt 0 ] && shift
@@ -309,6 +322,7 @@ main() {
         demo) cmd_demo ;;
         test) cmd_test ;;
         bench) cmd_bench "$@" ;;
+        fuzz) cmd_fuzz "$@" ;;
         help|-h|--help) usage ;;
         *) usage; exit 2 ;;
     esac
