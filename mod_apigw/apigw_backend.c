@@ -172,7 +172,10 @@ static int apigw_create_req(request_rec *r, request_rec *rp)
     if (left < apr_time_from_msec(1)) {
         left = apr_time_from_msec(1);
     }
-    if (current >= 0 && current <= left) {
+    /* Our own workers already carry the endpoint's timeout: only shorten
+     * it when the budget is clearly smaller, so the common case costs no
+     * cleanup registration. */
+    if (current >= 0 && current - left < apr_time_from_msec(10)) {
         return DECLINED;
     }
     tr = apr_palloc(rp->pool, sizeof(*tr));

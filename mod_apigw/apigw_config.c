@@ -208,6 +208,21 @@ static const char *check_backend_vars(apr_pool_t *p, const apigw_endpoint *ep,
     return NULL;
 }
 
+/* mod_apigw reads its own settings from the endpoint itself; the section
+ * only needs merging into each request when another module has settings in
+ * it (Require, Header, LimitRequestBody...). */
+static int section_has_other_modules(const ap_conf_vector_t *section)
+{
+    const module *m;
+
+    for (m = ap_top_module; m; m = m->next) {
+        if (m != &apigw_module && ap_get_module_config(section, m)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static const char *finish_endpoint(cmd_parms *cmd, apigw_endpoint *ep)
 {
     apigw_server_conf *sc = ap_get_module_config(cmd->server->module_config,
@@ -243,6 +258,7 @@ static const char *finish_endpoint(cmd_parms *cmd, apigw_endpoint *ep)
                                          APR_TIME_T_FMT,
                                          apr_time_sec(ep->conf->cache_ttl));
     }
+    ep->merge_section = section_has_other_modules(ep->section_config);
     err = add_routes(cmd->pool, sc->routes, ep, 0);
     if (err) {
         return err;

@@ -1,9 +1,14 @@
 /* The gateway's own error responses: always JSON, {"status":N,"error":"..."},
  * so API clients never have to parse httpd's HTML error pages. */
 #include "apigw_error.h"
+#include "apigw_request.h"
 
 #include "http_protocol.h"
+#include "http_request.h"
+#include "util_filter.h"
 #include "apr_strings.h"
+
+#define ERROR_FILTER "APIGW_JSON_ERROR"
 
 /* Escapes for a JSON string; messages are ours, but may quote a path. */
 static const char *json_escape(apr_pool_t *p, const char *s)
@@ -35,10 +40,22 @@ static const char *json_escape(apr_pool_t *p, const char *s)
     return out;
 }
 
+static const char *error_body(request_rec *r, int status, const char *message)
+{
+    return apr_psprintf(r->pool, "{\"status\":%d,\"error\":\"%s\"}\n",
+                        status, json_escape(r->pool, message));
+}
+
+/* The reason phrase of a status: "Unauthorized" for 401. */
+static const char *reason(int status)
+{
+    const char *line = ap_get_status_line(status);
+    return strlen(line) > 4 ? line + 4 : line;
+}
+
 int apigw_send_error(request_rec *r, int status, const char *message)
 {
-    const char *body = apr_psprintf(r->pool, "{\"status\":%d,\"error\":\"%s\"}\n",
-                                    status, json_escape(r->pool, message));
+    const char *body = error_body(r, status, message);
     apr_size_t len = strlen(body);
 
     r->status = status;
@@ -51,4 +68,51 @@ int apigw_send_error(request_rec *r, int status, const char *message)
         ap_rwrite(body, (int)len, r);
     }
     return OK;
+}
+
+/* Replaces the HTML body of an error httpd generates with the JSON one:
+ * every data bucket is dropped and the JSON goes in before the EOS. */
+static apr_status_t json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    apr_bucket *b, *next;
+
+    if (!f->ctx) {
+        const char *body = error_body(r, r->status, reason(r->status));
+        f->ctx = (void *)body;
+        ap_set_content_type(r, "application/json");
+        ap_set_content_length(r, (apr_off_t)strlen(body));
+        apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    }
+    for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = next) {
+        next = APR_BUCKET_NEXT(b);
+        if (APR_BUCKET_IS_EOS(b)) {
+            if (!r->header_only) {
+                const char *body = f->ctx;
+                APR_BUCKET_INSERT_BEFORE(b, apr_bucket_immortal_create(
+                    body, strlen(body), f->c->bucket_alloc));
+            }
+            ap_remove_output_filter(f);
+            break;
+        }
+        if (!APR_BUCKET_IS_METADATA(b)) {
+            apr_bucket_delete(b);
+        }
+    }
+    return ap_pass_brigade(f->next, bb);
+}
+
+static void insert_json_error(request_rec *r)
+{
+    if (r->status >= 400 && apigw_request_get(r)) {
+        ap_add_output_filter(ERROR_FILTER, NULL, r, r->connection);
+    }
+}
+
+void apigw_error_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_register_output_filter(ERROR_FILTER, json_error_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
+    ap_hook_insert_error_filter(insert_json_error, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -6,8 +6,10 @@
  *   post_perdir_config  merge the <ApiEndpoint> section over <Location>
  *                       and <Proxy>, before httpd's access checks
  *   fixups              forward only allow-listed client headers
- *   handler             run mod_proxy's handler and answer its errors in
- *                       JSON (504 on timeout, 502 when unreachable)
+ *   handler             enforce LimitRequestBody (httpd skips it for
+ *                       proxied requests), run mod_proxy's handler and
+ *                       answer its errors in JSON (504 on timeout, 502
+ *                       when unreachable)
  *   output filter       Cache-Control from ApiCacheTTL on 2xx responses
  */
 #include "apigw_request.h"
@@ -24,6 +26,7 @@
 APLOG_USE_MODULE(apigw);
 
 #define CACHE_FILTER "APIGW_CACHE_CONTROL"
+#define BODY_LIMIT_FILTER "APIGW_BODY_LIMIT"
 
 /* Headers that describe the request body: they always reach the backend,
  * whatever ApiInputHeaders says, or the body could not be read. */
@@ -117,7 +120,7 @@ static int apigw_post_perdir_config(request_rec *r)
 {
     apigw_request *rq = apigw_request_get(r);
 
-    if (rq && rq->endpoint) {
+    if (rq && rq->endpoint && rq->endpoint->merge_section) {
         r->per_dir_config = ap_merge_per_dir_configs(r->pool, r->per_dir_config,
                                                      rq->endpoint->section_config);
     }
@@ -183,6 +186,66 @@ static apr_status_t cache_control_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     return ap_pass_brigade(f->next, bb);
 }
 
+typedef struct {
+    apr_off_t limit;
+    apr_off_t seen;
+} body_limit;
+
+/* Counts a chunked body as mod_proxy streams it; crossing the limit fails
+ * the read with APR_ENOSPC, which mod_proxy answers 413 (or aborts, if the
+ * response has started) and the backend connection is not reused. */
+static apr_status_t body_limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+                                      ap_input_mode_t mode,
+                                      apr_read_type_e block, apr_off_t readbytes)
+{
+    body_limit *bl = f->ctx;
+    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    apr_off_t len = 0;
+
+    if (rv != APR_SUCCESS || mode != AP_MODE_READBYTES) {
+        return rv;
+    }
+    apr_brigade_length(bb, 1, &len);
+    bl->seen += len;
+    if (bl->seen > bl->limit) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, f->r, APIGW_LOGNO(00111)
+                      "request body over LimitRequestBody (%" APR_OFF_T_FMT
+                      " bytes)", bl->limit);
+        apr_brigade_cleanup(bb);
+        return APR_ENOSPC;
+    }
+    return APR_SUCCESS;
+}
+
+/* httpd applies LimitRequestBody only to requests it does not proxy, so
+ * the gateway applies it to endpoints itself. Returns OK, or the status to
+ * answer with. */
+static int check_body_limit(request_rec *r)
+{
+    apr_off_t limit = ap_get_limit_req_body(r);
+    const char *cl;
+    body_limit *bl;
+
+    if (limit <= 0) {
+        return OK;
+    }
+    if ((cl = apr_table_get(r->headers_in, "Content-Length")) != NULL) {
+        apr_off_t n;
+        char *end;
+        if (apr_strtoff(&n, cl, &end, 10) == APR_SUCCESS && !*end && n > limit) {
+            r->connection->keepalive = AP_CONN_CLOSE;
+            return HTTP_REQUEST_ENTITY_TOO_LARGE;
+        }
+        return OK;
+    }
+    if (r->read_chunked || apr_table_get(r->headers_in, "Transfer-Encoding")) {
+        bl = apr_pcalloc(r->pool, sizeof(*bl));
+        bl->limit = limit;
+        ap_add_input_filter(BODY_LIMIT_FILTER, bl, r, r->connection);
+    }
+    return OK;
+}
+
 /* Maps what mod_proxy's handler returned to the gateway's answer. */
 static int proxy_error(request_rec *r, const apigw_request *rq, int status)
 {
@@ -195,6 +258,9 @@ static int proxy_error(request_rec *r, const apigw_request *rq, int status)
         return apigw_send_error(r, HTTP_BAD_GATEWAY, "the backend is unreachable");
     }
     switch (status) {
+    case HTTP_REQUEST_ENTITY_TOO_LARGE:
+        r->connection->keepalive = AP_CONN_CLOSE;
+        return apigw_send_error(r, status, "the request body is too large");
     case HTTP_BAD_GATEWAY:
         return apigw_send_error(r, status, "the backend failed to answer");
     case HTTP_SERVICE_UNAVAILABLE:
@@ -221,6 +287,9 @@ static int apigw_handler(request_rec *r)
             apr_table_setn(r->headers_out, "Allow", rq->allow);
         }
         return apigw_send_error(r, rq->error_status, rq->error_message);
+    }
+    if ((status = check_body_limit(r)) != OK) {
+        return apigw_send_error(r, status, "the request body is too large");
     }
     if (rq->endpoint->cache_control) {
         ap_add_output_filter(CACHE_FILTER, NULL, r, r->connection);
@@ -275,4 +344,6 @@ void apigw_request_register_hooks(apr_pool_t *p)
     ap_hook_handler(apigw_handler, NULL, before_proxy_handler, APR_HOOK_FIRST);
     ap_register_output_filter(CACHE_FILTER, cache_control_filter, NULL,
                               AP_FTYPE_CONTENT_SET);
+    ap_register_input_filter(BODY_LIMIT_FILTER, body_limit_filter, NULL,
+                             AP_FTYPE_RESOURCE);
 }

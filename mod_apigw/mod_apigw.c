@@ -12,7 +12,7 @@
 #include "apigw_config.h"
 #include "apigw_backend.h"
 #include "apigw_request.h"
-#include "apigw_log.h"
+#include "apigw_error.h"
 
 
 
@@ -35,6 +35,7 @@ static void apigw_register_hooks(apr_pool_t *p)
     ap_hook_child_init(apigw_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     apigw_request_register_hooks(p);
     apigw_backend_register_hooks(p);
+    apigw_error_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(apigw) = {
