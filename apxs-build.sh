@@ -124,10 +124,16 @@ cmd_install() {
     for m in "${MODULES[@]}"; do
         short=${m#mod_}
         apxs -i -n "$short" "$BUILD/$m.so" >/dev/null
+        # The modules link against mod_proxy, which must be loaded first, but
+        # Debian includes mods-enabled/*.load alphabetically ("apigw" before
+        # "proxy"). Every *.load is included before any *.conf, so the
+        # LoadModule line lives in the .conf; the .load carries the
+        # dependencies for a2enmod.
         {
-            echo "# Depends: proxy proxy_http"
-            echo "LoadModule ${short}_module $libexec/$m.so"
+            echo "# Depends: proxy proxy_http proxy_balancer slotmem_shm lbmethod_byrequests"
+            echo "# $m is loaded from $short.conf, after mod_proxy."
         } > "$avail/$short.load"
+        echo "LoadModule ${short}_module $libexec/$m.so" > "$avail/$short.conf"
     done
     say "installed into $libexec; enable with: a2enmod apigw apigw_ratelimit apigw_breaker"
 }
