@@ -240,12 +240,12 @@ cmd_run() {
     [ $# -ge 1 ] || die "usage: ./apxs-build.sh run CONF"
     local httpd_conf
     httpd_conf=$(prepare_run "$1")
+    sanitizer_env
     "$HTTPD_BIN" -t -f "$httpd_conf" >/dev/null 2>"$(dirname "$httpd_conf")/configtest.log" || {
         cat "$(dirname "$httpd_conf")/configtest.log" >&2
         die "the configuration has errors (above)"
     }
     say "httpd with $1; error log: $(dirname "$httpd_conf")/error.log; Ctrl-C stops it"
-    sanitizer_env
     # -DFOREGROUND keeps the parent in the foreground; SIGTERM/SIGINT stop it.
     exec "$HTTPD_BIN" -f "$httpd_conf" -DFOREGROUND
 }
@@ -297,6 +297,10 @@ cmd_test() {
     say "integration tests under AddressSanitizer/UBSan"
     (cd "$TOP" && ASAN=1 "$PYTHON" -m pytest -q -p no:cacheprovider test/integration) \
         | tee "$results/integration-asan.log" || rc=1
+
+    say "fuzz corpus replay"
+    "$TOP/test/fuzz/run.sh" --replay 2>&1 | tail -n 20 | tee "$results/fuzz.log" \
+        || { say "fuzz replay failed"; rc=1; }
 
     "$PYTHON" "$TOP/test/summarize.py" "$results/unit.log" \
         "$results/integration.log" "$results/integration-asan.log" || rc=1
