@@ -6,6 +6,9 @@
 /* Longest accepted duration: one year keeps every product below in range. */
 #define APIGW_MAX_DURATION_US ((apr_int64_t)366 * 24 * 3600 * APR_USEC_PER_SEC)
 
+/* Largest accepted size, 1 PiB, before and after the unit's multiple. */
+#define APIGW_MAX_SIZE ((apr_int64_t)1 << 50)
+
 typedef struct {
     const char *name;
     apr_int64_t ns;            /* nanoseconds per unit */
@@ -44,29 +47,49 @@ static const duration_unit *match_unit(const char *p, size_t *len)
     return NULL;
 }
 
-/* Reads digits with an optional fraction into whole and frac/frac_div.
+/* Fractional digits kept: 1e-17 of an hour is well below a nanosecond,
+ * and frac * (ns / gcd) stays below 1e18 (see apigw_parse_duration). */
+#define APIGW_MAX_FRAC_DIV ((apr_int64_t)100000000000000000)
+
+static apr_int64_t gcd(apr_int64_t a, apr_int64_t b)
+{
+    while (b) {
+        apr_int64_t r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
+/* Reads digits with an optional fraction into whole and frac/frac_div;
+ * *more is set when non-zero digits past 1e-17 were dropped. A whole part
+ * too long for any unit stops growing (the caller then says so).
  * Returns the position after the number, or NULL if there is none. */
 static const char *read_number(const char *p, apr_int64_t *whole,
-                               apr_int64_t *frac, apr_int64_t *frac_div)
+                               apr_int64_t *frac, apr_int64_t *frac_div,
+                               int *more)
 {
     const char *start = p;
 
     *whole = 0;
     *frac = 0;
     *frac_div = 1;
+    *more = 0;
     while (*p >= '0' && *p <= '9') {
-        if (*whole > APIGW_MAX_DURATION_US) {
-            return NULL;
+        if (*whole <= APIGW_MAX_DURATION_US * 1000) {
+            *whole = *whole * 10 + (*p - '0');
         }
-        *whole = *whole * 10 + (*p - '0');
         p++;
     }
     if (*p == '.') {
         p++;
         while (*p >= '0' && *p <= '9') {
-            if (*frac_div < 1000000000) {   /* ignore digits past 1e-9 */
+            if (*frac_div < APIGW_MAX_FRAC_DIV) {
                 *frac = *frac * 10 + (*p - '0');
                 *frac_div *= 10;
+            }
+            else if (*p != '0') {
+                *more = 1;
             }
             p++;
         }
@@ -90,8 +113,9 @@ const char *apigw_parse_duration(const char *s, apr_interval_time_t *out)
         apr_int64_t whole, frac, frac_div, term_ns;
         const duration_unit *unit;
         size_t ulen = 0;
+        int more;
 
-        p = read_number(p, &whole, &frac, &frac_div);
+        p = read_number(p, &whole, &frac, &frac_div, &more);
         if (!p) {
             return "duration must be a number followed by a unit "
                    "(ns, us, ms, s, m, h), e.g. 2s or 1500ms";
@@ -109,10 +133,16 @@ const char *apigw_parse_duration(const char *s, apr_interval_time_t *out)
         if (whole > APIGW_MAX_DURATION_US * 1000 / unit->ns) {
             return "duration too long (at most one year)";
         }
-        /* the fraction goes through double: frac * ns could overflow */
-        term_ns = whole * unit->ns
-                  + (apr_int64_t)((double)frac / (double)frac_div
-                                  * (double)unit->ns);
+        /* The fraction in nanoseconds, rounded up exactly (dropped digits
+         * round up too). Reduced by the gcd, the numerator of
+         * (frac + more) * ns / frac_div is at most lcm(ns, frac_div), which
+         * is at most 9e17 for every unit: no overflow, no double. */
+        {
+            apr_int64_t g = gcd(unit->ns, frac_div);
+            apr_int64_t num = (frac + more) * (unit->ns / g);
+            apr_int64_t den = frac_div / g;
+            term_ns = whole * unit->ns + (num + den - 1) / den;
+        }
         total_ns += term_ns;
         if (total_ns > APIGW_MAX_DURATION_US * 1000) {
             return "duration too long (at most one year)";
@@ -136,13 +166,14 @@ const char *apigw_parse_size(const char *s, apr_off_t *out)
     }
     while (*p >= '0' && *p <= '9') {
         value = value * 10 + (*p - '0');
-        if (value > ((apr_int64_t)1 << 50)) {
+        if (value > APIGW_MAX_SIZE) {
             return "size too large";
         }
         p++;
     }
     switch (*p) {
     case '\0':
+    case 'b': case 'B':            /* "512B": bytes, no multiple */
         break;
     case 'k': case 'K':
         mult = 1024;
@@ -164,6 +195,9 @@ const char *apigw_parse_size(const char *s, apr_off_t *out)
     }
     if (*p) {
         return "trailing characters after size";
+    }
+    if (value > APIGW_MAX_SIZE / mult) {   /* value * mult must not overflow */
+        return "size too large";
     }
     *out = (apr_off_t)(value * mult);
     return NULL;

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Unit test runner: builds every test/unit/test_*.c with cmocka, ASan and
+# UBSan against the pure sources (APR only, no httpd), runs each binary and
+# ends with one line "unit: N passed, M failed".
+# usage: test/unit/run.sh OUTDIR
+set -uo pipefail
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 OUTDIR" >&2
+    exit 2
+fi
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+mkdir -p "$1" || exit 2
+OUT=$(cd "$1" && pwd)
+CC=${CC:-gcc}
+
+# The pure sources each test needs besides itself.
+sources_for() {
+    case "$1" in
+        test_parse)    echo "common/apigw_parse.c" ;;
+        test_route)    echo "mod_apigw/apigw_route.c" ;;
+        test_template) echo "mod_apigw/apigw_template.c" ;;
+        test_query)    echo "mod_apigw/apigw_query.c" ;;
+        *)             echo "" ;;
+    esac
+}
+
+CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -g
+        -fsanitize=address,undefined -fno-sanitize-recover=undefined
+        -I "$TOP/common" -I "$TOP/mod_apigw")
+# shellcheck disable=SC2207
+APR_CFLAGS=($(apr-1-config --includes --cppflags --cflags))
+# shellcheck disable=SC2207
+APR_LIBS=($(apr-1-config --link-ld --libs))
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:halt_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+passed=0
+failed=0
+broken=0
+shopt -s nullglob
+tests=("$HERE"/test_*.c)
+if [ ${#tests[@]} -eq 0 ]; then
+    echo "unit: no tests in $HERE"
+    echo "unit: 0 passed, 1 failed"
+    exit 1
+fi
+
+for src in "${tests[@]}"; do
+    name=$(basename "$src" .c)
+    extra=()
+    for f in $(sources_for "$name"); do
+        extra+=("$TOP/$f")
+    done
+    echo "==> $name"
+    if ! "$CC" "${CFLAGS[@]}" "${APR_CFLAGS[@]}" -o "$OUT/$name" "$src" \
+            "${extra[@]}" "${APR_LIBS[@]}" -lcmocka >"$OUT/$name.build.log" 2>&1; then
+        cat "$OUT/$name.build.log"
+        echo "$name: BUILD FAILED"
+        broken=$((broken + 1))
+        failed=$((failed + 1))
+        continue
+    fi
+    log="$OUT/$name.log"
+    "$OUT/$name" >"$log" 2>&1
+    rc=$?
+    cat "$log"
+    # cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] M test(s), ..."
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    p=${p:-0}
+    f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        # crashed, or stopped by a sanitizer before cmocka could report
+        echo "$name: exited with status $rc before reporting its results"
+        broken=$((broken + 1))
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+done
+
+echo "unit: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$broken" -eq 0 ]
