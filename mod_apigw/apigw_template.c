@@ -288,7 +288,12 @@ apigw_expand_status apigw_template_expand(const apigw_template *t,
         }
     }
     if (query && *query) {
-        *out++ = t->has_query ? '&' : '?';
+        if (!t->has_query) {
+            *out++ = '?';
+        }
+        else if (out[-1] != '?' && out[-1] != '&') {
+            *out++ = '&';
+        }
         memcpy(out, query, strlen(query));
         out += strlen(query);
     }

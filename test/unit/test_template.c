@@ -577,6 +577,16 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* A template that already ends its query with '?' or '&' gets the client's
+ * query appended without an empty pair. */
+static void test_expand_query_after_open_query(void **state)
+{
+    (void)state;
+    expand_ok(compile_ok("http://h/p?"), NULL, "a=1", "http://h/p?a=1");
+    expand_ok(compile_ok("http://h/p?x=1&"), NULL, "a=1", "http://h/p?x=1&a=1");
+    expand_ok(compile_ok("http://h/p?x=1"), NULL, "a=1", "http://h/p?x=1&a=1");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -609,6 +619,7 @@ int main(void)
         T(test_expand_tail_dot_segments_refused),
         T(test_expand_query_appending),
         T(test_expand_is_repeatable),
+        T(test_expand_query_after_open_query),
     };
     return cmocka_run_group_tests_name("apigw_template", tests, group_setup,
                                        group_teardown);
