@@ -9,7 +9,11 @@
  *
  * ApiTimeout bounds the whole exchange: the worker's socket timeout bounds
  * connect, send and each read, and proxy_create_req shortens the wait for
- * the response head to what is left of the request's budget. */
+ * the response head to what is left of the request's budget.
+ *
+ * proxy_create_req also checks the backend's status line: mod_proxy_http
+ * takes anything it cannot parse for an HTTP/0.9 response and passes it on
+ * as a 200, which an API gateway must answer 502 instead. */
 #include "apigw_backend.h"
 #include "apigw_request.h"
 #include "apigw_log.h"
@@ -18,6 +22,10 @@
 #include "apr_strings.h"
 #include "apr_hash.h"
 #include "apr_optional_hooks.h"
+#include "apr_date.h"
+#include "util_filter.h"
+
+#define STATUS_LINE_FILTER "APIGW_STATUS_LINE"
 
 APLOG_USE_MODULE(apigw);
 
@@ -151,6 +159,38 @@ static apr_status_t restore_timeout(void *data)
     return APR_SUCCESS;
 }
 
+/* Reads the backend's first non-empty line and fails the read unless it is
+ * an HTTP/1.x status line; then steps aside. */
+static apr_status_t status_line_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+                                       ap_input_mode_t mode,
+                                       apr_read_type_e block,
+                                       apr_off_t readbytes)
+{
+    char line[16];
+    apr_size_t len = sizeof(line) - 1;
+    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+
+    if (rv != APR_SUCCESS || mode != AP_MODE_GETLINE) {
+        return rv;
+    }
+    if (apr_brigade_flatten(bb, line, &len) != APR_SUCCESS || len == 0) {
+        return rv;
+    }
+    line[len] = '\0';
+    if (line[0] == '\r' || line[0] == '\n') {
+        return rv;                     /* a stray CRLF, mod_proxy skips it */
+    }
+    ap_remove_input_filter(f);
+    if (len < 12 || !apr_date_checkmask(line, "HTTP/#.# ###*")) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, f->r, APIGW_LOGNO(00104)
+                      "the backend's response does not start with an HTTP "
+                      "status line");
+        apr_brigade_cleanup(bb);
+        return APR_EGENERAL;
+    }
+    return rv;
+}
+
 /* rp is the request mod_proxy_http reads the backend's response with, on
  * the backend connection; its pool ends when the connection is released,
  * which is when the socket gets its own timeout back. */
@@ -164,6 +204,7 @@ static int apigw_create_req(request_rec *r, request_rec *rp)
     if (!rq || !rq->endpoint || !rp->connection) {
         return DECLINED;
     }
+    ap_add_input_filter(STATUS_LINE_FILTER, NULL, rp, rp->connection);
     sock = ap_get_conn_socket(rp->connection);
     if (!sock || apr_socket_timeout_get(sock, &current) != APR_SUCCESS) {
         return DECLINED;
@@ -193,4 +234,7 @@ void apigw_backend_register_hooks(apr_pool_t *p)
     proxy_hook_pre_request(apigw_pre_request, NULL, NULL, APR_HOOK_FIRST);
     APR_OPTIONAL_HOOK(proxy, create_req, apigw_create_req, NULL, NULL,
                       APR_HOOK_MIDDLE);
+    /* the status line is read from the protocol filters */
+    ap_register_input_filter(STATUS_LINE_FILTER, status_line_filter, NULL,
+                             AP_FTYPE_PROTOCOL);
 }

@@ -4,6 +4,7 @@
 #include "apigw_request.h"
 
 #include "http_protocol.h"
+#include "mod_core.h"
 #include "http_request.h"
 #include "util_filter.h"
 #include "apr_strings.h"
@@ -104,7 +105,9 @@ static apr_status_t json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 
 static void insert_json_error(request_rec *r)
 {
-    if (r->status >= 400 && apigw_request_get(r)) {
+    /* an ErrorDocument the operator wrote wins */
+    if (r->status >= 400 && apigw_request_get(r)
+        && !ap_response_code_string(r, ap_index_of_response(r->status))) {
         ap_add_output_filter(ERROR_FILTER, NULL, r, r->connection);
     }
 }

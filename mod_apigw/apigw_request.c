@@ -28,11 +28,14 @@ APLOG_USE_MODULE(apigw);
 #define CACHE_FILTER "APIGW_CACHE_CONTROL"
 #define BODY_LIMIT_FILTER "APIGW_BODY_LIMIT"
 
-/* Headers that describe the request body: they always reach the backend,
- * whatever ApiInputHeaders says, or the body could not be read. */
-static const char *const body_headers[] = {
+/* Headers kept whatever ApiInputHeaders says: those that describe the
+ * body (without them it could not be read), Host (mod_proxy derives
+ * X-Forwarded-Host from it and replaces it for the backend) and the
+ * hop-by-hop ones httpd itself needs for the client connection's
+ * keep-alive; mod_proxy strips the hop-by-hop ones before forwarding. */
+static const char *const always_kept[] = {
     "Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding",
-    "Expect", NULL
+    "Expect", "Host", "Connection", "Keep-Alive", "TE", "Upgrade", NULL
 };
 
 apigw_request *apigw_request_get(const request_rec *r)
@@ -105,8 +108,10 @@ static int apigw_translate(request_rec *r)
     r->proxyreq = PROXYREQ_REVERSE;
     r->handler = APIGW_HANDLER;
     apr_table_setn(r->notes, "proxy-nocanon", "1");
+    /* the expanded URL may hold secrets from the path or query: log the
+     * backend as configured */
     ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
-                  "endpoint %s matched, backend %s", ep->pattern, url);
+                  "endpoint %s matched, backend %s", ep->pattern, be->url);
     return OK;
 }
 
@@ -134,8 +139,8 @@ static int keep_header(void *data, const char *key, const char *value)
     const apigw_allow_list *allow = ctx[1];
     int i;
 
-    for (i = 0; body_headers[i]; i++) {
-        if (ap_cstr_casecmp(key, body_headers[i]) == 0) {
+    for (i = 0; always_kept[i]; i++) {
+        if (ap_cstr_casecmp(key, always_kept[i]) == 0) {
             apr_table_addn(out, key, value);
             return 1;
         }
@@ -272,11 +277,32 @@ static int proxy_error(request_rec *r, const apigw_request *rq, int status)
     }
 }
 
+/* Hands the request to mod_proxy's handler with the backend's method;
+ * ours declines on re-entry because r->handler is no longer ours. */
+static int run_proxy(request_rec *r, const apigw_request *rq)
+{
+    const char *method = r->method;
+    int method_number = r->method_number, status;
+
+    if (rq->endpoint->cache_control) {
+        ap_add_output_filter(CACHE_FILTER, NULL, r, r->connection);
+    }
+    if (rq->backend->method && strcmp(rq->backend->method, r->method) != 0) {
+        r->method = rq->backend->method;
+        r->method_number = ap_method_number_of(r->method);
+    }
+    r->handler = "proxy-server";
+    status = ap_run_handler(r);
+    r->handler = APIGW_HANDLER;
+    r->method = method;
+    r->method_number = method_number;
+    return status;
+}
+
 static int apigw_handler(request_rec *r)
 {
     apigw_request *rq;
-    const char *method;
-    int method_number, status;
+    int status;
 
     if (!r->handler || strcmp(r->handler, APIGW_HANDLER) != 0
         || !(rq = apigw_request_get(r))) {
@@ -288,24 +314,11 @@ static int apigw_handler(request_rec *r)
         }
         return apigw_send_error(r, rq->error_status, rq->error_message);
     }
-    if ((status = check_body_limit(r)) != OK) {
-        return apigw_send_error(r, status, "the request body is too large");
+    status = check_body_limit(r);
+    if (status == OK) {
+        status = run_proxy(r, rq);
     }
-    if (rq->endpoint->cache_control) {
-        ap_add_output_filter(CACHE_FILTER, NULL, r, r->connection);
-    }
-    method = r->method;
-    method_number = r->method_number;
-    if (rq->backend->method && strcmp(rq->backend->method, r->method) != 0) {
-        r->method = rq->backend->method;
-        r->method_number = ap_method_number_of(r->method);
-    }
-    /* mod_proxy's handler now takes the request; ours declines on re-entry */
-    r->handler = "proxy-server";
-    status = ap_run_handler(r);
-    r->handler = APIGW_HANDLER;
-    r->method = method;
-    r->method_number = method_number;
+    /* from here on the request is the client's again (logging, errors) */
     if (rq->client_headers) {
         r->headers_in = rq->client_headers;
     }

@@ -8,11 +8,19 @@
     /__big/<bytes>          a body of that many bytes, streamed in chunks
     /__stats                {"connections": N, "requests": N} so far
     /__json/<text>          the raw text as an application/json body
+    /__digest/...           {"length", "sha256"} of the request body, with
+                            method and headers (for bodies too big to echo)
+    /__header/<code>/<name>/<value>/...   echo with that status and header
+    /__stall/<ms>/...       the head and half the body, a pause, the rest
+    /__partial_chunked/...  a chunked body cut off before its last chunk
+    /__garbage/<kind>/...   not HTTP ("raw") or a bad status line ("status"),
+                            then close
     anything else           echo: method, path, query, headers, body as JSON
 
 --port 0 picks a free port; the chosen one is printed as "PORT <n>".
 """
 import argparse
+import hashlib
 import json
 import sys
 import threading
@@ -61,7 +69,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _echo(self, status=200, body=b""):
+    def _echo(self, status=200, body=b"", extra=None):
         path, _, query = self.path.partition("?")
         doc = {
             "backend": self.server.name,
@@ -71,7 +79,9 @@ class Handler(BaseHTTPRequestHandler):
             "headers": {k: v for k, v in self.headers.items()},
             "body": body.decode("utf-8", "replace"),
         }
-        self._send(status, json.dumps(doc).encode(), extra={"X-Backend": self.server.name})
+        headers = {"X-Backend": self.server.name}
+        headers.update(extra or {})
+        self._send(status, json.dumps(doc).encode(), extra=headers)
 
     def handle_any(self):
         with LOCK:
@@ -113,6 +123,49 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 doc = dict(STATS)
             return self._send(200, json.dumps(doc).encode())
+        if ctl == "__digest":
+            doc = {"backend": self.server.name, "method": self.command,
+                   "length": len(body), "sha256": hashlib.sha256(body).hexdigest(),
+                   "headers": {k: v for k, v in self.headers.items()}}
+            return self._send(200, json.dumps(doc).encode())
+        if ctl == "__header":
+            return self._echo(int(parts[2]), body, {parts[3]: unquote(parts[4])})
+        if ctl == "__stall":
+            payload = json.dumps({"stalled": "y" * 2000}).encode()
+            half = len(payload) // 2
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload[:half])
+            self.wfile.flush()
+            time.sleep(int(parts[2]) / 1000.0)
+            try:
+                self.wfile.write(payload[half:])
+                self.wfile.flush()
+            except OSError:
+                self.close_connection = True
+            return
+        if ctl == "__partial_chunked":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b'{"partial": "' + b"z" * 100
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        if ctl == "__garbage":
+            if parts[2] == "status":
+                self.wfile.write(b"HTTP/1.1 2x0 Whatever\r\nContent-Length: 2\r\n\r\nok")
+            else:
+                self.wfile.write(b"this is not http at all\r\n\r\n")
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
         if ctl == "__json":
             return self._send(200, unquote("/".join(parts[2:])).encode())
         return self._echo(200, body)
