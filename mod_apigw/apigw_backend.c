@@ -22,10 +22,11 @@
 #include "apr_strings.h"
 #include "apr_hash.h"
 #include "apr_optional_hooks.h"
-#include "apr_date.h"
 #include "util_filter.h"
 
 #define STATUS_LINE_FILTER "APIGW_STATUS_LINE"
+
+static ap_filter_rec_t *status_line_filter_handle;
 
 APLOG_USE_MODULE(apigw);
 
@@ -159,6 +160,16 @@ static apr_status_t restore_timeout(void *data)
     return APR_SUCCESS;
 }
 
+#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+
+/* "HTTP/d.d ddd": what mod_proxy_http can parse as a status line. */
+static int is_status_line(const char *s, apr_size_t len)
+{
+    return len >= 12 && memcmp(s, "HTTP/", 5) == 0 && IS_DIGIT(s[5])
+        && s[6] == '.' && IS_DIGIT(s[7]) && s[8] == ' ' && IS_DIGIT(s[9])
+        && IS_DIGIT(s[10]) && IS_DIGIT(s[11]);
+}
+
 /* Reads the backend's first non-empty line and fails the read unless it is
  * an HTTP/1.x status line; then steps aside. */
 static apr_status_t status_line_filter(ap_filter_t *f, apr_bucket_brigade *bb,
@@ -181,7 +192,7 @@ static apr_status_t status_line_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         return rv;                     /* a stray CRLF, mod_proxy skips it */
     }
     ap_remove_input_filter(f);
-    if (len < 12 || !apr_date_checkmask(line, "HTTP/#.# ###*")) {
+    if (!is_status_line(line, len)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, f->r, APIGW_LOGNO(00104)
                       "the backend's response does not start with an HTTP "
                       "status line");
@@ -204,7 +215,8 @@ static int apigw_create_req(request_rec *r, request_rec *rp)
     if (!rq || !rq->endpoint || !rp->connection) {
         return DECLINED;
     }
-    ap_add_input_filter(STATUS_LINE_FILTER, NULL, rp, rp->connection);
+    ap_add_input_filter_handle(status_line_filter_handle, NULL, rp,
+                               rp->connection);
     sock = ap_get_conn_socket(rp->connection);
     if (!sock || apr_socket_timeout_get(sock, &current) != APR_SUCCESS) {
         return DECLINED;
@@ -235,6 +247,7 @@ void apigw_backend_register_hooks(apr_pool_t *p)
     APR_OPTIONAL_HOOK(proxy, create_req, apigw_create_req, NULL, NULL,
                       APR_HOOK_MIDDLE);
     /* the status line is read from the protocol filters */
-    ap_register_input_filter(STATUS_LINE_FILTER, status_line_filter, NULL,
-                             AP_FTYPE_PROTOCOL);
+    status_line_filter_handle =
+        ap_register_input_filter(STATUS_LINE_FILTER, status_line_filter, NULL,
+                                 AP_FTYPE_PROTOCOL);
 }

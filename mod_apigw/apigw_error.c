@@ -11,6 +11,8 @@
 
 #define ERROR_FILTER "APIGW_JSON_ERROR"
 
+static ap_filter_rec_t *error_filter_handle;
+
 /* Escapes for a JSON string; messages are ours, but may quote a path. */
 static const char *json_escape(apr_pool_t *p, const char *s)
 {
@@ -108,14 +110,16 @@ static void insert_json_error(request_rec *r)
     /* an ErrorDocument the operator wrote wins */
     if (r->status >= 400 && apigw_request_get(r)
         && !ap_response_code_string(r, ap_index_of_response(r->status))) {
-        ap_add_output_filter(ERROR_FILTER, NULL, r, r->connection);
+        ap_add_output_filter_handle(error_filter_handle, NULL, r,
+                                    r->connection);
     }
 }
 
 void apigw_error_register_hooks(apr_pool_t *p)
 {
     (void)p;
-    ap_register_output_filter(ERROR_FILTER, json_error_filter, NULL,
-                              AP_FTYPE_CONTENT_SET);
+    error_filter_handle = ap_register_output_filter(ERROR_FILTER,
+                                                    json_error_filter, NULL,
+                                                    AP_FTYPE_CONTENT_SET);
     ap_hook_insert_error_filter(insert_json_error, NULL, NULL, APR_HOOK_MIDDLE);
 }

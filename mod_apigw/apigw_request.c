@@ -28,14 +28,27 @@ APLOG_USE_MODULE(apigw);
 #define CACHE_FILTER "APIGW_CACHE_CONTROL"
 #define BODY_LIMIT_FILTER "APIGW_BODY_LIMIT"
 
+/* Handles kept at registration: adding a filter by name costs a lookup. */
+static ap_filter_rec_t *cache_filter_handle;
+static ap_filter_rec_t *body_limit_filter_handle;
+
 /* Headers kept whatever ApiInputHeaders says: those that describe the
  * body (without them it could not be read), Host (mod_proxy derives
  * X-Forwarded-Host from it and replaces it for the backend) and the
  * hop-by-hop ones httpd itself needs for the client connection's
  * keep-alive; mod_proxy strips the hop-by-hop ones before forwarding. */
-static const char *const always_kept[] = {
-    "Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding",
-    "Expect", "Host", "Connection", "Keep-Alive", "TE", "Upgrade", NULL
+typedef struct {
+    const char *name;
+    apr_size_t len;
+} header_name;
+
+#define HEADER_NAME(s) { s, sizeof(s) - 1 }
+static const header_name always_kept[] = {
+    HEADER_NAME("Content-Length"), HEADER_NAME("Content-Type"),
+    HEADER_NAME("Content-Encoding"), HEADER_NAME("Transfer-Encoding"),
+    HEADER_NAME("Expect"), HEADER_NAME("Host"), HEADER_NAME("Connection"),
+    HEADER_NAME("Keep-Alive"), HEADER_NAME("TE"), HEADER_NAME("Upgrade"),
+    { NULL, 0 }
 };
 
 apigw_request *apigw_request_get(const request_rec *r)
@@ -139,8 +152,11 @@ static int keep_header(void *data, const char *key, const char *value)
     const apigw_allow_list *allow = ctx[1];
     int i;
 
-    for (i = 0; always_kept[i]; i++) {
-        if (ap_cstr_casecmp(key, always_kept[i]) == 0) {
+    apr_size_t len = strlen(key);
+
+    for (i = 0; always_kept[i].name; i++) {
+        if (len == always_kept[i].len
+            && ap_cstr_casecmp(key, always_kept[i].name) == 0) {
             apr_table_addn(out, key, value);
             return 1;
         }
@@ -246,7 +262,8 @@ static int check_body_limit(request_rec *r)
     if (r->read_chunked || apr_table_get(r->headers_in, "Transfer-Encoding")) {
         bl = apr_pcalloc(r->pool, sizeof(*bl));
         bl->limit = limit;
-        ap_add_input_filter(BODY_LIMIT_FILTER, bl, r, r->connection);
+        ap_add_input_filter_handle(body_limit_filter_handle, bl, r,
+                                   r->connection);
     }
     return OK;
 }
@@ -285,7 +302,8 @@ static int run_proxy(request_rec *r, const apigw_request *rq)
     int method_number = r->method_number, status;
 
     if (rq->endpoint->cache_control) {
-        ap_add_output_filter(CACHE_FILTER, NULL, r, r->connection);
+        ap_add_output_filter_handle(cache_filter_handle, NULL, r,
+                                    r->connection);
     }
     if (rq->backend->method && strcmp(rq->backend->method, r->method) != 0) {
         r->method = rq->backend->method;
@@ -355,8 +373,10 @@ void apigw_request_register_hooks(apr_pool_t *p)
                                APR_HOOK_MIDDLE);
     ap_hook_fixups(apigw_fixups, NULL, before_headers, APR_HOOK_MIDDLE);
     ap_hook_handler(apigw_handler, NULL, before_proxy_handler, APR_HOOK_FIRST);
-    ap_register_output_filter(CACHE_FILTER, cache_control_filter, NULL,
-                              AP_FTYPE_CONTENT_SET);
-    ap_register_input_filter(BODY_LIMIT_FILTER, body_limit_filter, NULL,
-                             AP_FTYPE_RESOURCE);
+    cache_filter_handle =
+        ap_register_output_filter(CACHE_FILTER, cache_control_filter, NULL,
+                                  AP_FTYPE_CONTENT_SET);
+    body_limit_filter_handle =
+        ap_register_input_filter(BODY_LIMIT_FILTER, body_limit_filter, NULL,
+                                 AP_FTYPE_RESOURCE);
 }

@@ -17,6 +17,7 @@ typedef struct {
 struct apigw_template {
     const char *scheme;
     const char *origin;
+    apr_size_t origin_len;
     int has_query;
     apr_array_header_t *parts;  /* tpl_part */
     apr_array_header_t *vars;   /* const char * */
@@ -97,7 +98,8 @@ const char *apigw_template_compile(apr_pool_t *p, const char *url,
     if (*s == '#') {
         return "the backend URL may not have a fragment (#)";
     }
-    t->origin = apr_pstrmemdup(p, url, (apr_size_t)(s - url));
+    t->origin_len = (apr_size_t)(s - url);
+    t->origin = apr_pstrmemdup(p, url, t->origin_len);
     t->parts = apr_array_make(p, 4, sizeof(tpl_part));
     t->vars = apr_array_make(p, 2, sizeof(const char *));
     if (*s != '/') {
@@ -233,7 +235,7 @@ apigw_expand_status apigw_template_expand(const apigw_template *t,
                                           const char *query, apr_pool_t *p,
                                           const char **url, const char **bad)
 {
-    apr_size_t size = strlen(t->origin) + 2;
+    apr_size_t size = t->origin_len + 2;
     const char **values;
     char *buf, *out;
     int i;
@@ -264,8 +266,8 @@ apigw_expand_status apigw_template_expand(const apigw_template *t,
         size += strlen(query) + 1;
     }
     out = buf = apr_palloc(p, size);
-    memcpy(out, t->origin, strlen(t->origin));
-    out += strlen(t->origin);
+    memcpy(out, t->origin, t->origin_len);
+    out += t->origin_len;
     for (i = 0; i < t->parts->nelts; i++) {
         const tpl_part *part = &APR_ARRAY_IDX(t->parts, i, tpl_part);
 
