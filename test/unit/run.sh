@@ -22,13 +22,15 @@ sources_for() {
         test_route)    echo "mod_apigw/apigw_route.c" ;;
         test_template) echo "mod_apigw/apigw_template.c" ;;
         test_query)    echo "mod_apigw/apigw_query.c" ;;
+        test_rl_gcra)  echo "mod_apigw_ratelimit/apigw_rl_gcra.c" ;;
+        test_rl_table) echo "mod_apigw_ratelimit/apigw_rl_table.c mod_apigw_ratelimit/apigw_rl_gcra.c" ;;
         *)             echo "" ;;
     esac
 }
 
 CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -g
         -fsanitize=address,undefined -fno-sanitize-recover=undefined
-        -I "$TOP/common" -I "$TOP/mod_apigw")
+        -I "$TOP/common" -I "$TOP/mod_apigw" -I "$TOP/mod_apigw_ratelimit")
 # shellcheck disable=SC2207
 APR_CFLAGS=($(apr-1-config --includes --cppflags --cflags))
 # shellcheck disable=SC2207
