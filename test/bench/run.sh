@@ -264,30 +264,39 @@ check_path() {
 
 # ---- the servers ----
 
+# nginx_common DIR WORKERS COMMENT: the head of an nginx config that the
+# backend and the reference proxy share (the http block stays open).
+nginx_common() {
+    cat <<EOF
+# $3
+daemon off;
+master_process on;
+worker_processes $2;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $1/tmp/body;
+    proxy_temp_path $1/tmp/proxy;
+    fastcgi_temp_path $1/tmp/fastcgi;
+    uwsgi_temp_path $1/tmp/uwsgi;
+    scgi_temp_path $1/tmp/scgi;
+    keepalive_requests 1000000;
+    server_tokens off;
+EOF
+}
+
 write_backend() {
     local dir=$WORK/backend
     mkdir -p "$dir/html" "$dir/logs" "$dir/tmp"
     # ~195 bytes of JSON, the size the baseline used
     printf '%s\n' '{"id":42,"name":"Widget","description":"A sample item from one static file","price":{"amount":1999,"currency":"EUR"},"tags":["bench","static","json"],"stock":17,"updated":"2026-11-22T00:00:00Z"}' \
         > "$dir/html/item.json"
-    cat > "$dir/nginx.conf" <<EOF
-# benchmark backend: one worker, no access log, one static JSON file
-daemon off;
-master_process on;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    keepalive_requests 1000000;
+    {
+        nginx_common "$dir" 1 "benchmark backend: one worker, no access log, one static JSON file"
+        cat <<EOF
     keepalive_timeout 65;
-    server_tokens off;
     server {
         listen 127.0.0.1:$BACKEND_PORT;
         root $dir/html;
@@ -296,28 +305,15 @@ http {
     }
 }
 EOF
+    } > "$dir/nginx.conf"
 }
 
 write_proxy() {
     local dir=$WORK/proxy
     mkdir -p "$dir/logs" "$dir/tmp"
-    cat > "$dir/nginx.conf" <<EOF
-# benchmark reference: nginx reverse proxy as in PERF-BASELINE.md
-daemon off;
-master_process on;
-worker_processes 2;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    keepalive_requests 1000000;
-    server_tokens off;
+    {
+        nginx_common "$dir" 2 "benchmark reference: nginx reverse proxy as in PERF-BASELINE.md"
+        cat <<EOF
     upstream backend {
         server 127.0.0.1:$BACKEND_PORT;
         keepalive 32;
@@ -333,6 +329,7 @@ http {
     }
 }
 EOF
+    } > "$dir/nginx.conf"
 }
 
 # start_nginx NAME DIR: sets START_PID
