@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit_apr.h"
 
 #include <apr_general.h>
 
@@ -356,19 +357,6 @@ static void test_size_too_large(void **state)
     size_err("1125899906842624G", SZ_LARGE);     /* would be 2^80 */
     size_err("10000000000000M", SZ_LARGE);       /* would overflow int64 */
     size_err("9007199254740992k", SZ_LARGE);
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    return apr_initialize() == APR_SUCCESS ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    apr_terminate();
-    return 0;
 }
 
 int main(void)

@@ -6,28 +6,14 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
+#define UNIT_POOL
+#include "unit_apr.h"
 
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
 
 #include "apigw_query.h"
-
-static apr_pool_t *pool;
-
-static int setup(void **state)
-{
-    (void)state;
-    return apr_pool_create(&pool, NULL) == APR_SUCCESS ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    apr_pool_destroy(pool);
-    pool = NULL;
-    return 0;
-}
 
 /* An allow-list from "a", "b", ..., NULL. */
 static apr_array_header_t *names(const char *first, ...)
@@ -212,21 +198,6 @@ static void test_input_unchanged(void **state)
     assert_string_equal(args, "a=1&b=2&c=3");
     assert_ptr_not_equal(got, args);
 }
-
-static int group_setup(void **state)
-{
-    (void)state;
-    return apr_initialize() == APR_SUCCESS ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    apr_terminate();
-    return 0;
-}
-
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit_apr.h"
 
 #include <apr_general.h>
 #include <apr_pools.h>
@@ -958,19 +959,6 @@ static void test_deep_static_and_many_routes(void **state)
         found(apr_psprintf(pool, "/r%d/x%d", i, i), "GET",
               &tags[i], apr_psprintf(pool, "id=x%d", i));
     }
-}
-
-static int group_setup(void **state)
-{
-    (void)state;
-    return apr_initialize() == APR_SUCCESS ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    apr_terminate();
-    return 0;
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)

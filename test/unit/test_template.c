@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#define UNIT_POOL
+#include "unit_apr.h"
 
 #include <apr_general.h>
 #include <apr_pools.h>
@@ -26,22 +28,6 @@
 #define MSG_CLOSE     "'}' without a matching '{' in the backend URL"
 #define MSG_OPEN      "'{' without a matching '}' in the backend URL"
 #define MSG_NAME      "a backend URL variable must be {name} or {*}"
-
-static apr_pool_t *pool;
-
-static int setup(void **state)
-{
-    (void)state;
-    return apr_pool_create(&pool, NULL) == APR_SUCCESS ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    apr_pool_destroy(pool);
-    pool = NULL;
-    return 0;
-}
 
 /* ---- helpers ---- */
 
@@ -564,19 +550,6 @@ static void test_expand_is_repeatable(void **state)
     expand_ok(t, make_vars("id", "ok", NULL), NULL, "http://h/u/ok");
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    return apr_initialize() == APR_SUCCESS ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    apr_terminate();
-    return 0;
-}
-
 /* A template that already ends its query with '?' or '&' gets the client's
  * query appended without an empty pair. */
 static void test_expand_query_after_open_query(void **state)
@@ -586,8 +559,6 @@ static void test_expand_query_after_open_query(void **state)
     expand_ok(compile_ok("http://h/p?x=1&"), NULL, "a=1", "http://h/p?x=1&a=1");
     expand_ok(compile_ok("http://h/p?x=1"), NULL, "a=1", "http://h/p?x=1&a=1");
 }
-
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
