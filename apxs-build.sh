@@ -15,7 +15,7 @@ PYTHON=/usr/bin/python3      # Debian's interpreter: it has pytest and requests
 PACKAGES=(apache2 apache2-dev apache2-utils libapr1-dev libaprutil1-dev
           libpcre2-dev libjansson-dev libssl-dev libcmocka-dev gcc make
           pkg-config clang libclang-rt-14-dev python3 python3-pytest
-          python3-requests curl nginx-light wrk)
+          python3-requests curl nginx-light wrk libhiredis-dev redis-server)
 
 say() { printf 'apxs-build: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -61,7 +61,7 @@ cmd_deps() {
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
     # Debian starts the stock services on install; this project starts its own.
-    for svc in apache2 nginx; do
+    for svc in apache2 nginx redis-server; do
         if command -v service >/dev/null 2>&1; then
             service "$svc" stop >/dev/null 2>&1 || true
         fi
@@ -70,10 +70,14 @@ cmd_deps() {
 
 # ---- build ----
 
+# Libraries a module links against beyond httpd/APR (apxs -l...).
+declare -A MODULE_LIBS=([mod_apigw_ratelimit]="-lhiredis")
+
 # build_module NAME OUTDIR EXTRA_FLAGS...
 build_module() {
     local name=$1 out=$2; shift 2
-    local obj flags=() f
+    local obj flags=() f libs=()
+    read -r -a libs <<< "${MODULE_LIBS[$name]:-}"
     # A private folder per build, so builds running side by side never
     # share objects; the module is moved into place atomically.
     mkdir -p "$out/obj"
@@ -86,7 +90,7 @@ build_module() {
         flags+=("-Wc,$f")
     done
     (cd "$obj" && apxs -c -n "${name#mod_}" "${flags[@]}" "${LDFLAGS_EXTRA[@]}" \
-        -o "$name.la" ./*.c >"$obj/build.log" 2>&1) || {
+        "${libs[@]}" -o "$name.la" ./*.c >"$obj/build.log" 2>&1) || {
         cat "$obj/build.log" >&2
         rm -rf "$obj"
         die "building $name failed"

@@ -1,5 +1,6 @@
-/* mod_apigw_ratelimit configuration: ApiRateLimit, ApiRateLimitZone and
- * the create/merge functions. Every mistake is refused at configtest with
+/* mod_apigw_ratelimit configuration: ApiRateLimit, ApiRateLimitZone,
+ * ApiRateLimitStore, ApiRateLimitStoreFailure and the create/merge
+ * functions. Every mistake is refused at configtest with
  * a message naming the directive. */
 #include "apigw_rl_config.h"
 #include "apigw_parse.h"
@@ -68,6 +69,22 @@ void *apigw_rl_create_server_conf(apr_pool_t *p, server_rec *s)
 {
     (void)s;
     return apr_pcalloc(p, sizeof(apigw_rl_server_conf));
+}
+
+/* A virtual host inherits the main server's store and failure mode unless
+ * it sets its own; the zone is global. */
+void *apigw_rl_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const apigw_rl_server_conf *base = basev, *add = addv;
+    apigw_rl_server_conf *c = apr_pmemdup(p, add, sizeof(*c));
+
+    c->zone_size = add->zone_size ? add->zone_size : base->zone_size;
+    c->store = add->store ? add->store : base->store;
+    if (!add->failure_set) {
+        c->failure_closed = base->failure_closed;
+        c->failure_set = base->failure_set;
+    }
+    return c;
 }
 
 /* ---- ApiRateLimit ---- */
@@ -297,6 +314,62 @@ static const char *set_zone(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+/* ---- ApiRateLimitStore, ApiRateLimitStoreFailure ---- */
+
+static const char *set_store(cmd_parms *cmd, void *dconf, const char *args)
+{
+    apigw_rl_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                    &apigw_ratelimit_module);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    apr_array_header_t *opts = apr_array_make(cmd->temp_pool, 2,
+                                              sizeof(const char *));
+    const char *url, *w;
+
+    (void)dconf;
+    if (err) {
+        return err;
+    }
+    url = ap_getword_conf(cmd->pool, &args);
+    if (!*url) {
+        return "ApiRateLimitStore needs redis://HOST:PORT[/DB] "
+               "[password=SECRET] [timeout=DURATION]";
+    }
+    while (*(w = ap_getword_conf(cmd->pool, &args))) {
+        APR_ARRAY_PUSH(opts, const char *) = w;
+    }
+    if (sc->store) {
+        return "ApiRateLimitStore given twice for this server";
+    }
+    return apigw_rl_store_parse(cmd->pool, url,
+                                (const char *const *)opts->elts, opts->nelts,
+                                &sc->store);
+}
+
+static const char *set_store_failure(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    apigw_rl_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                    &apigw_ratelimit_module);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    (void)dconf;
+    if (err) {
+        return err;
+    }
+    if (ap_cstr_casecmp(arg, "open") == 0) {
+        sc->failure_closed = 0;
+    }
+    else if (ap_cstr_casecmp(arg, "closed") == 0) {
+        sc->failure_closed = 1;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "ApiRateLimitStoreFailure %s: use "
+                            "open (admit) or closed (refuse with 503)", arg);
+    }
+    sc->failure_set = 1;
+    return NULL;
+}
+
 const command_rec apigw_rl_cmds[] = {
     AP_INIT_RAW_ARGS("ApiRateLimit", set_rate_limit, NULL,
         RSRC_CONF | ACCESS_CONF,
@@ -304,5 +377,11 @@ const command_rec apigw_rl_cmds[] = {
         "[name=NAME] [status=CODE], or off"),
     AP_INIT_TAKE1("ApiRateLimitZone", set_zone, NULL, RSRC_CONF,
         "shared memory for rate-limit counters, e.g. 1M (32 bytes a key)"),
+    AP_INIT_RAW_ARGS("ApiRateLimitStore", set_store, NULL, RSRC_CONF,
+        "ApiRateLimitStore redis://HOST:PORT[/DB] [password=SECRET] "
+        "[timeout=DURATION]: keep the buckets on Redis, shared by gateways"),
+    AP_INIT_TAKE1("ApiRateLimitStoreFailure", set_store_failure, NULL,
+        RSRC_CONF, "open (default: admit) or closed (refuse with 503) when "
+        "the rate-limit store cannot be reached"),
     { NULL }
 };

@@ -7,6 +7,7 @@
 #include "http_config.h"
 
 #include "apigw_rl_gcra.h"
+#include "apigw_rl_store.h"
 
 extern module AP_MODULE_DECLARE_DATA apigw_ratelimit_module;
 
@@ -49,11 +50,15 @@ typedef struct {
 
 typedef struct {
     apr_off_t zone_size;        /* ApiRateLimitZone; 0: unset */
+    apigw_rl_store *store;      /* ApiRateLimitStore; NULL: local zone */
+    int failure_closed;         /* ApiRateLimitStoreFailure closed */
+    int failure_set;
 } apigw_rl_server_conf;
 
 void *apigw_rl_create_dir_conf(apr_pool_t *p, char *dir);
 void *apigw_rl_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 void *apigw_rl_create_server_conf(apr_pool_t *p, server_rec *s);
+void *apigw_rl_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
 
 extern const command_rec apigw_rl_cmds[];
 

@@ -14,7 +14,10 @@
  * does not forward: by=header:NAME still sees what the client sent.
  * The refusal is answered from a handler rather than by returning the
  * status, because httpd's error page for a returned status is HTML, and
- * mod_proxy's handler ignores r->handler: ours must simply run first. */
+ * mod_proxy's handler ignores r->handler: ours must simply run first.
+ * With ApiRateLimitStore the buckets are on Redis (apigw_rl_store.c)
+ * instead of the zone; a store error admits the request or refuses it with
+ * 503, as ApiRateLimitStoreFailure says. */
 #include "apigw_rl_request.h"
 #include "apigw_rl_config.h"
 #include "apigw_rl_zone.h"
@@ -30,12 +33,30 @@
 APLOG_USE_MODULE(apigw_ratelimit);
 
 #define NS_PER_SEC ((apr_uint64_t)1000000000)
-#define REJECT_BODY_FMT "{\"status\":%d,\"error\":\"rate limit exceeded\"}\n"
+#define REJECT_BODY_FMT "{\"status\":%d,\"error\":\"%s\"}\n"
 
 typedef struct {
-    const apigw_rl_limit *limit;
+    int status;
+    const char *error;
     apr_uint64_t retry_ns;
 } rl_refusal;
+
+static void refuse(request_rec *r, int status, const char *error,
+                   apr_uint64_t retry_ns)
+{
+    rl_refusal *ref = apr_pcalloc(r->pool, sizeof(*ref));
+
+    ref->status = status;
+    ref->error = error;
+    ref->retry_ns = retry_ns;
+    ap_set_module_config(r->request_config, &apigw_ratelimit_module, ref);
+}
+
+static const char *store_key(request_rec *r, const apigw_rl_hash *h)
+{
+    return apr_psprintf(r->pool, "apigw:rl:%016" APR_UINT64_T_HEX_FMT
+                        "%016" APR_UINT64_T_HEX_FMT, h->h1, h->h2);
+}
 
 static apr_uint64_t ceil_sec(apr_uint64_t ns)
 {
@@ -105,50 +126,75 @@ static int apigw_rl_fixups(request_rec *r)
 {
     apigw_rl_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                  &apigw_ratelimit_module);
+    apigw_rl_server_conf *sc = ap_get_module_config(r->server->module_config,
+                                                    &apigw_ratelimit_module);
+    apigw_rl_store *store = sc ? sc->store : NULL;
     apigw_rl_table *table = apigw_rl_zone_table();
     apigw_rl_slot *taken[16];
+    const char *taken_key[16];
     const apigw_rl_rate *taken_rate[16];
     const apigw_rl_limit *shown = NULL;
     apigw_rl_decision shown_d;
     apr_uint64_t now;
-    int i, ntaken = 0;
+    int i, j, ntaken = 0;
 
     /* subrequests and internal redirects were counted as the original */
-    if (r->main || r->prev || !dc || dc->limits->nelts == 0 || !table) {
+    if (r->main || r->prev || !dc || dc->limits->nelts == 0
+            || (!table && !store)) {
         return DECLINED;
     }
     now = (apr_uint64_t)apr_time_now() * 1000;
     for (i = 0; i < dc->limits->nelts; i++) {
         const apigw_rl_limit *l = APR_ARRAY_IDX(dc->limits, i, apigw_rl_limit *);
         apigw_rl_hash h;
-        apigw_rl_slot *slot;
+        apigw_rl_slot *slot = NULL;
+        const char *key = NULL;
         apigw_rl_decision d;
 
         if (l->rate.unlimited) {
             continue;
         }
         h = request_key(r, l);
-        slot = apigw_rl_table_find(table, h.h1, h.h2, now);
-        if (!slot) {
-            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APIGW_LOGNO(01004)
-                          "rate limit %s: no slot free after retries, request "
-                          "let through", l->name ? l->name : "(unnamed)");
-            continue;
+        if (store) {
+            key = store_key(r, &h);
+            if (apigw_rl_store_take(store, r, key, &l->rate, 1, &d)
+                    != APR_SUCCESS) {
+                if (!sc->failure_closed) {
+                    continue;           /* failure open: this limit admits */
+                }
+                for (j = 0; j < ntaken; j++) {
+                    apigw_rl_store_take(store, r, taken_key[j], taken_rate[j],
+                                        0, NULL);
+                }
+                refuse(r, HTTP_SERVICE_UNAVAILABLE,
+                       "rate limit store unavailable", 0);
+                return DECLINED;
+            }
         }
-        apigw_rl_slot_take(slot, &l->rate, now, &d);
+        else {
+            slot = apigw_rl_table_find(table, h.h1, h.h2, now);
+            if (!slot) {
+                ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APIGW_LOGNO(01004)
+                              "rate limit %s: no slot free after retries, "
+                              "request let through",
+                              l->name ? l->name : "(unnamed)");
+                continue;
+            }
+            apigw_rl_slot_take(slot, &l->rate, now, &d);
+        }
         if (!d.admitted) {
-            rl_refusal *ref = apr_pcalloc(r->pool, sizeof(*ref));
-            int j;
-
             /* the limits that admitted it give their token back */
             for (j = 0; j < ntaken; j++) {
-                apigw_rl_slot_refund(taken[j], taken_rate[j]);
+                if (store) {
+                    apigw_rl_store_take(store, r, taken_key[j], taken_rate[j],
+                                        0, NULL);
+                }
+                else {
+                    apigw_rl_slot_refund(taken[j], taken_rate[j]);
+                }
             }
-            ref->limit = l;
-            ref->retry_ns = d.retry_ns;
             set_headers(r, l, &d);
-            ap_set_module_config(r->request_config, &apigw_ratelimit_module,
-                                 ref);
+            refuse(r, l->status, "rate limit exceeded", d.retry_ns);
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APIGW_LOGNO(01001)
                           "rate limit %s (%s:%u) exceeded: answered %d",
                           l->name ? l->name : "(unnamed)", l->file, l->line,
@@ -157,6 +203,7 @@ static int apigw_rl_fixups(request_rec *r)
         }
         if (ntaken < (int)(sizeof(taken) / sizeof(taken[0]))) {
             taken_rate[ntaken] = &l->rate;
+            taken_key[ntaken] = key;
             taken[ntaken++] = slot;
         }
         if (!shown || d.remaining < shown_d.remaining) {
@@ -180,9 +227,9 @@ static int apigw_rl_handler(request_rec *r)
     if (!ref) {
         return DECLINED;
     }
-    body = apr_psprintf(r->pool, REJECT_BODY_FMT, ref->limit->status);
+    body = apr_psprintf(r->pool, REJECT_BODY_FMT, ref->status, ref->error);
     len = strlen(body);
-    r->status = ref->limit->status;
+    r->status = ref->status;
     r->status_line = NULL;
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_psprintf(r->pool, "%" APR_UINT64_T_FMT,

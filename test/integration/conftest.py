@@ -83,6 +83,8 @@ def gateway_env(extra=None):
     LD_PRELOAD (harmless now that it sets it first)."""
     env = dict(os.environ)
     if ASAN:
+        # fewer threads: the sanitizers make each one dear to start and stop
+        env.setdefault("APIGW_THREADS", "32")
         libasan = subprocess.run(["gcc", "-print-file-name=libasan.so"],
                                  capture_output=True, text=True,
                                  check=True).stdout.strip()
@@ -447,6 +449,13 @@ def gateway_factory(request, tmp_path):
 
     yield make
     tags, patterns = allowed_log(request.node)
+    if ASAN:
+        # Under the sanitizers on a loaded 2-core machine a child now and
+        # then takes more than httpd's few seconds to exit after SIGTERM,
+        # and the parent says so (AH00045, then AH00046 when it kills it).
+        # Lines logged during the test itself were checked before the stop,
+        # without this allowance; only the shutdown's are tolerated here.
+        tags = tags | {"AH00045", "AH00046"}
     msgs = []
     for gw in made:
         msgs += gw.stop()
