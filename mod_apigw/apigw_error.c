@@ -2,6 +2,7 @@
  * so API clients never have to parse httpd's HTML error pages. */
 #include "apigw_error.h"
 #include "apigw_request.h"
+#include "apigw_json_error.h"
 
 #include "http_protocol.h"
 #include "mod_core.h"
@@ -13,66 +14,6 @@
 
 static ap_filter_rec_t *error_filter_handle;
 
-/* Escapes for a JSON string; messages are ours, but may quote a path. */
-static const char *json_escape(apr_pool_t *p, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    apr_size_t n = 0;
-    const char *c;
-    char *out, *o;
-
-    for (c = s; *c; c++) {
-        n += ((unsigned char)*c < 0x20 || *c == '"' || *c == '\\') ? 6 : 1;
-    }
-    o = out = apr_palloc(p, n + 1);
-    for (c = s; *c; c++) {
-        unsigned char u = (unsigned char)*c;
-        if (u < 0x20 || u == '"' || u == '\\') {
-            *o++ = '\\';
-            *o++ = 'u';
-            *o++ = '0';
-            *o++ = '0';
-            *o++ = hex[u >> 4];
-            *o++ = hex[u & 0xf];
-        }
-        else {
-            *o++ = (char)u;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-static const char *error_body(request_rec *r, int status, const char *message)
-{
-    return apr_psprintf(r->pool, "{\"status\":%d,\"error\":\"%s\"}\n",
-                        status, json_escape(r->pool, message));
-}
-
-/* The reason phrase of a status: "Unauthorized" for 401. */
-static const char *reason(int status)
-{
-    const char *line = ap_get_status_line(status);
-    return strlen(line) > 4 ? line + 4 : line;
-}
-
-int apigw_send_error(request_rec *r, int status, const char *message)
-{
-    const char *body = error_body(r, status, message);
-    apr_size_t len = strlen(body);
-
-    r->status = status;
-    r->status_line = NULL;          /* mod_proxy may have set its own */
-    apr_table_unset(r->notes, "error-notes");
-    ap_set_content_type(r, "application/json");
-    ap_set_content_length(r, (apr_off_t)len);
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    if (!r->header_only) {
-        ap_rwrite(body, (int)len, r);
-    }
-    return OK;
-}
-
 /* Replaces the HTML body of an error httpd generates with the JSON one:
  * every data bucket is dropped and the JSON goes in before the EOS. */
 static apr_status_t json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
@@ -81,7 +22,8 @@ static apr_status_t json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     apr_bucket *b, *next;
 
     if (!f->ctx) {
-        const char *body = error_body(r, r->status, reason(r->status));
+        const char *body = apigw_json_error_body(r, r->status,
+                                                 apigw_status_reason(r->status));
         f->ctx = (void *)body;
         ap_set_content_type(r, "application/json");
         ap_set_content_length(r, (apr_off_t)strlen(body));

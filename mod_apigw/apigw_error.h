@@ -4,9 +4,7 @@
 
 #include "httpd.h"
 
-/* Sends {"status":N,"error":"message"} as application/json with status N
- * and returns OK for the handler to return. */
-int apigw_send_error(request_rec *r, int status, const char *message);
+#include "apigw_json_error.h"   /* apigw_send_error */
 
 /* Errors httpd itself answers for an endpoint (401 and 403 from Require,
  * 413 from LimitRequestBody, ...) get the same JSON body instead of

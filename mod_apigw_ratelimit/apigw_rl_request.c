@@ -22,6 +22,7 @@
 #include "apigw_rl_config.h"
 #include "apigw_rl_zone.h"
 #include "apigw_log.h"
+#include "apigw_json_error.h"
 
 #include "http_core.h"
 #include "http_log.h"
@@ -33,7 +34,6 @@
 APLOG_USE_MODULE(apigw_ratelimit);
 
 #define NS_PER_SEC ((apr_uint64_t)1000000000)
-#define REJECT_BODY_FMT "{\"status\":%d,\"error\":\"%s\"}\n"
 
 typedef struct {
     int status;
@@ -221,26 +221,14 @@ static int apigw_rl_handler(request_rec *r)
 {
     rl_refusal *ref = ap_get_module_config(r->request_config,
                                            &apigw_ratelimit_module);
-    const char *body;
-    apr_size_t len;
 
     if (!ref) {
         return DECLINED;
     }
-    body = apr_psprintf(r->pool, REJECT_BODY_FMT, ref->status, ref->error);
-    len = strlen(body);
-    r->status = ref->status;
-    r->status_line = NULL;
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_psprintf(r->pool, "%" APR_UINT64_T_FMT,
                                 ref->retry_ns ? ceil_sec(ref->retry_ns) : 1));
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    ap_set_content_type(r, "application/json");
-    ap_set_content_length(r, (apr_off_t)len);
-    if (!r->header_only) {
-        ap_rwrite(body, (int)len, r);
-    }
-    return OK;
+    return apigw_send_error(r, ref->status, ref->error);
 }
 
 void apigw_rl_request_register_hooks(apr_pool_t *p)

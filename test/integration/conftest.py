@@ -555,6 +555,18 @@ class RawResponse:
         return json.loads(self.body)
 
 
+def _parse_head(head):
+    """A response head (bytes before the blank line) -> (status, reason,
+    headers with lower-case names)."""
+    lines = head.decode("latin-1").split("\r\n")
+    _, status, reason = (lines[0].split(" ", 2) + [""])[:3]
+    headers = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return status, reason, headers
+
+
 def raw_request(port, request_bytes, timeout=10.0):
     """Sends request_bytes as-is (no normalisation), reads the answer until
     the server closes or the Content-Length is satisfied."""
@@ -584,12 +596,7 @@ def raw_request(port, request_bytes, timeout=10.0):
                 break
     if head_end < 0:
         return None
-    lines = data[:head_end].decode("latin-1").split("\r\n")
-    _, status, reason = (lines[0].split(" ", 2) + [""])[:3]
-    headers = {}
-    for l in lines[1:]:
-        k, _, v = l.partition(":")
-        headers[k.strip().lower()] = v.strip()
+    status, reason, headers = _parse_head(data[:head_end])
     body = data[head_end + 4:]
     complete = ("content-length" not in headers
                 or len(body) >= int(headers["content-length"]))
@@ -602,12 +609,7 @@ def _parse_one(buf):
     head_end = buf.find(b"\r\n\r\n")
     if head_end < 0:
         return None
-    lines = buf[:head_end].decode("latin-1").split("\r\n")
-    _, status, reason = (lines[0].split(" ", 2) + [""])[:3]
-    headers = {}
-    for l in lines[1:]:
-        k, _, v = l.partition(":")
-        headers[k.strip().lower()] = v.strip()
+    status, reason, headers = _parse_head(buf[:head_end])
     rest = buf[head_end + 4:]
     if "content-length" in headers:
         n = int(headers["content-length"])
