@@ -33,7 +33,8 @@ usage: ./apxs-build.sh [command]
   demo        deps + build + a demo gateway on 127.0.0.1:8080 (APIGW_PORT)
   test        deps + build + every test (unit, integration, integration
               under ASan), ending with a summary line
-  bench       the benchmarks in test/bench/ against plain mod_proxy and nginx
+  bench [NAME] the gateway benchmark against plain mod_proxy and nginx, or
+              test/bench/bench_NAME.sh; "bench all" runs every one
   fuzz        the libFuzzer targets in test/fuzz/ (fuzz --seconds N)
 EOF
 }
@@ -313,9 +314,28 @@ cmd_test() {
 
 # ---- bench ----
 
+# bench [NAME] [options]: NAME picks test/bench/bench_NAME.sh (each prints
+# its own ratio against plain mod_proxy); without NAME the gateway
+# benchmark (test/bench/run.sh); "all" runs every one with its defaults.
 cmd_bench() {
     cmd_deps
     cmd_build
+    local name=${1:-} f rc=0
+    if [ "$name" = all ]; then
+        "$TOP/test/bench/run.sh" || rc=1
+        for f in "$TOP"/test/bench/bench_*.sh; do
+            [ -e "$f" ] || continue
+            "$f" || rc=1
+        done
+        return $rc
+    fi
+    if [ -n "$name" ] && [ "${name#-}" = "$name" ]; then
+        shift
+        f="$TOP/test/bench/bench_$name.sh"
+        [ -x "$f" ] || die "no benchmark named $name (test/bench/bench_$name.sh)"
+        "$f" "$@"
+        return
+    fi
     "$TOP/test/bench/run.sh" "$@"
 }
 

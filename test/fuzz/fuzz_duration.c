@@ -1,3 +1,4 @@
+/* sources: common/apigw_parse.c */
 /* libFuzzer target for common/apigw_parse.c. Parses the input as a duration
  * and as a size and compares each answer with a reference parser: the same
  * grammar and error messages, but exact arithmetic (__int128, 17

@@ -1,3 +1,4 @@
+/* sources: mod_apigw/apigw_route.c */
 /* libFuzzer target for mod_apigw/apigw_route.c. Builds a route table from
  * the input and matches paths against it, comparing every answer (add
  * errors, conflicts, FOUND data and variables, NO_METHOD Allow, NONE) with

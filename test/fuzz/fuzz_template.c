@@ -1,3 +1,4 @@
+/* sources: mod_apigw/apigw_template.c */
 /* libFuzzer target for mod_apigw/apigw_template.c. Compiles a template
  * from the input and expands it with input-chosen and hostile variable
  * values, comparing the result with an independent reference expansion and

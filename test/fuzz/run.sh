@@ -37,19 +37,21 @@ command -v "$CC" >/dev/null || {
     exit 2
 }
 
-# The pure sources each target needs besides itself.
-sources_for() {
-    case "$1" in
-        fuzz_route)    echo "mod_apigw/apigw_route.c" ;;
-        fuzz_template) echo "mod_apigw/apigw_template.c" ;;
-        fuzz_duration) echo "common/apigw_parse.c" ;;
-        *)             echo "" ;;
-    esac
+# The pure sources a target needs besides itself, and extra link flags,
+# are named in the target's own file, on lines such as
+#   /* sources: mod_apigw/apigw_route.c common/apigw_parse.c */
+#   /* libs: -ljansson */
+# so adding a target never means editing this runner.
+file_tag() {
+    sed -n "s|^/\\* $2: \\(.*\\) \\*/\$|\\1|p" "$HERE/$1.c" | head -n 1
 }
+sources_for() { file_tag "$1" sources; }
+libs_for() { file_tag "$1" libs; }
 
 CFLAGS=(-std=gnu11 -g -O1 -fno-omit-frame-pointer
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-        -Wall -Wextra -Werror -I "$TOP/common" -I "$TOP/mod_apigw")
+        -Wall -Wextra -Werror -I "$TOP/common" -I "$TOP/mod_apigw"
+        -I "$TOP/mod_apigw_ratelimit" -I "$TOP/mod_apigw_breaker")
 # shellcheck disable=SC2207
 APR_CFLAGS=($(apr-1-config --includes --cppflags --cflags))
 # shellcheck disable=SC2207
@@ -69,7 +71,7 @@ for t in "${TARGETS[@]}"; do
     done
     echo "==> building $t"
     if ! "$CC" "${CFLAGS[@]}" "${APR_CFLAGS[@]}" -o "$OUT/$t" "$src" \
-            "${extra[@]}" "${APR_LIBS[@]}"; then
+            "${extra[@]}" "${APR_LIBS[@]}" $(libs_for "$t"); then
         echo "$t: BUILD FAILED"
         failed=$((failed + 1))
         continue

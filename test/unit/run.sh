@@ -15,22 +15,20 @@ mkdir -p "$1" || exit 2
 OUT=$(cd "$1" && pwd)
 CC=${CC:-gcc}
 
-# The pure sources each test needs besides itself.
-sources_for() {
-    case "$1" in
-        test_parse)    echo "common/apigw_parse.c" ;;
-        test_route)    echo "mod_apigw/apigw_route.c" ;;
-        test_template) echo "mod_apigw/apigw_template.c" ;;
-        test_query)    echo "mod_apigw/apigw_query.c" ;;
-        test_rl_gcra)  echo "mod_apigw_ratelimit/apigw_rl_gcra.c" ;;
-        test_rl_table) echo "mod_apigw_ratelimit/apigw_rl_table.c mod_apigw_ratelimit/apigw_rl_gcra.c" ;;
-        *)             echo "" ;;
-    esac
+# The pure sources a test needs besides itself, and extra link flags,
+# are named in the test's own file, on lines such as
+#   /* sources: mod_apigw/apigw_route.c common/apigw_parse.c */
+#   /* libs: -ljansson */
+# so adding a test never means editing this runner.
+file_tag() {
+    sed -n "s|^/\\* $2: \\(.*\\) \\*/\$|\\1|p" "$HERE/$1.c" | head -n 1
 }
+sources_for() { file_tag "$1" sources; }
+libs_for() { file_tag "$1" libs; }
 
 CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -g
         -fsanitize=address,undefined -fno-sanitize-recover=undefined
-        -I "$TOP/common" -I "$TOP/mod_apigw" -I "$TOP/mod_apigw_ratelimit")
+        -I "$TOP/common" -I "$TOP/mod_apigw" -I "$TOP/mod_apigw_ratelimit" -I "$TOP/mod_apigw_breaker")
 # shellcheck disable=SC2207
 APR_CFLAGS=($(apr-1-config --includes --cppflags --cflags))
 # shellcheck disable=SC2207
@@ -58,7 +56,7 @@ for src in "${tests[@]}"; do
     done
     echo "==> $name"
     if ! "$CC" "${CFLAGS[@]}" "${APR_CFLAGS[@]}" -o "$OUT/$name" "$src" \
-            "${extra[@]}" "${APR_LIBS[@]}" -lcmocka >"$OUT/$name.build.log" 2>&1; then
+            "${extra[@]}" "${APR_LIBS[@]}" $(libs_for "$name") -lcmocka >"$OUT/$name.build.log" 2>&1; then
         cat "$OUT/$name.build.log"
         echo "$name: BUILD FAILED"
         broken=$((broken + 1))

@@ -1,3 +1,4 @@
+/* sources: common/apigw_parse.c */
 /* Unit tests for common/apigw_parse.c: apigw_parse_duration and
  * apigw_parse_size, every accepted form and every error message. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* sources: mod_apigw/apigw_query.c */
 /* Unit tests for mod_apigw/apigw_query.c: apigw_query_filter keeps the
  * pairs whose form-decoded name is allow-listed, in order, raw. */
 #include <stdarg.h>

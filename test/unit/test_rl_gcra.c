@@ -1,3 +1,4 @@
+/* sources: mod_apigw_ratelimit/apigw_rl_gcra.c */
 /* Unit tests for mod_apigw_ratelimit/apigw_rl_gcra.c: exact admission
  * counts of the GCRA over simulated time (burst, refill, periods below and
  * above one second, average=0), its headers' numbers, and its refusals of

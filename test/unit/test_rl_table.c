@@ -1,3 +1,4 @@
+/* sources: mod_apigw_ratelimit/apigw_rl_table.c mod_apigw_ratelimit/apigw_rl_gcra.c */
 /* Unit tests for mod_apigw_ratelimit/apigw_rl_table.c: key hashing, the
  * slot table over a plain block (find, claim, collisions, eviction of the
  * least recently used slot of a full window, a full table that never

@@ -1,3 +1,4 @@
+/* sources: mod_apigw/apigw_route.c */
 /* Unit tests for mod_apigw/apigw_route.c: pattern checks and their error
  * messages, matching and priority with backtracking, HEAD and 405 Allow,
  * conflicts (with the conflicting route's data) and SKIP_CONFLICT. */

@@ -1,3 +1,4 @@
+/* sources: mod_apigw/apigw_template.c */
 /* Unit tests for mod_apigw/apigw_template.c: compiling backend URL
  * templates (every error message) and expanding them: percent-encoding,
  * the {*} tail, dot segments, control characters, query appending. */
