@@ -24,6 +24,7 @@ void *apigw_create_dir_conf(apr_pool_t *p, char *dir)
     (void)dir;
     c->backends = apr_array_make(p, 1, sizeof(apigw_backend *));
     c->disable_rest = -1;
+    c->policy = apigw_policy_create(p);
     return c;
 }
 
@@ -46,6 +47,7 @@ void *apigw_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->cache_ttl = add->cache_ttl_set ? add->cache_ttl : base->cache_ttl;
     c->disable_rest = add->disable_rest != -1 ? add->disable_rest
                                               : base->disable_rest;
+    c->policy = apigw_policy_merge(p, base->policy, add->policy);
     return c;
 }
 
@@ -524,5 +526,6 @@ const command_rec apigw_cmds[] = {
         "Cache-Control max-age for successful responses, e.g. 300s, or off"),
     AP_INIT_FLAG("ApiDisableRest", set_disable_rest, NULL, ACCESS_CONF,
         "On allows variables inside a segment, like /file.{ext}"),
+    APIGW_POLICY_CMDS
     { NULL }
 };

@@ -9,6 +9,7 @@
 
 #include "apigw_route.h"
 #include "apigw_template.h"
+#include "apigw_policy.h"
 
 extern module AP_MODULE_DECLARE_DATA apigw_module;
 
@@ -46,6 +47,7 @@ typedef struct {
     int timeout_set;
     int cache_ttl_set;
     int disable_rest;              /* -1 unset */
+    struct apigw_policy_conf *policy; /* edge policies, apigw_policy.h */
 } apigw_dir_conf;
 
 struct apigw_endpoint {

@@ -8,11 +8,13 @@
  *   apigw_backend.c   pooled workers, mod_proxy hooks, timeouts
  *   apigw_request.c   the request phases of an endpoint
  *   apigw_error.c     the gateway's JSON error responses
+ *   apigw_policy_*.c  edge policies: CORS, shaping, limits, cache
  */
 #include "apigw_config.h"
 #include "apigw_backend.h"
 #include "apigw_request.h"
 #include "apigw_error.h"
+#include "apigw_policy.h"
 
 
 
@@ -36,6 +38,7 @@ static void apigw_register_hooks(apr_pool_t *p)
     apigw_request_register_hooks(p);
     apigw_backend_register_hooks(p);
     apigw_error_register_hooks(p);
+    apigw_policy_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(apigw) = {
