@@ -15,7 +15,8 @@ PYTHON=/usr/bin/python3      # Debian's interpreter: it has pytest and requests
 PACKAGES=(apache2 apache2-dev apache2-utils libapr1-dev libaprutil1-dev
           libpcre2-dev libjansson-dev libssl-dev libcmocka-dev gcc make
           pkg-config clang libclang-rt-14-dev python3 python3-pytest
-          python3-requests curl nginx-light wrk libhiredis-dev redis-server)
+          python3-requests curl nginx-light wrk libhiredis-dev redis-server
+          libcurl4-openssl-dev chromium python3-websocket)
 
 say() { printf 'apxs-build: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -72,7 +73,7 @@ cmd_deps() {
 # ---- build ----
 
 # Libraries a module links against beyond httpd/APR (apxs -l...).
-declare -A MODULE_LIBS=([mod_apigw_ratelimit]="-lhiredis")
+declare -A MODULE_LIBS=([mod_apigw]="-lcurl -ljansson" [mod_apigw_ratelimit]="-lhiredis")
 
 # build_module NAME OUTDIR EXTRA_FLAGS...
 build_module() {
@@ -279,6 +280,7 @@ cmd_demo() {
     pids+=($!)
     say "demo gateway on http://127.0.0.1:$APIGW_PORT/ - try:"
     say "  curl -i http://127.0.0.1:$APIGW_PORT/v1/users/alice"
+    say "  curl -i http://127.0.0.1:$APIGW_PORT/v1/overview/alice   (two backends, merged)"
     say "  curl -i 'http://127.0.0.1:$APIGW_PORT/v1/orders?status=open&debug=1'"
     say "  curl -i -X DELETE http://127.0.0.1:$APIGW_PORT/v1/users/alice"
     wait -n "${pids[@]}" || true

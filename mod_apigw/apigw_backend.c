@@ -16,6 +16,8 @@
  * as a 200, which an API gateway must answer 502 instead. */
 #include "apigw_backend.h"
 #include "apigw_request.h"
+#include "apigw_agg.h"
+#include "apigw_fetch.h"
 #include "apigw_log.h"
 
 #include "http_log.h"
@@ -33,6 +35,7 @@ APLOG_USE_MODULE(apigw);
 /* Workers of this configuration generation, built in the parent before
  * the children fork and only read afterwards. */
 static apr_array_header_t *apigw_workers;   /* proxy_worker * */
+static int any_aggregate;                   /* start the curl clients */
 
 static proxy_worker *worker_for(apr_pool_t *pconf, apr_hash_t *by_key,
                                 const apigw_backend *be,
@@ -64,6 +67,9 @@ static int prepare_backend(apr_pool_t *pconf, apr_hash_t *by_key,
 {
     const char *err = NULL;
 
+    if (ep->aggregate && !be->is_balancer) {
+        return OK;                 /* called through apigw_fetch.c */
+    }
     if (be->is_balancer) {
         proxy_server_conf *pc = ap_get_module_config(s->module_config,
                                                      &proxy_module);
@@ -91,6 +97,7 @@ int apigw_backends_prepare(apr_pool_t *pconf, server_rec *s)
     apr_hash_t *by_key = apr_hash_make(pconf);
 
     apigw_workers = apr_array_make(pconf, 8, sizeof(proxy_worker *));
+    any_aggregate = 0;
     for (; s; s = s->next) {
         apigw_server_conf *sc = ap_get_module_config(s->module_config,
                                                      &apigw_module);
@@ -101,6 +108,8 @@ int apigw_backends_prepare(apr_pool_t *pconf, server_rec *s)
                                                apigw_endpoint *);
             ep->timeout = ep->conf->timeout_set ? ep->conf->timeout
                                                 : apigw_server_timeout(sc);
+            apigw_agg_resolve(ep, sc);
+            any_aggregate |= ep->aggregate;
             for (j = 0; j < ep->conf->backends->nelts; j++) {
                 apigw_backend *be = APR_ARRAY_IDX(ep->conf->backends, j,
                                                   apigw_backend *);
@@ -117,6 +126,9 @@ void apigw_backends_child_init(apr_pool_t *pchild, server_rec *s)
 {
     int i;
 
+    if (any_aggregate) {
+        apigw_fetch_child_init(pchild, s);
+    }
     for (i = 0; apigw_workers && i < apigw_workers->nelts; i++) {
         proxy_worker *w = APR_ARRAY_IDX(apigw_workers, i, proxy_worker *);
         apr_status_t rv = ap_proxy_initialize_worker(w, s, pchild);

@@ -3,13 +3,12 @@
  * mistake a user can make here is refused at configtest with a message
  * naming the directive, and where it helps the file and line. */
 #include "apigw_config.h"
+#include "apigw_agg.h"
 #include "apigw_parse.h"
 
 #include "http_log.h"
 #include "apr_strings.h"
 
-/* Keys ApiBackend accepts; later capabilities add theirs here. */
-static const char *const backend_options[] = { "method", NULL };
 
 /* Methods an endpoint may declare. HEAD comes with GET. */
 static const char *const endpoint_methods[] = {
@@ -25,6 +24,7 @@ void *apigw_create_dir_conf(apr_pool_t *p, char *dir)
     c->backends = apr_array_make(p, 1, sizeof(apigw_backend *));
     c->disable_rest = -1;
     c->policy = apigw_policy_create(p);
+    c->agg = apigw_agg_create(p);
     return c;
 }
 
@@ -48,6 +48,7 @@ void *apigw_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->disable_rest = add->disable_rest != -1 ? add->disable_rest
                                               : base->disable_rest;
     c->policy = apigw_policy_merge(p, base->policy, add->policy);
+    c->agg = apigw_agg_merge(p, base->agg, add->agg);
     return c;
 }
 
@@ -102,6 +103,12 @@ void *apigw_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     c->endpoints = add->endpoints;
     c->timeout_set = add->timeout_set || base->timeout_set;
     c->timeout = add->timeout_set ? add->timeout : base->timeout;
+    c->completed_header = add->completed_header ? add->completed_header
+                                                : base->completed_header;
+    c->max_backend_body_set = add->max_backend_body_set
+                              || base->max_backend_body_set;
+    c->max_backend_body = add->max_backend_body_set ? add->max_backend_body
+                                                    : base->max_backend_body;
     c->routes = apigw_route_table_make(p);
     for (i = 0; i < add->endpoints->nelts; i++) {
         add_routes(p, c->routes, APR_ARRAY_IDX(add->endpoints, i,
@@ -198,7 +205,11 @@ static const char *check_backend_vars(apr_pool_t *p, const apigw_endpoint *ep,
     for (i = 0; i < names->nelts; i++) {
         const char *name = APR_ARRAY_IDX(names, i, const char *);
         const char *braced = apr_pstrcat(p, "{", name, "}", NULL);
+        int index;
 
+        if (apigw_agg_is_resp_var(name, &index)) {
+            continue;              /* an earlier response's field */
+        }
         if (strcmp(name, "*") == 0 ? !has_wildcard
                                    : !strstr(ep->pattern, braced)) {
             return apr_psprintf(p, "ApiBackend %s (%s:%u) uses %s, which "
@@ -236,12 +247,6 @@ static const char *finish_endpoint(cmd_parms *cmd, apigw_endpoint *ep)
         return apr_psprintf(cmd->pool, "<ApiEndpoint \"%s\"> (%s:%u) has no "
                             "ApiBackend", ep->pattern, ep->file, ep->line);
     }
-    if (ep->conf->backends->nelts > 1) {
-        return apr_psprintf(cmd->pool, "<ApiEndpoint \"%s\"> (%s:%u) has %d "
-                            "ApiBackend lines; this version proxies to one",
-                            ep->pattern, ep->file, ep->line,
-                            ep->conf->backends->nelts);
-    }
     err = apigw_route_check(cmd->pool, ep->pattern, endpoint_route_flags(ep));
     if (err) {
         return apr_psprintf(cmd->pool, "<ApiEndpoint \"%s\"> (%s:%u): %s",
@@ -254,6 +259,9 @@ static const char *finish_endpoint(cmd_parms *cmd, apigw_endpoint *ep)
         if (err) {
             return err;
         }
+    }
+    if ((err = apigw_agg_finish_endpoint(cmd->pool, ep)) != NULL) {
+        return err;
     }
     if (ep->conf->cache_ttl_set && ep->conf->cache_ttl > 0) {
         ep->cache_control = apr_psprintf(cmd->pool, "public, max-age=%"
@@ -327,41 +335,40 @@ static const char *endpoint_section(cmd_parms *cmd, void *mconfig,
 
 /* ---- directives ---- */
 
-static const char *known_backend_option(const char *key)
-{
-    int i;
-
-    for (i = 0; backend_options[i]; i++) {
-        if (strcmp(key, backend_options[i]) == 0) {
-            return backend_options[i];
-        }
-    }
-    return NULL;
-}
-
+/* One option of an ApiBackend line: key=value, or a bare flag
+ * ("collection"). method= is read here; the aggregation options (name=,
+ * group=, target=, allow=, deny=, mapping=, collection, encoding=) by
+ * apigw_agg_config.c and apigw_merge.c. */
 static const char *set_backend_option(cmd_parms *cmd, apigw_backend *be,
                                       const char *word)
 {
     const char *eq = strchr(word, '=');
-    const char *key, *value;
+    const char *key, *value, *err;
 
-    if (!eq || eq == word) {
-        return apr_psprintf(cmd->pool, "ApiBackend %s: options are key=value, "
-                            "got '%s'", be->url, word);
+    if (eq == word) {
+        return apr_psprintf(cmd->pool, "ApiBackend %s: an option needs a "
+                            "name before '=', got '%s'", be->url, word);
     }
-    key = apr_pstrmemdup(cmd->pool, word, (apr_size_t)(eq - word));
-    value = eq + 1;
-    if (!known_backend_option(key)) {
-        return apr_psprintf(cmd->pool, "ApiBackend %s: unknown option '%s'",
-                            be->url, key);
-    }
+    key = eq ? apr_pstrmemdup(cmd->pool, word, (apr_size_t)(eq - word))
+             : word;
+    value = eq ? eq + 1 : NULL;
     if (strcmp(key, "method") == 0) {
-        if (!(be->method = known_method(value))) {
+        if (!value || !(be->method = known_method(value))) {
             return apr_psprintf(cmd->pool, "ApiBackend %s: unknown method "
-                                "'%s'", be->url, value);
+                                "'%s'", be->url, value ? value : "");
         }
     }
-    apr_table_setn(be->options, key, value);
+    else if ((err = apigw_agg_backend_option(cmd->pool, be, key, value))
+             == NULL) {
+        return apr_psprintf(cmd->pool, "ApiBackend %s: unknown option '%s' "
+                            "(method, name, group, target, allow, deny, "
+                            "mapping, collection, encoding)", be->url, key);
+    }
+    else if (*err) {
+        return apr_psprintf(cmd->pool, "ApiBackend %s: %s=%s: %s", be->url,
+                            key, value ? value : "", err);
+    }
+    apr_table_setn(be->options, key, value ? value : "");
     return NULL;
 }
 
@@ -526,6 +533,7 @@ const command_rec apigw_cmds[] = {
         "Cache-Control max-age for successful responses, e.g. 300s, or off"),
     AP_INIT_FLAG("ApiDisableRest", set_disable_rest, NULL, ACCESS_CONF,
         "On allows variables inside a segment, like /file.{ext}"),
+    APIGW_AGG_CMDS,
     APIGW_POLICY_CMDS
     { NULL }
 };

@@ -25,6 +25,10 @@ typedef struct {
     apr_table_t *options;          /* every key=value as written */
     int is_balancer;               /* balancer://: mod_proxy_balancer picks */
     proxy_worker *worker;          /* direct backends: our pooled worker */
+    struct apigw_shape *shape;     /* data manipulation (apigw_merge.h) */
+    int shaped;                    /* any manipulation option given */
+    const char *name;              /* name=, else group=, else its index */
+    int index;                     /* position in the endpoint, from 0 */
     const char *file;
     unsigned line;
 } apigw_backend;
@@ -48,6 +52,7 @@ typedef struct {
     int cache_ttl_set;
     int disable_rest;              /* -1 unset */
     struct apigw_policy_conf *policy; /* edge policies, apigw_policy.h */
+    struct apigw_agg_conf *agg;    /* aggregation settings, apigw_agg.h */
 } apigw_dir_conf;
 
 struct apigw_endpoint {
@@ -60,6 +65,12 @@ struct apigw_endpoint {
     apigw_dir_conf *conf;          /* this module's part of section_config */
     apr_interval_time_t timeout;   /* in force: endpoint, else server, else 2s */
     const char *cache_control;     /* "public, max-age=N" or NULL */
+    int aggregate;                 /* the gateway calls the backends itself
+                                    * (apigw_agg.c) instead of mod_proxy */
+    int output;                    /* apigw_output_encoding in force */
+    int status_from;               /* ApiStatusFrom's backend index or -1 */
+    const char *completed_header;  /* "" when off */
+    apr_size_t max_backend_body;
 };
 
 typedef struct {
@@ -67,6 +78,9 @@ typedef struct {
     apigw_route_table *routes;     /* own endpoints, then inherited ones */
     apr_interval_time_t timeout;
     int timeout_set;
+    const char *completed_header;  /* ApiCompletedHeader, NULL unset */
+    apr_off_t max_backend_body;
+    int max_backend_body_set;
 } apigw_server_conf;
 
 extern const command_rec apigw_cmds[];

@@ -1,7 +1,8 @@
 /* One request through an endpoint, phase by phase:
  *
  *   translate_name      match method+path, expand the backend URL, hand the
- *                       request to mod_proxy (proxy:URL, proxy-nocanon)
+ *                       request to mod_proxy (proxy:URL, proxy-nocanon);
+ *                       an aggregating endpoint keeps it (apigw_agg.c)
  *   map_to_storage      the gateway's own answers skip the filesystem walk
  *   post_perdir_config  merge the <ApiEndpoint> section over <Location>
  *                       and <Proxy>, before httpd's access checks
@@ -13,6 +14,7 @@
  *   output filter       Cache-Control from ApiCacheTTL on 2xx responses
  */
 #include "apigw_request.h"
+#include "apigw_agg.h"
 #include "apigw_error.h"
 #include "apigw_query.h"
 #include "apigw_log.h"
@@ -101,9 +103,20 @@ static int apigw_translate(request_rec *r)
     }
     rq = request_new(r);
     ep = rq->endpoint = m.data;
-    be = rq->backend = APR_ARRAY_IDX(ep->conf->backends, 0, apigw_backend *);
     query = apigw_query_filter(r->pool, r->args, ep->conf->input_query.all,
                                ep->conf->input_query.names);
+    if (ep->aggregate) {
+        /* the gateway calls the backends itself, in its handler */
+        rq->vars = m.vars;
+        rq->query = query;
+        r->handler = APIGW_HANDLER;
+        r->filename = apr_pstrcat(r->pool, "apigw:", r->uri, NULL);
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                      "endpoint %s matched, %d backends", ep->pattern,
+                      ep->conf->backends->nelts);
+        return OK;
+    }
+    be = rq->backend = APR_ARRAY_IDX(ep->conf->backends, 0, apigw_backend *);
     switch (apigw_template_expand(be->tpl, m.vars, query, r->pool, &url,
                                   &bad)) {
     case APIGW_EXPAND_OK:
@@ -131,7 +144,8 @@ static int apigw_translate(request_rec *r)
 static int apigw_map_to_storage(request_rec *r)
 {
     apigw_request *rq = apigw_request_get(r);
-    return (rq && rq->error_status) ? OK : DECLINED;
+    return (rq && (rq->error_status || (rq->endpoint && rq->endpoint->aggregate)))
+           ? OK : DECLINED;
 }
 
 static int apigw_post_perdir_config(request_rec *r)
@@ -331,6 +345,13 @@ static int apigw_handler(request_rec *r)
             apr_table_setn(r->headers_out, "Allow", rq->allow);
         }
         return apigw_send_error(r, rq->error_status, rq->error_message);
+    }
+    if (rq->endpoint->aggregate) {
+        status = apigw_agg_handle(r);
+        if (rq->client_headers) {
+            r->headers_in = rq->client_headers;
+        }
+        return status;
     }
     status = check_body_limit(r);
     if (status == OK) {

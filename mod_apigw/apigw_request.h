@@ -14,6 +14,8 @@ typedef struct {
     const char *error_message;
     const char *allow;              /* for 405 */
     apr_table_t *client_headers;    /* headers_in as the client sent them */
+    apr_array_header_t *vars;       /* the route's variables */
+    const char *query;              /* allow-listed query, encoded */
 } apigw_request;
 
 /* The request's state, or NULL when no endpoint matched. */

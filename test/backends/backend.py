@@ -6,8 +6,12 @@
     /__drop/...             close the connection without answering
     /__partial/...          send the head and half the body, then close
     /__big/<bytes>          a body of that many bytes, streamed in chunks
+    /__chunked/<bytes>      the same without Content-Length (chunked)
     /__stats                {"connections": N, "requests": N} so far
     /__json/<text>          the raw text as an application/json body
+    /__reply/<code>/<ms>/<body>   wait <ms>, then answer <code> with the
+                            percent-decoded body as application/json
+                            (?ctype=<type> for another Content-Type)
     /__digest/...           {"length", "sha256"} of the request body, with
                             method and headers (for bodies too big to echo)
     /__header/<code>/<name>/<value>/...   echo with that status and header
@@ -119,6 +123,18 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(chunk[:min(n, len(chunk))])
                 n -= len(chunk)
             return
+        if ctl == "__chunked":
+            n = int(parts[2])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            while n > 0:
+                k = min(n, 16384)
+                self.wfile.write(b"%x\r\n%s\r\n" % (k, b"c" * k))
+                n -= k
+            self.wfile.write(b"0\r\n\r\n")
+            return
         if ctl == "__stats":
             with LOCK:
                 doc = dict(STATS)
@@ -168,6 +184,12 @@ class Handler(BaseHTTPRequestHandler):
             return
         if ctl == "__json":
             return self._send(200, unquote("/".join(parts[2:])).encode())
+        if ctl == "__reply":
+            time.sleep(int(parts[3]) / 1000.0)
+            query = dict(q.split("=", 1) for q in self.path.partition("?")[2].split("&")
+                         if "=" in q)
+            return self._send(int(parts[2]), unquote("/".join(parts[4:])).encode(),
+                              unquote(query.get("ctype", "application/json")))
         return self._echo(200, body)
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = handle_any

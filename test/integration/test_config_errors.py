@@ -110,13 +110,6 @@ ApiTimeout 5parsecs
 </ApiEndpoint>
 """, ["<ApiEndpoint"], ["has no ApiBackend"]),
 
-    ("two-backends", f"""
-<ApiEndpoint "/v1/a">
-  ApiBackend {B}/a
-  ApiBackend {B}/b
-</ApiEndpoint>
-""", ["<ApiEndpoint"], ["ApiBackend"]),
-
     ("undefined-balancer", """
 <Proxy balancer://known>
   BalancerMember http://127.0.0.1:9

@@ -1,0 +1,125 @@
+/* Aggregating endpoints: the settings of an endpoint whose backends are
+ * called by the gateway itself (several backends, data manipulation,
+ * output encodings, static data, status from a backend, sequential and
+ * concurrent calls, dynamic hosts), and the handler that answers them.
+ * Single-backend pass-through endpoints never come here: they stay on
+ * mod_proxy. */
+#ifndef APIGW_AGG_H
+#define APIGW_AGG_H
+
+#include "apigw_config.h"
+#include "apigw_encode.h"
+#include "ap_expr.h"
+
+#include <jansson.h>
+
+#define APIGW_DEFAULT_COMPLETED_HEADER "X-Apigw-Completed"
+#define APIGW_DEFAULT_MAX_BACKEND_BODY (4 * 1024 * 1024)
+
+typedef enum {
+    APIGW_STATIC_ALWAYS,
+    APIGW_STATIC_SUCCESS,          /* no backend failed */
+    APIGW_STATIC_ERRORED,          /* a backend failed (transport or status) */
+    APIGW_STATIC_INCOMPLETE,       /* the response is not complete */
+    APIGW_STATIC_COMPLETE          /* the response is complete */
+} apigw_static_strategy;
+
+typedef struct {
+    apigw_static_strategy strategy;
+    json_t *data;                  /* an object, released with pconf */
+} apigw_static;
+
+typedef enum {
+    APIGW_HOST_NONE = 0,
+    APIGW_HOST_HEADER,
+    APIGW_HOST_EXPR
+} apigw_host_source;
+
+struct apigw_agg_conf {
+    int output_set;
+    apigw_output_encoding output;
+    const char *error_details;     /* ApiReturnErrorDetails NAME, or NULL */
+    const char *status_from;       /* a backend's name, or NULL */
+    apr_array_header_t *status_headers; /* const char *, to copy */
+    int sequential;                /* -1 unset */
+    int concurrent_calls;          /* 0 unset */
+    apr_array_header_t *statics;   /* apigw_static */
+    const char *completed_header;  /* NULL: the server's */
+    int max_body_set;
+    apr_off_t max_body;
+    apigw_host_source host_source;
+    const char *host_header;
+    ap_expr_info_t *host_expr;
+    apr_array_header_t *host_allow; /* const char *, "host" or "host:port" */
+};
+
+struct apigw_agg_conf *apigw_agg_create(apr_pool_t *p);
+struct apigw_agg_conf *apigw_agg_merge(apr_pool_t *p,
+                                       const struct apigw_agg_conf *base,
+                                       const struct apigw_agg_conf *add);
+
+/* After an endpoint's section is read: decides whether the gateway calls
+ * its backends itself (ep->aggregate) and checks the settings against the
+ * backends. Returns NULL or a message naming file and line. */
+const char *apigw_agg_finish_endpoint(apr_pool_t *p, apigw_endpoint *ep);
+
+/* ApiBackend options this file owns besides the data-manipulation ones:
+ * name=. Returns NULL when key is not one of them, else sets it and
+ * returns "" or an error message. */
+const char *apigw_agg_backend_option(apr_pool_t *p, apigw_backend *be,
+                                     const char *key, const char *value);
+
+/* Does this template variable name a field of an earlier response
+ * ({resp0_id})? Sets *index to the backend's index. */
+int apigw_agg_is_resp_var(const char *name, int *index);
+
+/* Answers an aggregating endpoint's request. */
+int apigw_agg_handle(request_rec *r);
+
+/* Server-level settings (ApiCompletedHeader, ApiMaxBackendBody outside
+ * endpoints) live in apigw_server_conf; these resolve an endpoint's. */
+void apigw_agg_resolve(apigw_endpoint *ep, const apigw_server_conf *sc);
+
+#define APIGW_AGG_CMDS \
+    AP_INIT_TAKE1("ApiOutputEncoding", apigw_agg_set_output, NULL, ACCESS_CONF, \
+        "json, json-collection, xml, yaml, string, negotiate or no-op"), \
+    AP_INIT_TAKE1("ApiReturnErrorDetails", apigw_agg_set_error_details, NULL, \
+        ACCESS_CONF, "NAME: failed backends' status and body under error_NAME"), \
+    AP_INIT_RAW_ARGS("ApiStatusFrom", apigw_agg_set_status_from, NULL, \
+        ACCESS_CONF, "BACKEND [headers=A,B]: answer with that backend's status"), \
+    AP_INIT_FLAG("ApiSequential", apigw_agg_set_sequential, NULL, ACCESS_CONF, \
+        "On calls the backends one after the other ({resp0_field} in URLs)"), \
+    AP_INIT_TAKE1("ApiConcurrentCalls", apigw_agg_set_concurrent, NULL, \
+        ACCESS_CONF, "N copies of each backend call, the first success wins"), \
+    AP_INIT_RAW_ARGS("ApiStatic", apigw_agg_set_static, NULL, ACCESS_CONF, \
+        "[strategy=always|success|errored|incomplete|complete] JSON-OBJECT"), \
+    AP_INIT_TAKE1("ApiCompletedHeader", apigw_agg_set_completed, NULL, \
+        RSRC_CONF | ACCESS_CONF, "the header telling whether all backends " \
+        "answered (default X-Apigw-Completed), or off"), \
+    AP_INIT_TAKE1("ApiMaxBackendBody", apigw_agg_set_max_body, NULL, \
+        RSRC_CONF | ACCESS_CONF, "largest backend body an aggregating " \
+        "endpoint reads, e.g. 4M"), \
+    AP_INIT_TAKE1("ApiBackendHost", apigw_agg_set_host, NULL, ACCESS_CONF, \
+        "header:NAME or expr:EXPRESSION: the backend host of this request"), \
+    AP_INIT_ITERATE("ApiBackendHostAllow", apigw_agg_set_host_allow, NULL, \
+        ACCESS_CONF, "the hosts (host or host:port) ApiBackendHost may pick")
+
+const char *apigw_agg_set_output(cmd_parms *cmd, void *dconf, const char *arg);
+const char *apigw_agg_set_error_details(cmd_parms *cmd, void *dconf,
+                                        const char *arg);
+const char *apigw_agg_set_status_from(cmd_parms *cmd, void *dconf,
+                                      const char *args);
+const char *apigw_agg_set_sequential(cmd_parms *cmd, void *dconf, int flag);
+const char *apigw_agg_set_concurrent(cmd_parms *cmd, void *dconf,
+                                     const char *arg);
+const char *apigw_agg_set_static(cmd_parms *cmd, void *dconf,
+                                 const char *args);
+const char *apigw_agg_set_completed(cmd_parms *cmd, void *dconf,
+                                    const char *arg);
+const char *apigw_agg_set_max_body(cmd_parms *cmd, void *dconf,
+                                   const char *arg);
+const char *apigw_agg_set_host(cmd_parms *cmd, void *dconf, const char *arg);
+const char *apigw_agg_set_host_allow(cmd_parms *cmd, void *dconf,
+                                     const char *arg);
+
+#endif

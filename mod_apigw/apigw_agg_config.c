@@ -1,0 +1,624 @@
+/* Aggregating endpoints: their directives, create/merge, and the checks
+ * made once an <ApiEndpoint> section has been read (see apigw_agg.h).
+ * Each mistake is refused at configtest with the directive, and for
+ * cross-directive checks the endpoint's file and line. */
+#include "apigw_agg.h"
+#include "apigw_merge.h"
+#include "apigw_parse.h"
+
+#include "http_log.h"
+#include "apr_strings.h"
+
+struct apigw_agg_conf *apigw_agg_create(apr_pool_t *p)
+{
+    struct apigw_agg_conf *c = apr_pcalloc(p, sizeof(*c));
+    c->sequential = -1;
+    return c;
+}
+
+/* Aggregation settings belong to one endpoint; a nested level only adds
+ * what it sets itself. */
+struct apigw_agg_conf *apigw_agg_merge(apr_pool_t *p,
+                                       const struct apigw_agg_conf *base,
+                                       const struct apigw_agg_conf *add)
+{
+    struct apigw_agg_conf *c = apr_pmemdup(p, add, sizeof(*c));
+
+    if (!add->output_set) {
+        c->output_set = base->output_set;
+        c->output = base->output;
+    }
+    c->error_details = add->error_details ? add->error_details
+                                          : base->error_details;
+    if (!add->status_from) {
+        c->status_from = base->status_from;
+        c->status_headers = base->status_headers;
+    }
+    c->sequential = add->sequential != -1 ? add->sequential : base->sequential;
+    c->concurrent_calls = add->concurrent_calls ? add->concurrent_calls
+                                                : base->concurrent_calls;
+    c->statics = add->statics ? add->statics : base->statics;
+    c->completed_header = add->completed_header ? add->completed_header
+                                                : base->completed_header;
+    if (!add->max_body_set) {
+        c->max_body_set = base->max_body_set;
+        c->max_body = base->max_body;
+    }
+    if (add->host_source == APIGW_HOST_NONE) {
+        c->host_source = base->host_source;
+        c->host_header = base->host_header;
+        c->host_expr = base->host_expr;
+    }
+    c->host_allow = add->host_allow ? add->host_allow : base->host_allow;
+    return c;
+}
+
+/* ---- helpers ---- */
+
+static struct apigw_agg_conf *agg_of(void *dconf)
+{
+    return ((apigw_dir_conf *)dconf)->agg;
+}
+
+static int inside_endpoint(const cmd_parms *cmd)
+{
+    const ap_directive_t *d;
+
+    for (d = cmd->directive->parent; d; d = d->parent) {
+        if (ap_cstr_casecmp(d->directive, "<ApiEndpoint") == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *only_in_endpoint(const cmd_parms *cmd)
+{
+    return inside_endpoint(cmd) ? NULL
+           : apr_pstrcat(cmd->pool, cmd->cmd->name,
+                         " is only allowed inside <ApiEndpoint>", NULL);
+}
+
+static int is_header_token(const char *s)
+{
+    if (!*s) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f
+            || strchr("()<>@,;:\\\"/[]?={}", *s)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static apr_status_t release_json(void *data)
+{
+    json_decref(data);
+    return APR_SUCCESS;
+}
+
+/* ---- directives ---- */
+
+const char *apigw_agg_set_output(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    struct apigw_agg_conf *c = agg_of(dconf);
+    const char *err = only_in_endpoint(cmd);
+
+    if (err) {
+        return err;
+    }
+    if ((err = apigw_output_encoding_parse(arg, &c->output)) != NULL) {
+        return apr_psprintf(cmd->pool, "ApiOutputEncoding %s: %s", arg, err);
+    }
+    c->output_set = 1;
+    return NULL;
+}
+
+const char *apigw_agg_set_error_details(cmd_parms *cmd, void *dconf,
+                                        const char *arg)
+{
+    const char *err = only_in_endpoint(cmd), *s;
+
+    if (err) {
+        return err;
+    }
+    for (s = arg; *s; s++) {
+        if (!apr_isalnum(*s) && *s != '_' && *s != '-') {
+            return apr_psprintf(cmd->pool, "ApiReturnErrorDetails %s: the "
+                                "name may hold letters, digits, '_' and '-'",
+                                arg);
+        }
+    }
+    if (!*arg) {
+        return "ApiReturnErrorDetails needs a name";
+    }
+    agg_of(dconf)->error_details = arg;
+    return NULL;
+}
+
+const char *apigw_agg_set_status_from(cmd_parms *cmd, void *dconf,
+                                      const char *args)
+{
+    struct apigw_agg_conf *c = agg_of(dconf);
+    const char *err = only_in_endpoint(cmd), *word;
+
+    if (err) {
+        return err;
+    }
+    c->status_from = ap_getword_conf(cmd->pool, &args);
+    if (!*c->status_from) {
+        return "ApiStatusFrom needs a backend name (its name=, its group= "
+               "or its position from 0)";
+    }
+    c->status_headers = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    while (*(word = ap_getword_conf(cmd->pool, &args))) {
+        char *list, *name, *state;
+        if (strncmp(word, "headers=", 8) != 0) {
+            return apr_psprintf(cmd->pool, "ApiStatusFrom: unknown option "
+                                "'%s' (headers=A,B)", word);
+        }
+        list = apr_pstrdup(cmd->pool, word + 8);
+        for (name = apr_strtok(list, ",", &state); name;
+             name = apr_strtok(NULL, ",", &state)) {
+            if (!is_header_token(name)) {
+                return apr_psprintf(cmd->pool, "ApiStatusFrom: '%s' is not "
+                                    "a header name", name);
+            }
+            APR_ARRAY_PUSH(c->status_headers, const char *) = name;
+        }
+    }
+    return NULL;
+}
+
+const char *apigw_agg_set_sequential(cmd_parms *cmd, void *dconf, int flag)
+{
+    const char *err = only_in_endpoint(cmd);
+    if (!err) {
+        agg_of(dconf)->sequential = flag;
+    }
+    return err;
+}
+
+const char *apigw_agg_set_concurrent(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    const char *err = only_in_endpoint(cmd);
+    char *end;
+    long n;
+
+    if (err) {
+        return err;
+    }
+    n = strtol(arg, &end, 10);
+    if (*end || end == arg || n < 1 || n > 10) {
+        return apr_psprintf(cmd->pool, "ApiConcurrentCalls %s: a number from "
+                            "1 to 10", arg);
+    }
+    agg_of(dconf)->concurrent_calls = (int)n;
+    return NULL;
+}
+
+static const char *parse_strategy(const char *word, apigw_static_strategy *out)
+{
+    static const struct {
+        const char *name;
+        apigw_static_strategy s;
+    } names[] = {
+        { "always", APIGW_STATIC_ALWAYS }, { "success", APIGW_STATIC_SUCCESS },
+        { "errored", APIGW_STATIC_ERRORED },
+        { "incomplete", APIGW_STATIC_INCOMPLETE },
+        { "complete", APIGW_STATIC_COMPLETE }, { NULL, 0 }
+    };
+    int i;
+
+    for (i = 0; names[i].name; i++) {
+        if (strcmp(word, names[i].name) == 0) {
+            *out = names[i].s;
+            return NULL;
+        }
+    }
+    return "strategy is always, success, errored, incomplete or complete";
+}
+
+const char *apigw_agg_set_static(cmd_parms *cmd, void *dconf, const char *args)
+{
+    struct apigw_agg_conf *c = agg_of(dconf);
+    const char *err = only_in_endpoint(cmd);
+    apigw_static *st;
+    json_error_t jerr;
+
+    if (err) {
+        return err;
+    }
+    while (apr_isspace(*args)) {
+        args++;
+    }
+    if (!c->statics) {
+        c->statics = apr_array_make(cmd->pool, 1, sizeof(apigw_static));
+    }
+    st = apr_array_push(c->statics);
+    st->strategy = APIGW_STATIC_ALWAYS;
+    if (strncmp(args, "strategy=", 9) == 0) {
+        const char *word = ap_getword_white(cmd->temp_pool, &args);
+        if ((err = parse_strategy(word + 9, &st->strategy)) != NULL) {
+            return apr_psprintf(cmd->pool, "ApiStatic %s: %s", word, err);
+        }
+        while (apr_isspace(*args)) {
+            args++;
+        }
+    }
+    st->data = json_loads(args, JSON_REJECT_DUPLICATES, &jerr);
+    if (!st->data) {
+        return apr_psprintf(cmd->pool, "ApiStatic: not valid JSON at "
+                            "character %d: %s", jerr.position, jerr.text);
+    }
+    apr_pool_cleanup_register(cmd->pool, st->data, release_json,
+                              apr_pool_cleanup_null);
+    if (!json_is_object(st->data)) {
+        return "ApiStatic: the data must be a JSON object, like "
+               "{\"source\": \"gateway\"}";
+    }
+    return NULL;
+}
+
+const char *apigw_agg_set_completed(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    const char *name = arg;
+
+    if (ap_cstr_casecmp(arg, "off") == 0) {
+        name = "";
+    }
+    else if (!is_header_token(arg)) {
+        return apr_psprintf(cmd->pool, "ApiCompletedHeader: '%s' is not a "
+                            "header name", arg);
+    }
+    if (cmd->path) {
+        if (!inside_endpoint(cmd)) {
+            return "ApiCompletedHeader belongs in the server config, a "
+                   "<VirtualHost> or an <ApiEndpoint>";
+        }
+        agg_of(dconf)->completed_header = name;
+    }
+    else {
+        apigw_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                     &apigw_module);
+        sc->completed_header = name;
+    }
+    return NULL;
+}
+
+const char *apigw_agg_set_max_body(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    apr_off_t n;
+    const char *err = apigw_parse_size(arg, &n);
+
+    if (err) {
+        return apr_psprintf(cmd->pool, "ApiMaxBackendBody %s: %s", arg, err);
+    }
+    if (n <= 0 || n > APR_INT32_MAX) {
+        return "ApiMaxBackendBody must be from 1 byte to 2G";
+    }
+    if (cmd->path) {
+        if (!inside_endpoint(cmd)) {
+            return "ApiMaxBackendBody belongs in the server config, a "
+                   "<VirtualHost> or an <ApiEndpoint>";
+        }
+        agg_of(dconf)->max_body = n;
+        agg_of(dconf)->max_body_set = 1;
+    }
+    else {
+        apigw_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                     &apigw_module);
+        sc->max_backend_body = n;
+        sc->max_backend_body_set = 1;
+    }
+    return NULL;
+}
+
+const char *apigw_agg_set_host(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    struct apigw_agg_conf *c = agg_of(dconf);
+    const char *err = only_in_endpoint(cmd);
+
+    if (err) {
+        return err;
+    }
+    if (strncmp(arg, "header:", 7) == 0 && is_header_token(arg + 7)) {
+        c->host_source = APIGW_HOST_HEADER;
+        c->host_header = arg + 7;
+        return NULL;
+    }
+    if (strncmp(arg, "expr:", 5) == 0 && arg[5]) {
+        c->host_expr = ap_expr_parse_cmd(cmd, arg + 5,
+                                         AP_EXPR_FLAG_STRING_RESULT, &err,
+                                         NULL);
+        if (err) {
+            return apr_psprintf(cmd->pool, "ApiBackendHost: cannot parse "
+                                "the expression '%s': %s", arg + 5, err);
+        }
+        c->host_source = APIGW_HOST_EXPR;
+        return NULL;
+    }
+    return apr_psprintf(cmd->pool, "ApiBackendHost %s: use header:NAME or "
+                        "expr:EXPRESSION", arg);
+}
+
+/* host or host:port, lower case; [v6]:port too. */
+static int is_host_port(const char *s)
+{
+    const char *colon;
+
+    if (!*s || strpbrk(s, "/?#@ \t\\")) {
+        return 0;
+    }
+    colon = *s == '[' ? strstr(s, "]:") : strrchr(s, ':');
+    if (colon) {
+        const char *d = colon + (*s == '[' ? 2 : 1);
+        if (!*d || strspn(d, "0123456789") != strlen(d) || strlen(d) > 5) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+const char *apigw_agg_set_host_allow(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    struct apigw_agg_conf *c = agg_of(dconf);
+    const char *err = only_in_endpoint(cmd);
+
+    if (err) {
+        return err;
+    }
+    if (!is_host_port(arg)) {
+        return apr_psprintf(cmd->pool, "ApiBackendHostAllow: '%s' is not a "
+                            "host or host:port", arg);
+    }
+    if (!c->host_allow) {
+        c->host_allow = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(c->host_allow, const char *) =
+        apr_pstrdup(cmd->pool, arg);
+    ap_str_tolower(APR_ARRAY_IDX(c->host_allow, c->host_allow->nelts - 1,
+                                 char *));
+    return NULL;
+}
+
+/* ---- backend options ---- */
+
+const char *apigw_agg_backend_option(apr_pool_t *p, apigw_backend *be,
+                                     const char *key, const char *value)
+{
+    const char *err;
+
+    if (strcmp(key, "name") == 0) {
+        const char *s;
+        if (!value || !*value) {
+            return "name= needs a value";
+        }
+        for (s = value; *s; s++) {
+            if (!apr_isalnum(*s) && *s != '_' && *s != '-') {
+                return "name= may hold letters, digits, '_' and '-'";
+            }
+        }
+        be->name = value;
+        return "";
+    }
+    if (!apigw_shape_is_key(key)) {
+        return NULL;
+    }
+    if (!be->shape) {
+        be->shape = apigw_shape_create(p);
+    }
+    if ((err = apigw_shape_set(p, be->shape, key, value)) != NULL) {
+        return err;
+    }
+    be->shaped = 1;
+    return "";
+}
+
+int apigw_agg_is_resp_var(const char *name, int *index)
+{
+    const char *s = name + 4;
+    int n = 0;
+
+    if (strncmp(name, "resp", 4) != 0 || !apr_isdigit(*s)) {
+        return 0;
+    }
+    for (; apr_isdigit(*s); s++) {
+        if (n > 1000) {
+            return 0;
+        }
+        n = n * 10 + (*s - '0');
+    }
+    if (*s != '_' || !s[1]) {
+        return 0;
+    }
+    *index = n;
+    return 1;
+}
+
+/* ---- after the section ---- */
+
+static int wants_gateway_calls(const apigw_endpoint *ep,
+                               const struct apigw_agg_conf *c)
+{
+    int i;
+
+    if (ep->conf->backends->nelts > 1 || c->error_details || c->status_from
+        || c->statics || c->host_source != APIGW_HOST_NONE
+        || c->concurrent_calls > 1 || c->sequential == 1
+        || (c->output_set && c->output != APIGW_OUT_NOOP)) {
+        return 1;
+    }
+    for (i = 0; i < ep->conf->backends->nelts; i++) {
+        if (APR_ARRAY_IDX(ep->conf->backends, i, apigw_backend *)->shaped) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *name_backends(apr_pool_t *p, apigw_endpoint *ep)
+{
+    apr_array_header_t *bes = ep->conf->backends;
+    int i, j;
+
+    for (i = 0; i < bes->nelts; i++) {
+        apigw_backend *be = APR_ARRAY_IDX(bes, i, apigw_backend *);
+        const char *err;
+        be->index = i;
+        if (!be->shape) {
+            be->shape = apigw_shape_create(p);
+        }
+        if (!be->name && be->shape && apigw_shape_group(be->shape)) {
+            be->name = apigw_shape_group(be->shape);
+        }
+        if (!be->name) {
+            be->name = apr_itoa(p, i);
+        }
+        if (be->shape && (err = apigw_shape_check(p, be->shape)) != NULL) {
+            return apr_psprintf(p, "ApiBackend %s (%s:%u): %s", be->url,
+                                be->file, be->line, err);
+        }
+        for (j = 0; j < i; j++) {
+            apigw_backend *o = APR_ARRAY_IDX(bes, j, apigw_backend *);
+            if (strcmp(o->name, be->name) == 0) {
+                return apr_psprintf(p, "ApiBackend %s (%s:%u): another "
+                                    "backend of this endpoint (%s:%u) is "
+                                    "already named '%s'; give one a name=",
+                                    be->url, be->file, be->line, o->file,
+                                    o->line, be->name);
+            }
+        }
+    }
+    return NULL;
+}
+
+static const char *check_backend(apr_pool_t *p,
+                                 const struct apigw_agg_conf *c,
+                                 const apigw_backend *be)
+{
+    const char *scheme = apigw_template_scheme(be->tpl);
+    const apr_array_header_t *vars = apigw_template_vars(be->tpl);
+    int i, n;
+
+    if (strcmp(scheme, "http") && strcmp(scheme, "https")
+        && strcmp(scheme, "balancer")) {
+        return apr_psprintf(p, "ApiBackend %s (%s:%u): the gateway calls "
+                            "this endpoint's backends itself, over http or "
+                            "https (or a balancer:// of them), not %s",
+                            be->url, be->file, be->line, scheme);
+    }
+    if (be->is_balancer && c->host_source != APIGW_HOST_NONE) {
+        return apr_psprintf(p, "ApiBackend %s (%s:%u): ApiBackendHost "
+                            "cannot choose the host of a balancer:// "
+                            "backend", be->url, be->file, be->line);
+    }
+    for (i = 0; i < vars->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(vars, i, const char *);
+        if (!apigw_agg_is_resp_var(name, &n)) {
+            continue;
+        }
+        if (c->sequential != 1) {
+            return apr_psprintf(p, "ApiBackend %s (%s:%u) uses {%s}, which "
+                                "needs ApiSequential on", be->url, be->file,
+                                be->line, name);
+        }
+        if (n >= be->index) {
+            return apr_psprintf(p, "ApiBackend %s (%s:%u) uses {%s}, but "
+                                "only earlier backends' responses can be "
+                                "used (this one is number %d, from 0)",
+                                be->url, be->file, be->line, name,
+                                be->index);
+        }
+    }
+    return NULL;
+}
+
+static const char *check_status_from(apr_pool_t *p, apigw_endpoint *ep,
+                                     const struct apigw_agg_conf *c)
+{
+    int i;
+
+    for (i = 0; i < ep->conf->backends->nelts; i++) {
+        apigw_backend *be = APR_ARRAY_IDX(ep->conf->backends, i,
+                                          apigw_backend *);
+        if (strcmp(be->name, c->status_from) == 0) {
+            ep->status_from = be->index;
+            return NULL;
+        }
+    }
+    return apr_psprintf(p, "<ApiEndpoint \"%s\"> (%s:%u): ApiStatusFrom %s "
+                        "names no backend of this endpoint (backends are "
+                        "named by name=, else group=, else their position "
+                        "from 0)", ep->pattern, ep->file, ep->line,
+                        c->status_from);
+}
+
+const char *apigw_agg_finish_endpoint(apr_pool_t *p, apigw_endpoint *ep)
+{
+    const struct apigw_agg_conf *c = ep->conf->agg;
+    const char *err;
+    int i;
+
+    ep->status_from = -1;
+    if ((err = name_backends(p, ep)) != NULL) {
+        return err;
+    }
+    ep->aggregate = wants_gateway_calls(ep, c);
+    if (!ep->aggregate) {
+        return NULL;
+    }
+    if (c->output_set && c->output == APIGW_OUT_NOOP
+        && ep->conf->backends->nelts > 1) {
+        return apr_psprintf(p, "<ApiEndpoint \"%s\"> (%s:%u): "
+                            "ApiOutputEncoding no-op passes one backend's "
+                            "response through; this endpoint has %d backends",
+                            ep->pattern, ep->file, ep->line,
+                            ep->conf->backends->nelts);
+    }
+    if ((c->host_source != APIGW_HOST_NONE) != (c->host_allow != NULL)) {
+        return apr_psprintf(p, "<ApiEndpoint \"%s\"> (%s:%u): ApiBackendHost "
+                            "and ApiBackendHostAllow go together (the allowed "
+                            "hosts keep the gateway from being an open proxy)",
+                            ep->pattern, ep->file, ep->line);
+    }
+    for (i = 0; i < ep->conf->backends->nelts; i++) {
+        err = check_backend(p, c, APR_ARRAY_IDX(ep->conf->backends, i,
+                                                    apigw_backend *));
+        if (err) {
+            return err;
+        }
+    }
+    if (c->status_from && (err = check_status_from(p, ep, c)) != NULL) {
+        return err;
+    }
+    return NULL;
+}
+
+void apigw_agg_resolve(apigw_endpoint *ep, const apigw_server_conf *sc)
+{
+    const struct apigw_agg_conf *c = ep->conf->agg;
+    int shaped = 0, i;
+
+    ep->completed_header = c->completed_header ? c->completed_header
+                           : sc->completed_header ? sc->completed_header
+                           : APIGW_DEFAULT_COMPLETED_HEADER;
+    ep->max_backend_body = c->max_body_set ? (apr_size_t)c->max_body
+                           : sc->max_backend_body_set
+                             ? (apr_size_t)sc->max_backend_body
+                             : APIGW_DEFAULT_MAX_BACKEND_BODY;
+    for (i = 0; i < ep->conf->backends->nelts; i++) {
+        shaped |= APR_ARRAY_IDX(ep->conf->backends, i, apigw_backend *)->shaped;
+    }
+    /* one backend taken as it is: pass it through unless asked otherwise */
+    ep->output = c->output_set ? (int)c->output
+                 : (ep->conf->backends->nelts == 1 && !shaped && !c->statics
+                    && !c->error_details) ? (int)APIGW_OUT_NOOP
+                 : (int)APIGW_OUT_JSON;
+}
