@@ -179,15 +179,8 @@ static int read_body(agg_ctx *x)
     return OK;
 }
 
-/* Headers that describe the client's connection or body as it arrived;
- * libcurl writes its own. */
-static int hop_header(const char *key)
+static int name_in(const char *const *names, const char *key)
 {
-    static const char *const names[] = {
-        "Host", "Content-Length", "Transfer-Encoding", "Connection",
-        "Keep-Alive", "TE", "Trailer", "Upgrade", "Expect",
-        "Proxy-Authorization", "Proxy-Connection", "Accept-Encoding", NULL
-    };
     int i;
 
     for (i = 0; names[i]; i++) {
@@ -198,9 +191,24 @@ static int hop_header(const char *key)
     return 0;
 }
 
+/* Headers that describe the client's connection or body as it arrived;
+ * libcurl writes its own. */
+static const char *const request_hop_headers[] = {
+    "Host", "Content-Length", "Transfer-Encoding", "Connection",
+    "Keep-Alive", "TE", "Trailer", "Upgrade", "Expect",
+    "Proxy-Authorization", "Proxy-Connection", "Accept-Encoding", NULL
+};
+
+/* What httpd writes itself, or what describes the backend connection. */
+static const char *const response_hop_headers[] = {
+    "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive",
+    "Proxy-Connection", "TE", "Trailer", "Upgrade", "Content-Type",
+    "Date", "Server", NULL
+};
+
 static int copy_header(void *data, const char *key, const char *value)
 {
-    if (!hop_header(key)) {
+    if (!name_in(request_hop_headers, key)) {
         apr_table_addn(data, key, value);
     }
     return 1;
@@ -645,20 +653,9 @@ static void mark_complete(agg_ctx *x, int complete)
     }
 }
 
-static int hop_response_header(const char *key)
-{
-    return ap_cstr_casecmp(key, "Content-Length") == 0
-        || ap_cstr_casecmp(key, "Transfer-Encoding") == 0
-        || ap_cstr_casecmp(key, "Connection") == 0
-        || ap_cstr_casecmp(key, "Keep-Alive") == 0
-        || ap_cstr_casecmp(key, "Content-Type") == 0
-        || ap_cstr_casecmp(key, "Date") == 0
-        || ap_cstr_casecmp(key, "Server") == 0;
-}
-
 static int copy_response_header(void *data, const char *key, const char *value)
 {
-    if (!hop_response_header(key)) {
+    if (!name_in(response_hop_headers, key)) {
         apr_table_addn(data, key, value);
     }
     return 1;

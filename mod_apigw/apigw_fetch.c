@@ -145,6 +145,19 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
+static int has_control(const char *s, apr_size_t len)
+{
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Collects the last response's header fields (a 100 Continue head or any
  * other interim one starts the table over). */
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
@@ -164,6 +177,9 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
     colon = memchr(data, ':', len);
     if (!colon || colon == data) {
         return n;                  /* the blank line, or folding we ignore */
+    }
+    if (has_control(data, len)) {
+        return n;                  /* a CR or NUL inside: never passed on */
     }
     name = apr_pstrmemdup(cs->r->pool, data, (apr_size_t)(colon - data));
     colon++;

@@ -554,3 +554,23 @@ def test_parallel_clients_get_consistent_answers(backend, gateway):
     assert not errors
     # connections are kept and reused, not opened per request
     assert backend.stats()["connections"] < 8 * 20 * 2 / 4
+
+
+def test_backend_header_with_a_bare_cr_never_reaches_the_client(backend, gateway, raw):
+    gw = gateway(f"""
+<ApiEndpoint "/h">
+  ApiBackend {backend.url}/__header/200/X-Evil/a%0Dinjected:1 name=main
+  ApiBackend {reply(backend, {"b": 1})}
+  ApiStatusFrom main headers=X-Evil,X-Backend
+</ApiEndpoint>
+""")
+    resp = raw(gw.port, "/h")
+    assert resp.status == 200
+    assert "x-evil" not in resp.headers and "injected" not in resp.headers
+    # the backend really sent it (so the test can fail)
+    import socket
+    with socket.create_connection(("127.0.0.1", backend.port), timeout=5) as s:
+        s.sendall(b"GET /__header/200/X-Evil/a%0Dinjected:1 HTTP/1.0\r\n\r\n")
+        head = s.recv(65536)
+    assert b"X-Evil: a\rinjected:1" in head
+    assert resp.headers["x-backend"] == "backend"
