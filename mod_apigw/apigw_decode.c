@@ -341,11 +341,6 @@ static json_t *element_to_json(apr_pool_t *p, const apr_xml_elem *e,
     json_t *obj;
     int i;
 
-    if (depth > APIGW_DECODE_MAX_DEPTH) {
-        *err = "the backend's XML nests deeper than "
-               APR_STRINGIFY(APIGW_DECODE_MAX_DEPTH) " levels";
-        return NULL;
-    }
     text = own_text(p, e, &tlen);
     if (!e->attr && !e->first_child) {
         json_t *s = json_stringn(text, tlen);
@@ -354,6 +349,12 @@ static json_t *element_to_json(apr_pool_t *p, const apr_xml_elem *e,
             *err = "the backend's XML holds text that is not UTF-8";
         }
         return s;
+    }
+    /* an object at this depth; leaves (strings) do not count */
+    if (depth > APIGW_DECODE_MAX_DEPTH) {
+        *err = "the backend's XML nests deeper than "
+               APR_STRINGIFY(APIGW_DECODE_MAX_DEPTH) " levels";
+        return NULL;
     }
     obj = json_object();
     if (!obj) {
@@ -381,7 +382,7 @@ static json_t *element_to_json(apr_pool_t *p, const apr_xml_elem *e,
         return NULL;
     }
     for (c = e->first_child; c; c = c->next) {
-        json_t *v = element_to_json(p, c, depth + 2, err);
+        json_t *v = element_to_json(p, c, depth + 1, err);
         json_t *have;
 
         if (!v) {

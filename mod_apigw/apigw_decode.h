@@ -63,9 +63,7 @@
  * (objects and arrays); deeper input is an error, so the recursive
  * shaping and encoding that follow run in bounded stack. jansson itself
  * stops parsing at 2048 levels and Debian's apr_xml at 256 nested
- * elements; the XML conversion also stops at APIGW_DECODE_MAX_DEPTH
- * element levels (counting two per level, as repeated elements add an
- * array level).
+ * elements (a repeated element adds an array level).
  */
 #ifndef APIGW_DECODE_H
 #define APIGW_DECODE_H

@@ -22,17 +22,19 @@
  *   with a scalar value is an attribute name="..." and "#text" is the
  *   element's text (the shape the xml decoder produces, so XML read from a
  *   backend reads back the same); every other key is a child element; an
- *   array is one element per item with the key's name (an array directly
- *   inside an array, or at the root, becomes items named <item>); null and
- *   "" are empty elements (<k/>); numbers and booleans are their JSON text.
+ *   array is one element per item with the key's name (none when it is
+ *   empty; an array directly inside an array, or at the root, becomes
+ *   items named <item>); null and "" are empty elements (<k/>); numbers
+ *   and booleans are their JSON text.
  *   Names are made valid: a character that may not appear in an XML name
  *   (and ':') becomes '_', a name that cannot start as it does gets a
  *   leading '_', an empty name is "_"; non-ASCII letters are kept where
  *   they are name characters in both XML 1.0 editions (Latin, Greek,
  *   Cyrillic, Hebrew, Arabic, kana, CJK, Hangul). An attribute whose name
  *   would start with "xmlns" or repeat one already written is written as a
- *   child element instead. Text is escaped (&amp; &lt; &gt; &quot;, CR as
- *   &#13;, and in attributes TAB/LF as &#9; &#10;); characters XML 1.0
+ *   child element instead (named from the whole key: "-a" -> <_-a>). Text
+ *   is escaped (&amp; &lt; &gt;, CR as &#13;, and in attributes also
+ *   &quot;, TAB as &#9; and LF as &#10;); characters XML 1.0
  *   cannot carry (NUL and other C0 controls, U+FFFE, U+FFFF) and invalid
  *   UTF-8 become U+FFFD.
  * - yaml: YAML 1.2 block style, two-space indentation, keys in insertion
@@ -42,7 +44,8 @@
  *   trailing space, not null/true/false/yes/no/on/off/y/n in any case, so
  *   YAML 1.1 readers agree); otherwise it is double-quoted with escapes
  *   (\" \\ \n \t \r \0 \xXX, \uXXXX for U+2028/U+2029, U+FEFF, U+FFFE and
- *   U+FFFF, and \x80..\x9F).
+ *   U+FFFF, and \x80..\x9F). Reals always carry a '.' ("1.0e+300"), so
+ *   YAML 1.1 readers see floats too.
  * - string: the "content" key's string as the body (as KrakenD), "" when
  *   there is none or it is not a string.
  * APIGW_OUT_NEGOTIATE must be resolved with apigw_negotiate first, and
@@ -78,16 +81,16 @@ const char *apigw_output_encoding_parse(const char *word,
 const char *apigw_output_encoding_name(apigw_output_encoding enc);
 
 /* negotiate: chooses JSON, XML, YAML or STRING from an Accept header value
- * (RFC 9110: q-values, wildcard ranges ("type" + "/" + "*"), parameters other than
- * q ignored, a range with a malformed q ignored, names case-insensitive).
- * Offered types: application/json; application/xml, text/xml;
- * application/yaml, application/x-yaml, text/yaml, text/x-yaml;
- * text/plain. Each offered type takes the q of the most specific range
- * that matches it; the highest q wins; a tie goes to the type whose range
- * comes first in the header, then to the order json, xml, yaml, string
- * (so "*" + "/" + "*" and "text/" + "*" give json and xml). NULL, empty, or
- * nothing acceptable: JSON (no 406). Deviation: KrakenD answers text/plain
- * with YAML and ignores q-values. */
+ * (RFC 9110: q-values; wildcard ranges, written here TYPE/ANY and ANY/ANY
+ * for the asterisk forms; parameters other than q ignored; a range with a
+ * malformed q ignored; names case-insensitive). Offered types:
+ * application/json; application/xml, text/xml; application/yaml,
+ * application/x-yaml, text/yaml, text/x-yaml; text/plain. Each offered
+ * type takes the q of the most specific range that matches it; the
+ * highest q wins; a tie goes to the type whose range comes first in the
+ * header, then to the order json, xml, yaml, string (so ANY/ANY gives json
+ * and text/ANY xml). NULL, empty, or nothing acceptable: JSON (no 406).
+ * Deviation: KrakenD answers text/plain with YAML and ignores q-values. */
 apigw_output_encoding apigw_negotiate(const char *accept);
 
 /* Serialises doc (see above). Returns the body, allocated from p, sets

@@ -74,7 +74,8 @@ int apigw_shape_is_key(const char *key);
  * add up; the others may be given once. Returns NULL, or an error message
  * from p naming the problem (unknown option, a value missing, bad dot
  * path, mapping without a colon, a name given twice in mapping, unknown
- * encoding, allow and deny together, empty names, control characters). */
+ * encoding, allow and deny together, empty names, names that hold a
+ * control character or are not UTF-8, shown escaped). */
 const char *apigw_shape_set(apr_pool_t *p, apigw_shape *s, const char *key,
                             const char *value);
 

@@ -1,0 +1,598 @@
+/* sources: mod_apigw/apigw_merge.c mod_apigw/apigw_decode.c mod_apigw/apigw_encode.c */
+/* libs: -ljansson -laprutil-1 */
+/* libFuzzer target for mod_apigw's aggregation data path: backend option
+ * strings through apigw_shape_set/check, arbitrary backend bodies through
+ * every decoder, then apply, merge, path lookups, negotiate and every
+ * encoder, with model checks:
+ * - set/check either accept or give a non-empty message;
+ * - a decoded body is an object no deeper than APIGW_DECODE_MAX_DEPTH;
+ * - allow keeps exactly the allowed fields (no other key survives, every
+ *   allowed path present in the input is present after), deny removes
+ *   exactly the denied paths, mapping moves values under their new names
+ *   and leaves the rest alone, group wraps under one key (each checked
+ *   against a separate application of that option alone);
+ * - a merge holds every key of the merged response with its value;
+ * - JSON and json-collection output read back equal to the document, XML
+ *   output is well-formed to apr_xml, YAML output is UTF-8 with no control
+ *   characters but LF, string output is the "content" string.
+ *
+ * Input: line 1 is the ApiBackend options ("group=g allow=a,b.c
+ * collection ..."), line 2 an Accept header value (also tried as an
+ * ApiOutputEncoding word and a dot path), the rest is the backend body. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_hash.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+#include <apr_xml.h>
+
+#include "apigw_decode.h"
+#include "apigw_encode.h"
+#include "apigw_merge.h"
+
+#define CHECK(cond, ...) do {                                               \
+        if (!(cond)) {                                                      \
+            fprintf(stderr, "fuzz_merge: check failed: %s\n  ", #cond);     \
+            fprintf(stderr, __VA_ARGS__);                                   \
+            fprintf(stderr, "\n");                                          \
+            abort();                                                        \
+        }                                                                   \
+    } while (0)
+
+#define MAX_TOKENS 16
+
+static apr_pool_t *root_pool;
+
+/* ---- the options as the model sees them ---- */
+
+typedef struct {
+    const char *key;
+    const char *value;     /* NULL for a bare word */
+} token;
+
+typedef struct {
+    token t[MAX_TOKENS];
+    int n;
+} tokens;
+
+/* Dot paths: an array of arrays of segments. */
+static apr_array_header_t *paths_of(apr_pool_t *p, const tokens *tk,
+                                    const char *key)
+{
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(void *));
+    int i;
+
+    for (i = 0; i < tk->n; i++) {
+        char *list, *entry, *l1;
+
+        if (strcmp(tk->t[i].key, key) != 0 || !tk->t[i].value) {
+            continue;
+        }
+        list = apr_pstrdup(p, tk->t[i].value);
+        for (entry = apr_strtok(list, ",", &l1); entry;
+             entry = apr_strtok(NULL, ",", &l1)) {
+            apr_array_header_t *segs = apr_array_make(p, 4, sizeof(char *));
+            char *seg, *l2;
+
+            for (seg = apr_strtok(entry, ".", &l2); seg;
+                 seg = apr_strtok(NULL, ".", &l2)) {
+                APR_ARRAY_PUSH(segs, char *) = seg;
+            }
+            APR_ARRAY_PUSH(out, apr_array_header_t *) = segs;
+        }
+    }
+    return out;
+}
+
+static apigw_shape *shape_of(apr_pool_t *p, const tokens *tk,
+                             const char *const *only)
+{
+    apigw_shape *s = apigw_shape_create(p);
+    int i, j;
+
+    for (i = 0; i < tk->n; i++) {
+        int keep = only == NULL;
+
+        for (j = 0; only && only[j]; j++) {
+            keep |= strcmp(tk->t[i].key, only[j]) == 0;
+        }
+        if (keep && apigw_shape_set(p, s, tk->t[i].key, tk->t[i].value)) {
+            return NULL;
+        }
+    }
+    return apigw_shape_check(p, s) ? NULL : s;
+}
+
+/* The value at segs[from..] below v, through objects only; NULL if none. */
+static json_t *at(json_t *v, const apr_array_header_t *segs, int from)
+{
+    int i;
+
+    for (i = from; i < segs->nelts && v; i++) {
+        if (!json_is_object(v)) {
+            return NULL;
+        }
+        v = json_object_get(v, APR_ARRAY_IDX(segs, i, char *));
+    }
+    return v;
+}
+
+static json_t *decode_apply(apr_pool_t *p, const apigw_shape *s,
+                            const char *body, size_t len)
+{
+    const char *err = NULL;
+    json_t *d = apigw_decode(p, s, body, len, &err);
+
+    if (!d) {
+        return NULL;
+    }
+    d = apigw_shape_apply(s, d, &err);
+    CHECK(d, "apply after a successful decode failed: %s", err);
+    return d;
+}
+
+/* r is t after allow with the entries (suffixes from `from` on) in paths
+ * whose earlier segments match the current prefix. */
+static void check_allow(json_t *r, json_t *t, apr_array_header_t *paths,
+                        int from, apr_pool_t *p)
+{
+    const char *key;
+    json_t *val;
+    int i;
+
+    CHECK(json_is_object(r) && json_is_object(t), "allow: not objects");
+    json_object_foreach(r, key, val) {
+        apr_array_header_t *sub = apr_array_make(p, 2, sizeof(void *));
+        int whole = 0;
+
+        for (i = 0; i < paths->nelts; i++) {
+            apr_array_header_t *segs = APR_ARRAY_IDX(paths, i,
+                                                     apr_array_header_t *);
+
+            if (segs->nelts <= from
+                || strcmp(APR_ARRAY_IDX(segs, from, char *), key) != 0) {
+                continue;
+            }
+            if (segs->nelts == from + 1) {
+                whole = 1;
+            }
+            APR_ARRAY_PUSH(sub, apr_array_header_t *) = segs;
+        }
+        CHECK(sub->nelts > 0, "allow kept \"%s\", which is not allowed", key);
+        if (whole) {
+            CHECK(json_equal(val, json_object_get(t, key)),
+                  "allow changed the value of \"%s\"", key);
+        }
+        else {
+            CHECK(json_is_object(val) && json_object_size(val) > 0,
+                  "allow kept \"%s\" as an empty or non-object parent", key);
+            check_allow(val, json_object_get(t, key), sub, from + 1, p);
+        }
+    }
+    /* and nothing allowed is missing */
+    for (i = 0; from == 0 && i < paths->nelts; i++) {
+        apr_array_header_t *segs = APR_ARRAY_IDX(paths, i,
+                                                 apr_array_header_t *);
+
+        if (at(t, segs, 0)) {
+            CHECK(at(r, segs, 0), "allow dropped an allowed path (%d segments)",
+                  segs->nelts);
+        }
+    }
+}
+
+static void check_deny(json_t *r, json_t *t, apr_array_header_t *paths,
+                       int from, apr_pool_t *p)
+{
+    const char *key;
+    json_t *val;
+    int i;
+
+    CHECK(json_is_object(r) && json_is_object(t), "deny: not objects");
+    json_object_foreach(t, key, val) {
+        apr_array_header_t *sub = apr_array_make(p, 2, sizeof(void *));
+        int whole = 0;
+
+        for (i = 0; i < paths->nelts; i++) {
+            apr_array_header_t *segs = APR_ARRAY_IDX(paths, i,
+                                                     apr_array_header_t *);
+
+            if (segs->nelts <= from
+                || strcmp(APR_ARRAY_IDX(segs, from, char *), key) != 0) {
+                continue;
+            }
+            if (segs->nelts == from + 1) {
+                whole = 1;
+            }
+            APR_ARRAY_PUSH(sub, apr_array_header_t *) = segs;
+        }
+        if (whole) {
+            CHECK(!json_object_get(r, key), "deny kept \"%s\"", key);
+        }
+        else if (sub->nelts && json_is_object(val)) {
+            CHECK(json_object_get(r, key), "deny dropped the parent \"%s\"",
+                  key);
+            check_deny(json_object_get(r, key), val, sub, from + 1, p);
+        }
+        else {
+            CHECK(json_equal(json_object_get(r, key), val),
+                  "deny changed \"%s\"", key);
+        }
+    }
+    CHECK(json_object_size(r) <= json_object_size(t), "deny added keys");
+}
+
+static void check_mapping(json_t *r, json_t *t, const tokens *tk,
+                          apr_pool_t *p)
+{
+    apr_hash_t *from = apr_hash_make(p), *to = apr_hash_make(p);
+    const char *key;
+    json_t *val;
+    int i;
+
+    for (i = 0; i < tk->n; i++) {
+        char *list, *entry, *last;
+
+        if (strcmp(tk->t[i].key, "mapping") != 0) {
+            continue;
+        }
+        list = apr_pstrdup(p, tk->t[i].value);
+        for (entry = apr_strtok(list, ",", &last); entry;
+             entry = apr_strtok(NULL, ",", &last)) {
+            char *colon = strchr(entry, ':');
+
+            *colon = '\0';
+            if (json_object_get(t, entry)) {
+                apr_hash_set(from, entry, APR_HASH_KEY_STRING, colon + 1);
+                apr_hash_set(to, colon + 1, APR_HASH_KEY_STRING, entry);
+                CHECK(json_equal(json_object_get(r, colon + 1),
+                                 json_object_get(t, entry)),
+                      "mapping %s:%s did not move the value", entry,
+                      colon + 1);
+            }
+        }
+    }
+    json_object_foreach(t, key, val) {
+        if (apr_hash_get(to, key, APR_HASH_KEY_STRING)) {
+            continue;
+        }
+        if (apr_hash_get(from, key, APR_HASH_KEY_STRING)) {
+            CHECK(!json_object_get(r, key), "mapping left \"%s\" behind", key);
+            continue;
+        }
+        CHECK(json_equal(json_object_get(r, key), val),
+              "mapping changed \"%s\"", key);
+    }
+}
+
+/* ---- encoders ---- */
+
+static int valid_utf8(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t need, k;
+        unsigned long cp;
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            need = 1;
+            cp = c & 0x1f;
+        }
+        else if (c >= 0xe0 && c <= 0xef) {
+            need = 2;
+            cp = c & 0x0f;
+        }
+        else if (c >= 0xf0 && c <= 0xf4) {
+            need = 3;
+            cp = c & 0x07;
+        }
+        else {
+            return 0;
+        }
+        if (n - i <= need) {
+            return 0;
+        }
+        for (k = 1; k <= need; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) {
+                return 0;
+            }
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000)
+            || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            return 0;
+        }
+        i += need + 1;
+    }
+    return 1;
+}
+
+static void check_encoders(apr_pool_t *p, json_t *doc)
+{
+    apr_size_t len;
+    const char *ct, *body;
+    json_error_t e;
+    json_t *back, *v;
+    size_t i;
+
+    /* JSON reads back the same */
+    body = apigw_encode(p, doc, APIGW_OUT_JSON, &len, &ct);
+    CHECK(body, "JSON encode failed");
+    CHECK(valid_utf8((const unsigned char *)body, len), "JSON not UTF-8");
+    back = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+    CHECK(back, "JSON output does not parse: %s\n%.300s", e.text, body);
+    CHECK(json_equal(back, doc), "JSON output differs: %.300s", body);
+    json_decref(back);
+    for (i = 0; i < len; i++) {
+        CHECK(body[i] != '<' && body[i] != '>' && body[i] != '&'
+              && (unsigned char)body[i] >= 0x20, "JSON output not escaped");
+    }
+
+    body = apigw_encode(p, doc, APIGW_OUT_JSON_COLLECTION, &len, &ct);
+    CHECK(body, "json-collection encode failed");
+    back = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+    CHECK(back, "json-collection output does not parse: %s", e.text);
+    v = json_object_get(doc, "collection");
+    CHECK(v ? json_equal(back, v)
+            : (json_is_array(back) && json_array_size(back) == 0),
+          "json-collection output differs");
+    json_decref(back);
+
+    /* XML is well-formed */
+    body = apigw_encode(p, doc, APIGW_OUT_XML, &len, &ct);
+    CHECK(body, "XML encode failed");
+    CHECK(strlen(body) == len, "XML holds a NUL");
+    {
+        apr_xml_parser *xp = apr_xml_parser_create(p);
+        apr_xml_doc *xd = NULL;
+        char msg[200] = "";
+
+        if (apr_xml_parser_feed(xp, body, len) != APR_SUCCESS
+            || apr_xml_parser_done(xp, &xd) != APR_SUCCESS) {
+            apr_xml_parser_geterror(xp, msg, sizeof(msg));
+            CHECK(0, "XML output not well-formed: %s\n%.500s", msg, body);
+        }
+    }
+
+    /* YAML: UTF-8, no control characters but LF */
+    body = apigw_encode(p, doc, APIGW_OUT_YAML, &len, &ct);
+    CHECK(body, "YAML encode failed");
+    CHECK(valid_utf8((const unsigned char *)body, len), "YAML not UTF-8");
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)body[i];
+
+        CHECK(c == '\n' || (c >= 0x20 && c != 0x7f), "YAML control char");
+    }
+    CHECK(len > 0 && body[len - 1] == '\n', "YAML without a final LF");
+
+    /* string: the content */
+    body = apigw_encode(p, doc, APIGW_OUT_STRING, &len, &ct);
+    CHECK(body, "string encode failed");
+    v = json_object_get(doc, "content");
+    if (json_is_string(v)) {
+        CHECK(len == json_string_length(v)
+              && memcmp(body, json_string_value(v), len) == 0,
+              "string output is not the content");
+    }
+    else {
+        CHECK(len == 0, "string output without a content string");
+    }
+}
+
+/* ---- the target ---- */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    apr_initialize();
+    apr_pool_create(&root_pool, NULL);
+    return 0;
+}
+
+static void model_checks(apr_pool_t *p, const tokens *tk, const char *body,
+                         size_t len)
+{
+    static const char *const only_target[] = { "target", "encoding",
+                                               "collection", NULL };
+    static const char *const with_allow[] = { "target", "encoding",
+                                              "collection", "allow", NULL };
+    static const char *const with_deny[] = { "target", "encoding",
+                                             "collection", "deny", NULL };
+    static const char *const with_map[] = { "encoding", "collection",
+                                            "mapping", NULL };
+    static const char *const no_group[] = { "target", "encoding",
+                                            "collection", "allow", "deny",
+                                            "mapping", NULL };
+    apigw_shape *st = shape_of(p, tk, only_target), *s;
+    json_t *t, *r;
+
+    if (!st) {
+        return;
+    }
+    t = decode_apply(p, st, body, len);
+    if (!t) {
+        return;
+    }
+    if ((s = shape_of(p, tk, with_allow)) != NULL) {
+        apr_array_header_t *paths = paths_of(p, tk, "allow");
+
+        r = decode_apply(p, s, body, len);
+        if (paths->nelts) {
+            check_allow(r, t, paths, 0, p);
+        }
+        json_decref(r);
+    }
+    if ((s = shape_of(p, tk, with_deny)) != NULL) {
+        apr_array_header_t *paths = paths_of(p, tk, "deny");
+
+        r = decode_apply(p, s, body, len);
+        if (paths->nelts) {
+            check_deny(r, t, paths, 0, p);
+        }
+        json_decref(r);
+    }
+    json_decref(t);
+    if ((s = shape_of(p, tk, with_map)) != NULL) {
+        json_t *plain = decode_apply(p, shape_of(p, tk, only_target + 1),
+                                     body, len);
+
+        r = decode_apply(p, s, body, len);
+        if (plain && r) {
+            check_mapping(r, plain, tk, p);
+        }
+        json_decref(plain);
+        json_decref(r);
+    }
+    /* group wraps the rest */
+    s = shape_of(p, tk, NULL);
+    if (s && apigw_shape_group(s)) {
+        json_t *inner = decode_apply(p, shape_of(p, tk, no_group), body, len);
+
+        r = decode_apply(p, s, body, len);
+        CHECK(json_object_size(r) == 1
+              && json_equal(json_object_get(r, apigw_shape_group(s)), inner),
+              "group does not wrap the shaped response");
+        json_decref(inner);
+        json_decref(r);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const apigw_input_encoding encs[] = {
+        APIGW_IN_JSON, APIGW_IN_SAFEJSON, APIGW_IN_XML, APIGW_IN_RSS,
+        APIGW_IN_STRING, APIGW_IN_NOOP
+    };
+    apr_pool_t *p;
+    const char *in = (const char *)data, *nl1, *nl2, *body, *err;
+    char *opts, *accept, *tok, *last;
+    size_t body_len;
+    tokens tk;
+    apigw_shape *s;
+    json_t *acc;
+    apigw_output_encoding oe;
+    unsigned e;
+    int ok = 1;
+
+    apr_pool_create(&p, root_pool);
+    nl1 = memchr(in, '\n', size);
+    nl2 = nl1 ? memchr(nl1 + 1, '\n', size - (size_t)(nl1 + 1 - in)) : NULL;
+    opts = apr_pstrmemdup(p, in, nl1 ? (size_t)(nl1 - in) : size);
+    accept = nl1 ? apr_pstrmemdup(p, nl1 + 1, nl2 ? (size_t)(nl2 - nl1 - 1)
+                                                  : size - (size_t)(nl1 + 1
+                                                                    - in))
+                 : "";
+    body = nl2 ? nl2 + 1 : "";
+    body_len = nl2 ? size - (size_t)(nl2 + 1 - in) : 0;
+
+    /* the options through set/check */
+    s = apigw_shape_create(p);
+    tk.n = 0;
+    for (tok = apr_strtok(opts, " ", &last); tok && tk.n < MAX_TOKENS;
+         tok = apr_strtok(NULL, " ", &last)) {
+        char *eq = strchr(tok, '=');
+
+        if (eq) {
+            *eq++ = '\0';
+        }
+        tk.t[tk.n].key = tok;
+        tk.t[tk.n].value = eq;
+        tk.n++;
+        err = apigw_shape_set(p, s, tok, eq);
+        CHECK(!err || *err, "empty set error");
+        ok &= !err;
+    }
+    if (ok) {
+        err = apigw_shape_check(p, s);
+        CHECK(!err || *err, "empty check error");
+        ok = !err;
+    }
+    (void)apigw_shape_is_key(opts);
+
+    /* negotiate, words */
+    oe = apigw_negotiate(accept);
+    CHECK(oe == APIGW_OUT_JSON || oe == APIGW_OUT_XML || oe == APIGW_OUT_YAML
+          || oe == APIGW_OUT_STRING, "negotiate gave %d", (int)oe);
+    if (!apigw_output_encoding_parse(accept, &oe)) {
+        CHECK(strcasecmp(apigw_output_encoding_name(oe), accept) == 0,
+              "output encoding name");
+    }
+
+    /* every decoder on the body */
+    acc = json_object();
+    for (e = 0; e < sizeof(encs) / sizeof(encs[0]); e++) {
+        int coll;
+
+        for (coll = 0; coll < 2; coll++) {
+            json_t *d;
+            const char *path;
+
+            if (coll && encs[e] != APIGW_IN_JSON && encs[e] != APIGW_IN_XML) {
+                continue;
+            }
+            err = NULL;
+            d = apigw_decode_as(p, encs[e], coll, body, body_len, &err);
+            if (!d) {
+                CHECK(err && *err, "decode failed without a message");
+                continue;
+            }
+            CHECK(json_is_object(d), "decode gave a non-object");
+            if (coll && encs[e] == APIGW_IN_JSON) {
+                CHECK(json_is_array(json_object_get(d, "collection")),
+                      "collection without an array");
+            }
+            /* lookups with the accept line as a path */
+            path = apigw_json_path_string(p, d, accept);
+            if (path && !strchr(accept, '.')) {
+                json_t *leaf = json_object_get(d, accept);
+
+                if (json_is_string(leaf)) {
+                    CHECK(strcmp(path, json_string_value(leaf)) == 0,
+                          "path lookup of a top-level string");
+                }
+            }
+            CHECK(apigw_merge_into(acc, d) == 0, "merge failed");
+            check_encoders(p, d);
+            json_decref(d);
+        }
+    }
+    /* the configured backend, if the options were good */
+    if (ok) {
+        json_t *d = decode_apply(p, s, body, body_len);
+
+        if (d) {
+            const char *key;
+            json_t *val;
+
+            CHECK(json_is_object(d), "apply gave a non-object");
+            if (apigw_shape_group(s)) {
+                CHECK(json_object_size(d) == 1, "group with several keys");
+            }
+            CHECK(apigw_merge_into(acc, d) == 0, "merge failed");
+            json_object_foreach(d, key, val) {
+                CHECK(json_object_get(acc, key) == val,
+                      "merge did not take \"%s\"", key);
+            }
+            check_encoders(p, d);
+            check_encoders(p, acc);
+            json_decref(d);
+        }
+        model_checks(p, &tk, body, body_len);
+    }
+    json_decref(acc);
+    apr_pool_destroy(p);
+    return 0;
+}
