@@ -54,6 +54,47 @@ static int allowed(const char *pair, apr_size_t len,
     return 0;
 }
 
+/* Copies the pairs of args for which allowed(pair) == keep. */
+static const char *filter_pairs(apr_pool_t *p, const char *args,
+                                const apr_array_header_t *names, int keep)
+{
+    char *out, *o;
+    const char *s;
+
+    o = out = apr_palloc(p, strlen(args) + 1);
+    for (s = args; *s; ) {
+        const char *amp = strchr(s, '&');
+        apr_size_t len = amp ? (apr_size_t)(amp - s) : strlen(s);
+
+        if (len && allowed(s, len, names) == keep) {
+            if (o != out) {
+                *o++ = '&';
+            }
+            memcpy(o, s, len);
+            o += len;
+        }
+        s += len;
+        if (*s == '&') {
+            s++;
+        }
+    }
+    *o = '\0';
+    return o == out ? NULL : out;
+}
+
+/* edge policies (ApiDenyQueryStrings): every pair but the denied ones */
+const char *apigw_query_filter_deny(apr_pool_t *p, const char *args,
+                                    const apr_array_header_t *names)
+{
+    if (!args || !*args) {
+        return NULL;
+    }
+    if (!names || names->nelts == 0) {
+        return args;
+    }
+    return filter_pairs(p, args, names, 0);
+}
+
 const char *apigw_query_filter(apr_pool_t *p, const char *args, int all,
                                const apr_array_header_t *names)
 {

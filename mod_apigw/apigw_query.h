@@ -12,4 +12,9 @@
 const char *apigw_query_filter(apr_pool_t *p, const char *args, int all,
                                const apr_array_header_t *names);
 
+/* The deny-list form: keeps every pair of args whose decoded name is NOT
+ * in names, in order and raw; NULL when nothing is left. */
+const char *apigw_query_filter_deny(apr_pool_t *p, const char *args,
+                                    const apr_array_header_t *names);
+
 #endif

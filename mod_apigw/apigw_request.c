@@ -130,6 +130,7 @@ static int apigw_translate(request_rec *r)
         return answer_self(r, rq, HTTP_BAD_REQUEST, apr_psprintf(r->pool,
                            "{%s} holds a control character", bad));
     }
+    url = apigw_policy_backend_url(r, ep, url); /* edge policies: path rewrite, query deny-list */
     r->filename = apr_pstrcat(r->pool, "proxy:", url, NULL);
     r->proxyreq = PROXYREQ_REVERSE;
     r->handler = APIGW_HANDLER;
@@ -257,7 +258,7 @@ static apr_status_t body_limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
  * answer with. */
 static int check_body_limit(request_rec *r)
 {
-    apr_off_t limit = ap_get_limit_req_body(r);
+    apr_off_t limit = apigw_policy_body_limit(r, ap_get_limit_req_body(r)); /* edge policies: ApiRequestBodyLimit */
     const char *cl;
     body_limit *bl;
 

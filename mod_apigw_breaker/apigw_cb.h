@@ -15,7 +15,18 @@ struct apigw_cb_server_conf *apigw_cb_merge_server_conf(
     struct apigw_cb_server_conf *add);
 void apigw_cb_register_hooks(apr_pool_t *p);
 
+/* ApiCircuitBreaker "EXPR"|PRESET [key=value ...] | off; mconfig is the
+ * module's apigw_br_dir_conf. */
+const char *apigw_cb_set_breaker(cmd_parms *cmd, void *mconfig,
+                                 const char *args);
+
 /* The circuit breaker's directives, spliced into the module's table. */
-#define APIGW_CB_CMDS /* none yet */
+#define APIGW_CB_CMDS                                                       \
+    AP_INIT_RAW_ARGS("ApiCircuitBreaker", apigw_cb_set_breaker, NULL,       \
+        ACCESS_CONF,                                                        \
+        "ApiCircuitBreaker \"EXPRESSION\"|PRESET [check=DURATION] "          \
+        "[fallback=DURATION] [recovery=DURATION] [status=CODE] "            \
+        "[min-requests=N] [fallback-backend=URL] [scope=endpoint|backend], " \
+        "or off"),
 
 #endif

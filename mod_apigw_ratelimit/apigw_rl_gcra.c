@@ -1,17 +1,25 @@
 /* GCRA math; see apigw_rl_gcra.h. With I the interval and B the burst, a
  * bucket at TAT t admits a request at time n when t - n <= (B - 1) * I
  * (t below n counts as n: a full bucket), and then moves t to t + I.
- * t - n is the debt the bucket carries: ceil(debt / I) tokens are in use. */
+ * t - n is the debt the bucket carries: ceil(debt / I) tokens are in use.
+ * With a delay D, a request with (B - 1) * I < t - n <= (B - 1) * I + D is
+ * admitted too, after waiting t - n - (B - 1) * I: at that moment the
+ * debt is back to (B - 1) * I, where a plain bucket admits. */
 #include "apigw_rl_gcra.h"
 
 #define MAX_SPAN ((apr_uint64_t)1 << 62)   /* ~146 years in ns */
 
 const char *apigw_rl_rate_init(apigw_rl_rate *rt, apr_uint64_t average,
-                               apr_uint64_t period_ns, apr_uint64_t burst)
+                               apr_uint64_t period_ns, apr_uint64_t burst,
+                               apr_uint64_t delay_ns)
 {
     rt->unlimited = 0;
     rt->interval = rt->tolerance = 0;
     rt->burst = burst;
+    rt->delay = delay_ns;
+    if (delay_ns > MAX_SPAN) {
+        return "delay is too long";
+    }
     if (period_ns == 0) {
         return "period must be greater than zero";
     }
@@ -27,6 +35,9 @@ const char *apigw_rl_rate_init(apigw_rl_rate *rt, apr_uint64_t average,
         return "burst * period / average is too long";
     }
     rt->tolerance = (burst - 1) * rt->interval;
+    if (rt->tolerance + rt->interval > MAX_SPAN - delay_ns) {
+        return "burst * period / average + delay is too long";
+    }
     return NULL;
 }
 
@@ -41,6 +52,7 @@ apr_uint64_t apigw_rl_gcra(const apigw_rl_rate *rt, apr_uint64_t tat,
     apr_uint64_t t = tat < now ? now : tat;
     apr_uint64_t debt = t - now, used;
 
+    d->wait_ns = 0;
     if (rt->unlimited) {
         d->admitted = 1;
         d->remaining = rt->burst;
@@ -48,11 +60,14 @@ apr_uint64_t apigw_rl_gcra(const apigw_rl_rate *rt, apr_uint64_t tat,
         return tat;
     }
     if (debt > rt->tolerance) {
-        d->admitted = 0;
-        d->remaining = 0;
-        d->reset_ns = debt;
-        d->retry_ns = debt - rt->tolerance;
-        return tat;
+        if (debt - rt->tolerance > rt->delay) {
+            d->admitted = 0;
+            d->remaining = 0;
+            d->reset_ns = debt;
+            d->retry_ns = debt - rt->tolerance;
+            return tat;
+        }
+        d->wait_ns = debt - rt->tolerance;
     }
     debt += rt->interval;
     used = tokens_in_use(rt, debt);

@@ -6,4 +6,7 @@
 
 void apigw_rl_request_register_hooks(apr_pool_t *p);
 
+/* child_init: the per-process cap on requests waiting (delay=). */
+void apigw_rl_request_child_init(apr_pool_t *p, server_rec *s);
+
 #endif

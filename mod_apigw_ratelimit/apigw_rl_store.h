@@ -1,7 +1,9 @@
 /* Cluster mode of mod_apigw_ratelimit: buckets kept on Redis, so every
  * gateway sharing the Redis shares them (ApiRateLimitStore,
  * ApiRateLimitStoreFailure). One GCRA update = one EVALSHA of a small Lua
- * script, atomic on the Redis side. */
+ * script, atomic on the Redis side. This is the I/O half: connections,
+ * their pool, outage logging. The script, its arguments and its reply are
+ * in apigw_rl_redis.c. */
 #ifndef APIGW_RL_STORE_H
 #define APIGW_RL_STORE_H
 
@@ -9,20 +11,15 @@
 #include "apr_thread_mutex.h"
 
 #include "apigw_rl_gcra.h"
+#include "apigw_rl_redis.h"
 
-#define APIGW_RL_STORE_DEFAULT_TIMEOUT apr_time_from_msec(50)
 #define APIGW_RL_STORE_LOG_INTERVAL apr_time_from_sec(10)
 
 typedef struct apigw_rl_store {
-    const char *url;            /* as shown in logs: never the password */
-    const char *host;
-    int port;
-    int db;
-    const char *password;       /* password=, or NULL */
-    apr_interval_time_t timeout;
+    apigw_rl_redis_target target;
     /* per process, made in child_init */
     apr_thread_mutex_t *mutex;
-    apr_array_header_t *idle;   /* of redisContext *, guarded by mutex */
+    apr_array_header_t *idle;   /* of rl_conn *, guarded by mutex */
     apr_time_t last_logged;     /* outage logged at, guarded by mutex */
     int down;                   /* an error since the last success */
 } apigw_rl_store;
@@ -41,5 +38,8 @@ void apigw_rl_store_child_init(apr_pool_t *p, server_rec *s);
 apr_status_t apigw_rl_store_take(apigw_rl_store *st, request_rec *r,
                                  const char *key, const apigw_rl_rate *rt,
                                  int take, apigw_rl_decision *d);
+
+/* For the status page: whether the last call of this process failed. */
+int apigw_rl_store_is_down(apigw_rl_store *st);
 
 #endif

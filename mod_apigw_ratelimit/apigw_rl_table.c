@@ -26,28 +26,54 @@ static apr_uint64_t fmix64(apr_uint64_t k)
 
 void apigw_rl_hash_init(apigw_rl_hash *h)
 {
-    h->h1 = 0xcbf29ce484222325ULL;          /* FNV-1a offset basis */
+    h->h1 = 0xcbf29ce484222325ULL;
     h->h2 = 0x9e3779b97f4a7c15ULL;
 }
 
-static void mix_byte(apigw_rl_hash *h, unsigned char b)
+static apr_uint64_t rotl64(apr_uint64_t x, int r)
 {
-    h->h1 = (h->h1 ^ b) * 0x100000001b3ULL;  /* FNV-1a */
-    h->h2 = (h->h2 + b + 1) * 0xbf58476d1ce4e5b9ULL;
-    h->h2 ^= h->h2 >> 29;
+    return (x << r) | (x >> (64 - r));
 }
 
+/* one 64-bit word into both hashes, each its own multiply-rotate chain
+ * (murmur3's block step for h1, a splitmix-like one for h2) */
+static void mix_word(apigw_rl_hash *h, apr_uint64_t w)
+{
+    h->h1 ^= rotl64(w * 0x87c37b91114253d5ULL, 31) * 0x4cf5ad432745937fULL;
+    h->h1 = rotl64(h->h1, 27) * 5 + 0x52dce729;
+    h->h2 += w ^ (w >> 29);
+    h->h2 = (h->h2 ^ (h->h2 >> 31)) * 0xbf58476d1ce4e5b9ULL;
+}
+
+/* Eight bytes at a time, read as little-endian on every host (the Redis
+ * keys of gateways on different machines must agree); the length first,
+ * and the last word zero-padded, so parts are delimited. */
 void apigw_rl_hash_add(apigw_rl_hash *h, const void *data, apr_size_t len)
 {
-    const unsigned char *p = data;
-    apr_size_t i;
-    apr_uint64_t n = len;
+    apigw_rl_hash_add_tagged(h, 0, data, len);
+}
 
-    for (i = 0; i < 8; i++) {               /* the length first */
-        mix_byte(h, (unsigned char)(n >> (8 * i)));
+void apigw_rl_hash_add_tagged(apigw_rl_hash *h, unsigned char tag,
+                              const void *data, apr_size_t len)
+{
+    const unsigned char *p = data;
+    apr_uint64_t w;
+
+    mix_word(h, (apr_uint64_t)len | ((apr_uint64_t)tag << 56));
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+#if APR_IS_BIGENDIAN
+        w = __builtin_bswap64(w);
+#endif
+        mix_word(h, w);
     }
-    for (i = 0; i < len; i++) {
-        mix_byte(h, p[i]);
+    if (len) {
+        w = 0;
+        memcpy(&w, p, len);
+#if APR_IS_BIGENDIAN
+        w = __builtin_bswap64(w);
+#endif
+        mix_word(h, w);
     }
 }
 
@@ -120,11 +146,13 @@ apigw_rl_slot *apigw_rl_table_find(apigw_rl_table *t, apr_uint64_t h1,
     for (attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
         apigw_rl_slot *empty = NULL, *victim = NULL, *target;
         apr_uint64_t victim_key = 0, victim_used = 0, expected, marker;
+        int victim_full = 0;
         apr_uint64_t i;
 
         for (i = 0; i < t->window; i++) {
             apigw_rl_slot *s = &t->slots[(start + i) % t->nslots];
             apr_uint64_t k = settled_key(s), used;
+            int full;
 
             if (k == h1 && apr_atomic_read64(&s->check) == h2) {
                 return s;
@@ -140,14 +168,20 @@ apigw_rl_slot *apigw_rl_table_find(apigw_rl_table *t, apr_uint64_t h1,
                     continue;               /* someone else's claim */
                 }
                 used = 0;
+                full = 1;
             }
             else {
                 used = apr_atomic_read64(&s->used);
+                /* a bucket that is full again holds nothing a fresh slot
+                 * would not: forgetting it loses no state */
+                full = apr_atomic_read64(&s->tat) <= now;
             }
-            if (!victim || used < victim_used) {
+            if (!victim || full > victim_full
+                    || (full == victim_full && used < victim_used)) {
                 victim = s;
                 victim_key = k;
                 victim_used = used;
+                victim_full = full;
             }
         }
         target = empty ? empty : victim;
@@ -193,4 +227,25 @@ void apigw_rl_slot_refund(apigw_rl_slot *s, const apigw_rl_rate *rt)
             break;
         }
     }
+}
+
+void apigw_rl_table_count(const apigw_rl_table *t, apr_uint64_t now,
+                          apr_uint64_t *keys, apr_uint64_t *active)
+{
+    apr_uint64_t i, k = 0, a = 0;
+
+    for (i = 0; i < t->nslots; i++) {
+        apigw_rl_slot *s = (apigw_rl_slot *)&t->slots[i];
+        apr_uint64_t key = apr_atomic_read64(&s->key);
+
+        if (key == 0 || (key & APIGW_RL_BUSY)) {
+            continue;
+        }
+        k++;
+        if (apr_atomic_read64(&s->tat) > now) {
+            a++;
+        }
+    }
+    *keys = k;
+    *active = a;
 }

@@ -26,7 +26,10 @@
  *
  * A key lives in one of the `window` slots that follow slot h1 % nslots
  * (wrapping). Lookup reads them; a miss claims the first empty one, or,
- * when the window is full, evicts the one used least recently. Claiming is
+ * when the window is full, evicts one: a slot whose bucket is full again
+ * (tat <= now: forgetting it changes nothing) if there is one, else the
+ * one used least recently. Eviction is by age, never by arrival order, so
+ * a flood of new keys only displaces keys idle for longer than they. Claiming is
  * a compare-and-swap of key to BUSY, then check/tat/used are written, then
  * key goes from BUSY to h1 (another CAS); readers that meet BUSY wait for
  * it. A BUSY stamp older than APIGW_RL_BUSY_STALE_SEC (its claimer died in
@@ -66,6 +69,10 @@ typedef struct {
 void apigw_rl_hash_init(apigw_rl_hash *h);
 /* Adds one part; parts are length-delimited, so ("ab","c") != ("a","bc"). */
 void apigw_rl_hash_add(apigw_rl_hash *h, const void *data, apr_size_t len);
+/* The same with a tag (what kind of part it is) mixed in with the length:
+ * (1, "x") != (2, "x"). Parts shorter than 2^56 bytes. */
+void apigw_rl_hash_add_tagged(apigw_rl_hash *h, unsigned char tag,
+                              const void *data, apr_size_t len);
 /* Finishes: h1 in 1 .. 2^63-1, h2 any value. */
 void apigw_rl_hash_final(apigw_rl_hash *h);
 
@@ -89,5 +96,10 @@ void apigw_rl_slot_take(apigw_rl_slot *s, const apigw_rl_rate *rt,
 
 /* Gives back the token apigw_rl_slot_take took. */
 void apigw_rl_slot_refund(apigw_rl_slot *s, const apigw_rl_rate *rt);
+
+/* For the status page: slots holding a key, and of those the ones whose
+ * bucket is not full (tat > now). Reads every slot; no lock. */
+void apigw_rl_table_count(const apigw_rl_table *t, apr_uint64_t now,
+                          apr_uint64_t *keys, apr_uint64_t *active);
 
 #endif

@@ -12,16 +12,9 @@ import time
 import pytest
 import requests
 
+from ratelimit_util import proxied
+
 STOCK = "/usr/lib/apache2/modules"
-
-
-def proxied(b, limits, path="/rl/"):
-    return f"""
-ProxyPass "{path}" "{b.url}{path}"
-<Location "{path}">
-{limits}
-</Location>
-"""
 
 
 def get(gw, path, headers=None, session=None):

@@ -200,6 +200,42 @@ static void test_input_unchanged(void **state)
     assert_ptr_not_equal(got, args);
 }
 
+/* ApiDenyQueryStrings: every pair but the denied names, order and raw
+ * encoding kept; names decoded the same way as for the allow-list. */
+static void denied(const char *args, const apr_array_header_t *deny,
+                   const char *want)
+{
+    const char *got = apigw_query_filter_deny(pool, args, deny);
+
+    if (!want) {
+        if (got) {
+            fail_msg("\"%s\": kept \"%s\", want nothing", args, got);
+        }
+        return;
+    }
+    if (!got) {
+        fail_msg("\"%s\": nothing kept, want \"%s\"", args, want);
+    }
+    assert_string_equal(got, want);
+}
+
+static void test_deny_list(void **state)
+{
+    apr_array_header_t *deny = names("debug", "token", NULL);
+
+    (void)state;
+    denied("a=1&debug=1&b=2", deny, "a=1&b=2");
+    denied("debug=1", deny, NULL);
+    denied("token=x&debug&token", deny, NULL);
+    denied("d%65bug=1&x=%20y", deny, "x=%20y");      /* decoded names */
+    denied("Debug=1&debugx=2", deny, "Debug=1&debugx=2");
+    denied("&&a=1&&", deny, "a=1");
+    denied("a=1&a=2&token=t&a=3", deny, "a=1&a=2&a=3");
+    denied(NULL, deny, NULL);
+    denied("", deny, NULL);
+    denied("a=1&debug=2", NULL, "a=1&debug=2");       /* nothing denied */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +250,7 @@ int main(void)
         T(test_empty_pairs_dropped),
         T(test_long_query),
         T(test_input_unchanged),
+        T(test_deny_list),
     };
     return cmocka_run_group_tests_name("apigw_query", tests, group_setup,
                                        group_teardown);

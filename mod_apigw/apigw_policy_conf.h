@@ -1,0 +1,169 @@
+/* Edge policies, inside view: the plain structs each policy is made of,
+ * the per-request state they share, and the function each policy file
+ * exposes to apigw_policy_config.c (directives, merging, hooks).
+ *
+ * Every policy is a plain struct of scalars and string arrays as the
+ * operator wrote them (so a runtime route can carry the same settings),
+ * plus what is compiled from them once, at startup. "Unset" is -1 for
+ * numbers and flags and NULL for lists, so merging across server, virtual
+ * host and endpoint is exact. */
+#ifndef APIGW_POLICY_CONF_H
+#define APIGW_POLICY_CONF_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "ap_expr.h"
+#include "ap_socache.h"
+#include "util_filter.h"
+
+#include "apigw_policy.h"
+#include "apigw_policy_rewrite.h"
+#include "apigw_policy_origin.h"
+
+struct apigw_endpoint;
+
+/* ---- CORS (apigw_policy_cors.c) ---- */
+
+typedef struct {
+    int enabled;                   /* -1 unset, 0 off, 1 on */
+    int any_origin;                /* ApiCorsAllowOrigins * */
+    apr_array_header_t *origins;   /* const char *, lower case; NULL unset */
+    apr_array_header_t *methods;   /* NULL: the endpoint's own methods */
+    int any_header;                /* ApiCorsAllowHeaders * */
+    apr_array_header_t *headers;   /* NULL unset */
+    apr_array_header_t *expose;    /* NULL unset */
+    int credentials;               /* -1 unset */
+    apr_int64_t max_age;           /* seconds, -1 unset */
+    int private_network;           /* -1 unset */
+    int passthrough;               /* -1 unset */
+    int preflight_status;          /* 0 unset (204) */
+    const char *file;              /* where the context's first ApiCors* is */
+    unsigned line;
+    /* compiled in an endpoint's effective policy */
+    const char *methods_str;       /* Access-Control-Allow-Methods */
+    const char *headers_str;       /* Access-Control-Allow-Headers (list) */
+    const char *expose_str;
+    const char *max_age_str;
+} apigw_cors_policy;
+
+/* ---- headers (apigw_policy_headers.c) ---- */
+
+typedef enum { APIGW_HDR_SET, APIGW_HDR_ADD, APIGW_HDR_UNSET } apigw_hdr_action;
+
+typedef struct {
+    apigw_hdr_action action;
+    const char *name;
+    const char *value;             /* as written; NULL for unset */
+    ap_expr_info_t *expr;          /* NULL: value is a literal */
+} apigw_header_rule;
+
+/* ---- the response cache (apigw_policy_cache.c) ---- */
+
+#define APIGW_CACHE_AUTHORIZATION 0x1  /* requests with Authorization */
+#define APIGW_CACHE_SET_COOKIE    0x2  /* responses with Set-Cookie */
+#define APIGW_CACHE_PRIVATE       0x4  /* Cache-Control private/no-store */
+
+typedef struct {
+    int enabled;                   /* -1 unset */
+    int flags;                     /* -1 unset, else APIGW_CACHE_* */
+    const char *file;
+    unsigned line;
+} apigw_cache_policy;
+
+/* ---- all of an endpoint's (or a context's) policies ---- */
+
+struct apigw_policy_conf {
+    int any;                       /* this context sets something */
+    apigw_cors_policy cors;
+    apr_array_header_t *request_headers;   /* apigw_header_rule */
+    apr_array_header_t *response_headers;  /* apigw_header_rule */
+    int security_headers;          /* -1 unset */
+    apr_array_header_t *rewrites;  /* apigw_rewrite_rule *, endpoint only */
+    apr_array_header_t *query_deny;/* const char *, endpoint only */
+    const char *query_deny_file;
+    unsigned query_deny_line;
+    apr_off_t request_body_limit;  /* -1 unset */
+    apr_off_t response_body_limit; /* -1 unset */
+    apigw_cache_policy cache;
+
+    /* An endpoint's own policy points at what is in force for it: its
+     * settings over its server's (built at check_config). */
+    struct apigw_policy_conf *effective;
+    int response_work;             /* effective: anything for the filter */
+    apr_interval_time_t cache_ttl; /* effective: from ApiCacheTTL */
+    apr_interval_time_t timeout;   /* effective: the endpoint's ApiTimeout */
+};
+
+typedef struct apigw_policy_conf apigw_policy_conf;
+
+/* ---- per request ---- */
+
+typedef struct {
+    const apigw_policy_conf *pol;  /* the endpoint's effective policy */
+    const struct apigw_endpoint *ep;
+    int filter_added;
+    /* cache */
+    const char *cache_key;         /* NULL: not cacheable */
+    apr_size_t cache_key_len;
+    const char *cache_lock_key;    /* set while this request fills */
+    apr_size_t cache_lock_key_len;
+    int cache_hit;
+    unsigned char *cache_entry;    /* a hit, as retrieved */
+    apr_size_t cache_entry_len;
+} apigw_policy_req;
+
+/* The request's policy state, or NULL when it is not an endpoint request
+ * with policies. */
+apigw_policy_req *apigw_policy_req_get(const request_rec *r);
+
+/* ---- what each policy file exposes ---- */
+
+/* CORS: answers a preflight (returns DONE) or DECLINED. */
+int apigw_cors_preflight(request_rec *r, const apigw_policy_conf *pol,
+                         const struct apigw_endpoint *ep);
+/* CORS headers of an actual request, into err_headers_out. */
+void apigw_cors_apply(request_rec *r, const apigw_cors_policy *c);
+/* Removes the backend's own Access-Control-* headers from t. */
+void apigw_cors_strip(apr_table_t *t);
+/* Compiles the header strings of an effective policy; NULL or an error. */
+const char *apigw_cors_compile(apr_pool_t *p, apigw_cors_policy *c,
+                               const struct apigw_endpoint *ep);
+
+/* Header rules: applies rules to t (request or response headers); for
+ * responses, also_remove is err_headers_out, where set/unset remove the
+ * name too. */
+void apigw_headers_apply(request_rec *r, const apr_array_header_t *rules,
+                         apr_table_t *t, apr_table_t *also_remove);
+/* The security headers preset into t; strip removes them from t. */
+void apigw_security_headers_apply(apr_table_t *t);
+void apigw_security_headers_strip(apr_table_t *t);
+/* Parses one ApiRequestHeader/ApiResponseHeader line. */
+const char *apigw_header_rule_parse(cmd_parms *cmd, apr_array_header_t **rules,
+                                    const char *action, const char *name,
+                                    const char *value);
+
+/* Limits: the request body limit in force (httpd's, or ours if smaller). */
+apr_off_t apigw_limits_request_body(const apigw_policy_conf *pol,
+                                    apr_off_t httpd_limit);
+
+/* Aggregating endpoints: the request body limit, in fixups; OK or 413. */
+int apigw_limits_aggregate_request(request_rec *r, const apigw_policy_conf *pol);
+void apigw_limits_register(void);
+
+/* Cache. */
+void apigw_cache_pre_config(apr_pool_t *pconf);
+const char *apigw_cache_set_store(cmd_parms *cmd, const char *arg);
+const char *apigw_cache_set_max_entry(cmd_parms *cmd, const char *arg);
+int apigw_cache_check_config(apr_pool_t *pconf, server_rec *s, int used);
+int apigw_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                            server_rec *s, int used);
+void apigw_cache_child_init(apr_pool_t *pchild, server_rec *s);
+/* In fixups: looks the request up; a hit switches r->handler. */
+void apigw_cache_lookup(request_rec *r, apigw_policy_req *pr);
+/* The output filter's part: captures a storable response. */
+apr_status_t apigw_cache_capture(ap_filter_t *f, apigw_policy_req *pr,
+                                 apr_bucket_brigade *bb, void **state);
+int apigw_cache_handler(request_rec *r);
+#define APIGW_CACHE_HIT_HANDLER "apigw-cache-hit"
+
+#endif

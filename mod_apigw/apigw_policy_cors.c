@@ -1,0 +1,270 @@
+/* CORS (apigw_cors_policy): origin allow-lists with wildcard subdomains,
+ * preflights answered at the gateway (or passed through to the backend),
+ * and the Access-Control-* headers of actual requests.
+ *
+ * The gateway owns CORS for an endpoint where it is on: the backend's own
+ * Access-Control-* headers are dropped, so a browser never sees two
+ * answers. A disallowed origin gets no CORS headers at all (the browser
+ * then blocks the response) and its request is otherwise untouched. */
+#include "apigw_policy_conf.h"
+#include "apigw_config.h"
+#include "apigw_log.h"
+#include "apigw_policy_origin.h"
+
+#include "http_log.h"
+#include "http_protocol.h"
+#include "apr_strings.h"
+#include "apr_lib.h"
+
+APLOG_USE_MODULE(apigw);
+
+#define DEFAULT_PREFLIGHT_STATUS HTTP_NO_CONTENT
+
+static int origin_allowed(const apigw_cors_policy *c, const char *origin)
+{
+    int i;
+
+    if (!origin || !*origin) {
+        return 0;
+    }
+    if (!c->origins || c->any_origin) {
+        return 1;                       /* no list: every origin */
+    }
+    for (i = 0; i < c->origins->nelts; i++) {
+        if (apigw_cors_origin_match(APR_ARRAY_IDX(c->origins, i, const char *),
+                                    origin)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- compiled strings ---- */
+
+static const char *join_comma_space(apr_pool_t *p, const apr_array_header_t *a)
+{
+    char *s = NULL;
+    int i;
+
+    for (i = 0; a && i < a->nelts; i++) {
+        const char *n = APR_ARRAY_IDX(a, i, const char *);
+        s = s ? apr_pstrcat(p, s, ", ", n, NULL) : apr_pstrdup(p, n);
+    }
+    return s;
+}
+
+const char *apigw_cors_compile(apr_pool_t *p, apigw_cors_policy *c,
+                               const struct apigw_endpoint *ep)
+{
+    if (c->methods) {
+        c->methods_str = join_comma_space(p, c->methods);
+    }
+    else {
+        /* the endpoint's own methods (HEAD with GET) */
+        apr_array_header_t *m = apr_array_copy(p, ep->methods);
+        int i, get = 0, head = 0;
+        for (i = 0; i < m->nelts; i++) {
+            get |= strcmp(APR_ARRAY_IDX(m, i, const char *), "GET") == 0;
+            head |= strcmp(APR_ARRAY_IDX(m, i, const char *), "HEAD") == 0;
+        }
+        if (get && !head) {
+            APR_ARRAY_PUSH(m, const char *) = "HEAD";
+        }
+        c->methods_str = join_comma_space(p, m);
+    }
+    if (c->headers && !c->any_header) {
+        c->headers_str = join_comma_space(p, c->headers);
+    }
+    c->expose_str = c->expose ? join_comma_space(p, c->expose) : NULL;
+    c->max_age_str = c->max_age >= 0
+                     ? apr_psprintf(p, "%" APR_INT64_T_FMT, c->max_age) : NULL;
+    return NULL;
+}
+
+/* ---- requests ---- */
+
+/* Access-Control-Allow-Origin: the request's origin, or "*" when every
+ * origin is allowed and credentials are not. */
+static void allow_origin(request_rec *r, const apigw_cors_policy *c,
+                         apr_table_t *t, const char *origin)
+{
+    if ((!c->origins || c->any_origin) && c->credentials != 1) {
+        apr_table_setn(t, "Access-Control-Allow-Origin", "*");
+    }
+    else {
+        /* the request's own value: it lives as long as the request */
+        apr_table_setn(t, "Access-Control-Allow-Origin", origin);
+    }
+    if (c->credentials == 1) {
+        apr_table_setn(t, "Access-Control-Allow-Credentials", "true");
+    }
+    (void)r;
+}
+
+static int method_allowed(const apigw_cors_policy *c, const char *method)
+{
+    int i;
+
+    if (!c->methods) {
+        return 1;               /* the route matched: the endpoint serves it */
+    }
+    for (i = 0; i < c->methods->nelts; i++) {
+        if (strcmp(APR_ARRAY_IDX(c->methods, i, const char *), method) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Every name of the comma-separated request list must be allowed. */
+static int headers_allowed(request_rec *r, const apigw_cors_policy *c,
+                           const char *requested)
+{
+    char *list, *name, *state;
+    int i, found;
+
+    if (!requested || c->any_header) {
+        return 1;
+    }
+    list = apr_pstrdup(r->pool, requested);
+    for (name = apr_strtok(list, ", \t", &state); name;
+         name = apr_strtok(NULL, ", \t", &state)) {
+        found = 0;
+        for (i = 0; c->headers && i < c->headers->nelts && !found; i++) {
+            found = ap_cstr_casecmp(APR_ARRAY_IDX(c->headers, i, const char *),
+                                    name) == 0;
+        }
+        if (!found) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int no_ctl(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The preflight headers for an allowed preflight, into t. */
+static int preflight_headers(request_rec *r, const apigw_cors_policy *c,
+                             apr_table_t *t)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    const char *acrm = apr_table_get(r->headers_in,
+                                     "Access-Control-Request-Method");
+    const char *acrh = apr_table_get(r->headers_in,
+                                     "Access-Control-Request-Headers");
+    const char *pna = apr_table_get(r->headers_in,
+                                    "Access-Control-Request-Private-Network");
+
+    apr_table_mergen(t, "Vary", "Origin, Access-Control-Request-Method, "
+                     "Access-Control-Request-Headers");
+    if (!origin_allowed(c, origin) || !acrm || !method_allowed(c, acrm)
+        || !headers_allowed(r, c, acrh)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APIGW_LOGNO(00610)
+                      "CORS preflight refused (origin, method or headers "
+                      "not allowed)");
+        return 0;
+    }
+    allow_origin(r, c, t, origin);
+    apr_table_setn(t, "Access-Control-Allow-Methods", c->methods_str);
+    if (acrh && *acrh) {
+        /* "*" reflects what was asked (a literal * does not work with
+         * credentials); a list answers with the list */
+        if (c->any_header) {
+            if (no_ctl(acrh)) {
+                apr_table_set(t, "Access-Control-Allow-Headers", acrh);
+            }
+        }
+        else if (c->headers_str) {
+            apr_table_setn(t, "Access-Control-Allow-Headers", c->headers_str);
+        }
+    }
+    if (c->max_age_str) {
+        apr_table_setn(t, "Access-Control-Max-Age", c->max_age_str);
+    }
+    if (c->private_network == 1 && pna && ap_cstr_casecmp(pna, "true") == 0) {
+        apr_table_setn(t, "Access-Control-Allow-Private-Network", "true");
+    }
+    return 1;
+}
+
+int apigw_cors_preflight(request_rec *r, const apigw_policy_conf *pol,
+                         const struct apigw_endpoint *ep)
+{
+    const apigw_cors_policy *c;
+
+    if (!pol || pol->cors.enabled != 1 || pol->cors.passthrough == 1) {
+        return DECLINED;
+    }
+    c = &pol->cors;
+    preflight_headers(r, c, r->headers_out);
+    if (pol->security_headers == 1) {
+        apigw_security_headers_apply(r->headers_out);
+    }
+    if (pol->response_headers) {
+        apigw_headers_apply(r, pol->response_headers, r->headers_out,
+                            r->err_headers_out);
+    }
+    r->status = c->preflight_status ? c->preflight_status
+                                    : DEFAULT_PREFLIGHT_STATUS;
+    if (r->status != HTTP_NO_CONTENT) {
+        ap_set_content_length(r, 0);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "CORS preflight for "
+                  "endpoint %s answered by the gateway", ep->pattern);
+    return DONE;
+}
+
+void apigw_cors_apply(request_rec *r, const apigw_cors_policy *c)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+
+    if (r->method_number == M_OPTIONS
+        && apr_table_get(r->headers_in, "Access-Control-Request-Method")) {
+        /* a preflight passed through to the backend (ApiCorsPreflight
+         * passthrough): the gateway's answer headers go on its response */
+        preflight_headers(r, c, r->err_headers_out);
+        return;
+    }
+    /* a response that depends on Origin says so, allowed or not, so no
+     * shared cache hands one origin's answer to another */
+    apr_table_mergen(r->err_headers_out, "Vary", "Origin");
+    if (!origin_allowed(c, origin) || !no_ctl(origin)) {
+        return;
+    }
+    allow_origin(r, c, r->err_headers_out, origin);
+    if (c->expose_str) {
+        apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers",
+                       c->expose_str);
+    }
+}
+
+/* One pass over the backend's headers; most responses have none. */
+void apigw_cors_strip(apr_table_t *t)
+{
+    const apr_array_header_t *h = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
+    int i;
+
+    for (i = 0; i < h->nelts; i++) {
+        if (e[i].key && ap_cstr_casecmpn(e[i].key, "Access-Control-", 15) == 0) {
+            break;
+        }
+    }
+    for (; i < h->nelts; i++) {
+        if (e[i].key && ap_cstr_casecmpn(e[i].key, "Access-Control-", 15) == 0) {
+            const char *name = e[i].key;
+            apr_table_unset(t, name);
+            i = -1;             /* the table moved: scan again */
+            h = apr_table_elts(t);
+            e = (const apr_table_entry_t *)h->elts;
+        }
+    }
+}

@@ -1,0 +1,88 @@
+/* CORS origin patterns (see apigw_policy_origin.h). Pure: APR only. */
+#include "apigw_policy_origin.h"
+
+#include <apr_cstr.h>
+#include <apr_lib.h>
+#include <string.h>
+
+static int is_host_char(char c)
+{
+    return apr_isalnum(c) || c == '-' || c == '.';
+}
+
+const char *apigw_cors_origin_check(apr_pool_t *p, const char *pattern)
+{
+    const char *sep = strstr(pattern, "://"), *host, *s;
+    int port_digits = 0, in_port = 0;
+
+    (void)p;
+    if (strcmp(pattern, "null") == 0) {
+        return NULL;
+    }
+    if (!sep || sep == pattern) {
+        return "an origin is scheme://host[:port], like "
+               "https://app.example.com";
+    }
+    for (s = pattern; s < sep; s++) {
+        if (!apr_isalnum(*s) && *s != '+' && *s != '-' && *s != '.') {
+            return "the scheme holds an invalid character";
+        }
+    }
+    host = sep + 3;
+    if (strncmp(host, "*.", 2) == 0) {
+        host += 2;
+    }
+    if (!*host || *host == '.' || *host == ':') {
+        return "the host is missing";
+    }
+    for (s = host; *s; s++) {
+        if (*s == ':' && !in_port) {
+            in_port = 1;
+            continue;
+        }
+        if (in_port ? !apr_isdigit(*s) : !is_host_char(*s)) {
+            return *s == '/' ? "an origin has no path (not even a trailing "
+                               "'/')"
+                             : *s == '*' ? "'*' is only allowed as the "
+                                           "first label, like "
+                                           "https://*.example.com"
+                                         : "the host or port holds an "
+                                           "invalid character";
+        }
+        port_digits += in_port;
+    }
+    if (in_port && (port_digits == 0 || port_digits > 5)) {
+        return "the port is not a number";
+    }
+    return NULL;
+}
+
+int apigw_cors_origin_match(const char *pattern, const char *origin)
+{
+    const char *star = strstr(pattern, "://*.");
+    apr_size_t scheme_len, olen, slen;
+    const char *suffix, *ohost;
+
+    if (!star) {
+        return apr_cstr_casecmp(pattern, origin) == 0;
+    }
+    /* "https://" "*.example.com": same scheme, then one or more labels, then
+     * ".example.com" and the same port (or none) */
+    scheme_len = (apr_size_t)(star - pattern) + 3;
+    if (apr_cstr_casecmpn(pattern, origin, scheme_len) != 0) {
+        return 0;
+    }
+    suffix = star + 4;                  /* ".example.com[:port]" */
+    ohost = origin + scheme_len;
+    olen = strlen(ohost);
+    slen = strlen(suffix);
+    if (olen <= slen || apr_cstr_casecmp(ohost + olen - slen, suffix) != 0) {
+        return 0;
+    }
+    for (; olen > slen; olen--, ohost++) {
+        if (!is_host_char(*ohost)) {
+            return 0;
+        }
+    }
+    return 1;
+}

@@ -1,0 +1,254 @@
+/* Path rewrite rules (see apigw_policy_rewrite.h). Pure: APR and PCRE2. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "apigw_policy_rewrite.h"
+
+#include <pcre2.h>
+#include <apr_strings.h>
+#include <string.h>
+
+static apr_status_t free_code(void *data)
+{
+    pcre2_code_free(data);
+    return APR_SUCCESS;
+}
+
+static int has_ctl(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The highest group "$N" or "${N}" in a replacement refers to, or -1 when
+ * the replacement is malformed ("$x", "${", a lone "$" at the end). */
+static int highest_group(const char *s)
+{
+    int high = 0;
+
+    for (; *s; s++) {
+        int n = 0, digits = 0, braced;
+        if (*s != '$') {
+            continue;
+        }
+        s++;
+        if (*s == '$') {
+            continue;                       /* "$$" is a literal '$' */
+        }
+        braced = *s == '{';
+        if (braced) {
+            s++;
+        }
+        while (*s >= '0' && *s <= '9' && digits < 4) {
+            n = n * 10 + (*s - '0');
+            s++;
+            digits++;
+        }
+        if (!digits || (braced && *s != '}')) {
+            return -1;
+        }
+        if (!braced) {
+            s--;
+        }
+        if (n > high) {
+            high = n;
+        }
+    }
+    return high;
+}
+
+static const char *compile_regex(apr_pool_t *p, apigw_rewrite_rule *rule)
+{
+    int errcode, high;
+    PCRE2_SIZE erroffset;
+    uint32_t groups = 0;
+    pcre2_code *code;
+
+    code = pcre2_compile((PCRE2_SPTR)rule->arg, PCRE2_ZERO_TERMINATED, 0,
+                         &errcode, &erroffset, NULL);
+    if (!code) {
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(errcode, msg, sizeof(msg));
+        return apr_psprintf(p, "regex \"%s\" does not compile at offset %lu: "
+                            "%s", rule->arg, (unsigned long)erroffset,
+                            (const char *)msg);
+    }
+    apr_pool_cleanup_register(p, code, free_code, apr_pool_cleanup_null);
+    /* JIT where the library has it; the interpreter otherwise */
+    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &groups);
+    high = highest_group(rule->replacement);
+    if (high < 0) {
+        return apr_psprintf(p, "replacement \"%s\": write $N or ${N} for a "
+                            "group, $$ for a '$'", rule->replacement);
+    }
+    if ((uint32_t)high > groups) {
+        return apr_psprintf(p, "replacement \"%s\" uses $%d but \"%s\" has "
+                            "%u group(s)", rule->replacement, high, rule->arg,
+                            groups);
+    }
+    rule->code = code;
+    return NULL;
+}
+
+const char *apigw_rewrite_compile(apr_pool_t *p, const char *kind,
+                                  const char *arg, const char *replacement,
+                                  apigw_rewrite_rule **out)
+{
+    apigw_rewrite_rule *rule = apr_pcalloc(p, sizeof(*rule));
+
+    rule->arg = arg;
+    rule->replacement = replacement;
+    if (!arg || !*arg) {
+        return "needs an argument";
+    }
+    if (has_ctl(arg) || (replacement && has_ctl(replacement))) {
+        return "control characters (CR, LF...) are not allowed";
+    }
+    if (strcmp(kind, "strip-prefix") == 0 || strcmp(kind, "add-prefix") == 0) {
+        rule->kind = kind[0] == 's' ? APIGW_REWRITE_STRIP_PREFIX
+                                    : APIGW_REWRITE_ADD_PREFIX;
+        if (replacement) {
+            return apr_psprintf(p, "%s takes one argument", kind);
+        }
+        if (arg[0] != '/') {
+            return apr_psprintf(p, "%s %s: the prefix must start with '/'",
+                                kind, arg);
+        }
+        if (strpbrk(arg, "?# ")) {
+            return apr_psprintf(p, "%s %s: a path prefix cannot hold '?', "
+                                "'#' or a space", kind, arg);
+        }
+        *out = rule;
+        return NULL;
+    }
+    if (strcmp(kind, "regex") == 0) {
+        const char *err;
+        rule->kind = APIGW_REWRITE_REGEX;
+        if (!replacement) {
+            return "regex needs a pattern and a replacement, like "
+                   "regex ^/old/(.*) /new/$1";
+        }
+        if ((err = compile_regex(p, rule)) != NULL) {
+            return err;
+        }
+        *out = rule;
+        return NULL;
+    }
+    return apr_psprintf(p, "unknown rewrite '%s' (use strip-prefix, "
+                        "add-prefix or regex)", kind);
+}
+
+static const char *strip_prefix(apr_pool_t *p, const char *path,
+                                const char *prefix)
+{
+    apr_size_t n = strlen(prefix);
+
+    while (n > 1 && prefix[n - 1] == '/') {
+        n--;                             /* "/v1/" strips like "/v1" */
+    }
+    if (strncmp(path, prefix, n) != 0) {
+        return path;
+    }
+    if (n == 1) {
+        return path;                     /* stripping "/" changes nothing */
+    }
+    if (path[n] == '\0') {
+        return "/";
+    }
+    if (path[n] != '/') {
+        return path;                     /* "/v1" does not strip "/v10" */
+    }
+    return apr_pstrdup(p, path + n);
+}
+
+static const char *add_prefix(apr_pool_t *p, const char *path,
+                              const char *prefix)
+{
+    apr_size_t n = strlen(prefix);
+
+    while (n > 0 && prefix[n - 1] == '/') {
+        n--;
+    }
+    return apr_pstrcat(p, apr_pstrmemdup(p, prefix, n), path, NULL);
+}
+
+/* PCRE2 allocates its match data through these: from the request's pool,
+ * freed with it. */
+static void *pool_malloc(PCRE2_SIZE size, void *data)
+{
+    return apr_palloc(data, size);
+}
+
+static void pool_free(void *block, void *data)
+{
+    (void)block;
+    (void)data;
+}
+
+static const char *substitute(apr_pool_t *p, const apigw_rewrite_rule *rule,
+                              const char *path, const char **err)
+{
+    pcre2_general_context *gc = pcre2_general_context_create(pool_malloc,
+                                                             pool_free, p);
+    pcre2_match_data *md;
+    PCRE2_SIZE len = strlen(path) * 2 + strlen(rule->replacement) + 64;
+    PCRE2_UCHAR *out;
+    int rc;
+
+    if (!gc || !(md = pcre2_match_data_create_from_pattern(rule->code, gc))) {
+        *err = "out of memory";
+        return NULL;
+    }
+    for (;;) {
+        PCRE2_SIZE outlen = len;
+        out = apr_palloc(p, len);
+        rc = pcre2_substitute(rule->code, (PCRE2_SPTR)path,
+                              PCRE2_ZERO_TERMINATED, 0,
+                              PCRE2_SUBSTITUTE_OVERFLOW_LENGTH, md, NULL,
+                              (PCRE2_SPTR)rule->replacement,
+                              PCRE2_ZERO_TERMINATED, out, &outlen);
+        if (rc == PCRE2_ERROR_NOMEMORY && outlen > len) {
+            len = outlen;                /* what it needs, with the NUL */
+            continue;
+        }
+        break;
+    }
+    if (rc < 0) {
+        PCRE2_UCHAR msg[120];
+        pcre2_get_error_message(rc, msg, sizeof(msg));
+        *err = apr_pstrdup(p, (const char *)msg);
+        return NULL;
+    }
+    return (const char *)out;
+}
+
+const char *apigw_rewrite_path(apr_pool_t *p, const apr_array_header_t *rules,
+                               const char *path, const char **err)
+{
+    int i;
+
+    for (i = 0; rules && i < rules->nelts; i++) {
+        const apigw_rewrite_rule *rule = APR_ARRAY_IDX(rules, i,
+                                                       apigw_rewrite_rule *);
+        switch (rule->kind) {
+        case APIGW_REWRITE_STRIP_PREFIX:
+            path = strip_prefix(p, path, rule->arg);
+            break;
+        case APIGW_REWRITE_ADD_PREFIX:
+            path = add_prefix(p, path, rule->arg);
+            break;
+        case APIGW_REWRITE_REGEX:
+            if (!(path = substitute(p, rule, path, err))) {
+                return NULL;
+            }
+            break;
+        }
+        if (path[0] != '/') {
+            path = apr_pstrcat(p, "/", path, NULL);
+        }
+    }
+    return path;
+}

@@ -1,0 +1,187 @@
+/* The circuit breakers' status page: SetHandler apigw-breaker-status in a
+ * <Location> answers GET with every breaker of this httpd as JSON, its
+ * settings and, for each state (one, or one per backend with
+ * scope=backend), the state, since when, the share of requests admitted,
+ * the window's counts and the expression's values now. Viewing it moves
+ * the states on as a request would (a fallback that elapsed, an
+ * evaluation that is due), so it never shows a stale state. Protect it
+ * like balancer-manager: Require. */
+#include "apigw_cb_config.h"
+
+#include "http_core.h"
+#include "http_protocol.h"
+#include "apr_strings.h"
+
+static const char *json_str(apr_pool_t *p, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    apr_size_t n = 2;
+    const char *c;
+    char *out, *o;
+
+    if (!s) {
+        return "null";
+    }
+    for (c = s; *c; c++) {
+        n += (unsigned char)*c < 0x20 ? 6 : (*c == '"' || *c == '\\') ? 2 : 1;
+    }
+    o = out = apr_palloc(p, n + 1);
+    *o++ = '"';
+    for (c = s; *c; c++) {
+        unsigned char u = (unsigned char)*c;
+        if (u == '"' || u == '\\') {
+            *o++ = '\\';
+            *o++ = (char)u;
+        }
+        else if (u < 0x20) {
+            *o++ = '\\';
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[u >> 4];
+            *o++ = hex[u & 0xf];
+        }
+        else {
+            *o++ = (char)u;
+        }
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
+
+static const char *iso_time(apr_pool_t *p, apr_time_t t)
+{
+    apr_time_exp_t tm;
+    char buf[32];
+    apr_size_t len;
+
+    if (apr_time_exp_gmt(&tm, t) != APR_SUCCESS
+        || apr_strftime(buf, &len, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm)
+           != APR_SUCCESS) {
+        return "null";
+    }
+    return apr_psprintf(p, "\"%s.%03dZ\"", buf, tm.tm_usec / 1000);
+}
+
+static const char *ms(apr_pool_t *p, apr_interval_time_t t)
+{
+    return apr_psprintf(p, "%" APR_TIME_T_FMT, apr_time_as_msec(t));
+}
+
+static void state_json(request_rec *r, const apigw_cb_breaker *b,
+                       apigw_cb_slot *slot, const char *backend,
+                       apr_time_t now, int first)
+{
+    double values[APIGW_CB_EXPR_MAX_TERMS];
+    apigw_cb_totals t;
+    apr_uint64_t w, total;
+    apigw_cb_view v;
+    int i, cond;
+
+    w = apigw_cb_advance(r->server, b, slot, backend, now);
+    v = apigw_cb_view_of(w);
+    cond = apigw_cb_evaluate(b, slot, now, values, &total);
+    apigw_cb_window_totals(&slot->window, now, 0, &t);
+    ap_rprintf(r, "%s\n    {\"backend\": %s, \"state\": \"%s\", "
+               "\"since\": %s, \"for_ms\": %s, \"admission\": %s, "
+               "\"trips\": %" APR_UINT64_T_FMT ",\n     \"window\": "
+               "{\"requests\": %" APR_UINT64_T_FMT ", \"network_errors\": %"
+               APR_UINT64_T_FMT, first ? "" : ",",
+               backend ? json_str(r->pool, backend) : "null",
+               apigw_cb_state_name(v.state), iso_time(r->pool, v.since),
+               ms(r->pool, now - v.since),
+               apigw_cb_num_text(r->pool,
+                                 apigw_cb_admission(w, &b->timing, now), 3),
+               __atomic_load_n(&slot->trips, __ATOMIC_RELAXED),
+               t.total, t.neterr);
+    for (i = 1; i < APIGW_CB_CLASSES; i++) {
+        ap_rprintf(r, ", \"%dxx\": %" APR_UINT64_T_FMT, i, t.classes[i]);
+    }
+    ap_rputs("},\n     \"values\": {", r);
+    for (i = 0; i < apigw_cb_expr_nterms(b->expr); i++) {
+        ap_rprintf(r, "%s%s: %s", i ? ", " : "",
+                   json_str(r->pool, apigw_cb_expr_term(b->expr, i)->text),
+                   apigw_cb_num_text(r->pool, values[i], 6));
+    }
+    ap_rprintf(r, "}, \"condition\": %s}", cond ? "true" : "false");
+}
+
+static void breaker_json(request_rec *r, const apigw_cb_breaker *b,
+                         apigw_cb_table *table, apr_time_t now, int first)
+{
+    apr_pool_t *p = r->pool;
+    int n = 0;
+
+    ap_rprintf(r, "%s\n  {\"section\": %s, \"file\": %s, \"line\": %u,\n   "
+               "\"expression\": %s, \"preset\": %s, \"scope\": \"%s\",\n   "
+               "\"check_ms\": %s, \"fallback_ms\": %s, \"recovery_ms\": %s, "
+               "\"status\": %d, \"min_requests\": %" APR_UINT64_T_FMT
+               ", \"fallback_backend\": %s,\n   \"states\": [",
+               first ? "" : ",", json_str(p, b->section), json_str(p, b->file),
+               b->line, json_str(p, apigw_cb_expr_text(b->expr)),
+               json_str(p, b->preset),
+               b->scope_backend ? "backend" : "endpoint",
+               ms(p, b->timing.check), ms(p, b->timing.fallback),
+               ms(p, b->timing.recovery), b->status, b->min_requests,
+               json_str(p, b->fallback_url));
+    if (!table) {
+        /* no shared memory (yet): nothing to show */
+    }
+    else if (!b->scope_backend) {
+        if (b->slot && apigw_cb_slot_is(b->slot, b->owner)) {
+            state_json(r, b, b->slot, NULL, now, 1);
+        }
+    }
+    else {
+        apr_uint64_t i;
+
+        for (i = 0; i < table->nslots; i++) {
+            apigw_cb_slot *s = &table->slots[i];
+            apr_uint64_t key = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+
+            /* free, being set up, or another breaker's */
+            if (key == 0 || (key >> 63) || s->owner != b->owner) {
+                continue;
+            }
+            state_json(r, b, s, apr_pstrdup(p, s->label), now, n++ == 0);
+        }
+    }
+    ap_rputs("]}", r);
+}
+
+static int cb_status_handler(request_rec *r)
+{
+    apr_array_header_t *all = apigw_cb_breakers();
+    apigw_cb_table *table = apigw_cb_shm_table();
+    apr_time_t now = apr_time_now();
+    int i;
+
+    if (!r->handler || strcmp(r->handler, APIGW_CB_STATUS_HANDLER) != 0) {
+        return DECLINED;
+    }
+    r->allowed = (AP_METHOD_BIT << M_GET);
+    if (r->method_number != M_GET) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    if (r->header_only) {
+        return OK;
+    }
+    ap_rprintf(r, "{\"time\": %s, \"slots\": %" APR_UINT64_T_FMT
+               ", \"breakers\": [", iso_time(r->pool, now),
+               table ? table->nslots : 0);
+    for (i = 0; all && i < all->nelts; i++) {
+        breaker_json(r, APR_ARRAY_IDX(all, i, apigw_cb_breaker *), table, now,
+                     i == 0);
+    }
+    ap_rputs("\n]}\n", r);
+    return OK;
+}
+
+void apigw_cb_status_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_handler(cb_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}

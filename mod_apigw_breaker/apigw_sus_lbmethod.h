@@ -1,0 +1,18 @@
+/* The lbmethods of failover and load-balance groups, registered as
+ * mod_proxy_balancer providers: "failover" (members in declared order,
+ * primary first) and "roundrobin" (one member after the other). */
+#ifndef APIGW_SUS_LBMETHOD_H
+#define APIGW_SUS_LBMETHOD_H
+
+#include "mod_proxy.h"
+
+/* Does balancer b use the failover lbmethod (now: balancer-manager can
+ * change it)? */
+int apigw_sus_lbmethod_is_failover(const proxy_balancer *b);
+
+/* ...or either of this module's lbmethods? */
+int apigw_sus_lbmethod_is_ours(const proxy_balancer *b);
+
+void apigw_sus_lbmethod_register_hooks(apr_pool_t *p);
+
+#endif

@@ -1,0 +1,600 @@
+#!/usr/bin/env bash
+# Owns the circuit breaker's benchmark (`./apxs-build.sh bench breaker`):
+# what a request pays for passing a breaker in standby, in one run on one
+# httpd in front of one nginx backend:
+#
+#   a   plain mod_proxy: ProxyPass /pp/ -> backend /items/
+#   al  the same ProxyPass with an empty <Location> (what any per-location
+#       directive costs: httpd merges the section into every request)
+#   ap  the same ProxyPass with the policies of LOCATION_LINES in its
+#       <Location>
+#   b   an <ApiEndpoint "/api/items/{id}"> (mod_apigw), no policy
+#   bp  the same endpoint with the policies of ENDPOINT_LINES
+#
+# The breaker's expression uses all three functions (network errors, a
+# status range, a latency quantile), so every request does the whole work:
+# the state check in fixups, the outcome recorded in log_transaction into
+# the shared window, an evaluation every check period. It never trips (the
+# backend always answers 200 fast); the status page proves afterwards that
+# it counted the requests. wrk runs each path in turn, the order rotating
+# every round; the report gives medians and the median of the per-round
+# ratios bp/b and ap/al (target >= 0.97: the policies' own cost), and
+# bp/a and ap/a against plain mod_proxy.
+#
+# To measure more policies on the same endpoint (a member-suspension
+# policy, say), add their lines to ENDPOINT_LINES / LOCATION_LINES below;
+# nothing else changes.
+#
+# Everything listens on 127.0.0.1 and is stopped on exit; results go to
+# build/bench/breaker/ (results.json, raw wrk reports, logs).
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE=$TOP/test/bench
+PYTHON=/usr/bin/python3
+OUT=$TOP/build/bench/breaker
+HTTPD_BIN=${HTTPD_BIN:-/usr/sbin/apache2}
+NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
+TARGET=0.97
+
+# The policies under test, one directive a line.
+BREAKER='ApiCircuitBreaker "NetworkErrorRatio() > 0.5 || ResponseCodeRatio(500, 600, 0, 600) > 0.5 || LatencyAtQuantileMS(99.0) > 5000" min-requests=20'
+ENDPOINT_LINES=(
+    "$BREAKER"
+)
+LOCATION_LINES=(
+    "$BREAKER"
+)
+
+ROUNDS="" DURATION="" WARMUP="" CONNECTIONS=50 REQUESTS=2000
+QUICK=0 STRICT=0 CALLGRIND=0
+
+usage() {
+    cat <<'EOF'
+usage: test/bench/bench_breaker.sh [options]   (./apxs-build.sh bench breaker)
+
+  --rounds N       rounds over all paths (default 5)
+  --duration S     seconds per wrk run (default 8)
+  --connections C  wrk connections (default 50; one wrk thread)
+  --warmup S       unrecorded load per path first (default 2, --quick 1)
+  --quick          --rounds 3 --duration 4
+  --strict         exit 1 when bp/b or ap/al is below 0.97
+  --callgrind      instead of wrk: instructions per request of each path
+                   under callgrind (httpd -X, --requests sequential requests
+                   each, default 2000), which the machine's load does not
+                   move. Needs valgrind. A few minutes.
+  -h, --help       this text
+
+The httpd uses APIGW_MPM/APIGW_SERVERS/APIGW_THREADS (default worker
+2x128) and the modules in APIGW_MODULE_DIR (default build/).
+EOF
+}
+
+say() { printf 'bench-breaker: %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
+is_uint() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --rounds) need_value "$@"; ROUNDS=$2; shift 2 ;;
+        --duration) need_value "$@"; DURATION=${2%s}; shift 2 ;;
+        --connections) need_value "$@"; CONNECTIONS=$2; shift 2 ;;
+        --warmup) need_value "$@"; WARMUP=${2%s}; shift 2 ;;
+        --quick) QUICK=1; shift ;;
+        --strict) STRICT=1; shift ;;
+        --callgrind) CALLGRIND=1; shift ;;
+        --requests) need_value "$@"; REQUESTS=$2; shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        *) usage >&2; die "unknown option: $1" ;;
+    esac
+done
+if [ "$QUICK" = 1 ]; then
+    ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-4} WARMUP=${WARMUP:-1}
+fi
+ROUNDS=${ROUNDS:-5} DURATION=${DURATION:-8} WARMUP=${WARMUP:-2}
+is_uint "$ROUNDS" || die "--rounds must be a positive integer"
+is_uint "$DURATION" || die "--duration must be a positive number of seconds"
+is_uint "$CONNECTIONS" || die "--connections must be a positive integer"
+[[ $WARMUP =~ ^[0-9]+$ ]] || die "--warmup must be a number of seconds"
+is_uint "$REQUESTS" || die "--requests must be a positive integer"
+if [ "$CALLGRIND" = 1 ]; then
+    command -v valgrind >/dev/null 2>&1 && command -v callgrind_annotate >/dev/null 2>&1 \
+        || die "--callgrind needs valgrind: apt-get install -y valgrind"
+fi
+
+for tool in "$NGINX_BIN" wrk curl "$HTTPD_BIN"; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is missing: ./apxs-build.sh deps"
+done
+MODULE_SRC=${APIGW_MODULE_DIR:-$TOP/build}
+for m in mod_apigw mod_apigw_ratelimit mod_apigw_breaker; do
+    [ -f "$MODULE_SRC/$m.so" ] || die "no $MODULE_SRC/$m.so: run ./apxs-build.sh build"
+done
+
+# ---- processes: each one started is remembered and stopped on exit ----
+
+WORK="" BACKEND_PID="" HTTPD_PID="" WRK_PID="" HTTPD_RUN=""
+
+alive() {
+    local s
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    s=${s##*) }
+    [ "${s%% *}" != Z ]
+}
+
+# stop PID NAME [SECONDS]: SIGTERM, wait (10 s), SIGKILL if it will not go
+stop() {
+    local pid=$1 name=$2 secs=${3:-10} i
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < secs * 10; i++)); do
+        alive "$pid" || break
+        sleep 0.1
+    done
+    if alive "$pid"; then
+        say "$name ($pid) ignored SIGTERM; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [ -n "$WRK_PID" ]; then
+        kill -TERM "$WRK_PID" 2>/dev/null || true
+        wait "$WRK_PID" 2>/dev/null || true
+    fi
+    stop "$HTTPD_PID" httpd "$([ "$CALLGRIND" = 1 ] && echo 120 || echo 10)"
+    if [ -n "$HTTPD_RUN" ] && [ -s "$HTTPD_RUN/error.log" ]; then
+        mkdir -p "$OUT/logs"
+        cp "$HTTPD_RUN/error.log" "$OUT/logs/httpd-error.log" || true
+    fi
+    stop "$BACKEND_PID" "nginx backend"
+    [ -n "$WORK" ] && [ -d "$WORK" ] && rm -rf "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'say interrupted; exit 130' INT
+trap 'say terminated; exit 143' TERM
+
+free_ports() {
+    "$PYTHON" - "$1" <<'EOF'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+EOF
+}
+
+# cpu_ticks PID: utime+stime of PID, its children, and its reaped children
+cpu_ticks() {
+    local root=$1 total=0 p line f
+    for p in "$root" $(pgrep -P "$root" 2>/dev/null || true); do
+        line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+        # shellcheck disable=SC2206
+        f=(${line##*) })
+        total=$((total + f[11] + f[12]))
+        [ "$p" = "$root" ] && total=$((total + f[13] + f[14]))
+    done
+    echo "$total"
+}
+
+wait_http() {
+    local url=$1 pid=$2 name=$3 secs=${4:-15} i code
+    for ((i = 0; i < secs * 10; i++)); do
+        alive "$pid" || return 1
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null || true)
+        [ -n "$code" ] && [ "$code" != 000 ] && return 0
+        sleep 0.1
+    done
+    say "$name did not answer $url within $secs s"
+    return 1
+}
+
+# check URL NAME: 200 with the backend's file
+check() {
+    local url=$1 name=$2 body=$WORK/check.b code
+    code=$(curl -sS -o "$body" -w '%{http_code}' --max-time 5 "$url") || code=000
+    [ "$code" = 200 ] && cmp -s "$body" "$WORK/backend/html/item.json" \
+        || die "$name: GET $url answered $code, not the backend's file"
+}
+
+# ---- the servers ----
+
+start_backend() {
+    local dir=$WORK/backend
+    mkdir -p "$dir/html" "$dir/tmp"
+    printf '%s\n' '{"id":42,"name":"Widget","description":"A sample item from one static file","price":{"amount":1999,"currency":"EUR"},"tags":["bench","static","json"],"stock":17,"updated":"2026-11-22T00:00:00Z"}' \
+        > "$dir/html/item.json"
+    cat > "$dir/nginx.conf" <<EOF
+# breaker benchmark backend: one worker, one static JSON file
+daemon off;
+master_process on;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    keepalive_requests 1000000;
+    keepalive_timeout 65;
+    server_tokens off;
+    server {
+        listen 127.0.0.1:$BACKEND_PORT;
+        root $dir/html;
+        default_type application/json;
+        location /items/ { try_files /item.json =404; }
+    }
+}
+EOF
+    "$NGINX_BIN" -t -q -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" \
+        || die "the backend's nginx config has errors"
+    "$NGINX_BIN" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/out.log" 2>&1 &
+    BACKEND_PID=$!
+    wait_http "http://127.0.0.1:$BACKEND_PORT/items/42" "$BACKEND_PID" "nginx backend" \
+        || die "the nginx backend did not start"
+}
+
+indent() {
+    local l
+    for l in "$@"; do
+        printf '    %s\n' "$l"
+    done
+}
+
+write_gateway_conf() {
+    {
+        echo "# breaker benchmark gateway"
+        echo "Listen 127.0.0.1:$HTTPD_PORT"
+        echo "ProxyPass /pp/ http://127.0.0.1:$BACKEND_PORT/items/"
+        echo "ProxyPass /pl/ http://127.0.0.1:$BACKEND_PORT/items/"
+        echo "<Location /pl/>"
+        echo "</Location>"
+        echo "ProxyPass /pc/ http://127.0.0.1:$BACKEND_PORT/items/"
+        echo "<Location /pc/>"
+        indent "${LOCATION_LINES[@]}"
+        echo "</Location>"
+        echo "<ApiEndpoint \"/api/items/{id}\" GET>"
+        echo "    ApiBackend http://127.0.0.1:$BACKEND_PORT/items/{id}"
+        echo "</ApiEndpoint>"
+        echo "<ApiEndpoint \"/cb/items/{id}\" GET>"
+        echo "    ApiBackend http://127.0.0.1:$BACKEND_PORT/items/{id}"
+        indent "${ENDPOINT_LINES[@]}"
+        echo "</ApiEndpoint>"
+        echo "<Location /breakers>"
+        echo "    SetHandler apigw-breaker-status"
+        echo "</Location>"
+    } > "$WORK/gateway.conf"
+}
+
+# start_httpd [callgrind]: httpd through `apxs-build.sh run`, access log
+# to /dev/null; with callgrind, one process (-X) under valgrind instead,
+# with a real access log (it counts the requests)
+HTTPD_STARTS=0
+start_httpd() {
+    local bin=$HTTPD_BIN wait=15
+    HTTPD_STARTS=$((HTTPD_STARTS + 1))
+    HTTPD_RUN=$WORK/httpd-$HTTPD_STARTS
+    mkdir -p "$HTTPD_RUN"
+    if [ "${1:-}" = callgrind ]; then
+        bin=$WORK/httpd-callgrind.sh wait=120
+    else
+        ln -s /dev/null "$HTTPD_RUN/access.log"
+    fi
+    # setsid: its own process group, so its shutdown signals reach only it
+    HTTPD_BIN=$bin APIGW_RUN_DIR=$HTTPD_RUN APIGW_MODULE_DIR=$WORK/modules ASAN=0 \
+    APIGW_MPM=${APIGW_MPM:-worker} APIGW_SERVERS=${APIGW_SERVERS:-2} \
+    APIGW_THREADS=${APIGW_THREADS:-128} APIGW_LOGLEVEL=warn \
+        setsid "$TOP/apxs-build.sh" run "$WORK/gateway.conf" >"$HTTPD_RUN.out" 2>&1 &
+    HTTPD_PID=$!
+    if ! wait_http "http://127.0.0.1:$HTTPD_PORT/" "$HTTPD_PID" httpd "$wait"; then
+        cat "$HTTPD_RUN.out" >&2 || true
+        tail -n 20 "$HTTPD_RUN/error.log" >&2 2>/dev/null || true
+        die "httpd did not start"
+    fi
+}
+
+# breaker_seen SECTION: the standby state's request count in the window,
+# from the status page; dies when the breaker is missing or not standby
+breaker_seen() {
+    curl -sS --max-time 5 "http://127.0.0.1:$HTTPD_PORT/breakers" \
+        | "$PYTHON" -c '
+import json, sys
+doc = json.load(sys.stdin)
+want = sys.argv[1]
+for b in doc["breakers"]:
+    if want in b["section"]:
+        s = b["states"][0]
+        if s["state"] != "standby" or s["trips"]:
+            sys.exit("breaker %s is %s (trips %d)" % (want, s["state"], s["trips"]))
+        print(s["window"]["requests"])
+        sys.exit(0)
+sys.exit("no breaker in " + want)' "$1"
+}
+
+declare -A URL
+URL_KEYS=(a al ap b bp)
+set_urls() {
+    URL[a]="http://127.0.0.1:$HTTPD_PORT/pp/42"
+    URL[al]="http://127.0.0.1:$HTTPD_PORT/pl/42"
+    URL[ap]="http://127.0.0.1:$HTTPD_PORT/pc/42"
+    URL[b]="http://127.0.0.1:$HTTPD_PORT/api/items/42"
+    URL[bp]="http://127.0.0.1:$HTTPD_PORT/cb/items/42"
+}
+
+# ---- wrk ----
+
+run_wrk() {
+    local key=$1 round=$2 out=$3 before after rc=0 line
+    before=$(cpu_ticks "$HTTPD_PID")
+    timeout -k 5 $((DURATION + 30)) wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" \
+        --latency "${URL[$key]}" >"$out" 2>&1 &
+    WRK_PID=$!
+    wait "$WRK_PID" || rc=$?
+    WRK_PID=""
+    after=$(cpu_ticks "$HTTPD_PID")
+    [ "$rc" = 0 ] || { cat "$out" >&2; die "wrk on ${URL[$key]} failed (exit $rc)"; }
+    line=$("$PYTHON" "$HERE/wrkparse.py" "$out" round="$round" path="$key" \
+        server_cpu_ticks=$((after - before)) clk_tck="$CLK_TCK") \
+        || { cat "$out" >&2; die "cannot read the wrk report $out"; }
+    printf '%s\n' "$line" >> "$WORK/runs.jsonl"
+    "$PYTHON" - "$line" <<'EOF' >&2
+import json, sys
+r = json.loads(sys.argv[1])
+cpu = r["server_cpu_ticks"] / float(r["clk_tck"]) * 1e6 / max(r["requests"], 1)
+err = r["non2xx"] + r["socket_errors"]
+print("bench-breaker:   %-3s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  cpu %5.1f us/req%s"
+      % (r["path"], r["rps"], r["p50_ms"], r["p99_ms"], cpu,
+         "  ERRORS %d" % err if err else ""))
+EOF
+}
+
+warm_up() {
+    [ "$WARMUP" -gt 0 ] || return 0
+    timeout -k 5 $((WARMUP + 30)) wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" \
+        "${URL[$1]}" >"$WORK/warmup.out" 2>&1 \
+        || { cat "$WORK/warmup.out" >&2; die "warm-up of ${URL[$1]} failed"; }
+}
+
+report() {
+    "$PYTHON" - "$WORK/runs.jsonl" "$OUT/results.json" "$TARGET" "$STRICT" \
+        "$ROUNDS" "$DURATION" "$CONNECTIONS" "${ENDPOINT_LINES[@]}" <<'EOF'
+import json, statistics, sys
+
+runs_path, out_path = sys.argv[1], sys.argv[2]
+target, strict = float(sys.argv[3]), sys.argv[4] == "1"
+rounds, duration, conns = sys.argv[5:8]
+policies = sys.argv[8:]
+runs = [json.loads(l) for l in open(runs_path) if l.strip()]
+LABEL = {"a": "mod_proxy ProxyPass", "al": "ProxyPass + empty <Location>",
+         "ap": "ProxyPass + policies",
+         "b": "ApiEndpoint", "bp": "ApiEndpoint + policies"}
+med = lambda v: statistics.median(v) if v else None
+for r in runs:
+    r["cpu_us"] = r["server_cpu_ticks"] / float(r["clk_tck"]) * 1e6 / max(r["requests"], 1)
+summary = {}
+print()
+print("policies: " + " | ".join(policies))
+print("%s rounds x %ss per path, wrk -t1 -c%s, order rotating; medians"
+      % (rounds, duration, conns))
+print("%-3s %-29s %9s %8s %8s %10s %6s" % ("", "path", "req/s", "p50 ms",
+                                          "p99 ms", "CPU us/req", "errors"))
+for p in ("a", "al", "ap", "b", "bp"):
+    rs = [r for r in runs if r["path"] == p]
+    s = {"median_rps": med([r["rps"] for r in rs]),
+         "median_p50_ms": med([r["p50_ms"] for r in rs]),
+         "median_p99_ms": med([r["p99_ms"] for r in rs]),
+         "median_cpu_us_per_req": med([r["cpu_us"] for r in rs]),
+         "errors": sum(r["non2xx"] + r["socket_errors"] for r in rs),
+         "runs": len(rs)}
+    summary[p] = s
+    print("%-3s %-29s %9.0f %8.2f %8.2f %10.1f %6d"
+          % (p, LABEL[p], s["median_rps"], s["median_p50_ms"],
+             s["median_p99_ms"], s["median_cpu_us_per_req"], s["errors"]))
+
+
+def paired(num, den, field):
+    by = {}
+    for r in runs:
+        by.setdefault(r["round"], {})[r["path"]] = r[field]
+    return [v[num] / v[den] for _, v in sorted(by.items())
+            if num in v and den in v and v[den]]
+
+
+ratios = {}
+print()
+for num, den, verdict in (("bp", "b", True), ("ap", "al", True),
+                          ("bp", "a", False), ("ap", "a", False)):
+    per_round = paired(num, den, "rps")
+    cpu = paired(den, num, "cpu_us")        # inverse: less CPU is better
+    r = {"median": med(per_round), "per_round": per_round,
+         "cpu_ratio_median": med(cpu), "verdict": verdict}
+    ratios["%s/%s" % (num, den)] = r
+    print("ratio %-5s %.3f (median of %d paired rounds, %.3f..%.3f); by CPU "
+          "per request %.3f%s"
+          % ("%s/%s" % (num, den), r["median"], len(per_round),
+             min(per_round), max(per_round), r["cpu_ratio_median"],
+             ("  %s target %.2f" % ("MEETS" if r["median"] >= target
+                                    else "BELOW", target)) if verdict else ""))
+errors = sum(s["errors"] for s in summary.values())
+json.dump({"paths": summary, "ratios": ratios, "policies": policies,
+           "rounds": int(rounds), "duration": int(duration),
+           "connections": int(conns), "target": target, "errors": errors},
+          open(out_path, "w"), indent=2)
+print("results: " + out_path)
+if errors:
+    print("ERROR: %d failed requests" % errors)
+    sys.exit(1)
+if strict and any(r["verdict"] and r["median"] < target
+                  for r in ratios.values()):
+    sys.exit(1)
+EOF
+}
+
+# ---- callgrind: instructions per request ----
+
+run_callgrind() {
+    local real key n codes base
+    real=$(readlink -f "$HTTPD_BIN")
+    {
+        echo '#!/bin/sh'
+        echo '# configtest as is; the server as one process under callgrind,'
+        echo '# counting only inside ap_process_request, i.e. per request'
+        echo 'for a in "$@"; do [ "$a" = -t ] && exec '"\"$real\""' "$@"; done'
+        echo 'exec valgrind --tool=callgrind --collect-atstart=no \'
+        echo '    --toggle-collect=ap_process_request --callgrind-out-file="$CG_OUT" \'
+        echo '    '"\"$real\""' "$@" -X'
+    } > "$WORK/httpd-callgrind.sh"
+    chmod 755 "$WORK/httpd-callgrind.sh"
+    : > "$WORK/cg.tsv"
+    for key in "${URL_KEYS[@]}"; do
+        base=${URL[$key]%/42}
+        export CG_OUT=$WORK/callgrind.$key.out
+        : > "$CG_OUT"
+        # httpd drops to its User before callgrind writes the profile
+        if [ "$(id -u)" = 0 ]; then
+            chown "${APIGW_USER:-www-data}" "$CG_OUT"
+        fi
+        say "callgrind: path $key, $REQUESTS requests to $base/{1..$REQUESTS}"
+        start_httpd callgrind
+        check "${URL[$key]}" "$key"
+        # one keep-alive connection, only a Host header, like wrk
+        codes=$(curl -s -H 'User-Agent:' -H 'Accept:' -o /dev/null \
+            -w '%{http_code}\n' "$base/[1-$REQUESTS]" | sort | uniq -c | tr -s ' ')
+        [ "$codes" = " $REQUESTS 200" ] || die "path $key: not all 200: $codes"
+        stop "$HTTPD_PID" httpd 120
+        HTTPD_PID=""
+        n=$(wc -l < "$HTTPD_RUN/access.log")
+        [ -s "$CG_OUT" ] || die "callgrind wrote no profile for path $key"
+        cp "$CG_OUT" "$OUT/raw/"
+        printf '%s\t%s\t%s\n' "$key" "$n" "$CG_OUT" >> "$WORK/cg.tsv"
+        unset CG_OUT
+    done
+    "$PYTHON" - "$WORK/cg.tsv" "$OUT/results.json" "${ENDPOINT_LINES[@]}" <<'PYEOF'
+import json, re, subprocess, sys
+
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+policies = sys.argv[3:]
+LABEL = {"a": "mod_proxy ProxyPass", "al": "ProxyPass + empty <Location>",
+         "ap": "ProxyPass + policies", "b": "ApiEndpoint",
+         "bp": "ApiEndpoint + policies"}
+LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+\S*?:?((?:apigw_)?cb_\w+)\b")
+
+
+def total(path):
+    for line in open(path, errors="replace"):
+        if line.startswith(("summary:", "totals:")):
+            return int(line.split()[1])
+    raise SystemExit("no totals in " + path)
+
+
+def cb_functions(path, n):
+    out = subprocess.run(["callgrind_annotate", "--inclusive=yes",
+                          "--threshold=100", path], capture_output=True,
+                         text=True).stdout
+    found = {}
+    for line in out.splitlines():
+        m = LINE.match(line)
+        if m:
+            found.setdefault(m.group(2), int(m.group(1).replace(",", "")) / n)
+    return found
+
+
+per = {}
+print()
+print("policies: " + " | ".join(policies))
+print("instructions per request inside ap_process_request (callgrind):")
+for key, n, path in rows:
+    per[key] = {"requests": int(n), "ir_per_request": total(path) / int(n),
+                "cb_functions": cb_functions(path, int(n))}
+    print("%-3s %-29s %9.0f  (%s requests)" % (key, LABEL[key],
+                                               per[key]["ir_per_request"], n))
+ratios = {}
+for num, den in (("bp", "b"), ("ap", "al"), ("ap", "a"), ("bp", "a")):
+    r = per[den]["ir_per_request"] / per[num]["ir_per_request"]
+    ratios["%s/%s" % (num, den)] = r
+    print("ratio %-5s %.3f  (%+.0f instructions per request)"
+          % ("%s/%s" % (num, den), r,
+             per[num]["ir_per_request"] - per[den]["ir_per_request"]))
+# An evaluation runs once per check period whatever the request rate;
+# under callgrind requests are slow, so it weighs far more per request
+# than at real rates (at 5,000 req/s and check=100ms, once per 500
+# requests). The ratios without it are the ones that carry over.
+for num, den in (("bp", "b"), ("ap", "al")):
+    ev = per[num]["cb_functions"].get("apigw_cb_evaluate", 0)
+    r = per[den]["ir_per_request"] / (per[num]["ir_per_request"] - ev)
+    ratios["%s/%s without evaluations" % (num, den)] = r
+    print("ratio %-5s %.3f  without the evaluations (%.0f instructions per "
+          "request here, time-driven)" % ("%s/%s" % (num, den), r, ev))
+print("the breaker's functions on path bp (inclusive, per request):")
+for name, ir in sorted(per["bp"]["cb_functions"].items(), key=lambda x: -x[1]):
+    print("  %-32s %8.0f" % (name, ir))
+json.dump({"callgrind": per, "ratios": ratios, "policies": policies},
+          open(sys.argv[2], "w"), indent=2)
+print("results: " + sys.argv[2])
+PYEOF
+}
+
+# ---- main ----
+
+CLK_TCK=$(getconf CLK_TCK)
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    WORK=$(mktemp -d /dev/shm/apigw-bench-breaker.XXXXXX)
+else
+    WORK=$(mktemp -d /tmp/apigw-bench-breaker.XXXXXX)
+fi
+chmod 755 "$WORK"
+# a private copy of the modules: a rebuild during the run cannot change them
+mkdir -p "$WORK/modules"
+cp "$MODULE_SRC"/mod_apigw*.so "$WORK/modules/"
+rm -rf "$OUT"
+mkdir -p "$OUT/raw"
+
+read -r BACKEND_PORT HTTPD_PORT <<<"$(free_ports 2)"
+[ "$CALLGRIND" = 1 ] || say "rounds $ROUNDS x ${DURATION}s, -c$CONNECTIONS, warm-up ${WARMUP}s; about $(( (5 * (WARMUP + 1) + 5 * ROUNDS * (DURATION + 1) + 10) / 60 ))m"
+say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+start_backend
+write_gateway_conf
+set_urls
+if [ "$CALLGRIND" = 1 ]; then
+    run_callgrind
+    exit 0
+fi
+start_httpd
+for key in "${URL_KEYS[@]}"; do
+    check "${URL[$key]}" "$key"
+done
+[ "$(breaker_seen '"/cb/items/{id}"')" -ge 1 ] || die "the endpoint's breaker counted nothing"
+[ "$(breaker_seen '/pc/')" -ge 1 ] || die "the location's breaker counted nothing"
+say "checked: every path answers 200 with the backend's file; both breakers count"
+
+for key in "${URL_KEYS[@]}"; do
+    warm_up "$key"
+done
+for ((round = 1; round <= ROUNDS; round++)); do
+    say "round $round/$ROUNDS"
+    # rotate the order; each policy path stays next to its baseline
+    case $((round % 4)) in
+        1) order="a al ap b bp" ;;
+        2) order="bp b ap al a" ;;
+        3) order="b bp al ap a" ;;
+        0) order="a ap al bp b" ;;
+    esac
+    for key in $order; do
+        run_wrk "$key" "$round" "$OUT/raw/$key-r$round.txt"
+    done
+done
+seen=$(breaker_seen '"/cb/items/{id}"') || die "the endpoint's breaker: $seen"
+say "the endpoint's breaker: standby, never tripped, $seen requests in its window at the end"
+say "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+cp "$WORK/runs.jsonl" "$OUT/raw/"
+report

@@ -1,0 +1,499 @@
+#!/usr/bin/env bash
+# Owns the edge-policy benchmark (`./apxs-build.sh bench policy`): what the
+# policies cost, and what the response cache saves, in one run on one httpd
+# in front of one nginx backend:
+#
+#   a   plain mod_proxy: ProxyPass /pp/ -> backend /items/
+#   b   an <ApiEndpoint "/api/items/{id}"> (mod_apigw), no policy
+#   bp  the same endpoint with CORS (an allowed Origin on every request),
+#       request and response header rules and a query allow-list
+#   c   an endpoint with ApiCache On: every measured request is a hit
+#
+# Every request carries the same query (?page=1&utm=x) and Origin header.
+# wrk runs each path in turn, the order rotating every round; the report
+# gives medians and the median of the per-round ratios bp/b (target >= 0.97)
+# and c/a (target >= 1.5: a hit does no backend work). Req/s on a busy
+# 2-core machine is noisy: --callgrind counts instructions per request of
+# each path instead (deterministic). Everything listens on 127.0.0.1 and is
+# stopped on exit; results go to build/bench/policy/.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE=$TOP/test/bench
+PYTHON=/usr/bin/python3
+OUT=$TOP/build/bench/policy
+HTTPD_BIN=${HTTPD_BIN:-/usr/sbin/apache2}
+NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
+SHMCB=${SHMCB:-/usr/lib/apache2/modules/mod_socache_shmcb.so}
+ORIGIN="https://app.example.com"
+
+ROUNDS="" DURATION="" WARMUP="" CONNECTIONS=50 REQUESTS=2000
+QUICK=0 STRICT=0 CALLGRIND=0
+
+usage() {
+    cat <<'USAGE'
+usage: test/bench/bench_policy.sh [options]   (./apxs-build.sh bench policy)
+
+  --rounds N       rounds over all paths (default 5)
+  --duration S     seconds per wrk run (default 8)
+  --connections C  wrk connections (default 50; one wrk thread)
+  --warmup S       unrecorded load per path first (default 2, --quick 1)
+  --quick          --rounds 3 --duration 4
+  --strict         exit 1 when bp/b < 0.97 or c/a < 1.5
+  --callgrind      instructions per request of a, b, bp, c under callgrind
+                   (httpd -X, --requests sequential requests each, default
+                   2000) instead of wrk; about two minutes. Needs valgrind.
+  -h, --help       this text
+USAGE
+}
+
+say() { printf 'bench-policy: %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
+is_uint() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --rounds) need_value "$@"; ROUNDS=$2; shift 2 ;;
+        --duration) need_value "$@"; DURATION=${2%s}; shift 2 ;;
+        --connections) need_value "$@"; CONNECTIONS=$2; shift 2 ;;
+        --warmup) need_value "$@"; WARMUP=${2%s}; shift 2 ;;
+        --quick) QUICK=1; shift ;;
+        --strict) STRICT=1; shift ;;
+        --callgrind) CALLGRIND=1; shift ;;
+        --requests) need_value "$@"; REQUESTS=$2; shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        *) usage >&2; die "unknown option: $1" ;;
+    esac
+done
+if [ "$QUICK" = 1 ]; then
+    ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-4} WARMUP=${WARMUP:-1}
+fi
+ROUNDS=${ROUNDS:-5} DURATION=${DURATION:-8} WARMUP=${WARMUP:-2}
+is_uint "$ROUNDS" || die "--rounds must be a positive integer"
+is_uint "$DURATION" || die "--duration must be a positive number of seconds"
+is_uint "$CONNECTIONS" || die "--connections must be a positive integer"
+[[ $WARMUP =~ ^[0-9]+$ ]] || die "--warmup must be a number of seconds"
+is_uint "$REQUESTS" || die "--requests must be a positive integer"
+if [ "$CALLGRIND" = 1 ]; then
+    command -v valgrind >/dev/null 2>&1 && command -v callgrind_annotate >/dev/null 2>&1 \
+        || die "--callgrind needs valgrind: apt-get install -y valgrind"
+fi
+
+for tool in "$NGINX_BIN" wrk curl "$HTTPD_BIN"; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is missing: ./apxs-build.sh deps"
+done
+[ -f "$SHMCB" ] || die "no $SHMCB (package apache2)"
+
+# ---- processes: each one started is remembered and stopped on exit ----
+
+WORK="" BACKEND_PID="" HTTPD_PID="" WRK_PID="" HTTPD_RUN=""
+
+alive() {
+    local s
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    s=${s##*) }
+    [ "${s%% *}" != Z ]
+}
+
+# stop PID NAME [SECONDS]: SIGTERM, wait, SIGKILL if it will not go
+stop() {
+    local pid=$1 name=$2 secs=${3:-10} i
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < secs * 10; i++)); do
+        alive "$pid" || break
+        sleep 0.1
+    done
+    if alive "$pid"; then
+        say "$name ($pid) ignored SIGTERM; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+stop_httpd() {
+    [ -n "$HTTPD_PID" ] || return 0
+    stop "$HTTPD_PID" httpd "$([ "$CALLGRIND" = 1 ] && echo 120 || echo 10)"
+    HTTPD_PID=""
+    if [ -n "$HTTPD_RUN" ] && [ -s "$HTTPD_RUN/error.log" ]; then
+        mkdir -p "$OUT/logs"
+        cp "$HTTPD_RUN/error.log" "$OUT/logs/$(basename "$HTTPD_RUN")-error.log"
+    fi
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    [ -n "$WRK_PID" ] && { kill -TERM "$WRK_PID" 2>/dev/null || true; wait "$WRK_PID" 2>/dev/null || true; }
+    stop_httpd
+    stop "$BACKEND_PID" "nginx backend"
+    [ -n "$WORK" ] && [ -d "$WORK" ] && rm -rf "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'say interrupted; exit 130' INT
+trap 'say terminated; exit 143' TERM
+
+free_ports() {
+    "$PYTHON" - "$1" <<'EOF'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+EOF
+}
+
+# cpu_ticks PID: utime+stime of PID, its children, and its reaped children
+cpu_ticks() {
+    local root=$1 total=0 p line f
+    for p in "$root" $(pgrep -P "$root" 2>/dev/null || true); do
+        line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+        # shellcheck disable=SC2206
+        f=(${line##*) })
+        total=$((total + f[11] + f[12]))
+        [ "$p" = "$root" ] && total=$((total + f[13] + f[14]))
+    done
+    echo "$total"
+}
+
+wait_http() {
+    local url=$1 pid=$2 name=$3 secs=${4:-15} i code
+    for ((i = 0; i < secs * 10; i++)); do
+        alive "$pid" || return 1
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null || true)
+        [ -n "$code" ] && [ "$code" != 000 ] && return 0
+        sleep 0.1
+    done
+    say "$name did not answer $url within $secs s"
+    return 1
+}
+
+# ---- the servers ----
+
+start_backend() {
+    local dir=$WORK/backend
+    mkdir -p "$dir/html" "$dir/tmp"
+    printf '%s\n' '{"id":42,"name":"Widget","description":"A sample item from one static file","price":{"amount":1999,"currency":"EUR"},"tags":["bench","static","json"],"stock":17,"updated":"2026-11-22T00:00:00Z"}' \
+        > "$dir/html/item.json"
+    cat > "$dir/nginx.conf" <<EOF
+# edge-policy benchmark backend: one worker, one static JSON file
+daemon off;
+master_process on;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    keepalive_requests 1000000;
+    keepalive_timeout 65;
+    server_tokens off;
+    server {
+        listen 127.0.0.1:$BACKEND_PORT;
+        root $dir/html;
+        default_type application/json;
+        location /items/ { try_files /item.json =404; }
+    }
+}
+EOF
+    "$NGINX_BIN" -t -q -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" \
+        || die "the backend's nginx config has errors"
+    "$NGINX_BIN" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/out.log" 2>&1 &
+    BACKEND_PID=$!
+    wait_http "http://127.0.0.1:$BACKEND_PORT/items/42" "$BACKEND_PID" "nginx backend" \
+        || die "the nginx backend did not start"
+}
+
+# check KEY: 200 with the backend's file; bp carries its policy headers,
+# c answers from the cache
+check() {
+    local key=$1 url=${URL[$1]} hdr=$WORK/check.h body=$WORK/check.b code
+    code=$(curl -sS -D "$hdr" -o "$body" -w '%{http_code}' --max-time 5 \
+        -H "Origin: $ORIGIN" "$url") || code=000
+    [ "$code" = 200 ] && cmp -s "$body" "$WORK/backend/html/item.json" \
+        || die "$key: GET $url answered $code, not the backend's file"
+    case "$key" in
+        bp) grep -qi "^Access-Control-Allow-Origin: $ORIGIN" "$hdr" \
+                && grep -qi '^X-Api-Version: 2' "$hdr" \
+                || die "bp: the policies did not run (no CORS or response header)" ;;
+        c) curl -sS -o /dev/null -D "$hdr" --max-time 5 "$url" >/dev/null
+           grep -qi '^X-Cache: HIT' "$hdr" || die "c: the second request was not a cache hit" ;;
+    esac
+    return 0
+}
+
+write_gateway_conf() {
+    cat > "$WORK/gateway.conf" <<CONF
+# edge-policy benchmark gateway
+Listen 127.0.0.1:$HTTPD_PORT
+<IfModule !socache_shmcb_module>
+    LoadModule socache_shmcb_module $SHMCB
+</IfModule>
+ProxyPass /pp/ http://127.0.0.1:$BACKEND_PORT/items/
+<ApiEndpoint "/api/items/{id}" GET>
+    ApiBackend http://127.0.0.1:$BACKEND_PORT/items/{id}
+</ApiEndpoint>
+<ApiEndpoint "/pol/items/{id}" GET>
+    ApiBackend http://127.0.0.1:$BACKEND_PORT/items/{id}
+    ApiInputQueryStrings page limit
+    ApiCorsAllowOrigins $ORIGIN https://*.example.org
+    ApiCorsAllowHeaders Authorization Content-Type
+    ApiCorsExposeHeaders X-Request-Id
+    ApiCorsAllowCredentials On
+    ApiRequestHeader set X-Gateway apigw
+    ApiRequestHeader unset X-Debug
+    ApiResponseHeader set X-Api-Version 2
+    ApiResponseHeader unset X-Powered-By
+</ApiEndpoint>
+<ApiEndpoint "/cached/items/{id}" GET>
+    ApiBackend http://127.0.0.1:$BACKEND_PORT/items/{id}
+    ApiInputQueryStrings page
+    ApiCacheTTL 3600s
+    ApiCache On
+</ApiEndpoint>
+CONF
+}
+
+HTTPD_STARTS=0
+start_httpd() {
+    local bin=$HTTPD_BIN wait=15
+    HTTPD_STARTS=$((HTTPD_STARTS + 1))
+    HTTPD_RUN=$WORK/httpd-$HTTPD_STARTS
+    mkdir -p "$HTTPD_RUN"
+    if [ "${1:-}" = callgrind ]; then
+        bin=$WORK/httpd-callgrind.sh wait=120
+    else
+        ln -s /dev/null "$HTTPD_RUN/access.log"
+    fi
+    # setsid: its own process group, so its shutdown signals reach only it
+    HTTPD_BIN=$bin APIGW_RUN_DIR=$HTTPD_RUN APIGW_MODULE_DIR=$WORK/modules ASAN=0 \
+    APIGW_MPM=${APIGW_MPM:-worker} APIGW_SERVERS=${APIGW_SERVERS:-2} \
+    APIGW_THREADS=${APIGW_THREADS:-128} APIGW_LOGLEVEL=warn \
+        setsid "$TOP/apxs-build.sh" run "$WORK/gateway.conf" >"$HTTPD_RUN.out" 2>&1 &
+    HTTPD_PID=$!
+    if ! wait_http "http://127.0.0.1:$HTTPD_PORT/" "$HTTPD_PID" httpd "$wait"; then
+        cat "$HTTPD_RUN.out" >&2 || true
+        tail -n 20 "$HTTPD_RUN/error.log" >&2 2>/dev/null || true
+        die "httpd did not start"
+    fi
+}
+
+declare -A URL
+set_urls() {
+    local q="?page=1&utm=x"
+    URL[a]="http://127.0.0.1:$HTTPD_PORT/pp/42$q"
+    URL[b]="http://127.0.0.1:$HTTPD_PORT/api/items/42$q"
+    URL[bp]="http://127.0.0.1:$HTTPD_PORT/pol/items/42$q"
+    URL[c]="http://127.0.0.1:$HTTPD_PORT/cached/items/42$q"
+}
+
+# ---- wrk ----
+
+run_wrk() {
+    local key=$1 round=$2 out=$3 before after rc=0 line
+    before=$(cpu_ticks "$HTTPD_PID")
+    timeout -k 5 $((DURATION + 30)) wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" \
+        -H "Origin: $ORIGIN" --latency "${URL[$key]}" >"$out" 2>&1 &
+    WRK_PID=$!
+    wait "$WRK_PID" || rc=$?
+    WRK_PID=""
+    after=$(cpu_ticks "$HTTPD_PID")
+    [ "$rc" = 0 ] || { cat "$out" >&2; die "wrk on ${URL[$key]} failed (exit $rc)"; }
+    line=$("$PYTHON" "$HERE/wrkparse.py" "$out" round="$round" path="$key" \
+        server_cpu_ticks=$((after - before)) clk_tck="$CLK_TCK") \
+        || { cat "$out" >&2; die "cannot read the wrk report $out"; }
+    printf '%s\n' "$line" >> "$WORK/runs.jsonl"
+    "$PYTHON" - "$line" <<'PY' >&2
+import json, sys
+r = json.loads(sys.argv[1])
+cpu = r["server_cpu_ticks"] / float(r["clk_tck"]) * 1e6 / max(r["requests"], 1)
+err = r["non2xx"] + r["socket_errors"]
+print("bench-policy:   %-3s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  cpu %5.1f us/req%s"
+      % (r["path"], r["rps"], r["p50_ms"], r["p99_ms"], cpu,
+         "  ERRORS %d" % err if err else ""))
+PY
+}
+
+warm_up() {
+    [ "$WARMUP" -gt 0 ] || return 0
+    timeout -k 5 $((WARMUP + 30)) wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" \
+        -H "Origin: $ORIGIN" "${URL[$1]}" >"$WORK/warmup.out" 2>&1 \
+        || { cat "$WORK/warmup.out" >&2; die "warm-up of ${URL[$1]} failed"; }
+}
+
+report() {
+    "$PYTHON" - "$WORK/runs.jsonl" "$OUT/results.json" "$STRICT" \
+        "$ROUNDS" "$DURATION" "$CONNECTIONS" <<'PY'
+import json, statistics, sys
+
+runs_path, out_path, strict = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+rounds, duration, conns = sys.argv[4:7]
+runs = [json.loads(l) for l in open(runs_path) if l.strip()]
+LABEL = {"a": "mod_proxy ProxyPass", "b": "ApiEndpoint",
+         "bp": "ApiEndpoint + CORS, headers, query", "c": "ApiEndpoint, cache hit"}
+med = lambda v: statistics.median(v) if v else None
+for r in runs:
+    r["cpu_us"] = r["server_cpu_ticks"] / float(r["clk_tck"]) * 1e6 / max(r["requests"], 1)
+summary = {}
+print()
+print("%s rounds x %ss per path, wrk -t1 -c%s, order rotating; medians" % (rounds, duration, conns))
+print("%-3s %-36s %9s %8s %8s %10s %6s" % ("", "path", "req/s", "p50 ms", "p99 ms", "CPU us/req", "errors"))
+for p in ("a", "b", "bp", "c"):
+    rs = [r for r in runs if r["path"] == p]
+    s = {"median_rps": med([r["rps"] for r in rs]), "median_p50_ms": med([r["p50_ms"] for r in rs]),
+         "median_p99_ms": med([r["p99_ms"] for r in rs]), "median_cpu_us_per_req": med([r["cpu_us"] for r in rs]),
+         "errors": sum(r["non2xx"] + r["socket_errors"] for r in rs), "runs": len(rs)}
+    summary[p] = s
+    print("%-3s %-36s %9.0f %8.2f %8.2f %10.1f %6d" % (p, LABEL[p], s["median_rps"], s["median_p50_ms"],
+                                                       s["median_p99_ms"], s["median_cpu_us_per_req"], s["errors"]))
+
+
+def paired(num, den, field):
+    by = {}
+    for r in runs:
+        by.setdefault(r["round"], {})[r["path"]] = r[field]
+    return [v[num] / v[den] for _, v in sorted(by.items()) if num in v and den in v and v[den]]
+
+
+ratios = {}
+targets = {"bp/b": 0.97, "c/a": 1.5}
+print()
+for num, den, what in (("bp", "b", "policies against the same endpoint without"),
+                       ("b", "a", "endpoint against plain mod_proxy"),
+                       ("c", "a", "cache hit against plain mod_proxy")):
+    rps = paired(num, den, "rps")
+    cpu = paired(den, num, "cpu_us")       # inverted: higher is better
+    key = "%s/%s" % (num, den)
+    ratios[key] = {"rps_median": med(rps), "rps_rounds": rps, "cpu_median": med(cpu)}
+    print("%-5s %-44s req/s %.3f (rounds %s); by CPU per request %.3f%s"
+          % (key, what, med(rps), " ".join("%.3f" % x for x in rps), med(cpu),
+             "  (target >= %.2f)" % targets[key] if key in targets else ""))
+errors = sum(s["errors"] for s in summary.values())
+ok = errors == 0 and all(ratios[k]["rps_median"] >= t for k, t in targets.items())
+print()
+print("verdict: %s (bp/b >= 0.97, c/a >= 1.5%s)" % ("PASS" if ok else "FAIL",
+      "" if errors == 0 else "; %d non-2xx or socket errors" % errors))
+json.dump({"summary": summary, "ratios": ratios, "targets": targets,
+           "verdict": "PASS" if ok else "FAIL", "rounds": int(rounds),
+           "duration": int(duration), "connections": int(conns)},
+          open(out_path, "w"), indent=2)
+sys.exit(1 if strict and not ok else 0)
+PY
+}
+
+# ---- callgrind ----
+
+run_callgrind() {
+    local key real n total url
+    real=$(readlink -f "$HTTPD_BIN")
+    {
+        echo '#!/bin/sh'
+        echo '# generated by bench_policy.sh --callgrind: configtest runs httpd as'
+        echo '# is; the server runs as one process (-X) under callgrind, counting'
+        echo '# only inside ap_process_request, i.e. per request.'
+        echo 'for a in "$@"; do [ "$a" = -t ] && exec '"\"$real\""' "$@"; done'
+        echo 'exec valgrind --tool=callgrind --collect-atstart=no \'
+        echo '    --toggle-collect=ap_process_request --callgrind-out-file="$CG_OUT" \'
+        echo '    '"\"$real\""' "$@" -X'
+    } > "$WORK/httpd-callgrind.sh"
+    chmod 755 "$WORK/httpd-callgrind.sh"
+    mkdir -p "$OUT/callgrind"
+    : > "$WORK/cg.txt"
+    write_gateway_conf
+    for key in a b bp c; do
+        export CG_OUT=$WORK/callgrind.$key.out
+        : > "$CG_OUT"
+        [ "$(id -u)" = 0 ] && chown "${APIGW_USER:-www-data}" "$CG_OUT"
+        say "callgrind: path $key, $REQUESTS requests"
+        start_httpd callgrind
+        check "$key"
+        # the same resource every time (utm is not forwarded: one cache key)
+        url=${URL[$key]%utm=x}
+        curl -s -H "Origin: $ORIGIN" -o /dev/null -w '%{http_code}\n' \
+            "${url}utm=[1-$REQUESTS]" | sort | uniq -c > "$WORK/codes"
+        [ "$(tr -s ' ' < "$WORK/codes")" = " $REQUESTS 200" ] \
+            || die "path $key: not all 200: $(cat "$WORK/codes")"
+        stop_httpd
+        n=$(wc -l < "$HTTPD_RUN/access.log")
+        total=$(callgrind_annotate "$CG_OUT" 2>/dev/null \
+            | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
+        [ -n "$total" ] || die "no callgrind totals for path $key"
+        cp "$CG_OUT" "$OUT/callgrind/"
+        echo "$key $total $n" >> "$WORK/cg.txt"
+        unset CG_OUT
+    done
+    "$PYTHON" - "$WORK/cg.txt" "$OUT/callgrind/results.json" <<'PY'
+import json, sys
+rows = {}
+for line in open(sys.argv[1]):
+    k, total, n = line.split()
+    rows[k] = int(total) / int(n)
+label = {"a": "mod_proxy ProxyPass", "b": "ApiEndpoint",
+         "bp": "ApiEndpoint + CORS, headers, query", "c": "ApiEndpoint, cache hit"}
+print()
+print("instructions per request (callgrind, inside ap_process_request)")
+for k in ("a", "b", "bp", "c"):
+    print("  %-3s %-36s %9.0f" % (k, label[k], rows[k]))
+print("  the policies cost %.0f instructions on an endpoint (%+.1f %%): bp/b by "
+      "instructions %.3f (target >= 0.97)"
+      % (rows["bp"] - rows["b"], 100 * (rows["bp"] / rows["b"] - 1), rows["b"] / rows["bp"]))
+print("  a cache hit takes %.0f, %.2fx fewer than plain mod_proxy's %.0f"
+      % (rows["c"], rows["a"] / rows["c"], rows["a"]))
+json.dump(rows, open(sys.argv[2], "w"), indent=2)
+PY
+}
+
+# ---- main ----
+
+CLK_TCK=$(getconf CLK_TCK)
+MODULE_SRC=${APIGW_MODULE_DIR:-$TOP/build}
+for m in mod_apigw mod_apigw_ratelimit mod_apigw_breaker; do
+    [ -f "$MODULE_SRC/$m.so" ] || die "no $MODULE_SRC/$m.so: run ./apxs-build.sh build"
+done
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    WORK=$(mktemp -d /dev/shm/apigw-bench-policy.XXXXXX)
+else
+    WORK=$(mktemp -d /tmp/apigw-bench-policy.XXXXXX)
+fi
+chmod 755 "$WORK"
+mkdir -p "$WORK/modules"
+cp "$MODULE_SRC"/mod_apigw*.so "$WORK/modules/"      # a rebuild cannot change them mid-run
+rm -rf "$OUT"
+mkdir -p "$OUT/raw"
+read -r BACKEND_PORT HTTPD_PORT <<<"$(free_ports 2)"
+set_urls
+say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+start_backend
+if [ "$CALLGRIND" = 1 ]; then
+    run_callgrind
+    exit 0
+fi
+write_gateway_conf
+start_httpd
+PATHS=(a b bp c)
+for key in "${PATHS[@]}"; do
+    check "$key"
+done
+say "checked: every path answers the backend's file; bp carries its CORS and response headers; c is served from the cache"
+say "rounds $ROUNDS x ${DURATION}s x ${#PATHS[@]} paths, -c$CONNECTIONS, warm-up ${WARMUP}s"
+for key in "${PATHS[@]}"; do warm_up "$key"; done
+n=${#PATHS[@]}
+for ((round = 1; round <= ROUNDS; round++)); do
+    say "round $round/$ROUNDS"
+    for ((i = 0; i < n; i++)); do
+        key=${PATHS[$(( (i + round - 1) % n ))]}
+        run_wrk "$key" "$round" "$OUT/raw/$key-r$round.txt"
+    done
+done
+say "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+cp "$WORK/runs.jsonl" "$OUT/raw/"
+report

@@ -1,0 +1,130 @@
+/* sources: mod_apigw_ratelimit/apigw_rl_redis.c mod_apigw_ratelimit/apigw_rl_gcra.c common/apigw_parse.c */
+/* libs: -lhiredis */
+/* libFuzzer target for mod_apigw_ratelimit/apigw_rl_redis.c, the parts that
+ * read what others write. The first byte picks one:
+ *   even  the rest are bytes from Redis: hiredis's reader makes replies of
+ *         them, each is decoded as a script reply; a decoded reply must be
+ *         a sane decision (admitted 0/1, no wait unless admitted, times
+ *         that fit), a refused one must say why;
+ *   odd   the rest is an ApiRateLimitStore line (URL, then options, one a
+ *         line): parsed or refused; a parse gives a usable host and port,
+ *         and neither the URL it logs nor any error holds the password. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+
+#include "apigw_rl_redis.h"
+
+#define CHECK(cond, ...) do {                                               \
+        if (!(cond)) {                                                      \
+            fprintf(stderr, "fuzz_rl_redis: check failed: %s\n  ", #cond);  \
+            fprintf(stderr, __VA_ARGS__);                                   \
+            fprintf(stderr, "\n");                                          \
+            abort();                                                        \
+        }                                                                   \
+    } while (0)
+
+static apr_pool_t *root;
+
+static void replies(const uint8_t *data, size_t size)
+{
+    redisReader *rd = redisReaderCreate();
+    void *rep;
+    int n = 0;
+
+    if (redisReaderFeed(rd, (const char *)data, size) != REDIS_OK) {
+        redisReaderFree(rd);
+        return;
+    }
+    while (n++ < 64 && redisReaderGetReply(rd, &rep) == REDIS_OK && rep) {
+        apigw_rl_decision d;
+        char err[64];
+
+        memset(&d, 0, sizeof(d));
+        err[0] = '\0';
+        if (apigw_rl_redis_decode(rep, &d, err, sizeof(err))) {
+            CHECK(d.admitted == 0 || d.admitted == 1, "admitted %d", d.admitted);
+            CHECK(d.admitted || d.wait_ns == 0, "a wait on a refusal");
+            CHECK(d.retry_ns <= UINT64_MAX / 2 && d.reset_ns <= UINT64_MAX / 2
+                  && d.wait_ns <= UINT64_MAX / 2, "times out of range");
+        }
+        else {
+            CHECK(err[0] != '\0', "no reason given");
+            CHECK(strlen(err) < sizeof(err), "reason not terminated");
+        }
+        freeReplyObject(rep);
+    }
+    redisReaderFree(rd);
+}
+
+static void store_line(const uint8_t *data, size_t size)
+{
+    apr_pool_t *p;
+    char *text, *line, *last = NULL;
+    const char *url = NULL, *opts[4], *err, *secret = NULL;
+    apigw_rl_redis_target t;
+    int nopts = 0, i;
+
+    apr_pool_create(&p, root);
+    text = apr_pstrmemdup(p, (const char *)data, size);
+    for (line = apr_strtok(text, "\n", &last); line;
+         line = apr_strtok(NULL, "\n", &last)) {
+        if (!url) {
+            url = line;
+        }
+        else if (nopts < 4) {
+            opts[nopts++] = line;
+        }
+    }
+    if (!url) {
+        apr_pool_destroy(p);
+        return;
+    }
+    for (i = 0; i < nopts; i++) {
+        /* a password long enough not to appear by chance elsewhere */
+        if (strncmp(opts[i], "password=", 9) == 0 && strlen(opts[i]) >= 15
+                && !strstr(url, opts[i] + 9)) {
+            secret = opts[i] + 9;
+        }
+    }
+    err = apigw_rl_redis_parse(p, url, opts, nopts, &t);
+    if (err) {
+        CHECK(!secret || !strstr(err, secret), "error '%s' shows the password",
+              err);
+    }
+    else {
+        CHECK(t.port >= 1 && t.port <= 65535, "port %d", t.port);
+        CHECK(t.host && *t.host && !strpbrk(t.host, "@[] \t"), "host '%s'",
+              t.host);
+        CHECK(t.db >= 0, "db %d", t.db);
+        CHECK(t.timeout > 0, "timeout");
+        CHECK(strncmp(t.url, "redis://", 8) == 0, "url '%s'", t.url);
+        CHECK(!secret || !strstr(t.url, secret), "url '%s' shows the password",
+              t.url);
+    }
+    apr_pool_destroy(p);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!root) {
+        apr_initialize();
+        apr_pool_create(&root, NULL);
+    }
+    if (size < 1) {
+        return 0;
+    }
+    if (data[0] % 2 == 0) {
+        replies(data + 1, size - 1);
+    }
+    else {
+        store_line(data + 1, size - 1);
+    }
+    return 0;
+}
