@@ -73,7 +73,7 @@ cmd_deps() {
 # ---- build ----
 
 # Libraries a module links against beyond httpd/APR (apxs -l...).
-declare -A MODULE_LIBS=([mod_apigw]="-lcurl -ljansson" [mod_apigw_ratelimit]="-lhiredis")
+declare -A MODULE_LIBS=([mod_apigw]="-lcurl -ljansson -lpcre2-8" [mod_apigw_ratelimit]="-lhiredis")
 
 # build_module NAME OUTDIR EXTRA_FLAGS...
 build_module() {

@@ -238,20 +238,17 @@ void apigw_sus_report(request_rec *r, apigw_sus_pool *pool, proxy_worker *w,
     if (w->s->status & PROXY_WORKER_IGNORE_ERRORS) {
         /* an operator set "Ignore Errors" (balancer-manager): the member
          * is never suspended, and starts afresh when it is set back */
-        if (slot->dirty) {
+        int was_dirty = slot->dirty != 0;
+
+        if (was_dirty) {
             memset(&slot->st, 0, sizeof(slot->st));
             slot->st.since = now;
             slot->dirty = 0;
             w->s->retry = apigw_sus_next_suspension(pol, 0);
-            eff.changed = 1;
-        }
-        else {
-            eff.changed = 0;
         }
         slot->probe_until = 0;
-        after = slot->st;
         unlock();
-        if (eff.changed) {
+        if (was_dirty) {
             ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, APIGW_LOGNO(02509)
                           "%s: member %s is set to ignore errors: its "
                           "suspension is over and its progression reset",
@@ -327,7 +324,7 @@ static int sus_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 /* Builds the pools of one server: policies and sizes; the shared memory
  * comes later. Returns whether any member has a policy. */
-static int make_pools(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
+static int make_pools(apr_pool_t *pconf, server_rec *s,
                       apr_array_header_t *layouts, apr_size_t *size)
 {
     struct apigw_sus_server_conf *sc = apigw_sus_server(s);
@@ -389,7 +386,6 @@ static int make_pools(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
             apigw_sus_affinity_in_use = 1;
         }
     }
-    (void)ptemp;
     return managed;
 }
 
@@ -413,7 +409,7 @@ static int sus_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     sus_mutex = NULL;
     apigw_sus_affinity_in_use = 0;
     for (vs = s; vs; vs = vs->next) {
-        managed |= make_pools(pconf, ptemp, vs, layouts, &size);
+        managed |= make_pools(pconf, vs, layouts, &size);
     }
     if (!size) {
         return OK;

@@ -3,6 +3,7 @@
 #include "apigw_sus_codes.h"
 
 #include <string.h>
+#include <strings.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
 

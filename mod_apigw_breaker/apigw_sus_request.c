@@ -676,7 +676,7 @@ static int sus_handler(request_rec *r)
     action = dc ? dc->timeout_action : APIGW_SUS_ACTION_UNSET;
     /* the default action where any of ours applies to the request */
     if (action == APIGW_SUS_ACTION_UNSET
-        && ((pool && pool->managed) || retries > 0 || (dc && dc->retries >= 0))) {
+        && (pool->managed || retries > 0 || (dc && dc->retries >= 0))) {
         action = APIGW_SUS_ACTION_FAULT;
     }
     if (retries <= 0 && (action == APIGW_SUS_ACTION_UNSET
