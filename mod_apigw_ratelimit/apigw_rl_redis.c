@@ -179,6 +179,25 @@ void apigw_rl_redis_make_args(apr_pool_t *p, const apigw_rl_rate *rt,
     out->delay_us = apr_psprintf(p, "%" APR_UINT64_T_FMT, rt->delay / 1000);
 }
 
+void apigw_rl_redis_error_text(char *err, apr_size_t errlen, const char *text,
+                               apr_size_t len)
+{
+    apr_size_t i;
+
+    if (errlen == 0) {
+        return;
+    }
+    if (!text || len == 0 || !text[0]) {
+        text = "error reply without a message";
+        len = strlen(text);
+    }
+    for (i = 0; i < len && i + 1 < errlen && text[i]; i++) {
+        unsigned char c = (unsigned char)text[i];
+        err[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    err[i] = '\0';
+}
+
 static int read_int(const redisReply *e, long long *out)
 {
     if (!e || e->type != REDIS_REPLY_INTEGER || e->integer < 0) {
@@ -199,7 +218,7 @@ int apigw_rl_redis_decode(const redisReply *rep, apigw_rl_decision *d,
         return 0;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
-        apr_cpystrn(err, rep->str ? rep->str : "error reply", errlen);
+        apigw_rl_redis_error_text(err, errlen, rep->str, rep->len);
         return 0;
     }
     /* four elements: a script from before delay= (same meaning, no wait) */

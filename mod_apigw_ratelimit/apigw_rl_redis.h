@@ -52,6 +52,11 @@ typedef struct {
 void apigw_rl_redis_make_args(apr_pool_t *p, const apigw_rl_rate *rt,
                               int take, apigw_rl_redis_args *out);
 
+/* Copies an error text from Redis (or hiredis) into err for a log line:
+ * cut to errlen, control characters as '?', never empty. */
+void apigw_rl_redis_error_text(char *err, apr_size_t errlen, const char *text,
+                               apr_size_t len);
+
 /* Reads the script's reply into *d. Returns 1, or 0 with a short reason in
  * err (an error reply's own text, or what was unexpected). */
 int apigw_rl_redis_decode(const redisReply *rep, apigw_rl_decision *d,

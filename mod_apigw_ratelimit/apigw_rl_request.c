@@ -32,7 +32,9 @@
  *
  * The refusal is answered from a handler rather than by returning the
  * status, because httpd's error page for a returned status is HTML, and
- * mod_proxy's handler ignores r->handler: ours must simply run first.
+ * mod_proxy's handler ignores r->handler: ours must simply run first —
+ * before mod_apigw's handlers too, its response cache included, so a
+ * refused client is not served from the cache either.
  *
  * delay=: a limit may admit a request with a wait (apigw_rl_gcra.h). The
  * request then holds its worker thread while it waits, so at most
@@ -539,8 +541,13 @@ void apigw_rl_request_register_hooks(apr_pool_t *p)
     static const char *const after[] = { "mod_env.c", "mod_rewrite.c", NULL };
     static const char *const before[] = { "mod_apigw.c", "mod_headers.c",
                                           NULL };
+    /* a refusal is answered before anything could answer for a backend:
+     * mod_apigw's handlers (its response cache too) and mod_proxy's */
+    static const char *const answer_first[] = { "mod_apigw.c", "mod_proxy.c",
+                                                NULL };
 
     (void)p;
     ap_hook_fixups(apigw_rl_fixups, after, before, APR_HOOK_MIDDLE);
-    ap_hook_handler(apigw_rl_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_handler(apigw_rl_handler, NULL, answer_first,
+                    APR_HOOK_REALLY_FIRST);
 }

@@ -93,11 +93,14 @@ static redisReply *command_ok(rl_conn *k, char *err, apr_size_t errlen,
     rep = redisvCommand(k->c, fmt, ap);
     va_end(ap);
     if (!rep) {
-        apr_cpystrn(err, k->c->errstr[0] ? k->c->errstr : "no reply", errlen);
+        apigw_rl_redis_error_text(err, errlen, k->c->errstr[0] ? k->c->errstr
+                                                               : "no reply",
+                                  strlen(k->c->errstr[0] ? k->c->errstr
+                                                         : "no reply"));
         return NULL;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
-        apr_cpystrn(err, rep->str ? rep->str : "error reply", errlen);
+        apigw_rl_redis_error_text(err, errlen, rep->str, rep->len);
         freeReplyObject(rep);
         return NULL;
     }
@@ -118,8 +121,8 @@ static rl_conn *conn_open(apigw_rl_store *st, char *err, apr_size_t errlen)
     tv.tv_usec = (suseconds_t)apr_time_usec(st->target.timeout);
     k->c = redisConnectWithTimeout(st->target.host, st->target.port, tv);
     if (!k->c || k->c->err) {
-        apr_cpystrn(err, k->c ? k->c->errstr : "cannot allocate a connection",
-                    errlen);
+        const char *why = k->c ? k->c->errstr : "cannot allocate a connection";
+        apigw_rl_redis_error_text(err, errlen, why, strlen(why));
         conn_close(k);
         return NULL;
     }
@@ -224,7 +227,8 @@ apr_status_t apigw_rl_store_take(apigw_rl_store *st, request_rec *r,
     }
     ok = apigw_rl_redis_decode(rep, d ? d : &dd, err, sizeof(err));
     if (!rep && k->c->errstr[0]) {
-        apr_cpystrn(err, k->c->errstr, sizeof(err));
+        apigw_rl_redis_error_text(err, sizeof(err), k->c->errstr,
+                                  strlen(k->c->errstr));
     }
     if (rep) {
         freeReplyObject(rep);

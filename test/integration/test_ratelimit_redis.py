@@ -249,16 +249,18 @@ ApiRateLimitTier plan gold average=3 burst=3
 
 
 def test_delay_on_redis(gateway, backend, redis):
+    # a token every 500 ms, so that however slowly a busy machine gets the
+    # requests to Redis, which ones wait and which are refused is the same
     gw = gateway(f"ApiRateLimitStore {redis.url} timeout=2s\n"
                  "ApiRateLimitMaxDelayed 20\n"
-                 + conf(backend, "", "average=10 period=1s delay=500ms"))
-    answers = burst_of(gw.port, "/rl/x", 8)
+                 + conf(backend, "", "average=2 period=1s delay=1s"))
+    answers = burst_of(gw.port, "/rl/x", 5)
     t0 = min(a.sent for a in answers)
     ok = sorted((a for a in answers if a.status == 200), key=lambda a: a.done)
-    # 1 at once, 5 waiting 100..500 ms, 2 refused at once
-    assert len(ok) == 6, [a.status for a in answers]
+    # 1 at once, 2 waiting 500 ms and 1 s, 2 refused at once
+    assert len(ok) == 3, [a.status for a in answers]
     for i, a in enumerate(ok):
-        assert a.done - t0 >= i * 0.1 - 0.01, (i, a.done - t0)
+        assert a.done - t0 >= i * 0.5 - 0.01, (i, a.done - t0)
     for a in answers:                   # refused at once, not after a wait
         if a.status == 429:
             assert a.done < ok[-1].done - 0.2

@@ -219,6 +219,18 @@ static void test_decode_errors(void **state)
     assert_int_equal(strlen(err), 63);      /* cut, terminated */
     assert_false(apigw_rl_redis_decode(NULL, &d, err, sizeof(err)));
     assert_string_equal(err, "no reply");
+    /* an empty message, and control characters bound for a log line */
+    assert_false(decode("-\r\n", &d, err));
+    assert_string_equal(err, "error reply without a message");
+    assert_false(decode("$5\r\nx\ty\az\r\n", &d, err));   /* not an error */
+    assert_string_equal(err, "unexpected script reply");
+    {
+        char out[8];
+        apigw_rl_redis_error_text(out, sizeof(out), "a\nb\x7f\x01" "cdefgh", 10);
+        assert_string_equal(out, "a?b??cd");
+        apigw_rl_redis_error_text(out, sizeof(out), "\0abc", 4);
+        assert_string_equal(out, "error r");
+    }
 }
 
 static void test_decode_malformed(void **state)
