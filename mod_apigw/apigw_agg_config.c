@@ -60,37 +60,11 @@ static struct apigw_agg_conf *agg_of(void *dconf)
     return ((apigw_dir_conf *)dconf)->agg;
 }
 
-static int inside_endpoint(const cmd_parms *cmd)
-{
-    const ap_directive_t *d;
-
-    for (d = cmd->directive->parent; d; d = d->parent) {
-        if (ap_cstr_casecmp(d->directive, "<ApiEndpoint") == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static const char *only_in_endpoint(const cmd_parms *cmd)
 {
-    return inside_endpoint(cmd) ? NULL
+    return apigw_cmd_in_endpoint(cmd) ? NULL
            : apr_pstrcat(cmd->pool, cmd->cmd->name,
                          " is only allowed inside <ApiEndpoint>", NULL);
-}
-
-static int is_header_token(const char *s)
-{
-    if (!*s) {
-        return 0;
-    }
-    for (; *s; s++) {
-        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f
-            || strchr("()<>@,;:\\\"/[]?={}", *s)) {
-            return 0;
-        }
-    }
-    return 1;
 }
 
 static apr_status_t release_json(void *data)
@@ -162,7 +136,7 @@ const char *apigw_agg_set_status_from(cmd_parms *cmd, void *dconf,
         list = apr_pstrdup(cmd->pool, word + 8);
         for (name = apr_strtok(list, ",", &state); name;
              name = apr_strtok(NULL, ",", &state)) {
-            if (!is_header_token(name)) {
+            if (!apigw_is_token(name)) {
                 return apr_psprintf(cmd->pool, "ApiStatusFrom: '%s' is not "
                                     "a header name", name);
             }
@@ -271,12 +245,12 @@ const char *apigw_agg_set_completed(cmd_parms *cmd, void *dconf,
     if (ap_cstr_casecmp(arg, "off") == 0) {
         name = "";
     }
-    else if (!is_header_token(arg)) {
+    else if (!apigw_is_token(arg)) {
         return apr_psprintf(cmd->pool, "ApiCompletedHeader: '%s' is not a "
                             "header name", arg);
     }
     if (cmd->path) {
-        if (!inside_endpoint(cmd)) {
+        if (!apigw_cmd_in_endpoint(cmd)) {
             return "ApiCompletedHeader belongs in the server config, a "
                    "<VirtualHost> or an <ApiEndpoint>";
         }
@@ -303,7 +277,7 @@ const char *apigw_agg_set_max_body(cmd_parms *cmd, void *dconf,
         return "ApiMaxBackendBody must be from 1 byte to 2G";
     }
     if (cmd->path) {
-        if (!inside_endpoint(cmd)) {
+        if (!apigw_cmd_in_endpoint(cmd)) {
             return "ApiMaxBackendBody belongs in the server config, a "
                    "<VirtualHost> or an <ApiEndpoint>";
         }
@@ -327,7 +301,7 @@ const char *apigw_agg_set_host(cmd_parms *cmd, void *dconf, const char *arg)
     if (err) {
         return err;
     }
-    if (strncmp(arg, "header:", 7) == 0 && is_header_token(arg + 7)) {
+    if (strncmp(arg, "header:", 7) == 0 && apigw_is_token(arg + 7)) {
         c->host_source = APIGW_HOST_HEADER;
         c->host_header = arg + 7;
         return NULL;

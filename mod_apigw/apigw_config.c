@@ -146,7 +146,7 @@ int apigw_allow_list_has(const apigw_allow_list *l, const char *name,
 
 /* ---- helpers ---- */
 
-static int in_endpoint(const cmd_parms *cmd)
+int apigw_cmd_in_endpoint(const cmd_parms *cmd)
 {
     const ap_directive_t *d;
 
@@ -160,14 +160,14 @@ static int in_endpoint(const cmd_parms *cmd)
 
 static const char *endpoint_only(const cmd_parms *cmd)
 {
-    if (!in_endpoint(cmd)) {
+    if (!apigw_cmd_in_endpoint(cmd)) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name,
                            " is only allowed inside <ApiEndpoint>", NULL);
     }
     return NULL;
 }
 
-static int is_token(const char *s)
+int apigw_is_token(const char *s)
 {
     if (!*s) {
         return 0;
@@ -422,7 +422,7 @@ static const char *add_allow(cmd_parms *cmd, apigw_allow_list *l,
         l->all = 1;
         return NULL;
     }
-    if (header ? !is_token(name) : (!*name || strpbrk(name, "&= \t"))) {
+    if (header ? !apigw_is_token(name) : (!*name || strpbrk(name, "&= \t"))) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a valid %s name",
                             cmd->cmd->name, name,
                             header ? "header" : "query string");
@@ -467,7 +467,7 @@ static const char *set_timeout(cmd_parms *cmd, void *dconf, const char *arg)
     apr_interval_time_t t;
     const char *err;
 
-    if (cmd->path && !in_endpoint(cmd)) {
+    if (cmd->path && !apigw_cmd_in_endpoint(cmd)) {
         return "ApiTimeout belongs in the server config, a <VirtualHost> "
                "or an <ApiEndpoint>";
     }

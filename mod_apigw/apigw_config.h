@@ -93,6 +93,12 @@ void *apigw_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
 /* The timeout a server's endpoints use unless they set their own. */
 apr_interval_time_t apigw_server_timeout(const apigw_server_conf *sc);
 
+/* Is this directive inside an <ApiEndpoint> section? */
+int apigw_cmd_in_endpoint(const cmd_parms *cmd);
+
+/* Is s a non-empty HTTP token (a valid header name)? */
+int apigw_is_token(const char *s);
+
 /* Is name (case-insensitively for headers) on the list? */
 int apigw_allow_list_has(const apigw_allow_list *l, const char *name,
                          int nocase);

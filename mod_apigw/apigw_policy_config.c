@@ -148,23 +148,11 @@ struct apigw_policy_conf *apigw_policy_merge(apr_pool_t *p,
 
 /* ---- directive helpers ---- */
 
-static int in_endpoint(const cmd_parms *cmd)
-{
-    const ap_directive_t *d;
-
-    for (d = cmd->directive->parent; d; d = d->parent) {
-        if (ap_cstr_casecmp(d->directive, "<ApiEndpoint") == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* Policies apply to endpoints: set in the server config, a virtual host
  * (for all its endpoints) or an <ApiEndpoint>, never in <Location>. */
 static const char *policy_context(cmd_parms *cmd, int endpoint_only)
 {
-    if (endpoint_only ? !in_endpoint(cmd) : (cmd->path && !in_endpoint(cmd))) {
+    if (endpoint_only ? !apigw_cmd_in_endpoint(cmd) : (cmd->path && !apigw_cmd_in_endpoint(cmd))) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name, endpoint_only
                            ? " is only allowed inside <ApiEndpoint>"
                            : " belongs in the server config, a <VirtualHost> "
@@ -178,20 +166,6 @@ static apigw_policy_conf *pol_of(void *dconf)
     apigw_policy_conf *c = ((apigw_dir_conf *)dconf)->policy;
     c->any = 1;
     return c;
-}
-
-static int is_token(const char *s)
-{
-    if (!*s) {
-        return 0;
-    }
-    for (; *s; s++) {
-        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f
-            || strchr("()<>@,;:\\\"/[]?={}", *s)) {
-            return 0;
-        }
-    }
-    return 1;
 }
 
 /* The first ApiCors* line of a context is where errors point, and any of
@@ -316,7 +290,7 @@ static const char *cors_list(cmd_parms *cmd, void *dconf, const char *what,
         push_name(cmd->pool, &c->headers, "*");
         return NULL;
     }
-    if (!is_token(w)) {
+    if (!apigw_is_token(w)) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a valid header name",
                             cmd->cmd->name, w);
     }

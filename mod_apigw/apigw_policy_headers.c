@@ -7,26 +7,13 @@
  * CR/LF (and other control characters) in a written value are refused at
  * configtest; a value that evaluates to one at run time is not set. */
 #include "apigw_policy_conf.h"
+#include "apigw_config.h"
 #include "apigw_log.h"
 
 #include "http_log.h"
 #include "apr_strings.h"
 
 APLOG_USE_MODULE(apigw);
-
-static int is_token(const char *s)
-{
-    if (!*s) {
-        return 0;
-    }
-    for (; *s; s++) {
-        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f
-            || strchr("()<>@,;:\\\"/[]?={}", *s)) {
-            return 0;
-        }
-    }
-    return 1;
-}
 
 /* Control characters, and the escapes "\r" "\n" an expression would turn
  * into them. */
@@ -70,7 +57,7 @@ const char *apigw_header_rule_parse(cmd_parms *cmd, apr_array_header_t **rules,
         return apr_psprintf(cmd->pool, "%s: unknown action '%s' (set, add or "
                             "unset)", cmd->cmd->name, action);
     }
-    if (!is_token(name)) {
+    if (!apigw_is_token(name)) {
         return apr_psprintf(cmd->pool, "%s %s: '%s' is not a valid header "
                             "name", cmd->cmd->name, action, name);
     }
