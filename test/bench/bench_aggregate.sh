@@ -17,6 +17,9 @@
 # bench_aggregate.py does the measuring and the report.
 set -euo pipefail
 
+# shared helpers: need_value, is_uint, alive, free_ports, cpu_ticks, wait_http
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$TOP/test/bench
 PYTHON=/usr/bin/python3
@@ -64,9 +67,6 @@ EOF
 
 say() { printf 'bench-aggregate: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
-
-need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
-is_uint() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -125,14 +125,6 @@ ensure_tools() {
 
 WORK="" HTTPD_PID="" HTTPD_RUN="" NGINX_PID="" WRK_PID="" SAMPLER_PID="" MEASURE_PID=""
 LAT_PIDS=() WATCHDOGS=()
-
-# alive PID: running and not a zombie
-alive() {
-    local s
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    s=${s##*) }
-    [ "${s%% *}" != Z ]
-}
 
 # watch PID: a watchdog in its own session stops PID once this script is
 # gone, even when it was SIGKILLed (and ends by itself with PID).
@@ -210,47 +202,6 @@ trap 'say "interrupted"; exit 130' INT
 trap 'say "terminated"; exit 143' TERM
 
 # ---- helpers ----
-
-free_ports() {
-    "$PYTHON" - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
-
-# cpu_ticks PID: utime+stime (clock ticks) of PID and its children, plus
-# the children PID has already reaped.
-cpu_ticks() {
-    local root=$1 total=0 p line f
-    for p in "$root" $(pgrep -P "$root" 2>/dev/null || true); do
-        line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        # shellcheck disable=SC2206
-        f=(${line##*) })          # f[0] is field 3 (state)
-        total=$((total + f[11] + f[12]))
-        if [ "$p" = "$root" ]; then
-            total=$((total + f[13] + f[14]))
-        fi
-    done
-    echo "$total"
-}
-
-# wait_http URL PID NAME: until URL answers anything (15 s)
-wait_http() {
-    local url=$1 pid=$2 name=$3 i code
-    for ((i = 0; i < 150; i++)); do
-        alive "$pid" || { say "$name exited"; return 1; }
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null || true)
-        [ -n "$code" ] && [ "$code" != 000 ] && return 0
-        sleep 0.1
-    done
-    say "$name did not answer $url within 15 s"
-    return 1
-}
 
 # check_path NAME URL EXPECT LOG: 200 with the expected JSON, or die
 check_path() {

@@ -29,6 +29,9 @@
 # build/bench/breaker/ (results.json, raw wrk reports, logs).
 set -euo pipefail
 
+# shared helpers: need_value, is_uint, alive, free_ports, cpu_ticks, wait_http
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$TOP/test/bench
 PYTHON=/usr/bin/python3
@@ -72,8 +75,6 @@ EOF
 
 say() { printf 'bench-breaker: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
-need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
-is_uint() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -115,13 +116,6 @@ done
 
 WORK="" BACKEND_PID="" HTTPD_PID="" WRK_PID="" HTTPD_RUN=""
 
-alive() {
-    local s
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    s=${s##*) }
-    [ "${s%% *}" != Z ]
-}
-
 # stop PID NAME [SECONDS]: SIGTERM, wait (10 s), SIGKILL if it will not go
 stop() {
     local pid=$1 name=$2 secs=${3:-10} i
@@ -157,43 +151,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'say interrupted; exit 130' INT
 trap 'say terminated; exit 143' TERM
-
-free_ports() {
-    "$PYTHON" - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
-
-# cpu_ticks PID: utime+stime of PID, its children, and its reaped children
-cpu_ticks() {
-    local root=$1 total=0 p line f
-    for p in "$root" $(pgrep -P "$root" 2>/dev/null || true); do
-        line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        # shellcheck disable=SC2206
-        f=(${line##*) })
-        total=$((total + f[11] + f[12]))
-        [ "$p" = "$root" ] && total=$((total + f[13] + f[14]))
-    done
-    echo "$total"
-}
-
-wait_http() {
-    local url=$1 pid=$2 name=$3 secs=${4:-15} i code
-    for ((i = 0; i < secs * 10; i++)); do
-        alive "$pid" || return 1
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null || true)
-        [ -n "$code" ] && [ "$code" != 000 ] && return 0
-        sleep 0.1
-    done
-    say "$name did not answer $url within $secs s"
-    return 1
-}
 
 # check URL NAME: 200 with the backend's file
 check() {
@@ -401,14 +358,12 @@ for p in ("a", "al", "ap", "b", "bp"):
           % (p, LABEL[p], s["median_rps"], s["median_p50_ms"],
              s["median_p99_ms"], s["median_cpu_us_per_req"], s["errors"]))
 
-
 def paired(num, den, field):
     by = {}
     for r in runs:
         by.setdefault(r["round"], {})[r["path"]] = r[field]
     return [v[num] / v[den] for _, v in sorted(by.items())
             if num in v and den in v and v[den]]
-
 
 ratios = {}
 print()
@@ -489,13 +444,11 @@ LABEL = {"a": "mod_proxy ProxyPass", "al": "ProxyPass + empty <Location>",
          "bp": "ApiEndpoint + policies"}
 LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+\S*?:?((?:apigw_)?cb_\w+)\b")
 
-
 def total(path):
     for line in open(path, errors="replace"):
         if line.startswith(("summary:", "totals:")):
             return int(line.split()[1])
     raise SystemExit("no totals in " + path)
-
 
 def cb_functions(path, n):
     out = subprocess.run(["callgrind_annotate", "--inclusive=yes",
@@ -507,7 +460,6 @@ def cb_functions(path, n):
         if m:
             found.setdefault(m.group(2), int(m.group(1).replace(",", "")) / n)
     return found
-
 
 per = {}
 print()

@@ -18,6 +18,9 @@
 # stopped on exit; results go to build/bench/policy/.
 set -euo pipefail
 
+# shared helpers: need_value, is_uint, alive, free_ports, cpu_ticks, wait_http
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$TOP/test/bench
 PYTHON=/usr/bin/python3
@@ -49,8 +52,6 @@ USAGE
 
 say() { printf 'bench-policy: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
-need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
-is_uint() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -88,13 +89,6 @@ done
 # ---- processes: each one started is remembered and stopped on exit ----
 
 WORK="" BACKEND_PID="" HTTPD_PID="" WRK_PID="" HTTPD_RUN=""
-
-alive() {
-    local s
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    s=${s##*) }
-    [ "${s%% *}" != Z ]
-}
 
 # stop PID NAME [SECONDS]: SIGTERM, wait, SIGKILL if it will not go
 stop() {
@@ -134,43 +128,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'say interrupted; exit 130' INT
 trap 'say terminated; exit 143' TERM
-
-free_ports() {
-    "$PYTHON" - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
-
-# cpu_ticks PID: utime+stime of PID, its children, and its reaped children
-cpu_ticks() {
-    local root=$1 total=0 p line f
-    for p in "$root" $(pgrep -P "$root" 2>/dev/null || true); do
-        line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        # shellcheck disable=SC2206
-        f=(${line##*) })
-        total=$((total + f[11] + f[12]))
-        [ "$p" = "$root" ] && total=$((total + f[13] + f[14]))
-    done
-    echo "$total"
-}
-
-wait_http() {
-    local url=$1 pid=$2 name=$3 secs=${4:-15} i code
-    for ((i = 0; i < secs * 10; i++)); do
-        alive "$pid" || return 1
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null || true)
-        [ -n "$code" ] && [ "$code" != 000 ] && return 0
-        sleep 0.1
-    done
-    say "$name did not answer $url within $secs s"
-    return 1
-}
 
 # ---- the servers ----
 
@@ -356,13 +313,11 @@ for p in ("a", "b", "bp", "c"):
     print("%-3s %-36s %9.0f %8.2f %8.2f %10.1f %6d" % (p, LABEL[p], s["median_rps"], s["median_p50_ms"],
                                                        s["median_p99_ms"], s["median_cpu_us_per_req"], s["errors"]))
 
-
 def paired(num, den, field):
     by = {}
     for r in runs:
         by.setdefault(r["round"], {})[r["path"]] = r[field]
     return [v[num] / v[den] for _, v in sorted(by.items()) if num in v and den in v and v[den]]
-
 
 ratios = {}
 targets = {"bp/b": 0.97, "c/a": 1.5}
