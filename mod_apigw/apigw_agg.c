@@ -20,6 +20,7 @@
 #include "apigw_merge.h"
 #include "apigw_fetch.h"
 #include "apigw_request.h"
+#include "apigw_policy.h"
 #include "apigw_json_error.h"
 #include "apigw_log.h"
 
@@ -330,7 +331,7 @@ static void prepare_backend(agg_ctx *x, agg_backend *ab)
                                    "URL", bad);
         return;
     }
-    url = with_host(x, be, url);
+    url = apigw_policy_rewrite_url(x->r, x->ep, with_host(x, be, url));
     for (i = 0; i < copies; i++) {
         agg_call *call = &ab->calls[i];
         apigw_fetch *f = &call->fetch;

@@ -224,16 +224,28 @@ static const char *check_backend_vars(apr_pool_t *p, const apigw_endpoint *ep,
 /* mod_apigw reads its own settings from the endpoint itself; the section
  * only needs merging into each request when another module has settings in
  * it (Require, Header, LimitRequestBody...). */
-static int section_has_other_modules(const ap_conf_vector_t *section)
+/* The part of an endpoint's section other modules configure (mod_headers'
+ * Header, the breaker's ApiCircuitBreaker, ...), for merging into each
+ * request's per-dir config; NULL when there is none. This module's own
+ * slot is left out: it reads ep->conf directly, so merging it per request
+ * would be work for nothing. */
+static ap_conf_vector_t *foreign_section(apr_pool_t *p,
+                                         ap_conf_vector_t *section)
 {
-    const module *m;
+    ap_conf_vector_t *foreign = NULL;
+    module *m;
 
     for (m = ap_top_module; m; m = m->next) {
-        if (m != &apigw_module && ap_get_module_config(section, m)) {
-            return 1;
+        void *conf;
+        if (m == &apigw_module || !(conf = ap_get_module_config(section, m))) {
+            continue;
         }
+        if (!foreign) {
+            foreign = ap_create_per_dir_config(p);
+        }
+        ap_set_module_config(foreign, m, conf);
     }
-    return 0;
+    return foreign;
 }
 
 static const char *finish_endpoint(cmd_parms *cmd, apigw_endpoint *ep)
@@ -268,7 +280,7 @@ static const char *finish_endpoint(cmd_parms *cmd, apigw_endpoint *ep)
                                          APR_TIME_T_FMT,
                                          apr_time_sec(ep->conf->cache_ttl));
     }
-    ep->merge_section = section_has_other_modules(ep->section_config);
+    ep->foreign_config = foreign_section(cmd->pool, ep->section_config);
     err = add_routes(cmd->pool, sc->routes, ep, 0);
     if (err) {
         return err;

@@ -61,7 +61,8 @@ struct apigw_endpoint {
     const char *file;
     unsigned line;
     ap_conf_vector_t *section_config;
-    int merge_section;             /* does another module configure it? */
+    ap_conf_vector_t *foreign_config; /* other modules' part of it, merged
+                                    * into each request; NULL if none */
     apigw_dir_conf *conf;          /* this module's part of section_config */
     apr_interval_time_t timeout;   /* in force: endpoint, else server, else 2s */
     const char *cache_control;     /* "public, max-age=N" or NULL */

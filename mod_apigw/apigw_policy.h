@@ -26,6 +26,13 @@ const char *apigw_policy_backend_url(request_rec *r,
                                      const struct apigw_endpoint *ep,
                                      const char *url);
 
+/* An aggregating endpoint's backend URL (any of its backends) after the
+ * endpoint's path rewrite; its query was filtered already. Returned
+ * unchanged when the endpoint has no ApiPathRewrite. */
+const char *apigw_policy_rewrite_url(request_rec *r,
+                                     const struct apigw_endpoint *ep,
+                                     const char *url);
+
 /* The request body limit in force for an endpoint request: httpd's
  * LimitRequestBody (httpd_limit), or ApiRequestBodyLimit when smaller. */
 apr_off_t apigw_policy_body_limit(request_rec *r, apr_off_t httpd_limit);

@@ -357,17 +357,24 @@ static const char *hash_key(apr_pool_t *p, const char *material,
     return apr_pstrcat(p, "apigw:", hex, suffix, NULL);
 }
 
-/* What identifies the response before any Vary. */
+/* What identifies the response before any Vary: the virtual host (as
+ * configured, not the client's Host header; two vhosts may declare the
+ * same endpoint for different sites), the endpoint and what reaches the
+ * backend. */
 static const char *key_material(request_rec *r, const apigw_policy_req *pr)
 {
     const apigw_request *rq = apigw_request_get(r);
     const char *target = r->filename ? r->filename : r->uri;
+    const char *host = r->server->server_hostname;
+    char port[8];
 
     if (rq && rq->query && !rq->backend) {
         /* an aggregating endpoint: its URL is built in its handler */
         target = apr_pstrcat(r->pool, target, "?", rq->query, NULL);
     }
-    return apr_pstrcat(r->pool, pr->ep->pattern, "\nGET\n", target, NULL);
+    apr_snprintf(port, sizeof(port), "%u", (unsigned)r->server->port);
+    return apr_pstrcat(r->pool, host ? host : "", ":", port, "\n",
+                       pr->ep->pattern, "\nGET\n", target, NULL);
 }
 
 /* The material of a vary'd entry: the header values as the backend got

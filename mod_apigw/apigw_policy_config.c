@@ -632,12 +632,41 @@ apigw_policy_req *apigw_policy_req_get(const request_rec *r)
     return pr;
 }
 
+/* The path of url (after its origin_len bytes of scheme://host:port, up
+ * to any '?') through the endpoint's rewrites; *query gets what follows
+ * the '?' (NULL when none). */
+static const char *rewritten_path(request_rec *r,
+                                  const struct apigw_endpoint *ep,
+                                  const apigw_policy_conf *pol,
+                                  const char *url, apr_size_t origin_len,
+                                  const char **query)
+{
+    const char *q = strchr(url + origin_len, '?'), *path, *in, *err = NULL;
+
+    path = q ? apr_pstrmemdup(r->pool, url + origin_len,
+                              (apr_size_t)(q - url - origin_len))
+             : url + origin_len;
+    *query = q ? q + 1 : NULL;
+    if (!pol->rewrites) {
+        return path;
+    }
+    in = *path ? path : "/";
+    path = apigw_rewrite_path(r->pool, pol->rewrites, in, &err);
+    if (!path) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APIGW_LOGNO(00605)
+                      "endpoint %s: ApiPathRewrite failed (%s); the path "
+                      "is forwarded unchanged", ep->pattern, err);
+        path = in;
+    }
+    return path;
+}
+
 const char *apigw_policy_backend_url(request_rec *r,
                                      const struct apigw_endpoint *ep,
                                      const char *url)
 {
     const apigw_policy_conf *pol = endpoint_policy(ep);
-    const char *origin, *path, *query, *q, *err = NULL;
+    const char *origin, *path, *query;
     apr_size_t origin_len;
 
     if (!pol || (!pol->rewrites && !pol->query_deny)) {
@@ -649,21 +678,7 @@ const char *apigw_policy_backend_url(request_rec *r,
     if (strncmp(url, origin, origin_len) != 0) {
         return url;                     /* not ours to touch */
     }
-    q = strchr(url + origin_len, '?');
-    path = q ? apr_pstrmemdup(r->pool, url + origin_len,
-                              (apr_size_t)(q - url - origin_len))
-             : url + origin_len;
-    query = q ? q + 1 : NULL;
-    if (pol->rewrites) {
-        const char *in = *path ? path : "/";
-        path = apigw_rewrite_path(r->pool, pol->rewrites, in, &err);
-        if (!path) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APIGW_LOGNO(00605)
-                          "endpoint %s: ApiPathRewrite failed (%s); the path "
-                          "is forwarded unchanged", ep->pattern, err);
-            path = in;
-        }
-    }
+    path = rewritten_path(r, ep, pol, url, origin_len, &query);
     if (pol->query_deny) {
         const char *kept = apigw_query_filter_deny(r->pool, r->args,
                                                    pol->query_deny);
@@ -675,6 +690,23 @@ const char *apigw_policy_backend_url(request_rec *r,
                     : kept;
         }
     }
+    return apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, url, origin_len),
+                       path, query ? "?" : "", query ? query : "", NULL);
+}
+
+const char *apigw_policy_rewrite_url(request_rec *r,
+                                     const struct apigw_endpoint *ep,
+                                     const char *url)
+{
+    const apigw_policy_conf *pol = endpoint_policy(ep);
+    const char *sep, *path, *query;
+    apr_size_t origin_len;
+
+    if (!pol || !pol->rewrites || !(sep = strstr(url, "://"))) {
+        return url;
+    }
+    origin_len = strcspn(sep + 3, "/?") + (apr_size_t)(sep + 3 - url);
+    path = rewritten_path(r, ep, pol, url, origin_len, &query);
     return apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, url, origin_len),
                        path, query ? "?" : "", query ? query : "", NULL);
 }

@@ -153,9 +153,9 @@ static int apigw_post_perdir_config(request_rec *r)
 {
     apigw_request *rq = apigw_request_get(r);
 
-    if (rq && rq->endpoint && rq->endpoint->merge_section) {
+    if (rq && rq->endpoint && rq->endpoint->foreign_config) {
         r->per_dir_config = ap_merge_per_dir_configs(r->pool, r->per_dir_config,
-                                                     rq->endpoint->section_config);
+                                                     rq->endpoint->foreign_config);
     }
     return OK;
 }

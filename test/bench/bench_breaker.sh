@@ -1,29 +1,34 @@
 #!/usr/bin/env bash
-# Owns the circuit breaker's benchmark (`./apxs-build.sh bench breaker`):
-# what a request pays for passing a breaker in standby, in one run on one
-# httpd in front of one nginx backend:
+# Owns the resilience benchmark (`./apxs-build.sh bench breaker`): what a
+# request pays for passing a circuit breaker in standby on a balancer with
+# member-suspension policies, against the same balancer without them, in
+# one run on one httpd in front of one nginx backend (two listen ports, so
+# each balancer has two members):
 #
-#   a   plain mod_proxy: ProxyPass /pp/ -> backend /items/
-#   al  the same ProxyPass with an empty <Location> (what any per-location
-#       directive costs: httpd merges the section into every request)
-#   ap  the same ProxyPass with the policies of LOCATION_LINES in its
-#       <Location>
-#   b   an <ApiEndpoint "/api/items/{id}"> (mod_apigw), no policy
-#   bp  the same endpoint with the policies of ENDPOINT_LINES
+#   a   plain mod_proxy: ProxyPass /pp/ -> backend /items/ (no balancer)
+#   al  ProxyPass /pl/ -> balancer://plain with an empty <Location> (what
+#       any per-location directive costs: httpd merges the section into
+#       every request)
+#   ap  ProxyPass /pc/ -> balancer://guarded (the same members, with the
+#       policies of BALANCER_LINES) and the policies of LOCATION_LINES in
+#       its <Location>
+#   b   an <ApiEndpoint "/api/items/{id}"> (mod_apigw) over balancer://plain
+#   bp  the same endpoint over balancer://guarded, with the policies of
+#       ENDPOINT_LINES
 #
 # The breaker's expression uses all three functions (network errors, a
 # status range, a latency quantile), so every request does the whole work:
 # the state check in fixups, the outcome recorded in log_transaction into
-# the shared window, an evaluation every check period. It never trips (the
-# backend always answers 200 fast); the status page proves afterwards that
-# it counted the requests. wrk runs each path in turn, the order rotating
-# every round; the report gives medians and the median of the per-round
-# ratios bp/b and ap/al (target >= 0.97: the policies' own cost), and
-# bp/a and ap/a against plain mod_proxy.
+# the shared window, an evaluation every check period. The suspension
+# policies classify every outcome and read the member's state. Nothing
+# trips (the backend always answers 200 fast); the status page proves
+# afterwards that the breakers counted the requests. wrk runs each path in
+# turn, the order rotating every round; the report gives medians and the
+# median of the per-round ratios bp/b and ap/al (target >= 0.97: the
+# policies' own cost), and bp/a and ap/a against plain mod_proxy.
 #
-# To measure more policies on the same endpoint (a member-suspension
-# policy, say), add their lines to ENDPOINT_LINES / LOCATION_LINES below;
-# nothing else changes.
+# To measure more policies, add their lines to ENDPOINT_LINES,
+# LOCATION_LINES or BALANCER_LINES below; nothing else changes.
 #
 # Everything listens on 127.0.0.1 and is stopped on exit; results go to
 # build/bench/breaker/ (results.json, raw wrk reports, logs).
@@ -48,6 +53,14 @@ ENDPOINT_LINES=(
 LOCATION_LINES=(
     "$BREAKER"
 )
+# the member-suspension policies of balancer://guarded (issue: a standby
+# breaker AND a suspension policy against neither, in the same run)
+BALANCER_LINES=(
+    "ApiBalancerSuspend codes=connect-refused,connect-timeout,503 initial=5s factor=2 max=1m"
+    "ApiBalancerMarkForSuspension codes=read-timeout,closed retries=2 retry-delay=1s"
+    "ApiBalancerRetries 2"
+    "ApiBalancerTimeoutAction fault"
+)
 
 ROUNDS="" DURATION="" WARMUP="" CONNECTIONS=50 REQUESTS=2000
 QUICK=0 STRICT=0 CALLGRIND=0
@@ -69,7 +82,7 @@ usage: test/bench/bench_breaker.sh [options]   (./apxs-build.sh bench breaker)
   -h, --help       this text
 
 The httpd uses APIGW_MPM/APIGW_SERVERS/APIGW_THREADS (default worker
-2x128) and the modules in APIGW_MODULE_DIR (default build/).
+1x64, see test/bench/lib.sh) and the modules in APIGW_MODULE_DIR (default build/).
 EOF
 }
 
@@ -187,6 +200,7 @@ http {
     server_tokens off;
     server {
         listen 127.0.0.1:$BACKEND_PORT;
+        listen 127.0.0.1:$BACKEND_PORT2;
         root $dir/html;
         default_type application/json;
         location /items/ { try_files /item.json =404; }
@@ -213,18 +227,27 @@ write_gateway_conf() {
         echo "# breaker benchmark gateway"
         echo "Listen 127.0.0.1:$HTTPD_PORT"
         echo "ProxyPass /pp/ http://127.0.0.1:$BACKEND_PORT/items/"
-        echo "ProxyPass /pl/ http://127.0.0.1:$BACKEND_PORT/items/"
+        echo "<Proxy balancer://plain>"
+        echo "    BalancerMember http://127.0.0.1:$BACKEND_PORT"
+        echo "    BalancerMember http://127.0.0.1:$BACKEND_PORT2"
+        echo "</Proxy>"
+        echo "<Proxy balancer://guarded>"
+        echo "    BalancerMember http://127.0.0.1:$BACKEND_PORT"
+        echo "    BalancerMember http://127.0.0.1:$BACKEND_PORT2"
+        indent "${BALANCER_LINES[@]}"
+        echo "</Proxy>"
+        echo "ProxyPass /pl/ balancer://plain/items/"
         echo "<Location /pl/>"
         echo "</Location>"
-        echo "ProxyPass /pc/ http://127.0.0.1:$BACKEND_PORT/items/"
+        echo "ProxyPass /pc/ balancer://guarded/items/"
         echo "<Location /pc/>"
         indent "${LOCATION_LINES[@]}"
         echo "</Location>"
         echo "<ApiEndpoint \"/api/items/{id}\" GET>"
-        echo "    ApiBackend http://127.0.0.1:$BACKEND_PORT/items/{id}"
+        echo "    ApiBackend balancer://plain/items/{id}"
         echo "</ApiEndpoint>"
         echo "<ApiEndpoint \"/cb/items/{id}\" GET>"
-        echo "    ApiBackend http://127.0.0.1:$BACKEND_PORT/items/{id}"
+        echo "    ApiBackend balancer://guarded/items/{id}"
         indent "${ENDPOINT_LINES[@]}"
         echo "</ApiEndpoint>"
         echo "<Location /breakers>"
@@ -249,8 +272,8 @@ start_httpd() {
     fi
     # setsid: its own process group, so its shutdown signals reach only it
     HTTPD_BIN=$bin APIGW_RUN_DIR=$HTTPD_RUN APIGW_MODULE_DIR=$WORK/modules ASAN=0 \
-    APIGW_MPM=${APIGW_MPM:-worker} APIGW_SERVERS=${APIGW_SERVERS:-2} \
-    APIGW_THREADS=${APIGW_THREADS:-128} APIGW_LOGLEVEL=warn \
+    APIGW_MPM=${APIGW_MPM:-worker} APIGW_SERVERS=$OVERHEAD_SERVERS \
+    APIGW_THREADS=$OVERHEAD_THREADS APIGW_LOGLEVEL=warn \
         setsid "$TOP/apxs-build.sh" run "$WORK/gateway.conf" >"$HTTPD_RUN.out" 2>&1 &
     HTTPD_PID=$!
     if ! wait_http "http://127.0.0.1:$HTTPD_PORT/" "$HTTPD_PID" httpd "$wait"; then
@@ -324,7 +347,7 @@ warm_up() {
 
 report() {
     "$PYTHON" - "$WORK/runs.jsonl" "$OUT/results.json" "$TARGET" "$STRICT" \
-        "$ROUNDS" "$DURATION" "$CONNECTIONS" "${ENDPOINT_LINES[@]}" <<'EOF'
+        "$ROUNDS" "$DURATION" "$CONNECTIONS" "${ENDPOINT_LINES[@]}" "${BALANCER_LINES[@]}" <<'EOF'
 import json, statistics, sys
 
 runs_path, out_path = sys.argv[1], sys.argv[2]
@@ -332,9 +355,9 @@ target, strict = float(sys.argv[3]), sys.argv[4] == "1"
 rounds, duration, conns = sys.argv[5:8]
 policies = sys.argv[8:]
 runs = [json.loads(l) for l in open(runs_path) if l.strip()]
-LABEL = {"a": "mod_proxy ProxyPass", "al": "ProxyPass + empty <Location>",
-         "ap": "ProxyPass + policies",
-         "b": "ApiEndpoint", "bp": "ApiEndpoint + policies"}
+LABEL = {"a": "mod_proxy ProxyPass", "al": "ProxyPass balancer + <Location>",
+         "ap": "ProxyPass balancer + policies",
+         "b": "ApiEndpoint, balancer", "bp": "ApiEndpoint, balancer + policies"}
 med = lambda v: statistics.median(v) if v else None
 for r in runs:
     r["cpu_us"] = r["server_cpu_ticks"] / float(r["clk_tck"]) * 1e6 / max(r["requests"], 1)
@@ -343,7 +366,7 @@ print()
 print("policies: " + " | ".join(policies))
 print("%s rounds x %ss per path, wrk -t1 -c%s, order rotating; medians"
       % (rounds, duration, conns))
-print("%-3s %-29s %9s %8s %8s %10s %6s" % ("", "path", "req/s", "p50 ms",
+print("%-3s %-34s %9s %8s %8s %10s %6s" % ("", "path", "req/s", "p50 ms",
                                           "p99 ms", "CPU us/req", "errors"))
 for p in ("a", "al", "ap", "b", "bp"):
     rs = [r for r in runs if r["path"] == p]
@@ -354,7 +377,7 @@ for p in ("a", "al", "ap", "b", "bp"):
          "errors": sum(r["non2xx"] + r["socket_errors"] for r in rs),
          "runs": len(rs)}
     summary[p] = s
-    print("%-3s %-29s %9.0f %8.2f %8.2f %10.1f %6d"
+    print("%-3s %-34s %9.0f %8.2f %8.2f %10.1f %6d"
           % (p, LABEL[p], s["median_rps"], s["median_p50_ms"],
              s["median_p99_ms"], s["median_cpu_us_per_req"], s["errors"]))
 
@@ -434,14 +457,14 @@ run_callgrind() {
         printf '%s\t%s\t%s\n' "$key" "$n" "$CG_OUT" >> "$WORK/cg.tsv"
         unset CG_OUT
     done
-    "$PYTHON" - "$WORK/cg.tsv" "$OUT/results.json" "${ENDPOINT_LINES[@]}" <<'PYEOF'
+    "$PYTHON" - "$WORK/cg.tsv" "$OUT/results.json" "${ENDPOINT_LINES[@]}" "${BALANCER_LINES[@]}" <<'PYEOF'
 import json, re, subprocess, sys
 
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 policies = sys.argv[3:]
-LABEL = {"a": "mod_proxy ProxyPass", "al": "ProxyPass + empty <Location>",
-         "ap": "ProxyPass + policies", "b": "ApiEndpoint",
-         "bp": "ApiEndpoint + policies"}
+LABEL = {"a": "mod_proxy ProxyPass", "al": "ProxyPass balancer + <Location>",
+         "ap": "ProxyPass balancer + policies", "b": "ApiEndpoint, balancer",
+         "bp": "ApiEndpoint, balancer + policies"}
 LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+\S*?:?((?:apigw_)?cb_\w+)\b")
 
 def total(path):
@@ -468,7 +491,7 @@ print("instructions per request inside ap_process_request (callgrind):")
 for key, n, path in rows:
     per[key] = {"requests": int(n), "ir_per_request": total(path) / int(n),
                 "cb_functions": cb_functions(path, int(n))}
-    print("%-3s %-29s %9.0f  (%s requests)" % (key, LABEL[key],
+    print("%-3s %-34s %9.0f  (%s requests)" % (key, LABEL[key],
                                                per[key]["ir_per_request"], n))
 ratios = {}
 for num, den in (("bp", "b"), ("ap", "al"), ("ap", "a"), ("bp", "a")):
@@ -511,7 +534,7 @@ cp "$MODULE_SRC"/mod_apigw*.so "$WORK/modules/"
 rm -rf "$OUT"
 mkdir -p "$OUT/raw"
 
-read -r BACKEND_PORT HTTPD_PORT <<<"$(free_ports 2)"
+read -r BACKEND_PORT BACKEND_PORT2 HTTPD_PORT <<<"$(free_ports 3)"
 [ "$CALLGRIND" = 1 ] || say "rounds $ROUNDS x ${DURATION}s, -c$CONNECTIONS, warm-up ${WARMUP}s; about $(( (5 * (WARMUP + 1) + 5 * ROUNDS * (DURATION + 1) + 10) / 60 ))m"
 say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 start_backend

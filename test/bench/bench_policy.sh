@@ -233,8 +233,8 @@ start_httpd() {
     fi
     # setsid: its own process group, so its shutdown signals reach only it
     HTTPD_BIN=$bin APIGW_RUN_DIR=$HTTPD_RUN APIGW_MODULE_DIR=$WORK/modules ASAN=0 \
-    APIGW_MPM=${APIGW_MPM:-worker} APIGW_SERVERS=${APIGW_SERVERS:-2} \
-    APIGW_THREADS=${APIGW_THREADS:-128} APIGW_LOGLEVEL=warn \
+    APIGW_MPM=${APIGW_MPM:-worker} APIGW_SERVERS=$OVERHEAD_SERVERS \
+    APIGW_THREADS=$OVERHEAD_THREADS APIGW_LOGLEVEL=warn \
         setsid "$TOP/apxs-build.sh" run "$WORK/gateway.conf" >"$HTTPD_RUN.out" 2>&1 &
     HTTPD_PID=$!
     if ! wait_http "http://127.0.0.1:$HTTPD_PORT/" "$HTTPD_PID" httpd "$wait"; then

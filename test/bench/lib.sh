@@ -54,3 +54,13 @@ wait_http() {
     say "$name did not answer $url within $secs s"
     return 1
 }
+
+# The httpd of the overhead benchmarks (bench_breaker, bench_policy,
+# bench_ratelimit, bench_suspend: a path with a policy against the same
+# path without it, 0.97 targets): one worker process of 64 threads. On a
+# 2-core machine two processes of 128 threads make back-to-back runs of one
+# and the same path differ by up to 30 % (a plain ProxyPass against itself,
+# measured: 0.78..1.39 per pair), which hides a 3 % effect; one process
+# keeps a pair within about 5 %. APIGW_SERVERS/APIGW_THREADS override.
+OVERHEAD_SERVERS=${APIGW_SERVERS:-1}
+OVERHEAD_THREADS=${APIGW_THREADS:-64}

@@ -107,6 +107,34 @@ def test_key_is_path_and_forwarded_query(backend, gateway):
     assert hits(backend) == before + 3
 
 
+def test_key_holds_the_virtual_host(backend, gateway):
+    # two name-based vhosts declare the same endpoint over the same backend
+    # URL; each tells the backend which site it is, so their answers differ
+    # and one site's entry must never answer the other
+    site = """
+<VirtualHost 127.0.0.1:@PORT@>
+  ServerName {name}.test
+  <ApiEndpoint "/v1/site/*" GET>
+    ApiBackend {url}/{{*}}
+    ApiRequestHeader set X-Site {name}
+    ApiCacheTTL 60s
+    ApiCache On
+  </ApiEndpoint>
+</VirtualHost>
+"""
+    gw = gateway(SHMCB + site.format(name="one", url=backend.url)
+                 + site.format(name="two", url=backend.url))
+    before = hits(backend)
+    for name in ("one", "two", "one", "two"):
+        r = requests.get(gw.url("/v1/site/page"),
+                         headers={"Host": name + ".test"})
+        assert r.status_code == 200
+        assert r.json()["headers"]["X-Site"] == name, r.json()
+    assert hits(backend) == before + 2
+    r = requests.get(gw.url("/v1/site/page"), headers={"Host": "two.test"})
+    assert r.headers["X-Cache"] == "HIT" and r.json()["headers"]["X-Site"] == "two"
+
+
 def test_expiry(backend, gateway):
     gw = gateway(cache_conf(backend))
     before = hits(backend)

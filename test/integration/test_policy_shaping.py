@@ -178,6 +178,25 @@ def test_path_rewrite(backend, gateway):
     assert path("/old/a%20b/c%3Fd") == ("/new/c%3Fd/of/a%20b", "")
 
 
+def test_path_rewrite_on_every_backend_of_an_aggregating_endpoint(backend, gateway):
+    gw = gateway(f"""
+<ApiEndpoint "/agg/{{id}}">
+  ApiBackend {backend.url}/api/one/{{id}} group=one
+  ApiBackend {backend.url}/api/two/{{id}}?fixed=1 group=two
+  ApiInputQueryStrings page
+  ApiPathRewrite strip-prefix /api
+  ApiPathRewrite regex "^/two/(.*)$" "/second/$1"
+</ApiEndpoint>
+""")
+    r = requests.get(gw.url("/agg/a%20b?page=2&drop=1"))
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["one"]["path"] == "/one/a%20b"
+    assert doc["one"]["query"] == "page=2"
+    assert doc["two"]["path"] == "/second/a%20b"
+    assert doc["two"]["query"] == "fixed=1&page=2"
+
+
 def test_query_deny_list(backend, gateway):
     gw = gateway(shaping_conf(backend))
 
