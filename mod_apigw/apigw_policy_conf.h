@@ -121,8 +121,15 @@ apigw_policy_req *apigw_policy_req_get(const request_rec *r);
 /* CORS: answers a preflight (returns DONE) or DECLINED. */
 int apigw_cors_preflight(request_rec *r, const apigw_policy_conf *pol,
                          const struct apigw_endpoint *ep);
-/* CORS headers of an actual request, into err_headers_out. */
-void apigw_cors_apply(request_rec *r, const apigw_cors_policy *c);
+/* A preflight passed through to the backend (ApiCorsPreflight
+ * passthrough): the gateway's answer headers into err_headers_out, at
+ * header_parser. Does nothing for other requests. */
+void apigw_cors_passthrough_preflight(request_rec *r,
+                                      const apigw_cors_policy *c);
+/* The CORS headers of an actual request into t, the response's headers
+ * as the response starts (nothing for a preflight). */
+void apigw_cors_response(request_rec *r, const apigw_cors_policy *c,
+                         apr_table_t *t);
 /* Removes the backend's own Access-Control-* headers from t. */
 void apigw_cors_strip(apr_table_t *t);
 /* Compiles the header strings of an effective policy; NULL or an error. */
@@ -134,9 +141,8 @@ const char *apigw_cors_compile(apr_pool_t *p, apigw_cors_policy *c,
  * name too. */
 void apigw_headers_apply(request_rec *r, const apr_array_header_t *rules,
                          apr_table_t *t, apr_table_t *also_remove);
-/* The security headers preset into t; strip removes them from t. */
+/* The security headers preset into t, replacing any of the same name. */
 void apigw_security_headers_apply(apr_table_t *t);
-void apigw_security_headers_strip(apr_table_t *t);
 /* Parses one ApiRequestHeader/ApiResponseHeader line. */
 const char *apigw_header_rule_parse(cmd_parms *cmd, apr_array_header_t **rules,
                                     const char *action, const char *name,

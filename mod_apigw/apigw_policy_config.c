@@ -661,6 +661,15 @@ static const char *rewritten_path(request_rec *r,
     return path;
 }
 
+/* url's origin (its first origin_len bytes), path and query. */
+static const char *join_url(request_rec *r, const char *url,
+                            apr_size_t origin_len, const char *path,
+                            const char *query)
+{
+    return apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, url, origin_len),
+                       path, query ? "?" : "", query ? query : "", NULL);
+}
+
 const char *apigw_policy_backend_url(request_rec *r,
                                      const struct apigw_endpoint *ep,
                                      const char *url)
@@ -690,8 +699,7 @@ const char *apigw_policy_backend_url(request_rec *r,
                     : kept;
         }
     }
-    return apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, url, origin_len),
-                       path, query ? "?" : "", query ? query : "", NULL);
+    return join_url(r, url, origin_len, path, query);
 }
 
 const char *apigw_policy_rewrite_url(request_rec *r,
@@ -707,8 +715,7 @@ const char *apigw_policy_rewrite_url(request_rec *r,
     }
     origin_len = strcspn(sep + 3, "/?") + (apr_size_t)(sep + 3 - url);
     path = rewritten_path(r, ep, pol, url, origin_len, &query);
-    return apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, url, origin_len),
-                       path, query ? "?" : "", query ? query : "", NULL);
+    return join_url(r, url, origin_len, path, query);
 }
 
 apr_off_t apigw_policy_body_limit(request_rec *r, apr_off_t httpd_limit)
@@ -783,10 +790,7 @@ static int policy_header_parser(request_rec *r)
         rq->query = apigw_query_filter_deny(r->pool, r->args, pol->query_deny);
     }
     if (pol->cors.enabled == 1) {
-        apigw_cors_apply(r, &pol->cors);
-    }
-    if (pol->security_headers == 1) {
-        apigw_security_headers_apply(r->err_headers_out);
+        apigw_cors_passthrough_preflight(r, &pol->cors);
     }
     return DECLINED;
 }
@@ -927,16 +931,18 @@ static apr_status_t policy_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         }
     }
     if (!ctx->started) {
+        /* the gateway's own CORS and security headers win over the
+         * backend's; they go into the response's own headers now (on an
+         * error of httpd's, headers_out is what err_headers_out was) */
         ctx->started = 1;
-        if (!ctx->error_path) {
-            /* the gateway's own CORS and security headers win over the
-             * backend's */
-            if (pol->cors.enabled == 1) {
+        if (pol->cors.enabled == 1) {
+            if (!ctx->error_path) {
                 apigw_cors_strip(r->headers_out);
             }
-            if (pol->security_headers == 1) {
-                apigw_security_headers_strip(r->headers_out);
-            }
+            apigw_cors_response(r, &pol->cors, r->headers_out);
+        }
+        if (pol->security_headers == 1) {
+            apigw_security_headers_apply(r->headers_out);
         }
         if (pol->response_headers) {
             apigw_headers_apply(r, pol->response_headers, r->headers_out,

@@ -8,6 +8,7 @@
  * then blocks the response) and its request is otherwise untouched. */
 #include "apigw_policy_conf.h"
 #include "apigw_config.h"
+#include "apigw_request.h"
 #include "apigw_log.h"
 #include "apigw_policy_origin.h"
 
@@ -222,27 +223,52 @@ int apigw_cors_preflight(request_rec *r, const apigw_policy_conf *pol,
     return DONE;
 }
 
-void apigw_cors_apply(request_rec *r, const apigw_cors_policy *c)
+/* The client's own headers: once mod_apigw has filtered them for the
+ * backend, headers_in is the allow-listed table until the backend has
+ * answered. */
+static const apr_table_t *client_in(const request_rec *r)
 {
-    const char *origin = apr_table_get(r->headers_in, "Origin");
+    const apigw_request *rq = apigw_request_get(r);
 
-    if (r->method_number == M_OPTIONS
-        && apr_table_get(r->headers_in, "Access-Control-Request-Method")) {
-        /* a preflight passed through to the backend (ApiCorsPreflight
-         * passthrough): the gateway's answer headers go on its response */
+    return rq && rq->client_headers ? rq->client_headers : r->headers_in;
+}
+
+static int is_preflight(const request_rec *r)
+{
+    return r->method_number == M_OPTIONS
+           && apr_table_get(client_in(r), "Access-Control-Request-Method");
+}
+
+void apigw_cors_passthrough_preflight(request_rec *r,
+                                      const apigw_cors_policy *c)
+{
+    if (is_preflight(r)) {
+        /* the backend answers; the gateway's headers go on its response
+         * (err_headers_out survives mod_proxy taking the backend's) */
         preflight_headers(r, c, r->err_headers_out);
+    }
+}
+
+/* Written as the response starts, into its own headers: nothing in
+ * err_headers_out, so httpd has no table to overlay when it sends them. */
+void apigw_cors_response(request_rec *r, const apigw_cors_policy *c,
+                         apr_table_t *t)
+{
+    const char *origin;
+
+    if (is_preflight(r)) {
         return;
     }
     /* a response that depends on Origin says so, allowed or not, so no
      * shared cache hands one origin's answer to another */
-    apr_table_mergen(r->err_headers_out, "Vary", "Origin");
+    apr_table_mergen(t, "Vary", "Origin");
+    origin = apr_table_get(client_in(r), "Origin");
     if (!origin_allowed(c, origin) || !no_ctl(origin)) {
         return;
     }
-    allow_origin(r, c, r->err_headers_out, origin);
+    allow_origin(r, c, t, origin);
     if (c->expose_str) {
-        apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers",
-                       c->expose_str);
+        apr_table_setn(t, "Access-Control-Expose-Headers", c->expose_str);
     }
 }
 
@@ -254,7 +280,8 @@ void apigw_cors_strip(apr_table_t *t)
     int i;
 
     for (i = 0; i < h->nelts; i++) {
-        if (e[i].key && ap_cstr_casecmpn(e[i].key, "Access-Control-", 15) == 0) {
+        if (e[i].key && (e[i].key[0] == 'A' || e[i].key[0] == 'a')
+            && ap_cstr_casecmpn(e[i].key, "Access-Control-", 15) == 0) {
             break;
         }
     }

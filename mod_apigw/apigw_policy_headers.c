@@ -167,12 +167,3 @@ void apigw_security_headers_apply(apr_table_t *t)
         apr_table_setn(t, security_headers[i][0], security_headers[i][1]);
     }
 }
-
-void apigw_security_headers_strip(apr_table_t *t)
-{
-    int i;
-
-    for (i = 0; security_headers[i][0]; i++) {
-        apr_table_unset(t, security_headers[i][0]);
-    }
-}

@@ -69,7 +69,7 @@ usage() {
     cat <<'EOF'
 usage: test/bench/bench_breaker.sh [options]   (./apxs-build.sh bench breaker)
 
-  --rounds N       rounds over all paths (default 5)
+  --rounds N       rounds over all paths (default 11)
   --duration S     seconds per wrk run (default 8)
   --connections C  wrk connections (default 50; one wrk thread)
   --warmup S       unrecorded load per path first (default 2, --quick 1)
@@ -106,7 +106,7 @@ done
 if [ "$QUICK" = 1 ]; then
     ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-4} WARMUP=${WARMUP:-1}
 fi
-ROUNDS=${ROUNDS:-5} DURATION=${DURATION:-8} WARMUP=${WARMUP:-2}
+ROUNDS=${ROUNDS:-11} DURATION=${DURATION:-8} WARMUP=${WARMUP:-2}
 is_uint "$ROUNDS" || die "--rounds must be a positive integer"
 is_uint "$DURATION" || die "--duration must be a positive number of seconds"
 is_uint "$CONNECTIONS" || die "--connections must be a positive integer"

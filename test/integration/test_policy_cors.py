@@ -9,6 +9,7 @@
 import requests
 import pytest
 
+from conftest import free_port
 from policy_util import browser, pages  # noqa: F401  (fixtures)
 
 
@@ -234,6 +235,35 @@ def test_actual_request_headers(backend, gateway, pages):
     r = requests.get(gw.url("/v1/listed/__status/503/"), headers={"Origin": origin})
     assert r.status_code == 503
     assert r.headers["Access-Control-Allow-Origin"] == origin
+
+
+@pytest.mark.allow_log("AH00957", "AH01114", "AH01630")
+def test_cors_and_security_headers_on_httpd_errors(backend, gateway):
+    # errors httpd itself answers (a Require refusal, an unreachable
+    # backend) start a fresh response: the gateway's headers still go on
+    # it, once each
+    origin = "https://app.example.test"
+    gw = gateway(f"""
+<ApiEndpoint "/v1/denied">
+  ApiBackend {backend.url}/x
+  ApiCorsAllowOrigins {origin}
+  ApiSecurityHeaders On
+  Require all denied
+</ApiEndpoint>
+<ApiEndpoint "/v1/down">
+  ApiBackend http://127.0.0.1:{free_port()}/x
+  ApiCorsAllowOrigins {origin}
+  ApiCorsExposeHeaders X-Request-Id
+  ApiSecurityHeaders On
+</ApiEndpoint>
+""")
+    for path, status in (("/v1/denied", 403), ("/v1/down", 503)):
+        r = requests.get(gw.url(path), headers={"Origin": origin})
+        assert r.status_code in (status, 502), (path, r.status_code)
+        assert r.headers["Access-Control-Allow-Origin"] == origin, path
+        assert r.headers["Vary"].count("Origin") == 1, r.headers["Vary"]
+        assert r.headers["X-Frame-Options"] == "DENY", path
+    assert r.headers["Access-Control-Expose-Headers"] == "X-Request-Id"
 
 
 def test_backend_cors_headers_are_replaced(backend, gateway, pages):
