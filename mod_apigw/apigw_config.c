@@ -221,12 +221,10 @@ static const char *check_backend_vars(apr_pool_t *p, const apigw_endpoint *ep,
     return NULL;
 }
 
-/* mod_apigw reads its own settings from the endpoint itself; the section
- * only needs merging into each request when another module has settings in
- * it (Require, Header, LimitRequestBody...). */
 /* The part of an endpoint's section other modules configure (mod_headers'
  * Header, the breaker's ApiCircuitBreaker, ...), for merging into each
- * request's per-dir config; NULL when there is none. This module's own
+ * request's per-dir config (Require, LimitRequestBody, ...); NULL when
+ * there is none. This module's own
  * slot is left out: it reads ep->conf directly, so merging it per request
  * would be work for nothing. */
 static ap_conf_vector_t *foreign_section(apr_pool_t *p,

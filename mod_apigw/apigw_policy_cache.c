@@ -366,15 +366,13 @@ static const char *key_material(request_rec *r, const apigw_policy_req *pr)
     const apigw_request *rq = apigw_request_get(r);
     const char *target = r->filename ? r->filename : r->uri;
     const char *host = r->server->server_hostname;
-    char port[8];
 
     if (rq && rq->query && !rq->backend) {
         /* an aggregating endpoint: its URL is built in its handler */
         target = apr_pstrcat(r->pool, target, "?", rq->query, NULL);
     }
-    apr_snprintf(port, sizeof(port), "%u", (unsigned)r->server->port);
-    return apr_pstrcat(r->pool, host ? host : "", ":", port, "\n",
-                       pr->ep->pattern, "\nGET\n", target, NULL);
+    return apr_psprintf(r->pool, "%s:%u\n%s\nGET\n%s", host ? host : "",
+                        (unsigned)r->server->port, pr->ep->pattern, target);
 }
 
 /* The material of a vary'd entry: the header values as the backend got

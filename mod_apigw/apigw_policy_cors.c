@@ -272,7 +272,16 @@ void apigw_cors_response(request_rec *r, const apigw_cors_policy *c,
     }
 }
 
-/* One pass over the backend's headers; most responses have none. */
+static int is_cors_field(const char *key)
+{
+    /* most names do not start with 'A': no compare for them */
+    return key && (key[0] == 'A' || key[0] == 'a')
+           && ap_cstr_casecmpn(key, "Access-Control-", 15) == 0;
+}
+
+/* One pass over the backend's headers; most responses have none. Unset
+ * removes every entry of the name and moves the later ones down (the
+ * array is not reallocated), so the scan goes on at the same index. */
 void apigw_cors_strip(apr_table_t *t)
 {
     const apr_array_header_t *h = apr_table_elts(t);
@@ -280,18 +289,9 @@ void apigw_cors_strip(apr_table_t *t)
     int i;
 
     for (i = 0; i < h->nelts; i++) {
-        if (e[i].key && (e[i].key[0] == 'A' || e[i].key[0] == 'a')
-            && ap_cstr_casecmpn(e[i].key, "Access-Control-", 15) == 0) {
-            break;
-        }
-    }
-    for (; i < h->nelts; i++) {
-        if (e[i].key && ap_cstr_casecmpn(e[i].key, "Access-Control-", 15) == 0) {
-            const char *name = e[i].key;
-            apr_table_unset(t, name);
-            i = -1;             /* the table moved: scan again */
-            h = apr_table_elts(t);
-            e = (const apr_table_entry_t *)h->elts;
+        if (is_cors_field(e[i].key)) {
+            apr_table_unset(t, e[i].key);
+            i--;
         }
     }
 }
