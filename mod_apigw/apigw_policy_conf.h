@@ -44,6 +44,8 @@ typedef struct {
     const char *headers_str;       /* Access-Control-Allow-Headers (list) */
     const char *expose_str;
     const char *max_age_str;
+    const apigw_origin_pattern *origin_pats;   /* origins, taken apart */
+    int n_origin_pats;
 } apigw_cors_policy;
 
 /* ---- headers (apigw_policy_headers.c) ---- */
@@ -127,11 +129,10 @@ int apigw_cors_preflight(request_rec *r, const apigw_policy_conf *pol,
 void apigw_cors_passthrough_preflight(request_rec *r,
                                       const apigw_cors_policy *c);
 /* The CORS headers of an actual request into t, the response's headers
- * as the response starts (nothing for a preflight). */
+ * as the response starts (nothing for a preflight). from_backend: t holds
+ * the backend's headers, whose own Access-Control-* fields go first. */
 void apigw_cors_response(request_rec *r, const apigw_cors_policy *c,
-                         apr_table_t *t);
-/* Removes the backend's own Access-Control-* headers from t. */
-void apigw_cors_strip(apr_table_t *t);
+                         apr_table_t *t, int from_backend);
 /* Compiles the header strings of an effective policy; NULL or an error. */
 const char *apigw_cors_compile(apr_pool_t *p, apigw_cors_policy *c,
                                const struct apigw_endpoint *ep);

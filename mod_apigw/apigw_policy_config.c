@@ -936,10 +936,8 @@ static apr_status_t policy_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
          * error of httpd's, headers_out is what err_headers_out was) */
         ctx->started = 1;
         if (pol->cors.enabled == 1) {
-            if (!ctx->error_path) {
-                apigw_cors_strip(r->headers_out);
-            }
-            apigw_cors_response(r, &pol->cors, r->headers_out);
+            apigw_cors_response(r, &pol->cors, r->headers_out,
+                                !ctx->error_path);
         }
         if (pol->security_headers == 1) {
             apigw_security_headers_apply(r->headers_out);

@@ -23,6 +23,7 @@ APLOG_USE_MODULE(apigw);
 
 static int origin_allowed(const apigw_cors_policy *c, const char *origin)
 {
+    apr_size_t olen;
     int i;
 
     if (!origin || !*origin) {
@@ -31,9 +32,9 @@ static int origin_allowed(const apigw_cors_policy *c, const char *origin)
     if (!c->origins || c->any_origin) {
         return 1;                       /* no list: every origin */
     }
-    for (i = 0; i < c->origins->nelts; i++) {
-        if (apigw_cors_origin_match(APR_ARRAY_IDX(c->origins, i, const char *),
-                                    origin)) {
+    olen = strlen(origin);
+    for (i = 0; i < c->n_origin_pats; i++) {
+        if (apigw_cors_origin_matches(&c->origin_pats[i], origin, olen)) {
             return 1;
         }
     }
@@ -57,6 +58,18 @@ static const char *join_comma_space(apr_pool_t *p, const apr_array_header_t *a)
 const char *apigw_cors_compile(apr_pool_t *p, apigw_cors_policy *c,
                                const struct apigw_endpoint *ep)
 {
+    if (c->origins && !c->any_origin) {
+        apigw_origin_pattern *op = apr_palloc(p, c->origins->nelts
+                                                 * sizeof(*op));
+        int i;
+
+        for (i = 0; i < c->origins->nelts; i++) {
+            apigw_cors_origin_compile(&op[i], APR_ARRAY_IDX(c->origins, i,
+                                                            const char *));
+        }
+        c->origin_pats = op;
+        c->n_origin_pats = c->origins->nelts;
+    }
     if (c->methods) {
         c->methods_str = join_comma_space(p, c->methods);
     }
@@ -84,22 +97,25 @@ const char *apigw_cors_compile(apr_pool_t *p, apigw_cors_policy *c,
 
 /* ---- requests ---- */
 
+/* How a field goes into a table: apr_table_setn, or apr_table_addn where
+ * the table is known not to hold the name. */
+typedef void (*put_field)(apr_table_t *t, const char *key, const char *val);
+
 /* Access-Control-Allow-Origin: the request's origin, or "*" when every
  * origin is allowed and credentials are not. */
-static void allow_origin(request_rec *r, const apigw_cors_policy *c,
-                         apr_table_t *t, const char *origin)
+static void allow_origin(const apigw_cors_policy *c, apr_table_t *t,
+                         const char *origin, put_field put)
 {
     if ((!c->origins || c->any_origin) && c->credentials != 1) {
-        apr_table_setn(t, "Access-Control-Allow-Origin", "*");
+        put(t, "Access-Control-Allow-Origin", "*");
     }
     else {
         /* the request's own value: it lives as long as the request */
-        apr_table_setn(t, "Access-Control-Allow-Origin", origin);
+        put(t, "Access-Control-Allow-Origin", origin);
     }
     if (c->credentials == 1) {
-        apr_table_setn(t, "Access-Control-Allow-Credentials", "true");
+        put(t, "Access-Control-Allow-Credentials", "true");
     }
-    (void)r;
 }
 
 static int method_allowed(const apigw_cors_policy *c, const char *method)
@@ -173,7 +189,7 @@ static int preflight_headers(request_rec *r, const apigw_cors_policy *c,
                       "not allowed)");
         return 0;
     }
-    allow_origin(r, c, t, origin);
+    allow_origin(c, t, origin, apr_table_setn);
     apr_table_setn(t, "Access-Control-Allow-Methods", c->methods_str);
     if (acrh && *acrh) {
         /* "*" reflects what was asked (a literal * does not work with
@@ -249,29 +265,6 @@ void apigw_cors_passthrough_preflight(request_rec *r,
     }
 }
 
-/* Written as the response starts, into its own headers: nothing in
- * err_headers_out, so httpd has no table to overlay when it sends them. */
-void apigw_cors_response(request_rec *r, const apigw_cors_policy *c,
-                         apr_table_t *t)
-{
-    const char *origin;
-
-    if (is_preflight(r)) {
-        return;
-    }
-    /* a response that depends on Origin says so, allowed or not, so no
-     * shared cache hands one origin's answer to another */
-    apr_table_mergen(t, "Vary", "Origin");
-    origin = apr_table_get(client_in(r), "Origin");
-    if (!origin_allowed(c, origin) || !no_ctl(origin)) {
-        return;
-    }
-    allow_origin(r, c, t, origin);
-    if (c->expose_str) {
-        apr_table_setn(t, "Access-Control-Expose-Headers", c->expose_str);
-    }
-}
-
 static int is_cors_field(const char *key)
 {
     /* most names do not start with 'A': no compare for them */
@@ -279,10 +272,11 @@ static int is_cors_field(const char *key)
            && ap_cstr_casecmpn(key, "Access-Control-", 15) == 0;
 }
 
-/* One pass over the backend's headers; most responses have none. Unset
- * removes every entry of the name and moves the later ones down (the
- * array is not reallocated), so the scan goes on at the same index. */
-void apigw_cors_strip(apr_table_t *t)
+/* Drops the backend's own Access-Control-* fields in one pass; most
+ * responses have none. Unset removes every entry of the name and moves the
+ * later ones down (the array is not reallocated), so the scan goes on at
+ * the same index. */
+static void strip_cors_fields(apr_table_t *t)
 {
     const apr_array_header_t *h = apr_table_elts(t);
     const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
@@ -293,5 +287,38 @@ void apigw_cors_strip(apr_table_t *t)
             apr_table_unset(t, e[i].key);
             i--;
         }
+    }
+}
+
+/* Written as the response starts, into its own headers: nothing in
+ * err_headers_out, so httpd has no table to overlay when it sends them.
+ * On the backend's response (also a passed-through preflight's) the
+ * gateway's fields replace the backend's; after the strip they are added
+ * without a lookup. On httpd's own error response they are set. */
+void apigw_cors_response(request_rec *r, const apigw_cors_policy *c,
+                         apr_table_t *t, int from_backend)
+{
+    put_field put = from_backend ? apr_table_addn : apr_table_setn;
+    const char *origin;
+
+    if (from_backend) {
+        strip_cors_fields(t);
+    }
+    if (is_preflight(r)) {
+        return;
+    }
+    /* a response that depends on Origin says so, allowed or not, so no
+     * shared cache hands one origin's answer to another */
+    apr_table_mergen(t, "Vary", "Origin");
+    origin = apr_table_get(client_in(r), "Origin");
+    if (!origin_allowed(c, origin)) {
+        return;
+    }
+    if ((!c->origins || c->any_origin) && !no_ctl(origin)) {
+        return;     /* echoed unchecked; a listed origin matched a pattern */
+    }
+    allow_origin(c, t, origin, put);
+    if (c->expose_str) {
+        put(t, "Access-Control-Expose-Headers", c->expose_str);
     }
 }

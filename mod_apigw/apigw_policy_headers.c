@@ -121,6 +121,9 @@ void apigw_headers_apply(request_rec *r, const apr_array_header_t *rules,
 {
     int i;
 
+    if (also_remove && (also_remove == t || apr_is_empty_table(also_remove))) {
+        also_remove = NULL;         /* nothing there to remove */
+    }
     for (i = 0; rules && i < rules->nelts; i++) {
         const apigw_header_rule *rule = &APR_ARRAY_IDX(rules, i,
                                                        apigw_header_rule);
@@ -136,7 +139,7 @@ void apigw_headers_apply(request_rec *r, const apr_array_header_t *rules,
         case APIGW_HDR_SET:
             if ((v = rule_value(r, rule)) != NULL) {
                 apr_table_setn(t, rule->name, v);
-                if (also_remove && also_remove != t) {
+                if (also_remove) {
                     apr_table_unset(also_remove, rule->name);
                 }
             }

@@ -57,32 +57,52 @@ const char *apigw_cors_origin_check(apr_pool_t *p, const char *pattern)
     return NULL;
 }
 
-int apigw_cors_origin_match(const char *pattern, const char *origin)
+void apigw_cors_origin_compile(apigw_origin_pattern *op, const char *pattern)
 {
     const char *star = strstr(pattern, "://*.");
-    apr_size_t scheme_len, olen, slen;
-    const char *suffix, *ohost;
 
-    if (!star) {
-        return apr_cstr_casecmp(pattern, origin) == 0;
+    op->pattern = pattern;
+    op->len = strlen(pattern);
+    op->scheme_len = star ? (apr_size_t)(star - pattern) + 3 : 0;
+}
+
+int apigw_cors_origin_matches(const apigw_origin_pattern *op,
+                              const char *origin, apr_size_t olen)
+{
+    const char *suffix, *ohost;
+    apr_size_t slen, hlen;
+
+    if (!op->scheme_len) {
+        /* browsers send origins in lower case, as the pattern is kept */
+        return olen == op->len
+               && (memcmp(op->pattern, origin, olen) == 0
+                   || apr_cstr_casecmpn(op->pattern, origin, olen) == 0);
     }
     /* "https://" "*.example.com": same scheme, then one or more labels, then
      * ".example.com" and the same port (or none) */
-    scheme_len = (apr_size_t)(star - pattern) + 3;
-    if (apr_cstr_casecmpn(pattern, origin, scheme_len) != 0) {
+    suffix = op->pattern + op->scheme_len + 1;     /* ".example.com[:port]" */
+    slen = op->len - op->scheme_len - 1;
+    if (olen <= op->scheme_len + slen
+        || apr_cstr_casecmpn(op->pattern, origin, op->scheme_len) != 0) {
         return 0;
     }
-    suffix = star + 4;                  /* ".example.com[:port]" */
-    ohost = origin + scheme_len;
-    olen = strlen(ohost);
-    slen = strlen(suffix);
-    if (olen <= slen || apr_cstr_casecmp(ohost + olen - slen, suffix) != 0) {
+    ohost = origin + op->scheme_len;
+    hlen = olen - op->scheme_len;
+    if (apr_cstr_casecmp(ohost + hlen - slen, suffix) != 0) {
         return 0;
     }
-    for (; olen > slen; olen--, ohost++) {
+    for (; hlen > slen; hlen--, ohost++) {
         if (!is_host_char(*ohost)) {
             return 0;
         }
     }
     return 1;
+}
+
+int apigw_cors_origin_match(const char *pattern, const char *origin)
+{
+    apigw_origin_pattern op;
+
+    apigw_cors_origin_compile(&op, pattern);
+    return apigw_cors_origin_matches(&op, origin, strlen(origin));
 }

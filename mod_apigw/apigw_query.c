@@ -17,6 +17,13 @@ static int name_is(const char *s, apr_size_t len, const char *want)
 {
     apr_size_t i = 0;
 
+    if (len && s[0] != *want && s[0] != '%' && s[0] != '+') {
+        return 0;                       /* the common miss, decided at once */
+    }
+    if (strncmp(s, want, len) == 0 && want[len] == '\0'
+        && !memchr(s, '%', len) && !memchr(s, '+', len)) {
+        return 1;                       /* written as it is, nothing encoded */
+    }
     while (i < len) {
         char c = s[i];
         if (c == '+') {
@@ -98,9 +105,6 @@ const char *apigw_query_filter_deny(apr_pool_t *p, const char *args,
 const char *apigw_query_filter(apr_pool_t *p, const char *args, int all,
                                const apr_array_header_t *names)
 {
-    char *out, *o;
-    const char *s;
-
     if (!args || !*args) {
         return NULL;
     }
@@ -110,23 +114,5 @@ const char *apigw_query_filter(apr_pool_t *p, const char *args, int all,
     if (!names || names->nelts == 0) {
         return NULL;
     }
-    o = out = apr_palloc(p, strlen(args) + 1);
-    for (s = args; *s; ) {
-        const char *amp = strchr(s, '&');
-        apr_size_t len = amp ? (apr_size_t)(amp - s) : strlen(s);
-
-        if (len && allowed(s, len, names)) {
-            if (o != out) {
-                *o++ = '&';
-            }
-            memcpy(o, s, len);
-            o += len;
-        }
-        s += len;
-        if (*s == '&') {
-            s++;
-        }
-    }
-    *o = '\0';
-    return o == out ? NULL : out;
+    return filter_pairs(p, args, names, 1);
 }
