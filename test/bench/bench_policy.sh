@@ -10,9 +10,10 @@
 #   c   an endpoint with ApiCache On: every measured request is a hit
 #
 # Every request carries the same query (?page=1&utm=x) and Origin header.
-# wrk runs each path in turn, the order rotating every round; the report
-# gives medians and the median of the per-round ratios bp/b (target >= 0.97)
-# and c/a (target >= 1.5: a hit does no backend work). Req/s on a busy
+# wrk runs each path in turn, each next to its baseline and the order
+# reversed every other round; the report gives medians and the median of
+# the per-round ratios bp/b (target >= 0.97) and c/a (target >= 1.5: a hit
+# does no backend work). Req/s on a busy
 # 2-core machine is noisy: --callgrind counts instructions per request of
 # each path instead (deterministic). Everything listens on 127.0.0.1 and is
 # stopped on exit; results go to build/bench/policy/.
@@ -37,11 +38,11 @@ usage() {
     cat <<'USAGE'
 usage: test/bench/bench_policy.sh [options]   (./apxs-build.sh bench policy)
 
-  --rounds N       rounds over all paths (default 11)
-  --duration S     seconds per wrk run (default 8)
+  --rounds N       rounds over all paths (default 40)
+  --duration S     seconds per wrk run (default 2)
   --connections C  wrk connections (default 50; one wrk thread)
   --warmup S       unrecorded load per path first (default 2, --quick 1)
-  --quick          --rounds 3 --duration 4
+  --quick          --rounds 6
   --strict         exit 1 when bp/b < 0.97 or c/a < 1.5
   --callgrind      instructions per request of a, b, bp, c under callgrind
                    (httpd -X, --requests sequential requests each, default
@@ -68,9 +69,9 @@ while [ $# -gt 0 ]; do
     esac
 done
 if [ "$QUICK" = 1 ]; then
-    ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-4} WARMUP=${WARMUP:-1}
+    ROUNDS=${ROUNDS:-6} DURATION=${DURATION:-2} WARMUP=${WARMUP:-1}
 fi
-ROUNDS=${ROUNDS:-11} DURATION=${DURATION:-8} WARMUP=${WARMUP:-2}
+ROUNDS=${ROUNDS:-40} DURATION=${DURATION:-2} WARMUP=${WARMUP:-2}
 is_uint "$ROUNDS" || die "--rounds must be a positive integer"
 is_uint "$DURATION" || die "--duration must be a positive number of seconds"
 is_uint "$CONNECTIONS" || die "--connections must be a positive integer"
@@ -290,7 +291,7 @@ warm_up() {
 report() {
     "$PYTHON" - "$WORK/runs.jsonl" "$OUT/results.json" "$STRICT" \
         "$ROUNDS" "$DURATION" "$CONNECTIONS" <<'PY'
-import json, statistics, sys
+import json, random, statistics, sys
 
 runs_path, out_path, strict = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
 rounds, duration, conns = sys.argv[4:7]
@@ -302,7 +303,7 @@ for r in runs:
     r["cpu_us"] = r["server_cpu_ticks"] / float(r["clk_tck"]) * 1e6 / max(r["requests"], 1)
 summary = {}
 print()
-print("%s rounds x %ss per path, wrk -t1 -c%s, order rotating; medians" % (rounds, duration, conns))
+print("%s rounds x %ss per path, wrk -t1 -c%s, pairs back to back; medians" % (rounds, duration, conns))
 print("%-3s %-36s %9s %8s %8s %10s %6s" % ("", "path", "req/s", "p50 ms", "p99 ms", "CPU us/req", "errors"))
 for p in ("a", "b", "bp", "c"):
     rs = [r for r in runs if r["path"] == p]
@@ -319,6 +320,14 @@ def paired(num, den, field):
         by.setdefault(r["round"], {})[r["path"]] = r[field]
     return [v[num] / v[den] for _, v in sorted(by.items()) if num in v and den in v and v[den]]
 
+def median_ci(v, n=2000):
+    """95 % interval of the median (bootstrap, fixed seed: reproducible)."""
+    if len(v) < 3:
+        return (None, None)
+    rnd = random.Random(1)
+    meds = sorted(statistics.median(rnd.choices(v, k=len(v))) for _ in range(n))
+    return (meds[int(n * 0.025)], meds[int(n * 0.975) - 1])
+
 ratios = {}
 targets = {"bp/b": 0.97, "c/a": 1.5}
 print()
@@ -328,10 +337,13 @@ for num, den, what in (("bp", "b", "policies against the same endpoint without")
     rps = paired(num, den, "rps")
     cpu = paired(den, num, "cpu_us")       # inverted: higher is better
     key = "%s/%s" % (num, den)
-    ratios[key] = {"rps_median": med(rps), "rps_rounds": rps, "cpu_median": med(cpu)}
-    print("%-5s %-44s req/s %.3f (rounds %s); by CPU per request %.3f%s"
-          % (key, what, med(rps), " ".join("%.3f" % x for x in rps), med(cpu),
-             "  (target >= %.2f)" % targets[key] if key in targets else ""))
+    lo, hi = median_ci(rps)
+    ratios[key] = {"rps_median": med(rps), "rps_median_ci95": [lo, hi],
+                   "rps_rounds": rps, "cpu_median": med(cpu)}
+    print("%-5s %-44s req/s %.3f%s; by CPU per request %.3f%s\n      rounds %s"
+          % (key, what, med(rps), " (95 %% interval %.3f-%.3f)" % (lo, hi) if lo else "",
+             med(cpu), "  (target >= %.2f)" % targets[key] if key in targets else "",
+             " ".join("%.3f" % x for x in rps)))
 errors = sum(s["errors"] for s in summary.values())
 ok = errors == 0 and all(ratios[k]["rps_median"] >= t for k, t in targets.items())
 print()
@@ -441,11 +453,16 @@ done
 say "checked: every path answers the backend's file; bp carries its CORS and response headers; c is served from the cache"
 say "rounds $ROUNDS x ${DURATION}s x ${#PATHS[@]} paths, -c$CONNECTIONS, warm-up ${WARMUP}s"
 for key in "${PATHS[@]}"; do warm_up "$key"; done
-n=${#PATHS[@]}
 for ((round = 1; round <= ROUNDS; round++)); do
     say "round $round/$ROUNDS"
-    for ((i = 0; i < n; i++)); do
-        key=${PATHS[$(( (i + round - 1) % n ))]}
+    # each path runs next to the one it is compared with (bp with b, c with
+    # a), first and second in turn, in short runs: this machine's speed
+    # drifts in spells of seconds (httpd's CPU per request went from 60 to
+    # 120 us between two 8 s runs of one path), and two 2 s runs back to
+    # back mostly see the same spell; the median over 40 pairs drops the
+    # pairs a spell split
+    if ((round % 2)); then order="b bp a c"; else order="c a bp b"; fi
+    for key in $order; do
         run_wrk "$key" "$round" "$OUT/raw/$key-r$round.txt"
     done
 done
