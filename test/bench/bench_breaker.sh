@@ -34,15 +34,10 @@
 # build/bench/breaker/ (results.json, raw wrk reports, logs).
 set -euo pipefail
 
-# shared helpers: need_value, is_uint, alive, free_ports, cpu_ticks, wait_http
+# shared helpers and the overhead benchmarks' processes, servers and wrk
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-HERE=$TOP/test/bench
-PYTHON=/usr/bin/python3
-OUT=$TOP/build/bench/breaker
-HTTPD_BIN=${HTTPD_BIN:-/usr/sbin/apache2}
-NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
+bench_setup breaker
 TARGET=0.97
 
 # The policies under test, one directive a line.
@@ -89,81 +84,16 @@ EOF
 say() { printf 'bench-breaker: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --rounds) need_value "$@"; ROUNDS=$2; shift 2 ;;
-        --duration) need_value "$@"; DURATION=${2%s}; shift 2 ;;
-        --connections) need_value "$@"; CONNECTIONS=$2; shift 2 ;;
-        --warmup) need_value "$@"; WARMUP=${2%s}; shift 2 ;;
-        --quick) QUICK=1; shift ;;
-        --strict) STRICT=1; shift ;;
-        --callgrind) CALLGRIND=1; shift ;;
-        --requests) need_value "$@"; REQUESTS=$2; shift 2 ;;
-        -h|--help) usage; exit 0 ;;
-        *) usage >&2; die "unknown option: $1" ;;
-    esac
-done
-if [ "$QUICK" = 1 ]; then
-    ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-4} WARMUP=${WARMUP:-1}
-fi
-ROUNDS=${ROUNDS:-11} DURATION=${DURATION:-8} WARMUP=${WARMUP:-2}
-is_uint "$ROUNDS" || die "--rounds must be a positive integer"
-is_uint "$DURATION" || die "--duration must be a positive number of seconds"
-is_uint "$CONNECTIONS" || die "--connections must be a positive integer"
-[[ $WARMUP =~ ^[0-9]+$ ]] || die "--warmup must be a number of seconds"
-is_uint "$REQUESTS" || die "--requests must be a positive integer"
-if [ "$CALLGRIND" = 1 ]; then
-    command -v valgrind >/dev/null 2>&1 && command -v callgrind_annotate >/dev/null 2>&1 \
-        || die "--callgrind needs valgrind: apt-get install -y valgrind"
-fi
-
-for tool in "$NGINX_BIN" wrk curl "$HTTPD_BIN"; do
-    command -v "$tool" >/dev/null 2>&1 || die "$tool is missing: ./apxs-build.sh deps"
-done
-MODULE_SRC=${APIGW_MODULE_DIR:-$TOP/build}
-for m in mod_apigw mod_apigw_ratelimit mod_apigw_breaker; do
-    [ -f "$MODULE_SRC/$m.so" ] || die "no $MODULE_SRC/$m.so: run ./apxs-build.sh build"
-done
+parse_options "$@"
+set_defaults 3 4 11 8
+check_options
+check_modules
 
 # ---- processes: each one started is remembered and stopped on exit ----
 
-WORK="" BACKEND_PID="" HTTPD_PID="" WRK_PID="" HTTPD_RUN=""
-
-# stop PID NAME [SECONDS]: SIGTERM, wait (10 s), SIGKILL if it will not go
-stop() {
-    local pid=$1 name=$2 secs=${3:-10} i
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < secs * 10; i++)); do
-        alive "$pid" || break
-        sleep 0.1
-    done
-    if alive "$pid"; then
-        say "$name ($pid) ignored SIGTERM; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    if [ -n "$WRK_PID" ]; then
-        kill -TERM "$WRK_PID" 2>/dev/null || true
-        wait "$WRK_PID" 2>/dev/null || true
-    fi
-    stop "$HTTPD_PID" httpd "$([ "$CALLGRIND" = 1 ] && echo 120 || echo 10)"
-    if [ -n "$HTTPD_RUN" ] && [ -s "$HTTPD_RUN/error.log" ]; then
-        mkdir -p "$OUT/logs"
-        cp "$HTTPD_RUN/error.log" "$OUT/logs/httpd-error.log" || true
-    fi
-    stop "$BACKEND_PID" "nginx backend"
-    [ -n "$WORK" ] && [ -d "$WORK" ] && rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'say interrupted; exit 130' INT
-trap 'say terminated; exit 143' TERM
+WORK="" BACKEND_PID="" HTTPD_PID="" WRK_PID="" HTTPD_RUN="" HTTPD_STARTS=0
+HTTPD_LOG_AS=httpd-error.log        # one error log: $OUT/logs/httpd-error.log
+bench_traps
 
 # check URL NAME: 200 with the backend's file
 check() {
@@ -174,46 +104,6 @@ check() {
 }
 
 # ---- the servers ----
-
-start_backend() {
-    local dir=$WORK/backend
-    mkdir -p "$dir/html" "$dir/tmp"
-    printf '%s\n' '{"id":42,"name":"Widget","description":"A sample item from one static file","price":{"amount":1999,"currency":"EUR"},"tags":["bench","static","json"],"stock":17,"updated":"2026-11-22T00:00:00Z"}' \
-        > "$dir/html/item.json"
-    cat > "$dir/nginx.conf" <<EOF
-# breaker benchmark backend: one worker, one static JSON file
-daemon off;
-master_process on;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    keepalive_requests 1000000;
-    keepalive_timeout 65;
-    server_tokens off;
-    server {
-        listen 127.0.0.1:$BACKEND_PORT;
-        listen 127.0.0.1:$BACKEND_PORT2;
-        root $dir/html;
-        default_type application/json;
-        location /items/ { try_files /item.json =404; }
-    }
-}
-EOF
-    "$NGINX_BIN" -t -q -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" \
-        || die "the backend's nginx config has errors"
-    "$NGINX_BIN" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/out.log" 2>&1 &
-    BACKEND_PID=$!
-    wait_http "http://127.0.0.1:$BACKEND_PORT/items/42" "$BACKEND_PID" "nginx backend" \
-        || die "the nginx backend did not start"
-}
 
 indent() {
     local l
@@ -256,33 +146,6 @@ write_gateway_conf() {
     } > "$WORK/gateway.conf"
 }
 
-# start_httpd [callgrind]: httpd through `apxs-build.sh run`, access log
-# to /dev/null; with callgrind, one process (-X) under valgrind instead,
-# with a real access log (it counts the requests)
-HTTPD_STARTS=0
-start_httpd() {
-    local bin=$HTTPD_BIN wait=15
-    HTTPD_STARTS=$((HTTPD_STARTS + 1))
-    HTTPD_RUN=$WORK/httpd-$HTTPD_STARTS
-    mkdir -p "$HTTPD_RUN"
-    if [ "${1:-}" = callgrind ]; then
-        bin=$WORK/httpd-callgrind.sh wait=120
-    else
-        ln -s /dev/null "$HTTPD_RUN/access.log"
-    fi
-    # setsid: its own process group, so its shutdown signals reach only it
-    HTTPD_BIN=$bin APIGW_RUN_DIR=$HTTPD_RUN APIGW_MODULE_DIR=$WORK/modules ASAN=0 \
-    APIGW_MPM=${APIGW_MPM:-worker} APIGW_SERVERS=$OVERHEAD_SERVERS \
-    APIGW_THREADS=$OVERHEAD_THREADS APIGW_LOGLEVEL=warn \
-        setsid "$TOP/apxs-build.sh" run "$WORK/gateway.conf" >"$HTTPD_RUN.out" 2>&1 &
-    HTTPD_PID=$!
-    if ! wait_http "http://127.0.0.1:$HTTPD_PORT/" "$HTTPD_PID" httpd "$wait"; then
-        cat "$HTTPD_RUN.out" >&2 || true
-        tail -n 20 "$HTTPD_RUN/error.log" >&2 2>/dev/null || true
-        die "httpd did not start"
-    fi
-}
-
 # breaker_seen SECTION: the standby state's request count in the window,
 # from the status page; dies when the breaker is missing or not standby
 breaker_seen() {
@@ -309,40 +172,6 @@ set_urls() {
     URL[ap]="http://127.0.0.1:$HTTPD_PORT/pc/42"
     URL[b]="http://127.0.0.1:$HTTPD_PORT/api/items/42"
     URL[bp]="http://127.0.0.1:$HTTPD_PORT/cb/items/42"
-}
-
-# ---- wrk ----
-
-run_wrk() {
-    local key=$1 round=$2 out=$3 before after rc=0 line
-    before=$(cpu_ticks "$HTTPD_PID")
-    timeout -k 5 $((DURATION + 30)) wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" \
-        --latency "${URL[$key]}" >"$out" 2>&1 &
-    WRK_PID=$!
-    wait "$WRK_PID" || rc=$?
-    WRK_PID=""
-    after=$(cpu_ticks "$HTTPD_PID")
-    [ "$rc" = 0 ] || { cat "$out" >&2; die "wrk on ${URL[$key]} failed (exit $rc)"; }
-    line=$("$PYTHON" "$HERE/wrkparse.py" "$out" round="$round" path="$key" \
-        server_cpu_ticks=$((after - before)) clk_tck="$CLK_TCK") \
-        || { cat "$out" >&2; die "cannot read the wrk report $out"; }
-    printf '%s\n' "$line" >> "$WORK/runs.jsonl"
-    "$PYTHON" - "$line" <<'EOF' >&2
-import json, sys
-r = json.loads(sys.argv[1])
-cpu = r["server_cpu_ticks"] / float(r["clk_tck"]) * 1e6 / max(r["requests"], 1)
-err = r["non2xx"] + r["socket_errors"]
-print("bench-breaker:   %-3s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  cpu %5.1f us/req%s"
-      % (r["path"], r["rps"], r["p50_ms"], r["p99_ms"], cpu,
-         "  ERRORS %d" % err if err else ""))
-EOF
-}
-
-warm_up() {
-    [ "$WARMUP" -gt 0 ] || return 0
-    timeout -k 5 $((WARMUP + 30)) wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" \
-        "${URL[$1]}" >"$WORK/warmup.out" 2>&1 \
-        || { cat "$WORK/warmup.out" >&2; die "warm-up of ${URL[$1]} failed"; }
 }
 
 report() {
@@ -421,36 +250,16 @@ EOF
 # ---- callgrind: instructions per request ----
 
 run_callgrind() {
-    local real key n codes base
-    real=$(readlink -f "$HTTPD_BIN")
-    {
-        echo '#!/bin/sh'
-        echo '# configtest as is; the server as one process under callgrind,'
-        echo '# counting only inside ap_process_request, i.e. per request'
-        echo 'for a in "$@"; do [ "$a" = -t ] && exec '"\"$real\""' "$@"; done'
-        echo 'exec valgrind --tool=callgrind --collect-atstart=no \'
-        echo '    --toggle-collect=ap_process_request --callgrind-out-file="$CG_OUT" \'
-        echo '    '"\"$real\""' "$@" -X'
-    } > "$WORK/httpd-callgrind.sh"
-    chmod 755 "$WORK/httpd-callgrind.sh"
+    local key n base
+    write_callgrind_wrapper
     : > "$WORK/cg.tsv"
     for key in "${URL_KEYS[@]}"; do
         base=${URL[$key]%/42}
-        export CG_OUT=$WORK/callgrind.$key.out
-        : > "$CG_OUT"
-        # httpd drops to its User before callgrind writes the profile
-        if [ "$(id -u)" = 0 ]; then
-            chown "${APIGW_USER:-www-data}" "$CG_OUT"
-        fi
-        say "callgrind: path $key, $REQUESTS requests to $base/{1..$REQUESTS}"
-        start_httpd callgrind
+        cg_begin "$key" " to $base/{1..$REQUESTS}"
         check "${URL[$key]}" "$key"
         # one keep-alive connection, only a Host header, like wrk
-        codes=$(curl -s -H 'User-Agent:' -H 'Accept:' -o /dev/null \
-            -w '%{http_code}\n' "$base/[1-$REQUESTS]" | sort | uniq -c | tr -s ' ')
-        [ "$codes" = " $REQUESTS 200" ] || die "path $key: not all 200: $codes"
-        stop "$HTTPD_PID" httpd 120
-        HTTPD_PID=""
+        cg_requests "$key" "$base/[1-$REQUESTS]" -H 'User-Agent:' -H 'Accept:'
+        stop_httpd
         n=$(wc -l < "$HTTPD_RUN/access.log")
         [ -s "$CG_OUT" ] || die "callgrind wrote no profile for path $key"
         cp "$CG_OUT" "$OUT/raw/"
@@ -522,22 +331,14 @@ PYEOF
 # ---- main ----
 
 CLK_TCK=$(getconf CLK_TCK)
-if [ -d /dev/shm ] && [ -w /dev/shm ]; then
-    WORK=$(mktemp -d /dev/shm/apigw-bench-breaker.XXXXXX)
-else
-    WORK=$(mktemp -d /tmp/apigw-bench-breaker.XXXXXX)
-fi
-chmod 755 "$WORK"
-# a private copy of the modules: a rebuild during the run cannot change them
-mkdir -p "$WORK/modules"
-cp "$MODULE_SRC"/mod_apigw*.so "$WORK/modules/"
+make_work breaker
 rm -rf "$OUT"
 mkdir -p "$OUT/raw"
 
 read -r BACKEND_PORT BACKEND_PORT2 HTTPD_PORT <<<"$(free_ports 3)"
 [ "$CALLGRIND" = 1 ] || say "rounds $ROUNDS x ${DURATION}s, -c$CONNECTIONS, warm-up ${WARMUP}s; about $(( (5 * (WARMUP + 1) + 5 * ROUNDS * (DURATION + 1) + 10) / 60 ))m"
 say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-start_backend
+start_backend "$BACKEND_PORT" "$BACKEND_PORT2"
 write_gateway_conf
 set_urls
 if [ "$CALLGRIND" = 1 ]; then

@@ -26,15 +26,10 @@
 # build/bench/ratelimit/ (results.json, raw wrk reports, logs).
 set -euo pipefail
 
-# shared helpers: need_value, is_uint, alive, free_ports, cpu_ticks, wait_http
+# shared helpers and the overhead benchmarks' processes, servers and wrk
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-HERE=$TOP/test/bench
-PYTHON=/usr/bin/python3
-OUT=$TOP/build/bench/ratelimit
-HTTPD_BIN=${HTTPD_BIN:-/usr/sbin/apache2}
-NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
+bench_setup ratelimit
 REDIS_BIN=${REDIS_BIN:-/usr/bin/redis-server}
 TARGET=0.97
 LIMIT="ApiRateLimit average=1000000000 period=1s burst=1000000000 by=ip name=bench"
@@ -63,85 +58,27 @@ EOF
 say() { printf 'bench-ratelimit: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
-while [ $# -gt 0 ]; do
+# bench_option ARG...: this benchmark's own option, for parse_options
+bench_option() {
     case "$1" in
-        --rounds) need_value "$@"; ROUNDS=$2; shift 2 ;;
-        --duration) need_value "$@"; DURATION=${2%s}; shift 2 ;;
-        --connections) need_value "$@"; CONNECTIONS=$2; shift 2 ;;
-        --warmup) need_value "$@"; WARMUP=${2%s}; shift 2 ;;
-        --requests) need_value "$@"; REQUESTS=$2; shift 2 ;;
-        --quick) QUICK=1; shift ;;
-        --no-redis) REDIS=0; shift ;;
-        --strict) STRICT=1; shift ;;
-        --callgrind) CALLGRIND=1; shift ;;
-        -h|--help) usage; exit 0 ;;
-        *) usage >&2; die "unknown option: $1" ;;
+        --no-redis) REDIS=0; SHIFT=1 ;;
+        *) return 1 ;;
     esac
-done
-if [ "$QUICK" = 1 ]; then
-    ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-4} WARMUP=${WARMUP:-1}
-fi
-ROUNDS=${ROUNDS:-11} DURATION=${DURATION:-5} WARMUP=${WARMUP:-2}
-is_uint "$ROUNDS" || die "--rounds must be a positive integer"
-is_uint "$DURATION" || die "--duration must be a positive number of seconds"
-is_uint "$CONNECTIONS" || die "--connections must be a positive integer"
-is_uint "$REQUESTS" || die "--requests must be a positive integer"
-[[ $WARMUP =~ ^[0-9]+$ ]] || die "--warmup must be a number of seconds"
-
-for tool in "$NGINX_BIN" wrk curl "$HTTPD_BIN"; do
-    command -v "$tool" >/dev/null 2>&1 || die "$tool is missing: ./apxs-build.sh deps"
-done
+}
+parse_options "$@"
+set_defaults 3 4 11 5
+check_options
 if [ "$REDIS" = 1 ] && [ "$CALLGRIND" = 0 ]; then
     command -v "$REDIS_BIN" >/dev/null 2>&1 || die "redis-server is missing (or use --no-redis)"
-fi
-if [ "$CALLGRIND" = 1 ]; then
-    command -v valgrind >/dev/null 2>&1 && command -v callgrind_annotate >/dev/null 2>&1 \
-        || die "--callgrind needs valgrind: apt-get install -y valgrind"
 fi
 
 # ---- processes: each one started is remembered and stopped on exit ----
 
-WORK="" BACKEND_PID="" REDIS_PID="" HTTPD_PID="" WRK_PID="" HTTPD_RUN=""
+WORK="" BACKEND_PID="" REDIS_PID="" HTTPD_PID="" WRK_PID="" HTTPD_RUN="" HTTPD_STARTS=0
 
-# stop PID NAME [SECONDS]: SIGTERM, wait, SIGKILL if it will not go
-stop() {
-    local pid=$1 name=$2 secs=${3:-10} i
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < secs * 10; i++)); do
-        alive "$pid" || break
-        sleep 0.1
-    done
-    if alive "$pid"; then
-        say "$name ($pid) ignored SIGTERM; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-stop_httpd() {
-    [ -n "$HTTPD_PID" ] || return 0
-    stop "$HTTPD_PID" httpd "$([ "$CALLGRIND" = 1 ] && echo 120 || echo 10)"
-    HTTPD_PID=""
-    if [ -n "$HTTPD_RUN" ] && [ -s "$HTTPD_RUN/error.log" ]; then
-        mkdir -p "$OUT/logs"
-        cp "$HTTPD_RUN/error.log" "$OUT/logs/$(basename "$HTTPD_RUN")-error.log"
-    fi
-}
-
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    [ -n "$WRK_PID" ] && { kill -TERM "$WRK_PID" 2>/dev/null || true; wait "$WRK_PID" 2>/dev/null || true; }
-    stop_httpd
-    stop "$REDIS_PID" redis-server
-    stop "$BACKEND_PID" "nginx backend"
-    [ -n "$WORK" ] && [ -d "$WORK" ] && rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'say interrupted; exit 130' INT
-trap 'say terminated; exit 143' TERM
+# cleanup_hook: run by cleanup after httpd, before the backend
+cleanup_hook() { stop "$REDIS_PID" redis-server; }
+bench_traps
 
 # check URL NAME: 200 with the backend's file and, for a limited path, the
 # RateLimit headers (the limit really ran)
@@ -159,45 +96,6 @@ check() {
 }
 
 # ---- the servers ----
-
-start_backend() {
-    local dir=$WORK/backend
-    mkdir -p "$dir/html" "$dir/tmp"
-    printf '%s\n' '{"id":42,"name":"Widget","description":"A sample item from one static file","price":{"amount":1999,"currency":"EUR"},"tags":["bench","static","json"],"stock":17,"updated":"2026-11-22T00:00:00Z"}' \
-        > "$dir/html/item.json"
-    cat > "$dir/nginx.conf" <<EOF
-# rate-limit benchmark backend: one worker, one static JSON file
-daemon off;
-master_process on;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    keepalive_requests 1000000;
-    keepalive_timeout 65;
-    server_tokens off;
-    server {
-        listen 127.0.0.1:$BACKEND_PORT;
-        root $dir/html;
-        default_type application/json;
-        location /items/ { try_files /item.json =404; }
-    }
-}
-EOF
-    "$NGINX_BIN" -t -q -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" \
-        || die "the backend's nginx config has errors"
-    "$NGINX_BIN" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/out.log" 2>&1 &
-    BACKEND_PID=$!
-    wait_http "http://127.0.0.1:$BACKEND_PORT/items/42" "$BACKEND_PID" "nginx backend" \
-        || die "the nginx backend did not start"
-}
 
 start_redis() {
     "$REDIS_BIN" --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
@@ -261,32 +159,6 @@ EOF
     } > "$WORK/gateway.conf"
 }
 
-# start_httpd [callgrind]: httpd through `apxs-build.sh run`, access log to
-# /dev/null; with callgrind, one process (-X) under valgrind instead
-HTTPD_STARTS=0
-start_httpd() {
-    local bin=$HTTPD_BIN wait=15 probe="http://127.0.0.1:$HTTPD_PORT/"
-    HTTPD_STARTS=$((HTTPD_STARTS + 1))
-    HTTPD_RUN=$WORK/httpd-$HTTPD_STARTS
-    mkdir -p "$HTTPD_RUN"
-    if [ "${1:-}" = callgrind ]; then
-        bin=$WORK/httpd-callgrind.sh wait=120
-    else
-        ln -s /dev/null "$HTTPD_RUN/access.log"
-    fi
-    # setsid: its own process group, so its shutdown signals reach only it
-    HTTPD_BIN=$bin APIGW_RUN_DIR=$HTTPD_RUN APIGW_MODULE_DIR=$WORK/modules ASAN=0 \
-    APIGW_MPM=${APIGW_MPM:-worker} APIGW_SERVERS=$OVERHEAD_SERVERS \
-    APIGW_THREADS=$OVERHEAD_THREADS APIGW_LOGLEVEL=warn \
-        setsid "$TOP/apxs-build.sh" run "$WORK/gateway.conf" >"$HTTPD_RUN.out" 2>&1 &
-    HTTPD_PID=$!
-    if ! wait_http "$probe" "$HTTPD_PID" httpd "$wait"; then
-        cat "$HTTPD_RUN.out" >&2 || true
-        tail -n 20 "$HTTPD_RUN/error.log" >&2 2>/dev/null || true
-        die "httpd did not start"
-    fi
-}
-
 declare -A URL LIMITED
 set_urls() {
     URL[a]="http://127.0.0.1:$HTTPD_PORT/pp/42"
@@ -296,40 +168,6 @@ set_urls() {
     URL[bq]="http://127.0.0.1:$HTTPD_PORT/rq/items/42"
     URL[rd]="http://127.0.0.1:$HTTPD_PORT2/rd/items/42"
     LIMITED=([a]=0 [al]=1 [b]=0 [bl]=1 [bq]=0 [rd]=1)
-}
-
-# ---- wrk ----
-
-run_wrk() {
-    local key=$1 round=$2 out=$3 before after rc=0 line
-    before=$(cpu_ticks "$HTTPD_PID")
-    timeout -k 5 $((DURATION + 30)) wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" \
-        --latency "${URL[$key]}" >"$out" 2>&1 &
-    WRK_PID=$!
-    wait "$WRK_PID" || rc=$?
-    WRK_PID=""
-    after=$(cpu_ticks "$HTTPD_PID")
-    [ "$rc" = 0 ] || { cat "$out" >&2; die "wrk on ${URL[$key]} failed (exit $rc)"; }
-    line=$("$PYTHON" "$HERE/wrkparse.py" "$out" round="$round" path="$key" \
-        server_cpu_ticks=$((after - before)) clk_tck="$CLK_TCK") \
-        || { cat "$out" >&2; die "cannot read the wrk report $out"; }
-    printf '%s\n' "$line" >> "$WORK/runs.jsonl"
-    "$PYTHON" - "$line" <<'EOF' >&2
-import json, sys
-r = json.loads(sys.argv[1])
-cpu = r["server_cpu_ticks"] / float(r["clk_tck"]) * 1e6 / max(r["requests"], 1)
-err = r["non2xx"] + r["socket_errors"]
-print("bench-ratelimit:   %-3s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  cpu %5.1f us/req%s"
-      % (r["path"], r["rps"], r["p50_ms"], r["p99_ms"], cpu,
-         "  ERRORS %d" % err if err else ""))
-EOF
-}
-
-warm_up() {
-    [ "$WARMUP" -gt 0 ] || return 0
-    timeout -k 5 $((WARMUP + 30)) wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" \
-        "${URL[$1]}" >"$WORK/warmup.out" 2>&1 \
-        || { cat "$WORK/warmup.out" >&2; die "warm-up of ${URL[$1]} failed"; }
 }
 
 report() {
@@ -403,41 +241,17 @@ EOF
 # ---- callgrind ----
 
 run_callgrind() {
-    local key real n total
-    real=$(readlink -f "$HTTPD_BIN")
-    {
-        echo '#!/bin/sh'
-        echo '# generated by bench_ratelimit.sh --callgrind: configtest runs httpd as'
-        echo '# is; the server runs as one process (-X) under callgrind, counting only'
-        echo '# inside ap_process_request, i.e. per request.'
-        echo 'for a in "$@"; do [ "$a" = -t ] && exec '"\"$real\""' "$@"; done'
-        echo 'exec valgrind --tool=callgrind --collect-atstart=no \'
-        echo '    --toggle-collect=ap_process_request --callgrind-out-file="$CG_OUT" \'
-        echo '    '"\"$real\""' "$@" -X'
-    } > "$WORK/httpd-callgrind.sh"
-    chmod 755 "$WORK/httpd-callgrind.sh"
+    local key
+    write_callgrind_wrapper
     mkdir -p "$OUT/callgrind"
     : > "$WORK/cg.txt"
     for key in a al b bl bq; do
         write_gateway_conf "$key"
-        export CG_OUT=$WORK/callgrind.$key.out
-        : > "$CG_OUT"
-        [ "$(id -u)" = 0 ] && chown "${APIGW_USER:-www-data}" "$CG_OUT"
         rm -f "$WORK/httpd-$((HTTPD_STARTS + 1))/access.log"
-        say "callgrind: path $key, $REQUESTS requests"
-        start_httpd callgrind
+        cg_begin "$key"
         check "${URL[$key]}" "$key" "${LIMITED[$key]}"
-        local base=${URL[$key]%/42}
-        curl -s -H 'User-Agent:' -H 'Accept:' -o /dev/null -w '%{http_code}\n' \
-            "$base/[1-$REQUESTS]" | sort | uniq -c > "$WORK/codes"
-        [ "$(tr -s ' ' < "$WORK/codes")" = " $REQUESTS 200" ] || die "path $key: not all 200: $(cat "$WORK/codes")"
-        stop_httpd
-        n=$(wc -l < "$HTTPD_RUN/access.log")
-        total=$(callgrind_annotate "$CG_OUT" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
-        [ -n "$total" ] || die "no callgrind totals for path $key"
-        cp "$CG_OUT" "$OUT/callgrind/"
-        echo "$key $total $n" >> "$WORK/cg.txt"
-        unset CG_OUT
+        cg_requests "$key" "${URL[$key]%/42}/[1-$REQUESTS]" -H 'User-Agent:' -H 'Accept:'
+        cg_end "$key"
     done
     "$PYTHON" - "$WORK/cg.txt" "$OUT/callgrind/results.json" <<'EOF'
 import json, sys
@@ -464,18 +278,8 @@ EOF
 # ---- main ----
 
 CLK_TCK=$(getconf CLK_TCK)
-MODULE_SRC=${APIGW_MODULE_DIR:-$TOP/build}
-for m in mod_apigw mod_apigw_ratelimit mod_apigw_breaker; do
-    [ -f "$MODULE_SRC/$m.so" ] || die "no $MODULE_SRC/$m.so: run ./apxs-build.sh build"
-done
-if [ -d /dev/shm ] && [ -w /dev/shm ]; then
-    WORK=$(mktemp -d /dev/shm/apigw-bench-rl.XXXXXX)
-else
-    WORK=$(mktemp -d /tmp/apigw-bench-rl.XXXXXX)
-fi
-chmod 755 "$WORK"
-mkdir -p "$WORK/modules"
-cp "$MODULE_SRC"/mod_apigw*.so "$WORK/modules/"      # a rebuild cannot change them mid-run
+check_modules
+make_work rl
 # each mode replaces only its own results
 if [ "$CALLGRIND" = 1 ]; then
     rm -rf "$OUT/callgrind"
@@ -486,7 +290,7 @@ fi
 read -r BACKEND_PORT HTTPD_PORT HTTPD_PORT2 REDIS_PORT <<<"$(free_ports 4)"
 set_urls
 say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-start_backend
+start_backend "$BACKEND_PORT"
 
 if [ "$CALLGRIND" = 1 ]; then
     run_callgrind

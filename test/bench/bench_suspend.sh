@@ -24,15 +24,10 @@
 # build/bench/suspend/ (results.json, raw wrk reports, logs).
 set -euo pipefail
 
-# shared helpers: need_value, is_uint, alive, free_ports, cpu_ticks, wait_http
+# shared helpers and the overhead benchmarks' processes, servers and wrk
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-HERE=$TOP/test/bench
-PYTHON=/usr/bin/python3
-OUT=$TOP/build/bench/suspend
-HTTPD_BIN=${HTTPD_BIN:-/usr/sbin/apache2}
-NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
+bench_setup suspend
 TARGET=0.97
 
 ROUNDS="" DURATION="" WARMUP="" CONNECTIONS=50 QUICK=0 STRICT=0
@@ -58,70 +53,14 @@ EOF
 say() { printf 'bench-suspend: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --rounds) need_value "$@"; ROUNDS=$2; shift 2 ;;
-        --duration) need_value "$@"; DURATION=${2%s}; shift 2 ;;
-        --connections) need_value "$@"; CONNECTIONS=$2; shift 2 ;;
-        --warmup) need_value "$@"; WARMUP=${2%s}; shift 2 ;;
-        --quick) QUICK=1; shift ;;
-        --strict) STRICT=1; shift ;;
-        --callgrind) CALLGRIND=1; shift ;;
-        --requests) need_value "$@"; REQUESTS=$2; shift 2 ;;
-        -h|--help) usage; exit 0 ;;
-        *) usage >&2; die "unknown option: $1" ;;
-    esac
-done
-if [ "$QUICK" = 1 ]; then
-    ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-4} WARMUP=${WARMUP:-1}
-fi
-ROUNDS=${ROUNDS:-5} DURATION=${DURATION:-8} WARMUP=${WARMUP:-2}
-is_uint "$ROUNDS" || die "--rounds must be a positive integer"
-is_uint "$DURATION" || die "--duration must be a positive number of seconds"
-is_uint "$CONNECTIONS" || die "--connections must be a positive integer"
-[[ $WARMUP =~ ^[0-9]+$ ]] || die "--warmup must be a number of seconds"
-is_uint "$REQUESTS" || die "--requests must be a positive integer"
-if [ "$CALLGRIND" = 1 ]; then
-    command -v valgrind >/dev/null 2>&1 && command -v callgrind_annotate >/dev/null 2>&1 \
-        || die "--callgrind needs valgrind: apt-get install -y valgrind"
-fi
-
-for tool in "$NGINX_BIN" wrk curl "$HTTPD_BIN"; do
-    command -v "$tool" >/dev/null 2>&1 || die "$tool is missing: ./apxs-build.sh deps"
-done
+parse_options "$@"
+set_defaults 3 4 5 8
+check_options
 
 # ---- processes: each one started is remembered and stopped on exit ----
 
-WORK="" BACKEND_PID="" HTTPD_PID="" WRK_PID="" HTTPD_RUN=""
-
-# stop PID NAME [SECONDS]: SIGTERM, wait, SIGKILL if it will not go
-stop() {
-    local pid=$1 name=$2 secs=${3:-10} i
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < secs * 10; i++)); do
-        alive "$pid" || break
-        sleep 0.1
-    done
-    if alive "$pid"; then
-        say "$name ($pid) ignored SIGTERM; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    [ -n "$WRK_PID" ] && { kill -TERM "$WRK_PID" 2>/dev/null || true; wait "$WRK_PID" 2>/dev/null || true; }
-    stop_httpd
-    stop "$BACKEND_PID" "nginx backend"
-    [ -n "$WORK" ] && [ -d "$WORK" ] && rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'say interrupted; exit 130' INT
-trap 'say terminated; exit 143' TERM
+WORK="" BACKEND_PID="" HTTPD_PID="" WRK_PID="" HTTPD_RUN="" HTTPD_STARTS=0
+bench_traps
 
 # check URL NAME: 200 with the backend's file
 check() {
@@ -132,47 +71,6 @@ check() {
 }
 
 # ---- the servers ----
-
-start_backend() {
-    local dir=$WORK/backend
-    mkdir -p "$dir/html" "$dir/tmp"
-    printf '%s\n' '{"id":42,"name":"Widget","description":"A sample item from one static file","price":{"amount":1999,"currency":"EUR"},"tags":["bench","static","json"],"stock":17,"updated":"2026-11-22T00:00:00Z"}' \
-        > "$dir/html/item.json"
-    cat > "$dir/nginx.conf" <<EOF
-# suspension benchmark backend: one worker, one static JSON file, two
-# ports (one per balancer member)
-daemon off;
-master_process on;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    keepalive_requests 1000000;
-    keepalive_timeout 65;
-    server_tokens off;
-    server {
-        listen 127.0.0.1:$BACKEND_PORT;
-        listen 127.0.0.1:$BACKEND_PORT2;
-        root $dir/html;
-        default_type application/json;
-        location /items/ { try_files /item.json =404; }
-    }
-}
-EOF
-    "$NGINX_BIN" -t -q -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" \
-        || die "the backend's nginx config has errors"
-    "$NGINX_BIN" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/out.log" 2>&1 &
-    BACKEND_PID=$!
-    wait_http "http://127.0.0.1:$BACKEND_PORT/items/42" "$BACKEND_PID" "nginx backend" \
-        || die "the nginx backend did not start"
-}
 
 write_gateway_conf() {
     local m1="http://127.0.0.1:$BACKEND_PORT" m2="http://127.0.0.1:$BACKEND_PORT2"
@@ -219,42 +117,6 @@ ProxyPass /rr/ balancer://rr/items/
 EOF
 }
 
-# start_httpd [callgrind]: httpd through `apxs-build.sh run`, access log to
-# /dev/null; with callgrind, one process (-X) under valgrind instead
-HTTPD_STARTS=0
-start_httpd() {
-    local bin=$HTTPD_BIN wait=15
-    HTTPD_STARTS=$((HTTPD_STARTS + 1))
-    HTTPD_RUN=$WORK/httpd-$HTTPD_STARTS
-    mkdir -p "$HTTPD_RUN"
-    if [ "${1:-}" = callgrind ]; then
-        bin=$WORK/httpd-callgrind.sh wait=120
-    else
-        ln -s /dev/null "$HTTPD_RUN/access.log"
-    fi
-    # setsid: its own process group, so its shutdown signals reach only it
-    HTTPD_BIN=$bin APIGW_RUN_DIR=$HTTPD_RUN APIGW_MODULE_DIR=$WORK/modules ASAN=0 \
-    APIGW_MPM=${APIGW_MPM:-worker} APIGW_SERVERS=$OVERHEAD_SERVERS \
-    APIGW_THREADS=$OVERHEAD_THREADS APIGW_LOGLEVEL=warn \
-        setsid "$TOP/apxs-build.sh" run "$WORK/gateway.conf" >"$HTTPD_RUN.out" 2>&1 &
-    HTTPD_PID=$!
-    if ! wait_http "http://127.0.0.1:$HTTPD_PORT/" "$HTTPD_PID" httpd "$wait"; then
-        cat "$HTTPD_RUN.out" >&2 || true
-        tail -n 20 "$HTTPD_RUN/error.log" >&2 2>/dev/null || true
-        die "httpd did not start"
-    fi
-}
-
-stop_httpd() {
-    [ -n "$HTTPD_PID" ] || return 0
-    stop "$HTTPD_PID" httpd "$([ "$CALLGRIND" = 1 ] && echo 120 || echo 10)"
-    HTTPD_PID=""
-    if [ -s "$HTTPD_RUN/error.log" ]; then
-        mkdir -p "$OUT/logs"
-        cp "$HTTPD_RUN/error.log" "$OUT/logs/$(basename "$HTTPD_RUN")-error.log"
-    fi
-}
-
 declare -A URL
 set_urls() {
     URL[a]="http://127.0.0.1:$HTTPD_PORT/pa/42"
@@ -262,40 +124,6 @@ set_urls() {
     URL[b]="http://127.0.0.1:$HTTPD_PORT/api/plain/42"
     URL[bs]="http://127.0.0.1:$HTTPD_PORT/api/sus/42"
     URL[rr]="http://127.0.0.1:$HTTPD_PORT/rr/42"
-}
-
-# ---- wrk ----
-
-run_wrk() {
-    local key=$1 round=$2 out=$3 before after rc=0 line
-    before=$(cpu_ticks "$HTTPD_PID")
-    timeout -k 5 $((DURATION + 30)) wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" \
-        --latency "${URL[$key]}" >"$out" 2>&1 &
-    WRK_PID=$!
-    wait "$WRK_PID" || rc=$?
-    WRK_PID=""
-    after=$(cpu_ticks "$HTTPD_PID")
-    [ "$rc" = 0 ] || { cat "$out" >&2; die "wrk on ${URL[$key]} failed (exit $rc)"; }
-    line=$("$PYTHON" "$HERE/wrkparse.py" "$out" round="$round" path="$key" \
-        server_cpu_ticks=$((after - before)) clk_tck="$CLK_TCK") \
-        || { cat "$out" >&2; die "cannot read the wrk report $out"; }
-    printf '%s\n' "$line" >> "$WORK/runs.jsonl"
-    "$PYTHON" - "$line" <<'EOF' >&2
-import json, sys
-r = json.loads(sys.argv[1])
-cpu = r["server_cpu_ticks"] / float(r["clk_tck"]) * 1e6 / max(r["requests"], 1)
-err = r["non2xx"] + r["socket_errors"]
-print("bench-suspend:   %-3s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  cpu %5.1f us/req%s"
-      % (r["path"], r["rps"], r["p50_ms"], r["p99_ms"], cpu,
-         "  ERRORS %d" % err if err else ""))
-EOF
-}
-
-warm_up() {
-    [ "$WARMUP" -gt 0 ] || return 0
-    timeout -k 5 $((WARMUP + 30)) wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" \
-        "${URL[$1]}" >"$WORK/warmup.out" 2>&1 \
-        || { cat "$WORK/warmup.out" >&2; die "warm-up of ${URL[$1]} failed"; }
 }
 
 report() {
@@ -357,40 +185,16 @@ EOF
 # ---- callgrind ----
 
 run_callgrind() {
-    local key real n total base
-    real=$(readlink -f "$HTTPD_BIN")
-    {
-        echo '#!/bin/sh'
-        echo '# generated by bench_suspend.sh --callgrind: configtest runs httpd as'
-        echo '# is; the server runs as one process (-X) under callgrind, counting only'
-        echo '# inside ap_process_request, i.e. per request.'
-        echo 'for a in "$@"; do [ "$a" = -t ] && exec '"\"$real\""' "$@"; done'
-        echo 'exec valgrind --tool=callgrind --collect-atstart=no \'
-        echo '    --toggle-collect=ap_process_request --callgrind-out-file="$CG_OUT" \'
-        echo '    '"\"$real\""' "$@" -X'
-    } > "$WORK/httpd-callgrind.sh"
-    chmod 755 "$WORK/httpd-callgrind.sh"
+    local key
+    write_callgrind_wrapper
     mkdir -p "$OUT/callgrind"
     : > "$WORK/cg.txt"
     write_gateway_conf
     for key in a as b bs rr; do
-        export CG_OUT=$WORK/callgrind.$key.out
-        : > "$CG_OUT"
-        [ "$(id -u)" = 0 ] && chown "${APIGW_USER:-www-data}" "$CG_OUT"
-        say "callgrind: path $key, $REQUESTS requests"
-        start_httpd callgrind
+        cg_begin "$key"
         check "${URL[$key]}" "$key"
-        base=${URL[$key]%/42}
-        curl -s -H 'User-Agent:' -H 'Accept:' -o /dev/null -w '%{http_code}\n' \
-            "$base/[1-$REQUESTS]" | sort | uniq -c > "$WORK/codes"
-        [ "$(tr -s ' ' < "$WORK/codes")" = " $REQUESTS 200" ] || die "path $key: not all 200: $(cat "$WORK/codes")"
-        stop_httpd
-        n=$(( $(wc -l < "$HTTPD_RUN/access.log") ))
-        total=$(callgrind_annotate "$CG_OUT" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
-        [ -n "$total" ] || die "no callgrind totals for path $key"
-        cp "$CG_OUT" "$OUT/callgrind/"
-        echo "$key $total $n" >> "$WORK/cg.txt"
-        unset CG_OUT
+        cg_requests "$key" "${URL[$key]%/42}/[1-$REQUESTS]" -H 'User-Agent:' -H 'Accept:'
+        cg_end "$key"
     done
     "$PYTHON" - "$WORK/cg.txt" "$OUT/callgrind/results.json" <<'EOF'
 import json, sys
@@ -415,24 +219,14 @@ EOF
 # ---- main ----
 
 CLK_TCK=$(getconf CLK_TCK)
-MODULE_SRC=${APIGW_MODULE_DIR:-$TOP/build}
-for m in mod_apigw mod_apigw_ratelimit mod_apigw_breaker; do
-    [ -f "$MODULE_SRC/$m.so" ] || die "no $MODULE_SRC/$m.so: run ./apxs-build.sh build"
-done
-if [ -d /dev/shm ] && [ -w /dev/shm ]; then
-    WORK=$(mktemp -d /dev/shm/apigw-bench-sus.XXXXXX)
-else
-    WORK=$(mktemp -d /tmp/apigw-bench-sus.XXXXXX)
-fi
-chmod 755 "$WORK"
-mkdir -p "$WORK/modules"
-cp "$MODULE_SRC"/mod_apigw*.so "$WORK/modules/"      # a rebuild cannot change them mid-run
+check_modules
+make_work sus
 rm -rf "$OUT"
 mkdir -p "$OUT/raw"
 read -r BACKEND_PORT BACKEND_PORT2 HTTPD_PORT <<<"$(free_ports 3)"
 set_urls
 say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-start_backend
+start_backend "$BACKEND_PORT" "$BACKEND_PORT2"
 if [ "$CALLGRIND" = 1 ]; then
     run_callgrind
     exit 0
