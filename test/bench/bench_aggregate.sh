@@ -265,27 +265,10 @@ write_nginx() {
         '{"id":42,"name":"Widget","description":"A sample item","price":{"amount":1999,"currency":"EUR"},"tags":["bench","json"]}'
     json_file "$dir/html/b.json" \
         '{"stock":17,"warehouse":{"city":"Oslo","bin":"A-17"},"updated":"2026-11-22T00:00:00Z","reviews":[4,5,5]}'
-    cat > "$dir/nginx.conf" <<EOF
-# aggregation benchmark backend: one worker, no access log, two ports each
-# serving one small static JSON file; /__conn tells nginx's connection
-# counter (\$connection), from which the script counts the connections
-# opened during a run.
-daemon off;
-master_process on;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    keepalive_requests 1000000;
+    {
+        nginx_common "$dir" 1 "aggregation benchmark backend: one worker, two ports each serving one small static JSON file; /__conn tells nginx's connection counter, from which the script counts the connections opened during a run"
+        cat <<EOF
     keepalive_timeout 120;
-    server_tokens off;
     default_type application/json;
     server {
         listen 127.0.0.1:$NG_PORT_A;
@@ -300,6 +283,7 @@ http {
     }
 }
 EOF
+    } > "$dir/nginx.conf"
 }
 
 start_nginx() {

@@ -223,6 +223,30 @@ bench_traps() {
     trap 'say terminated; exit 143' TERM
 }
 
+# nginx_common DIR WORKERS COMMENT: the head of every benchmark's nginx
+# config (no access log, temp files under DIR/tmp); the http block stays
+# open for the caller's keepalive_timeout and servers.
+nginx_common() {
+    cat <<EOF
+# $3
+daemon off;
+master_process on;
+worker_processes $2;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $1/tmp/body;
+    proxy_temp_path $1/tmp/proxy;
+    fastcgi_temp_path $1/tmp/fastcgi;
+    uwsgi_temp_path $1/tmp/uwsgi;
+    scgi_temp_path $1/tmp/scgi;
+    keepalive_requests 1000000;
+    server_tokens off;
+EOF
+}
+
 # start_backend PORT...: nginx (one worker) serving ITEM_JSON at /items/
 # on each PORT; sets BACKEND_PID, dies unless it answers
 start_backend() {
@@ -232,24 +256,10 @@ start_backend() {
     done
     mkdir -p "$dir/html" "$dir/tmp"
     printf '%s\n' "$ITEM_JSON" > "$dir/html/item.json"
-    cat > "$dir/nginx.conf" <<EOF
-# $BENCH benchmark backend: one worker, one static JSON file
-daemon off;
-master_process on;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    keepalive_requests 1000000;
+    {
+        nginx_common "$dir" 1 "$BENCH benchmark backend: one worker, one static JSON file"
+        cat <<EOF
     keepalive_timeout 65;
-    server_tokens off;
     server {
 ${listen}        root $dir/html;
         default_type application/json;
@@ -257,6 +267,7 @@ ${listen}        root $dir/html;
     }
 }
 EOF
+    } > "$dir/nginx.conf"
     "$NGINX_BIN" -t -q -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" \
         || die "the backend's nginx config has errors"
     "$NGINX_BIN" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/out.log" 2>&1 &

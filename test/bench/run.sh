@@ -126,22 +126,13 @@ ensure_tools() {
 WORK="" HTTPD_PID="" WATCHDOG_PID="" HTTPD_RUN="" BACKEND_PID="" PROXY_PID="" WRK_PID=""
 HTTPD_STARTS=0
 
-# stop_tree PID NAME PROGRAM [SECONDS]: SIGTERM the process we started,
-# wait for it (10 s), then SIGKILL it and whichever of its children are left.
+# stop_tree PID NAME PROGRAM [SECONDS]: stop (lib.sh) the process we
+# started, then SIGKILL whichever of its children are left.
 stop_tree() {
-    local pid=$1 name=$2 secs=${4:-10} kids i
+    local pid=$1 kids i
     [ -n "$pid" ] || return 0
     kids=$(pgrep -P "$pid" 2>/dev/null | tr '\n' ' ' || true)
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < secs * 10; i++)); do
-        alive "$pid" || break
-        sleep 0.1
-    done
-    if alive "$pid"; then
-        say "$name ($pid) ignored SIGTERM; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
+    stop "$pid" "$2" "${4:-10}"
     for ((i = 0; i < 30; i++)); do
         local left=""
         for k in $kids; do alive "$k" && left+="$k "; done
@@ -214,29 +205,6 @@ check_path() {
 }
 
 # ---- the servers ----
-
-# nginx_common DIR WORKERS COMMENT: the head of an nginx config that the
-# backend and the reference proxy share (the http block stays open).
-nginx_common() {
-    cat <<EOF
-# $3
-daemon off;
-master_process on;
-worker_processes $2;
-pid $1/nginx.pid;
-error_log $1/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $1/tmp/body;
-    proxy_temp_path $1/tmp/proxy;
-    fastcgi_temp_path $1/tmp/fastcgi;
-    uwsgi_temp_path $1/tmp/uwsgi;
-    scgi_temp_path $1/tmp/scgi;
-    keepalive_requests 1000000;
-    server_tokens off;
-EOF
-}
 
 write_backend() {
     local dir=$WORK/backend
