@@ -102,7 +102,9 @@ const char *apigw_cors_compile(apr_pool_t *p, apigw_cors_policy *c,
 typedef void (*put_field)(apr_table_t *t, const char *key, const char *val);
 
 /* Access-Control-Allow-Origin: the request's origin, or "*" when every
- * origin is allowed and credentials are not. */
+ * origin is allowed and credentials are not. An origin sent back has
+ * matched a listed pattern, so it holds only what a pattern may (every
+ * origin with credentials fails configtest). */
 static void allow_origin(const apigw_cors_policy *c, apr_table_t *t,
                          const char *origin, put_field put)
 {
@@ -313,9 +315,6 @@ void apigw_cors_response(request_rec *r, const apigw_cors_policy *c,
     origin = apr_table_get(client_in(r), "Origin");
     if (!origin_allowed(c, origin)) {
         return;
-    }
-    if ((!c->origins || c->any_origin) && !no_ctl(origin)) {
-        return;     /* echoed unchecked; a listed origin matched a pattern */
     }
     allow_origin(c, t, origin, put);
     if (c->expose_str) {

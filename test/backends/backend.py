@@ -15,6 +15,8 @@
     /__digest/...           {"length", "sha256"} of the request body, with
                             method and headers (for bodies too big to echo)
     /__header/<code>/<name>/<value>/...   echo with that status and header
+    /__headers/<code>/<n>/<name1>/<value1>/.../<name_n>/<value_n>/...
+                            echo with that status and n headers, in order
     /__stall/<ms>/...       the head and half the body, a pause, the rest
     /__partial_chunked/...  a chunked body cut off before its last chunk
     /__garbage/<kind>/...   not HTTP ("raw") or a bad status line ("status"),
@@ -149,6 +151,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, json.dumps(doc).encode())
         if ctl == "__header":
             return self._echo(int(parts[2]), body, {parts[3]: unquote(parts[4])})
+        if ctl == "__headers":
+            n = int(parts[3])
+            return self._echo(int(parts[2]), body,
+                              {parts[4 + 2 * i]: unquote(parts[5 + 2 * i])
+                               for i in range(n)})
         if ctl == "__stall":
             payload = json.dumps({"stalled": "y" * 2000}).encode()
             half = len(payload) // 2

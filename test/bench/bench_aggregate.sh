@@ -136,36 +136,6 @@ watch() {
     WATCHDOGS+=($!)
 }
 
-# stop_tree PID NAME PROGRAM: SIGTERM the process we started, wait for it
-# (10 s), then SIGKILL it and whichever of its own children are left.
-stop_tree() {
-    local pid=$1 name=$2 prog=$3 kids i k left
-    [ -n "$pid" ] || return 0
-    kids=$(pgrep -P "$pid" 2>/dev/null | tr '\n' ' ' || true)
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        alive "$pid" || break
-        sleep 0.1
-    done
-    if alive "$pid"; then
-        say "$name ($pid) ignored SIGTERM; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-    for ((i = 0; i < 30; i++)); do
-        left=""
-        for k in $kids; do alive "$k" && left+="$k "; done
-        [ -z "$left" ] && break
-        sleep 0.1
-    done
-    for k in $kids; do
-        # only our own leftovers: same program, now orphaned
-        if alive "$k" && [ "$(cat "/proc/$k/comm" 2>/dev/null)" = "$(basename "$prog")" ]; then
-            kill -KILL "$k" 2>/dev/null || true
-        fi
-    done
-}
-
 cleanup() {
     local rc=$? p
     trap - EXIT INT TERM

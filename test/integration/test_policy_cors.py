@@ -272,6 +272,19 @@ def test_backend_cors_headers_are_replaced(backend, gateway, pages):
     r = requests.get(gw.url("/v1/listed/__header/200/Access-Control-Allow-Origin/*/"),
                      headers={"Origin": origin})
     assert r.headers["Access-Control-Allow-Origin"] == origin
+    # several, next to each other and after another field: every one goes,
+    # the gateway's take their place once, the other fields stay
+    r = requests.get(gw.url("/v1/listed/__headers/200/5/"
+                            "X-Before/1/"
+                            "Access-Control-Allow-Origin/*/"
+                            "access-control-expose-headers/X-Evil/"
+                            "Access-Control-Allow-Credentials/false/"
+                            "X-After/2/"), headers={"Origin": origin})
+    assert r.status_code == 200
+    assert r.headers["Access-Control-Allow-Origin"] == origin
+    assert r.headers["Access-Control-Expose-Headers"] == "X-Backend"
+    assert r.headers["Access-Control-Allow-Credentials"] == "true"
+    assert r.headers["X-Before"] == "1" and r.headers["X-After"] == "2"
     # endpoints without CORS pass the backend's through
     r = requests.get(gw.url("/v1/plain"))
     assert "Access-Control-Allow-Origin" not in r.headers
