@@ -5,8 +5,8 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BUILD="$TOP/build"
-MODULES=(mod_apigw mod_apigw_ratelimit mod_apigw_breaker)
+BUILD=${APIGW_BUILD_DIR:-$TOP/build}   # where build puts the modules
+read -r -a MODULES <<< "${APIGW_BUILD_MODULES:-mod_apigw mod_apigw_ratelimit mod_apigw_breaker}"
 HTTPD_BIN=${HTTPD_BIN:-/usr/sbin/apache2}
 STOCK_MODULES=/usr/lib/apache2/modules
 PYTHON=/usr/bin/python3      # Debian's interpreter: it has pytest and requests
@@ -288,6 +288,23 @@ cmd_demo() {
 
 # ---- test ----
 
+# Each module exports its module record and nothing else (built with
+# -fvisibility=hidden; common/ code stays private to each .so).
+check_exports() {
+    local m bad=0 extra
+    for m in "${MODULES[@]}"; do
+        extra=$(nm -D --defined-only "$BUILD/$m.so" | awk '{print $3}' \
+                | grep -v -x -e "${m#mod_}_module" -e '_init' -e '_fini' \
+                          -e '__bss_start' -e '_edata' -e '_end' || true)
+        if [ -n "$extra" ]; then
+            say "$m.so exports more than its module record: $(echo $extra)"
+            bad=1
+        fi
+    done
+    [ $bad = 0 ] && say "exports: each module exports only its module record"
+    return $bad
+}
+
 cmd_test() {
     cmd_deps
     cmd_build
@@ -297,6 +314,9 @@ cmd_test() {
     : > "$results/summary"
     "$TOP/test/unit/run.sh" "$BUILD/unit" | tee "$results/unit.log" || rc=1
     grep -E '^unit: ' "$results/unit.log" | tail -n 1 >> "$results/summary" || true
+    "$PYTHON" "$TOP/test/check_includes.py" | tee "$results/includes.log" \
+        || { say "include circles (above)"; rc=1; }
+    check_exports || rc=1
 
     say "integration tests"
     (cd "$TOP" && "$PYTHON" -m pytest -q -p no:cacheprovider test/integration) \

@@ -1,44 +1,15 @@
 /* The JSON error body every mod_apigw module answers with when it, not a
  * backend, answers a request: {"status":N,"error":"..."} (see the header). */
 #include "apigw_json_error.h"
+#include "apigw_json.h"
 
 #include "http_protocol.h"
 #include "apr_strings.h"
 
-/* Escapes for a JSON string; messages are ours, but may quote a path. */
-static const char *json_escape(apr_pool_t *p, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    apr_size_t n = 0;
-    const char *c;
-    char *out, *o;
-
-    for (c = s; *c; c++) {
-        n += ((unsigned char)*c < 0x20 || *c == '"' || *c == '\\') ? 6 : 1;
-    }
-    o = out = apr_palloc(p, n + 1);
-    for (c = s; *c; c++) {
-        unsigned char u = (unsigned char)*c;
-        if (u < 0x20 || u == '"' || u == '\\') {
-            *o++ = '\\';
-            *o++ = 'u';
-            *o++ = '0';
-            *o++ = '0';
-            *o++ = hex[u >> 4];
-            *o++ = hex[u & 0xf];
-        }
-        else {
-            *o++ = (char)u;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 const char *apigw_json_error_body(request_rec *r, int status, const char *message)
 {
-    return apr_psprintf(r->pool, "{\"status\":%d,\"error\":\"%s\"}\n",
-                        status, json_escape(r->pool, message));
+    return apr_psprintf(r->pool, "{\"status\":%d,\"error\":%s}\n",
+                        status, apigw_json_str(r->pool, message));
 }
 
 const char *apigw_status_reason(int status)

@@ -1,7 +1,8 @@
-/* Duration and size parsing shared by the mod_apigw modules (see apigw_parse.h). */
+/* Parsing shared by the mod_apigw modules: durations, sizes, methods (see apigw_parse.h). */
 #include "apigw_parse.h"
 
 #include <string.h>
+#include <apr_cstr.h>
 
 /* Longest accepted duration: one year keeps every product below in range. */
 #define APIGW_MAX_DURATION_US ((apr_int64_t)366 * 24 * 3600 * APR_USEC_PER_SEC)
@@ -201,4 +202,35 @@ const char *apigw_parse_size(const char *s, apr_off_t *out)
     }
     *out = (apr_off_t)(value * mult);
     return NULL;
+}
+
+static const char *const known_methods[] = {
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", NULL
+};
+
+const char *apigw_method_known(const char *m, int exact_case)
+{
+    int i;
+
+    for (i = 0; known_methods[i]; i++) {
+        if (exact_case ? strcmp(m, known_methods[i]) == 0
+                       : apr_cstr_casecmp(m, known_methods[i]) == 0) {
+            return known_methods[i];
+        }
+    }
+    return NULL;
+}
+
+int apigw_is_token(const char *s)
+{
+    if (!*s) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f
+            || strchr("()<>@,;:\\\"/[]?={}", *s)) {
+            return 0;
+        }
+    }
+    return 1;
 }

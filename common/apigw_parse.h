@@ -1,5 +1,6 @@
-/* Duration and size parsing shared by the mod_apigw modules.
- * Pure functions over APR types: no httpd, no allocation. */
+/* Parsing shared by the mod_apigw modules: durations, sizes and the
+ * HTTP methods an endpoint may declare. Pure functions over APR types:
+ * no httpd, no allocation. */
 #ifndef APIGW_PARSE_H
 #define APIGW_PARSE_H
 
@@ -18,5 +19,14 @@ const char *apigw_parse_duration(const char *s, apr_interval_time_t *out);
  * insensitive unit, optional trailing "B"). Returns NULL and sets *out on
  * success, or a static message. */
 const char *apigw_parse_size(const char *s, apr_off_t *out);
+
+/* The methods an endpoint may declare (GET HEAD POST PUT PATCH DELETE
+ * OPTIONS): the table's own upper-case name for m, or NULL when m is not
+ * one of them. exact_case: m must be written in upper case (a CORS method
+ * list compares case-sensitively); else any case. */
+const char *apigw_method_known(const char *m, int exact_case);
+
+/* Is s a non-empty HTTP token (a valid header name)? */
+int apigw_is_token(const char *s);
 
 #endif

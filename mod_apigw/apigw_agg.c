@@ -1,5 +1,6 @@
 /* Aggregating endpoints: one request, several backend calls, one merged
- * answer (see apigw_agg.h).
+ * answer (see apigw_agg.h; a request another module refused is answered
+ * with its status and calls no backend).
  *
  *   1. the backend host (ApiBackendHost, checked against its allow-list),
  *      the client's body (read once, sent to every backend) and the
@@ -10,18 +11,19 @@
  *      members and failonstatus apply
  *   3. the calls, all at once (apigw_fetch.c), or one backend after the
  *      other with ApiSequential, each ApiConcurrentCalls times
- *   4. decode, shape and merge the bodies (apigw_merge.c), static data,
- *      error details, the status, X-Apigw-Completed, and encode
- *      (apigw_encode.c). A backend that fails, times out, answers a
+ *   4. decode (apigw_decode*.c), shape and merge the bodies
+ *      (apigw_merge.c), static data, error details, the status,
+ *      X-Apigw-Completed, and encode (apigw_encode*.c). A backend that fails, times out, answers a
  *      non-2xx status or a body that cannot be read counts as failed; the
  *      others still make a partial answer. */
-#include "apigw_agg.h"
+#include "apigw_agg_conf.h"
 #include "apigw_decode.h"
 #include "apigw_merge.h"
 #include "apigw_fetch.h"
 #include "apigw_request.h"
 #include "apigw_policy.h"
 #include "apigw_json_error.h"
+#include "apigw_contract.h"
 #include "apigw_log.h"
 
 #include "http_core.h"
@@ -748,6 +750,9 @@ int apigw_agg_handle(request_rec *r)
     agg_ctx x;
     int rc, i;
 
+    if ((rc = apigw_refused(r)) != 0) {
+        return rc;                  /* no backend call for a refused request */
+    }
     memset(&x, 0, sizeof(x));
     x.r = r;
     x.rq = apigw_request_get(r);
@@ -755,7 +760,7 @@ int apigw_agg_handle(request_rec *r)
     x.c = x.ep->conf->agg;
     x.proxy_conf = ap_get_module_config(r->server->module_config,
                                         &proxy_module);
-    x.deadline = r->request_time + x.ep->timeout;
+    x.deadline = apigw_endpoint_deadline(r);
     x.method = r->header_only ? "GET" : r->method;
     if ((rc = pick_host(&x)) != OK) {
         return apigw_send_error(r, rc, rc == HTTP_BAD_REQUEST

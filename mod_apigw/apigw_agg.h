@@ -1,57 +1,16 @@
-/* Aggregating endpoints: the settings of an endpoint whose backends are
- * called by the gateway itself (several backends, data manipulation,
- * output encodings, static data, status from a backend, sequential and
- * concurrent calls, dynamic hosts), and the handler that answers them.
- * Single-backend pass-through endpoints never come here: they stay on
- * mod_proxy. */
+/* Aggregating endpoints, outside view: what the core files call of the
+ * endpoints whose backends are called by the gateway itself (several
+ * backends, data manipulation, output encodings, static data, status from
+ * a backend, sequential and concurrent calls, dynamic hosts). The settings
+ * themselves are in apigw_agg_conf.h, which only the aggregation files
+ * include (it brings jansson). Single-backend pass-through endpoints never
+ * come here: they stay on mod_proxy. */
 #ifndef APIGW_AGG_H
 #define APIGW_AGG_H
 
 #include "apigw_config.h"
-#include "apigw_encode.h"
-#include "ap_expr.h"
 
-#include <jansson.h>
-
-#define APIGW_DEFAULT_COMPLETED_HEADER "X-Apigw-Completed"
-#define APIGW_DEFAULT_MAX_BACKEND_BODY (4 * 1024 * 1024)
-
-typedef enum {
-    APIGW_STATIC_ALWAYS,
-    APIGW_STATIC_SUCCESS,          /* no backend failed */
-    APIGW_STATIC_ERRORED,          /* a backend failed (transport or status) */
-    APIGW_STATIC_INCOMPLETE,       /* the response is not complete */
-    APIGW_STATIC_COMPLETE          /* the response is complete */
-} apigw_static_strategy;
-
-typedef struct {
-    apigw_static_strategy strategy;
-    json_t *data;                  /* an object, released with pconf */
-} apigw_static;
-
-typedef enum {
-    APIGW_HOST_NONE = 0,
-    APIGW_HOST_HEADER,
-    APIGW_HOST_EXPR
-} apigw_host_source;
-
-struct apigw_agg_conf {
-    int output_set;
-    apigw_output_encoding output;
-    const char *error_details;     /* ApiReturnErrorDetails NAME, or NULL */
-    const char *status_from;       /* a backend's name, or NULL */
-    apr_array_header_t *status_headers; /* const char *, to copy */
-    int sequential;                /* -1 unset */
-    int concurrent_calls;          /* 0 unset */
-    apr_array_header_t *statics;   /* apigw_static */
-    const char *completed_header;  /* NULL: the server's */
-    int max_body_set;
-    apr_off_t max_body;
-    apigw_host_source host_source;
-    const char *host_header;
-    ap_expr_info_t *host_expr;
-    apr_array_header_t *host_allow; /* const char *, "host" or "host:port" */
-};
+struct apigw_agg_conf;           /* apigw_agg_conf.h, aggregation only */
 
 struct apigw_agg_conf *apigw_agg_create(apr_pool_t *p);
 struct apigw_agg_conf *apigw_agg_merge(apr_pool_t *p,

@@ -2,7 +2,7 @@
  * made once an <ApiEndpoint> section has been read (see apigw_agg.h).
  * Each mistake is refused at configtest with the directive, and for
  * cross-directive checks the endpoint's file and line. */
-#include "apigw_agg.h"
+#include "apigw_agg_conf.h"
 #include "apigw_merge.h"
 #include "apigw_parse.h"
 

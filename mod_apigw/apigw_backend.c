@@ -18,6 +18,7 @@
 #include "apigw_request.h"
 #include "apigw_agg.h"
 #include "apigw_fetch.h"
+#include "apigw_contract.h"
 #include "apigw_log.h"
 
 #include "http_log.h"
@@ -26,9 +27,7 @@
 #include "apr_optional_hooks.h"
 #include "util_filter.h"
 
-#define STATUS_LINE_FILTER "APIGW_STATUS_LINE"
-
-static ap_filter_rec_t *status_line_filter_handle;
+ap_filter_rec_t *apigw_status_line_filter_handle;
 
 APLOG_USE_MODULE(apigw);
 
@@ -141,7 +140,7 @@ void apigw_backends_child_init(apr_pool_t *pchild, server_rec *s)
     }
 }
 
-static int apigw_pre_request(proxy_worker **worker, proxy_balancer **balancer,
+int apigw_backend_pre_request(proxy_worker **worker, proxy_balancer **balancer,
                              request_rec *r, proxy_server_conf *conf,
                              char **url)
 {
@@ -160,18 +159,6 @@ static int apigw_pre_request(proxy_worker **worker, proxy_balancer **balancer,
     return OK;
 }
 
-typedef struct {
-    apr_socket_t *sock;
-    apr_interval_time_t saved;
-} timeout_restore;
-
-static apr_status_t restore_timeout(void *data)
-{
-    timeout_restore *tr = data;
-    apr_socket_timeout_set(tr->sock, tr->saved);
-    return APR_SUCCESS;
-}
-
 #define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
 
 /* "HTTP/d.d ddd": what mod_proxy_http can parse as a status line. */
@@ -184,7 +171,7 @@ static int is_status_line(const char *s, apr_size_t len)
 
 /* Reads the backend's first non-empty line and fails the read unless it is
  * an HTTP/1.x status line; then steps aside. */
-static apr_status_t status_line_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+apr_status_t apigw_status_line_filter(ap_filter_t *f, apr_bucket_brigade *bb,
                                        ap_input_mode_t mode,
                                        apr_read_type_e block,
                                        apr_off_t readbytes)
@@ -217,23 +204,22 @@ static apr_status_t status_line_filter(ap_filter_t *f, apr_bucket_brigade *bb,
 /* rp is the request mod_proxy_http reads the backend's response with, on
  * the backend connection; its pool ends when the connection is released,
  * which is when the socket gets its own timeout back. */
-static int apigw_create_req(request_rec *r, request_rec *rp)
+int apigw_backend_create_req(request_rec *r, request_rec *rp)
 {
     apigw_request *rq = apigw_request_get(r);
     apr_socket_t *sock;
     apr_interval_time_t left, current;
-    timeout_restore *tr;
 
     if (!rq || !rq->endpoint || !rp->connection) {
         return DECLINED;
     }
-    ap_add_input_filter_handle(status_line_filter_handle, NULL, rp,
+    ap_add_input_filter_handle(apigw_status_line_filter_handle, NULL, rp,
                                rp->connection);
     sock = ap_get_conn_socket(rp->connection);
     if (!sock || apr_socket_timeout_get(sock, &current) != APR_SUCCESS) {
         return DECLINED;
     }
-    left = r->request_time + rq->endpoint->timeout - apr_time_now();
+    left = apigw_endpoint_deadline(r) - apr_time_now();
     if (left < apr_time_from_msec(1)) {
         left = apr_time_from_msec(1);
     }
@@ -243,23 +229,6 @@ static int apigw_create_req(request_rec *r, request_rec *rp)
     if (current >= 0 && current - left < apr_time_from_msec(10)) {
         return DECLINED;
     }
-    tr = apr_palloc(rp->pool, sizeof(*tr));
-    tr->sock = sock;
-    tr->saved = current;
-    apr_socket_timeout_set(sock, left);
-    apr_pool_cleanup_register(rp->pool, tr, restore_timeout,
-                              apr_pool_cleanup_null);
+    apigw_socket_timeout_scoped(rp->pool, sock, left, current);
     return OK;
-}
-
-void apigw_backend_register_hooks(apr_pool_t *p)
-{
-    (void)p;
-    proxy_hook_pre_request(apigw_pre_request, NULL, NULL, APR_HOOK_FIRST);
-    APR_OPTIONAL_HOOK(proxy, create_req, apigw_create_req, NULL, NULL,
-                      APR_HOOK_MIDDLE);
-    /* the status line is read from the protocol filters */
-    status_line_filter_handle =
-        ap_register_input_filter(STATUS_LINE_FILTER, status_line_filter, NULL,
-                                 AP_FTYPE_PROTOCOL);
 }

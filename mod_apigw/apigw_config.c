@@ -9,12 +9,6 @@
 #include "http_log.h"
 #include "apr_strings.h"
 
-
-/* Methods an endpoint may declare. HEAD comes with GET. */
-static const char *const endpoint_methods[] = {
-    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", NULL
-};
-
 /* ---- create / merge ---- */
 
 void *apigw_create_dir_conf(apr_pool_t *p, char *dir)
@@ -167,32 +161,6 @@ static const char *endpoint_only(const cmd_parms *cmd)
     return NULL;
 }
 
-int apigw_is_token(const char *s)
-{
-    if (!*s) {
-        return 0;
-    }
-    for (; *s; s++) {
-        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f
-            || strchr("()<>@,;:\\\"/[]?={}", *s)) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-static const char *known_method(const char *m)
-{
-    int i;
-
-    for (i = 0; endpoint_methods[i]; i++) {
-        if (ap_cstr_casecmp(m, endpoint_methods[i]) == 0) {
-            return endpoint_methods[i];
-        }
-    }
-    return NULL;
-}
-
 /* ---- <ApiEndpoint> ---- */
 
 static const char *check_backend_vars(apr_pool_t *p, const apigw_endpoint *ep,
@@ -316,7 +284,7 @@ static const char *endpoint_section(cmd_parms *cmd, void *mconfig,
     }
     ep->methods = apr_array_make(cmd->pool, 2, sizeof(const char *));
     while (*(word = ap_getword_conf(cmd->temp_pool, &args))) {
-        const char *m = known_method(word);
+        const char *m = apigw_method_known(word, 0);
         if (!m) {
             return apr_psprintf(cmd->pool, "<ApiEndpoint \"%s\">: unknown "
                                 "method '%s' (use GET, HEAD, POST, PUT, PATCH, "
@@ -363,7 +331,7 @@ static const char *set_backend_option(cmd_parms *cmd, apigw_backend *be,
              : word;
     value = eq ? eq + 1 : NULL;
     if (strcmp(key, "method") == 0) {
-        if (!value || !(be->method = known_method(value))) {
+        if (!value || !(be->method = apigw_method_known(value, 0))) {
             return apr_psprintf(cmd->pool, "ApiBackend %s: unknown method "
                                 "'%s'", be->url, value ? value : "");
         }

@@ -10,8 +10,10 @@
 #include "apigw_route.h"
 #include "apigw_template.h"
 #include "apigw_policy.h"
+#include "apigw_parse.h"
+#include "apigw_module.h"
 
-extern module AP_MODULE_DECLARE_DATA apigw_module;
+APIGW_MODULE_EXPORT extern module AP_MODULE_DECLARE_DATA apigw_module;
 
 #define APIGW_DEFAULT_TIMEOUT apr_time_from_sec(2)
 
@@ -96,9 +98,6 @@ apr_interval_time_t apigw_server_timeout(const apigw_server_conf *sc);
 
 /* Is this directive inside an <ApiEndpoint> section? */
 int apigw_cmd_in_endpoint(const cmd_parms *cmd);
-
-/* Is s a non-empty HTTP token (a valid header name)? */
-int apigw_is_token(const char *s);
 
 /* Is name (case-insensitively for headers) on the list? */
 int apigw_allow_list_has(const apigw_allow_list *l, const char *name,

@@ -2,7 +2,9 @@
  * encoding (ApiBackend ... encoding=json|safejson|xml|rss|string), with
  * KrakenD's shapes, before apigw_shape_apply. Pure logic over APR,
  * APR-util (apr_xml, expat behind it) and jansson, no httpd. The body size
- * limit is the caller's.
+ * limit is the caller's. apigw_decode.c holds the entry points and the
+ * json, safejson, xml and string decoders; apigw_decode_feed.c maps an
+ * rss body, parsed as XML, to the feed object.
  *
  * What each encoding produces:
  * - json: the body must be one JSON object; with collection, one JSON

@@ -1,7 +1,10 @@
 /* Output encodings of aggregated endpoints (ApiOutputEncoding): parsing
  * the word, choosing one by Accept (negotiate), and serialising the merged
  * JSON document as JSON, a JSON collection, XML, YAML or a plain string.
- * Pure logic over APR and jansson, no httpd.
+ * Pure logic over APR and jansson, no httpd. apigw_encode.c holds the
+ * words, negotiation and apigw_encode(); the JSON writer (with
+ * apigw_format_real), the XML writer and the YAML writer each have their
+ * own apigw_encode_FORMAT.c.
  *
  * What each encoding writes (and where it differs from KrakenD):
  * - json: compact JSON (RFC 8259), keys in insertion order (backend

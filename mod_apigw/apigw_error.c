@@ -1,5 +1,8 @@
-/* The gateway's own error responses: always JSON, {"status":N,"error":"..."},
- * so API clients never have to parse httpd's HTML error pages. */
+/* The error responses httpd itself generates for an endpoint request
+ * (401 and 403 from Require, 413 from LimitRequestBody, ...) rewritten to
+ * the gateway's JSON body, {"status":N,"error":"..."}, by an output filter
+ * added at insert_error_filter, so API clients never parse httpd's HTML
+ * error pages. The body itself is common/apigw_json_error.c's. */
 #include "apigw_error.h"
 #include "apigw_request.h"
 #include "apigw_json_error.h"
@@ -10,13 +13,11 @@
 #include "util_filter.h"
 #include "apr_strings.h"
 
-#define ERROR_FILTER "APIGW_JSON_ERROR"
-
-static ap_filter_rec_t *error_filter_handle;
+ap_filter_rec_t *apigw_json_error_filter_handle;
 
 /* Replaces the HTML body of an error httpd generates with the JSON one:
  * every data bucket is dropped and the JSON goes in before the EOS. */
-static apr_status_t json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+apr_status_t apigw_json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     request_rec *r = f->r;
     apr_bucket *b, *next;
@@ -47,21 +48,12 @@ static apr_status_t json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     return ap_pass_brigade(f->next, bb);
 }
 
-static void insert_json_error(request_rec *r)
+void apigw_error_insert_filter(request_rec *r)
 {
     /* an ErrorDocument the operator wrote wins */
     if (r->status >= 400 && apigw_request_get(r)
         && !ap_response_code_string(r, ap_index_of_response(r->status))) {
-        ap_add_output_filter_handle(error_filter_handle, NULL, r,
+        ap_add_output_filter_handle(apigw_json_error_filter_handle, NULL, r,
                                     r->connection);
     }
-}
-
-void apigw_error_register_hooks(apr_pool_t *p)
-{
-    (void)p;
-    error_filter_handle = ap_register_output_filter(ERROR_FILTER,
-                                                    json_error_filter, NULL,
-                                                    AP_FTYPE_CONTENT_SET);
-    ap_hook_insert_error_filter(insert_json_error, NULL, NULL, APR_HOOK_MIDDLE);
 }

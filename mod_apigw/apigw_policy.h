@@ -9,6 +9,7 @@
 
 #include "httpd.h"
 #include "http_config.h"
+#include "util_filter.h"
 
 struct apigw_policy_conf;
 struct apigw_endpoint;
@@ -17,7 +18,6 @@ struct apigw_policy_conf *apigw_policy_create(apr_pool_t *p);
 struct apigw_policy_conf *apigw_policy_merge(apr_pool_t *p,
                                              const struct apigw_policy_conf *base,
                                              const struct apigw_policy_conf *add);
-void apigw_policy_register_hooks(apr_pool_t *p);
 
 /* The backend URL after the endpoint's path rewrite and query deny-list
  * (url as expanded from ApiBackend; returned unchanged when the endpoint
@@ -33,73 +33,116 @@ const char *apigw_policy_rewrite_url(request_rec *r,
                                      const struct apigw_endpoint *ep,
                                      const char *url);
 
-/* The request body limit in force for an endpoint request: httpd's
- * LimitRequestBody (httpd_limit), or ApiRequestBodyLimit when smaller. */
-apr_off_t apigw_policy_body_limit(request_rec *r, apr_off_t httpd_limit);
+/* Enforces the request body limit of an endpoint request: httpd's
+ * LimitRequestBody, or ApiRequestBodyLimit when smaller (see
+ * apigw_policy_limits.c). Returns OK or 413. */
+int apigw_policy_body_limit_check(request_rec *r,
+                                  const struct apigw_endpoint *ep);
 
-/* Directive handlers (apigw_policy_config.c). */
-const char *apigw_policy_cmd_flag(cmd_parms *cmd, void *dconf, int flag);
-const char *apigw_policy_cmd_list(cmd_parms *cmd, void *dconf, const char *w);
-const char *apigw_policy_cmd_take1(cmd_parms *cmd, void *dconf, const char *a);
-const char *apigw_policy_cmd_take23(cmd_parms *cmd, void *dconf,
-                                    const char *a, const char *b,
-                                    const char *c);
-const char *apigw_policy_cmd_take12(cmd_parms *cmd, void *dconf,
-                                    const char *a, const char *b);
-const char *apigw_policy_cmd_argv(cmd_parms *cmd, void *dconf, int argc,
-                                  char *const argv[]);
+/* The hooks and filters of the policies (apigw_policy_hooks.c,
+ * apigw_policy_effective.c, apigw_policy_limits.c), registered by
+ * mod_apigw.c. */
+int apigw_policy_check_config(apr_pool_t *pconf, server_rec *s);
+int apigw_policy_cache_used(void);
+int apigw_policy_translate(request_rec *r);
+int apigw_policy_header_parser(request_rec *r);
+int apigw_policy_fixups(request_rec *r);
+void apigw_policy_insert_filter(request_rec *r);
+void apigw_policy_insert_error_filter(request_rec *r);
+apr_status_t apigw_policy_out_filter(ap_filter_t *f, apr_bucket_brigade *bb);
+extern ap_filter_rec_t *apigw_policy_filter_handle;
+
+/* Directive handlers (apigw_policy_config.c), one per directive. */
+const char *apigw_policy_set_cors(cmd_parms *cmd, void *dconf, int flag);
+const char *apigw_policy_set_cors_origins(cmd_parms *cmd, void *dconf,
+                                          const char *w);
+const char *apigw_policy_set_cors_methods(cmd_parms *cmd, void *dconf,
+                                          const char *w);
+const char *apigw_policy_set_cors_headers(cmd_parms *cmd, void *dconf,
+                                          const char *w);
+const char *apigw_policy_set_cors_expose(cmd_parms *cmd, void *dconf,
+                                         const char *w);
+const char *apigw_policy_set_cors_credentials(cmd_parms *cmd, void *dconf,
+                                              int flag);
+const char *apigw_policy_set_cors_max_age(cmd_parms *cmd, void *dconf,
+                                          const char *a);
+const char *apigw_policy_set_cors_pna(cmd_parms *cmd, void *dconf, int flag);
+const char *apigw_policy_set_cors_preflight(cmd_parms *cmd, void *dconf,
+                                            const char *a, const char *b);
+const char *apigw_policy_set_request_header(cmd_parms *cmd, void *dconf,
+                                            const char *a, const char *b,
+                                            const char *c);
+const char *apigw_policy_set_response_header(cmd_parms *cmd, void *dconf,
+                                             const char *a, const char *b,
+                                             const char *c);
+const char *apigw_policy_set_security_headers(cmd_parms *cmd, void *dconf,
+                                              int flag);
+const char *apigw_policy_set_path_rewrite(cmd_parms *cmd, void *dconf,
+                                          const char *a, const char *b,
+                                          const char *c);
+const char *apigw_policy_set_deny_query(cmd_parms *cmd, void *dconf,
+                                        const char *w);
+const char *apigw_policy_set_request_body_limit(cmd_parms *cmd, void *dconf,
+                                                const char *a);
+const char *apigw_policy_set_response_body_limit(cmd_parms *cmd, void *dconf,
+                                                 const char *a);
+const char *apigw_policy_set_cache(cmd_parms *cmd, void *dconf, int argc,
+                                   char *const argv[]);
+const char *apigw_policy_set_cache_store(cmd_parms *cmd, void *dconf,
+                                         const char *a);
+const char *apigw_policy_set_cache_max_entry(cmd_parms *cmd, void *dconf,
+                                             const char *a);
 
 #define APIGW_POLICY_ANY (RSRC_CONF | ACCESS_CONF)
 
 /* The policies' directives, spliced into apigw_cmds[]. Their handlers
- * receive the apigw_dir_conf * as mconfig and use ->policy; cmd->info
- * names the directive. */
+ * receive the apigw_dir_conf * as mconfig and use ->policy. */
 #define APIGW_POLICY_CMDS \
-    AP_INIT_FLAG("ApiCors", apigw_policy_cmd_flag, "cors", APIGW_POLICY_ANY, \
+    AP_INIT_FLAG("ApiCors", apigw_policy_set_cors, NULL, APIGW_POLICY_ANY, \
         "On answers CORS preflights and adds CORS headers"), \
-    AP_INIT_ITERATE("ApiCorsAllowOrigins", apigw_policy_cmd_list, "origins", \
+    AP_INIT_ITERATE("ApiCorsAllowOrigins", apigw_policy_set_cors_origins, NULL, \
         APIGW_POLICY_ANY, "origins allowed: https://app.example.com, " \
         "https://*.example.com, or *"), \
-    AP_INIT_ITERATE("ApiCorsAllowMethods", apigw_policy_cmd_list, "methods", \
+    AP_INIT_ITERATE("ApiCorsAllowMethods", apigw_policy_set_cors_methods, NULL, \
         APIGW_POLICY_ANY, "methods a preflight may ask for"), \
-    AP_INIT_ITERATE("ApiCorsAllowHeaders", apigw_policy_cmd_list, "headers", \
+    AP_INIT_ITERATE("ApiCorsAllowHeaders", apigw_policy_set_cors_headers, NULL, \
         APIGW_POLICY_ANY, "request headers a preflight may ask for, or *"), \
-    AP_INIT_ITERATE("ApiCorsExposeHeaders", apigw_policy_cmd_list, "expose", \
+    AP_INIT_ITERATE("ApiCorsExposeHeaders", apigw_policy_set_cors_expose, NULL, \
         APIGW_POLICY_ANY, "response headers JavaScript may read"), \
-    AP_INIT_FLAG("ApiCorsAllowCredentials", apigw_policy_cmd_flag, \
-        "credentials", APIGW_POLICY_ANY, "On allows cookies and auth"), \
-    AP_INIT_TAKE1("ApiCorsMaxAge", apigw_policy_cmd_take1, "maxage", \
+    AP_INIT_FLAG("ApiCorsAllowCredentials", \
+        apigw_policy_set_cors_credentials, NULL, APIGW_POLICY_ANY, "On allows cookies and auth"), \
+    AP_INIT_TAKE1("ApiCorsMaxAge", apigw_policy_set_cors_max_age, NULL, \
         APIGW_POLICY_ANY, "how long a browser may cache a preflight"), \
-    AP_INIT_FLAG("ApiCorsAllowPrivateNetwork", apigw_policy_cmd_flag, \
-        "pna", APIGW_POLICY_ANY, "On answers private network preflights"), \
-    AP_INIT_TAKE12("ApiCorsPreflight", apigw_policy_cmd_take12, "preflight", \
+    AP_INIT_FLAG("ApiCorsAllowPrivateNetwork", \
+        apigw_policy_set_cors_pna, NULL, APIGW_POLICY_ANY, "On answers private network preflights"), \
+    AP_INIT_TAKE12("ApiCorsPreflight", apigw_policy_set_cors_preflight, NULL, \
         APIGW_POLICY_ANY, "answer [STATUS] or passthrough"), \
-    AP_INIT_TAKE23("ApiRequestHeader", apigw_policy_cmd_take23, "reqhdr", \
+    AP_INIT_TAKE23("ApiRequestHeader", apigw_policy_set_request_header, NULL, \
         APIGW_POLICY_ANY, "set|add|unset NAME [VALUE]: a header to the " \
         "backend"), \
-    AP_INIT_TAKE23("ApiResponseHeader", apigw_policy_cmd_take23, "resphdr", \
+    AP_INIT_TAKE23("ApiResponseHeader", apigw_policy_set_response_header, NULL, \
         APIGW_POLICY_ANY, "set|add|unset NAME [VALUE]: a header to the " \
         "client"), \
-    AP_INIT_FLAG("ApiSecurityHeaders", apigw_policy_cmd_flag, "security", \
+    AP_INIT_FLAG("ApiSecurityHeaders", apigw_policy_set_security_headers, NULL, \
         APIGW_POLICY_ANY, "On adds HSTS, nosniff, frame and referrer " \
         "headers"), \
-    AP_INIT_TAKE23("ApiPathRewrite", apigw_policy_cmd_take23, "rewrite", \
+    AP_INIT_TAKE23("ApiPathRewrite", apigw_policy_set_path_rewrite, NULL, \
         ACCESS_CONF, "strip-prefix P | add-prefix P | regex PATTERN " \
         "REPLACEMENT"), \
-    AP_INIT_ITERATE("ApiDenyQueryStrings", apigw_policy_cmd_list, "qdeny", \
+    AP_INIT_ITERATE("ApiDenyQueryStrings", apigw_policy_set_deny_query, NULL, \
         ACCESS_CONF, "query string parameters never forwarded (all " \
         "others are)"), \
-    AP_INIT_TAKE1("ApiRequestBodyLimit", apigw_policy_cmd_take1, "reqlimit", \
+    AP_INIT_TAKE1("ApiRequestBodyLimit", apigw_policy_set_request_body_limit, NULL, \
         APIGW_POLICY_ANY, "largest request body, e.g. 1M (413 above)"), \
-    AP_INIT_TAKE1("ApiResponseBodyLimit", apigw_policy_cmd_take1, \
-        "resplimit", APIGW_POLICY_ANY, "largest backend response body, " \
+    AP_INIT_TAKE1("ApiResponseBodyLimit", \
+        apigw_policy_set_response_body_limit, NULL, APIGW_POLICY_ANY, "largest backend response body, " \
         "e.g. 10M (502 above)"), \
-    AP_INIT_TAKE_ARGV("ApiCache", apigw_policy_cmd_argv, "cache", \
+    AP_INIT_TAKE_ARGV("ApiCache", apigw_policy_set_cache, NULL, \
         APIGW_POLICY_ANY, "On|Off [authorization] [set-cookie] [private]"), \
-    AP_INIT_TAKE1("ApiCacheStore", apigw_policy_cmd_take1, "store", \
+    AP_INIT_TAKE1("ApiCacheStore", apigw_policy_set_cache_store, NULL, \
         RSRC_CONF, "the socache provider: shmcb[:ARGS], memcache:HOST:PORT, " \
         "redis:HOST:PORT"), \
-    AP_INIT_TAKE1("ApiCacheMaxEntrySize", apigw_policy_cmd_take1, "maxentry", \
+    AP_INIT_TAKE1("ApiCacheMaxEntrySize", apigw_policy_set_cache_max_entry, NULL, \
         RSRC_CONF, "largest response the cache stores, e.g. 256k"),
 
 #endif

@@ -463,7 +463,7 @@ static int take_fill_lock(request_rec *r, apigw_policy_req *pr,
         mine = provider->store(instance, r->server,
                                (const unsigned char *)lock_key,
                                (unsigned int)strlen(lock_key),
-                               apr_time_now() + pr->pol->timeout
+                               apr_time_now() + pr->ep->timeout
                                + apr_time_from_sec(1), &one, 1, r->pool)
                == APR_SUCCESS;
     }
@@ -543,7 +543,7 @@ void apigw_cache_lookup(request_rec *r, apigw_policy_req *pr)
         return;                      /* this request fetches and stores */
     }
     /* another request is fetching this key: wait for its entry */
-    deadline = r->request_time + pr->pol->timeout;
+    deadline = apigw_endpoint_deadline(r);
     while (apr_time_now() < deadline) {
         apr_sleep(POLL_INTERVAL);
         if (look(r, pr, material, &key) == LOOK_HIT) {

@@ -93,7 +93,6 @@ struct apigw_policy_conf {
     struct apigw_policy_conf *effective;
     int response_work;             /* effective: anything for the filter */
     apr_interval_time_t cache_ttl; /* effective: from ApiCacheTTL */
-    apr_interval_time_t timeout;   /* effective: the endpoint's ApiTimeout */
 };
 
 typedef struct apigw_policy_conf apigw_policy_conf;
@@ -103,7 +102,6 @@ typedef struct apigw_policy_conf apigw_policy_conf;
 typedef struct {
     const apigw_policy_conf *pol;  /* the endpoint's effective policy */
     const struct apigw_endpoint *ep;
-    int filter_added;
     /* cache */
     const char *cache_key;         /* NULL: not cacheable */
     apr_size_t cache_key_len;
@@ -144,18 +142,21 @@ void apigw_headers_apply(request_rec *r, const apr_array_header_t *rules,
                          apr_table_t *t, apr_table_t *also_remove);
 /* The security headers preset into t, replacing any of the same name. */
 void apigw_security_headers_apply(apr_table_t *t);
-/* Parses one ApiRequestHeader/ApiResponseHeader line. */
+/* Parses one ApiRequestHeader/ApiResponseHeader line onto rules (the
+ * list the admin API calls field), validated and compiled. */
 const char *apigw_header_rule_parse(cmd_parms *cmd, apr_array_header_t **rules,
-                                    const char *action, const char *name,
-                                    const char *value);
+                                    const char *field, const char *action,
+                                    const char *name, const char *value);
 
-/* Limits: the request body limit in force (httpd's, or ours if smaller). */
-apr_off_t apigw_limits_request_body(const apigw_policy_conf *pol,
-                                    apr_off_t httpd_limit);
-
-/* Aggregating endpoints: the request body limit, in fixups; OK or 413. */
-int apigw_limits_aggregate_request(request_rec *r, const apigw_policy_conf *pol);
-void apigw_limits_register(void);
+/* Request body limits (apigw_policy_limits.c): LimitRequestBody, or the
+ * endpoint's ApiRequestBodyLimit (pol may be NULL) when smaller, enforced
+ * on r; OK or 413. */
+int apigw_body_limit_check(request_rec *r, const apigw_policy_conf *pol);
+apr_status_t apigw_body_limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+                                     ap_input_mode_t mode,
+                                     apr_read_type_e block,
+                                     apr_off_t readbytes);
+extern ap_filter_rec_t *apigw_body_limit_filter_handle;
 
 /* Cache. */
 void apigw_cache_pre_config(apr_pool_t *pconf);

@@ -5,8 +5,10 @@
  * A value is an ap_expr string ("%{REMOTE_ADDR}", "%{req:Host}", plain
  * text), compiled at startup; a value without '%' or '\' is used as it is.
  * CR/LF (and other control characters) in a written value are refused at
- * configtest; a value that evaluates to one at run time is not set. */
+ * configtest (apigw_header_rules_validate); a value that evaluates to one
+ * at run time is not set. */
 #include "apigw_policy_conf.h"
+#include "apigw_policy_validate.h"
 #include "apigw_config.h"
 #include "apigw_log.h"
 
@@ -15,28 +17,12 @@
 
 APLOG_USE_MODULE(apigw);
 
-/* Control characters, and the escapes "\r" "\n" an expression would turn
- * into them. */
-static int bad_value(const char *v)
-{
-    const char *s;
-
-    for (s = v; *s; s++) {
-        if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f) {
-            return 1;
-        }
-        if (*s == '\\' && (s[1] == 'r' || s[1] == 'n')) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 const char *apigw_header_rule_parse(cmd_parms *cmd, apr_array_header_t **rules,
-                                    const char *action, const char *name,
-                                    const char *value)
+                                    const char *field, const char *action,
+                                    const char *name, const char *value)
 {
     apigw_header_rule *rule;
+    const apigw_invalid *inv;
     const char *err = NULL;
 
     if (!*rules) {
@@ -57,29 +43,13 @@ const char *apigw_header_rule_parse(cmd_parms *cmd, apr_array_header_t **rules,
         return apr_psprintf(cmd->pool, "%s: unknown action '%s' (set, add or "
                             "unset)", cmd->cmd->name, action);
     }
-    if (!apigw_is_token(name)) {
-        return apr_psprintf(cmd->pool, "%s %s: '%s' is not a valid header "
-                            "name", cmd->cmd->name, action, name);
-    }
     rule->name = name;
-    if (rule->action == APIGW_HDR_UNSET) {
-        if (value) {
-            return apr_psprintf(cmd->pool, "%s unset %s takes no value",
-                                cmd->cmd->name, name);
-        }
-        return NULL;
-    }
-    if (!value) {
-        return apr_psprintf(cmd->pool, "%s %s %s needs a value",
-                            cmd->cmd->name, action, name);
-    }
-    if (bad_value(value)) {
-        return apr_psprintf(cmd->pool, "%s %s %s: the value holds CR, LF or "
-                            "another control character, which cannot be "
-                            "part of a header", cmd->cmd->name, action, name);
-    }
     rule->value = value;
-    if (strchr(value, '%') || strchr(value, '\\')) {
+    if ((inv = apigw_header_rules_validate(cmd->pool, field, *rules)) != NULL) {
+        return apr_psprintf(cmd->pool, "%s %s: %s", cmd->cmd->name, action,
+                            inv->problem);
+    }
+    if (value && (strchr(value, '%') || strchr(value, '\\'))) {
         rule->expr = ap_expr_parse_cmd(cmd, value, AP_EXPR_FLAG_STRING_RESULT,
                                        &err, NULL);
         if (err) {

@@ -1,15 +1,20 @@
-/* Body limits. The request body limit (ApiRequestBodyLimit) narrows the
- * LimitRequestBody enforcement apigw_request.c already does for endpoints
- * (a declared length over it is 413 before any backend is contacted; a
- * chunked body is counted while it streams): it only decides the number.
- * The response body limit (ApiResponseBodyLimit) is enforced by the policy
- * output filter in apigw_policy_config.c: a declared length over it is
- * answered 502, an undeclared body that crosses it aborts the connection.
- * Aggregating endpoints, which read the body themselves, get the request
- * limit from here (below). */
+/* Request body limits of endpoints, in one place. httpd applies
+ * LimitRequestBody only to requests it does not proxy, so the gateway
+ * applies it to endpoints itself, narrowed by the endpoint's
+ * ApiRequestBodyLimit when that is smaller: a declared length over the
+ * limit is 413 before any backend is contacted; a chunked body is counted
+ * by an input filter while it streams, whose APR_ENOSPC mod_proxy (or an
+ * aggregating endpoint's handler) answers 413. Pass-through endpoints are
+ * checked in mod_apigw's handler (apigw_request.c), aggregating ones,
+ * which read the body themselves, in the policies' fixups.
+ *
+ * The response body limit (ApiResponseBodyLimit) is enforced by the
+ * policy output filter (apigw_policy_hooks.c). */
 #include "apigw_policy_conf.h"
+#include "apigw_request.h"
 #include "apigw_log.h"
 
+#include "http_core.h"
 #include "http_log.h"
 #include "http_protocol.h"
 #include "util_filter.h"
@@ -17,36 +22,20 @@
 
 APLOG_USE_MODULE(apigw);
 
-apr_off_t apigw_limits_request_body(const apigw_policy_conf *pol,
-                                    apr_off_t httpd_limit)
-{
-    apr_off_t own = pol->request_body_limit;
-
-    if (own <= 0) {
-        return httpd_limit;
-    }
-    return httpd_limit > 0 && httpd_limit < own ? httpd_limit : own;
-}
-
-/* ---- aggregating endpoints ----
- *
- * An aggregating endpoint reads the client's body in its own handler, not
- * through mod_proxy, so ApiRequestBodyLimit is applied here, in fixups: a
- * declared length over it is 413 at once, a chunked body is counted by an
- * input filter whose APR_ENOSPC the handler maps to 413. */
+ap_filter_rec_t *apigw_body_limit_filter_handle;
 
 typedef struct {
     apr_off_t limit;
     apr_off_t seen;
-} agg_body_limit;
+    int own;                       /* ApiRequestBodyLimit, not httpd's */
+} body_limit;
 
-static ap_filter_rec_t *agg_limit_handle;
-
-static apr_status_t agg_limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+apr_status_t apigw_body_limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
                                      ap_input_mode_t mode,
-                                     apr_read_type_e block, apr_off_t readbytes)
+                                     apr_read_type_e block,
+                                     apr_off_t readbytes)
 {
-    agg_body_limit *bl = f->ctx;
+    body_limit *bl = f->ctx;
     apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
     apr_off_t len = 0;
 
@@ -56,44 +45,53 @@ static apr_status_t agg_limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     apr_brigade_length(bb, 1, &len);
     bl->seen += len;
     if (bl->seen > bl->limit) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, f->r, APIGW_LOGNO(00640)
-                      "request body over ApiRequestBodyLimit (%" APR_OFF_T_FMT
-                      " bytes)", bl->limit);
+        if (bl->own) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, f->r, APIGW_LOGNO(00640)
+                          "request body over ApiRequestBodyLimit (%"
+                          APR_OFF_T_FMT " bytes)", bl->limit);
+        }
+        else {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, f->r, APIGW_LOGNO(00111)
+                          "request body over LimitRequestBody (%"
+                          APR_OFF_T_FMT " bytes)", bl->limit);
+        }
         apr_brigade_cleanup(bb);
         return APR_ENOSPC;
     }
     return APR_SUCCESS;
 }
 
-int apigw_limits_aggregate_request(request_rec *r, const apigw_policy_conf *pol)
+int apigw_body_limit_check(request_rec *r, const apigw_policy_conf *pol)
 {
-    apr_off_t limit = pol->request_body_limit;
+    apr_off_t limit = ap_get_limit_req_body(r), own;
     const char *cl;
-    agg_body_limit *bl;
+    body_limit *bl;
+    int is_own = 0;
 
+    own = pol ? pol->request_body_limit : -1;
+    if (own > 0 && (limit <= 0 || own < limit)) {
+        limit = own;
+        is_own = 1;
+    }
     if (limit <= 0) {
         return OK;
     }
     if ((cl = apr_table_get(r->headers_in, "Content-Length")) != NULL) {
         apr_off_t n;
         char *end;
-        if (apr_strtoff(&n, cl, &end, 10) == APR_SUCCESS && !*end && n > limit) {
+        if (apr_strtoff(&n, cl, &end, 10) == APR_SUCCESS && !*end
+            && n > limit) {
             r->connection->keepalive = AP_CONN_CLOSE;
             return HTTP_REQUEST_ENTITY_TOO_LARGE;
         }
         return OK;
     }
-    if (apr_table_get(r->headers_in, "Transfer-Encoding")) {
+    if (r->read_chunked || apr_table_get(r->headers_in, "Transfer-Encoding")) {
         bl = apr_pcalloc(r->pool, sizeof(*bl));
         bl->limit = limit;
-        ap_add_input_filter_handle(agg_limit_handle, bl, r, r->connection);
+        bl->own = is_own;
+        ap_add_input_filter_handle(apigw_body_limit_filter_handle, bl, r,
+                                   r->connection);
     }
     return OK;
-}
-
-void apigw_limits_register(void)
-{
-    agg_limit_handle = ap_register_input_filter("APIGW_POLICY_BODY_LIMIT",
-                                                agg_limit_filter, NULL,
-                                                AP_FTYPE_RESOURCE);
 }

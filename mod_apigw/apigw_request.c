@@ -17,6 +17,7 @@
 #include "apigw_agg.h"
 #include "apigw_error.h"
 #include "apigw_query.h"
+#include "apigw_contract.h"
 #include "apigw_log.h"
 
 #include "http_core.h"
@@ -27,12 +28,10 @@
 
 APLOG_USE_MODULE(apigw);
 
-#define CACHE_FILTER "APIGW_CACHE_CONTROL"
-#define BODY_LIMIT_FILTER "APIGW_BODY_LIMIT"
 
-/* Handles kept at registration: adding a filter by name costs a lookup. */
-static ap_filter_rec_t *cache_filter_handle;
-static ap_filter_rec_t *body_limit_filter_handle;
+/* Kept at registration (mod_apigw.c): adding a filter by name costs a
+ * lookup. */
+ap_filter_rec_t *apigw_cache_control_filter_handle;
 
 /* Headers kept whatever ApiInputHeaders says: those that describe the
  * body (without them it could not be read), Host (mod_proxy derives
@@ -75,7 +74,7 @@ static int answer_self(request_rec *r, apigw_request *rq, int status,
     return OK;
 }
 
-static int apigw_translate(request_rec *r)
+int apigw_request_translate(request_rec *r)
 {
     const apigw_server_conf *sc;
     apigw_route_match m;
@@ -142,14 +141,14 @@ static int apigw_translate(request_rec *r)
     return OK;
 }
 
-static int apigw_map_to_storage(request_rec *r)
+int apigw_request_map_to_storage(request_rec *r)
 {
     apigw_request *rq = apigw_request_get(r);
     return (rq && (rq->error_status || (rq->endpoint && rq->endpoint->aggregate)))
            ? OK : DECLINED;
 }
 
-static int apigw_post_perdir_config(request_rec *r)
+int apigw_request_post_perdir_config(request_rec *r)
 {
     apigw_request *rq = apigw_request_get(r);
 
@@ -185,7 +184,7 @@ static int keep_header(void *data, const char *key, const char *value)
 /* Runs before mod_headers' fixup, so RequestHeader lines of the operator
  * still reach the backend; the client's own table is restored for logging
  * once the backend has answered. */
-static int apigw_fixups(request_rec *r)
+int apigw_request_fixups(request_rec *r)
 {
     apigw_request *rq = apigw_request_get(r);
     const apigw_allow_list *allow;
@@ -208,7 +207,7 @@ static int apigw_fixups(request_rec *r)
     return OK;
 }
 
-static apr_status_t cache_control_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+apr_status_t apigw_cache_control_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     request_rec *r = f->r;
     apigw_request *rq = apigw_request_get(r);
@@ -220,67 +219,6 @@ static apr_status_t cache_control_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     }
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);
-}
-
-typedef struct {
-    apr_off_t limit;
-    apr_off_t seen;
-} body_limit;
-
-/* Counts a chunked body as mod_proxy streams it; crossing the limit fails
- * the read with APR_ENOSPC, which mod_proxy answers 413 (or aborts, if the
- * response has started) and the backend connection is not reused. */
-static apr_status_t body_limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
-                                      ap_input_mode_t mode,
-                                      apr_read_type_e block, apr_off_t readbytes)
-{
-    body_limit *bl = f->ctx;
-    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
-    apr_off_t len = 0;
-
-    if (rv != APR_SUCCESS || mode != AP_MODE_READBYTES) {
-        return rv;
-    }
-    apr_brigade_length(bb, 1, &len);
-    bl->seen += len;
-    if (bl->seen > bl->limit) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, f->r, APIGW_LOGNO(00111)
-                      "request body over LimitRequestBody (%" APR_OFF_T_FMT
-                      " bytes)", bl->limit);
-        apr_brigade_cleanup(bb);
-        return APR_ENOSPC;
-    }
-    return APR_SUCCESS;
-}
-
-/* httpd applies LimitRequestBody only to requests it does not proxy, so
- * the gateway applies it to endpoints itself. Returns OK, or the status to
- * answer with. */
-static int check_body_limit(request_rec *r)
-{
-    apr_off_t limit = apigw_policy_body_limit(r, ap_get_limit_req_body(r)); /* edge policies: ApiRequestBodyLimit */
-    const char *cl;
-    body_limit *bl;
-
-    if (limit <= 0) {
-        return OK;
-    }
-    if ((cl = apr_table_get(r->headers_in, "Content-Length")) != NULL) {
-        apr_off_t n;
-        char *end;
-        if (apr_strtoff(&n, cl, &end, 10) == APR_SUCCESS && !*end && n > limit) {
-            r->connection->keepalive = AP_CONN_CLOSE;
-            return HTTP_REQUEST_ENTITY_TOO_LARGE;
-        }
-        return OK;
-    }
-    if (r->read_chunked || apr_table_get(r->headers_in, "Transfer-Encoding")) {
-        bl = apr_pcalloc(r->pool, sizeof(*bl));
-        bl->limit = limit;
-        ap_add_input_filter_handle(body_limit_filter_handle, bl, r,
-                                   r->connection);
-    }
-    return OK;
 }
 
 /* Maps what mod_proxy's handler returned to the gateway's answer. */
@@ -317,22 +255,20 @@ static int run_proxy(request_rec *r, const apigw_request *rq)
     int method_number = r->method_number, status;
 
     if (rq->endpoint->cache_control) {
-        ap_add_output_filter_handle(cache_filter_handle, NULL, r,
+        ap_add_output_filter_handle(apigw_cache_control_filter_handle, NULL, r,
                                     r->connection);
     }
     if (rq->backend->method && strcmp(rq->backend->method, r->method) != 0) {
         r->method = rq->backend->method;
         r->method_number = ap_method_number_of(r->method);
     }
-    r->handler = "proxy-server";
-    status = ap_run_handler(r);
-    r->handler = APIGW_HANDLER;
+    status = apigw_proxy_handler_run(r);
     r->method = method;
     r->method_number = method_number;
     return status;
 }
 
-static int apigw_handler(request_rec *r)
+int apigw_request_handler(request_rec *r)
 {
     apigw_request *rq;
     int status;
@@ -354,7 +290,7 @@ static int apigw_handler(request_rec *r)
         }
         return status;
     }
-    status = check_body_limit(r);
+    status = apigw_policy_body_limit_check(r, rq->endpoint);
     if (status == OK) {
         status = run_proxy(r, rq);
     }
@@ -379,26 +315,9 @@ static int apigw_handler(request_rec *r)
     return proxy_error(r, rq, status);
 }
 
-void apigw_request_register_hooks(apr_pool_t *p)
+apr_time_t apigw_endpoint_deadline(request_rec *r)
 {
-    static const char *const before_proxy[] = { "mod_proxy.c", "mod_alias.c",
-                                                NULL };
-    static const char *const after_rewrite[] = { "mod_rewrite.c", NULL };
-    static const char *const before_headers[] = { "mod_headers.c", NULL };
-    static const char *const before_proxy_handler[] = { "mod_proxy.c", NULL };
+    const apigw_request *rq = apigw_request_get(r);
 
-    (void)p;
-    ap_hook_translate_name(apigw_translate, after_rewrite, before_proxy,
-                           APR_HOOK_FIRST);
-    ap_hook_map_to_storage(apigw_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
-    ap_hook_post_perdir_config(apigw_post_perdir_config, NULL, NULL,
-                               APR_HOOK_MIDDLE);
-    ap_hook_fixups(apigw_fixups, NULL, before_headers, APR_HOOK_MIDDLE);
-    ap_hook_handler(apigw_handler, NULL, before_proxy_handler, APR_HOOK_FIRST);
-    cache_filter_handle =
-        ap_register_output_filter(CACHE_FILTER, cache_control_filter, NULL,
-                                  AP_FTYPE_CONTENT_SET);
-    body_limit_filter_handle =
-        ap_register_input_filter(BODY_LIMIT_FILTER, body_limit_filter, NULL,
-                                 AP_FTYPE_RESOURCE);
+    return rq && rq->endpoint ? r->request_time + rq->endpoint->timeout : 0;
 }

@@ -1,5 +1,5 @@
 /* Per-request state of mod_apigw and the hooks that run an endpoint
- * through httpd's request phases. */
+ * through httpd's request phases (registered by mod_apigw.c). */
 #ifndef APIGW_REQUEST_H
 #define APIGW_REQUEST_H
 
@@ -21,6 +21,18 @@ typedef struct {
 /* The request's state, or NULL when no endpoint matched. */
 apigw_request *apigw_request_get(const request_rec *r);
 
-void apigw_request_register_hooks(apr_pool_t *p);
+/* The absolute time by which an endpoint request must be answered (the
+ * request time plus the endpoint's ApiTimeout), or 0 when r is not an
+ * endpoint request. Offered to the other modules as the optional
+ * function apigw_endpoint_deadline (apigw_contract.h). */
+apr_time_t apigw_endpoint_deadline(request_rec *r);
+
+int apigw_request_translate(request_rec *r);
+int apigw_request_map_to_storage(request_rec *r);
+int apigw_request_post_perdir_config(request_rec *r);
+int apigw_request_fixups(request_rec *r);
+int apigw_request_handler(request_rec *r);
+apr_status_t apigw_cache_control_filter(ap_filter_t *f, apr_bucket_brigade *bb);
+extern ap_filter_rec_t *apigw_cache_control_filter_handle;
 
 #endif

@@ -1,47 +1,173 @@
 /* mod_apigw: API endpoints in httpd.conf. This file is the table of
- * contents: the module record, and which concern file owns each hook.
+ * contents: the module record, every hook, filter and optional function
+ * of the module registered in one place, and which file owns each.
  *
- *   apigw_config.c    <ApiEndpoint>, Api* directives, create/merge
- *   apigw_route.c     the route table (pure)
- *   apigw_template.c  backend URL templates and escaping (pure)
- *   apigw_query.c     query-string allow-lists (pure)
- *   apigw_backend.c   pooled workers, mod_proxy hooks, timeouts
- *   apigw_request.c   the request phases of an endpoint
- *   apigw_error.c     the gateway's JSON error responses
- *   apigw_policy_*.c  edge policies: CORS, shaping, limits, cache
- */
+ * Files:
+ *   apigw_config.c            <ApiEndpoint>, the core Api* directives,
+ *                             create/merge
+ *   apigw_route.c             the route table (pure)
+ *   apigw_template.c          backend URL templates and escaping (pure)
+ *   apigw_query.c             query-string allow- and deny-lists (pure)
+ *   apigw_backend.c           pooled workers, mod_proxy hooks, deadlines
+ *   apigw_request.c           an endpoint through the request phases
+ *   apigw_error.c             httpd's own errors as JSON
+ *   apigw_agg*.c              aggregating endpoints: directives, handler
+ *   apigw_fetch.c             their backend calls (libcurl)
+ *   apigw_merge.c, apigw_encode*.c, apigw_decode*.c
+ *                             their data: merging, output and input formats
+ *   apigw_policy_config.c     edge-policy directives, create/merge
+ *   apigw_policy_validate.c   edge-policy validation (directives, admin API)
+ *   apigw_policy_effective.c  each endpoint's effective policy
+ *   apigw_policy_hooks.c      edge policies in the request phases
+ *   apigw_policy_{cors,headers,rewrite,limits,cache,origin}.c
+ *                             each policy's own work
+ *
+ * Hooks, in the order a server and a request meet them:
+ *   pre_config          apigw_policy_cache.c      the cache's mutex type
+ *   check_config        apigw_backend.c           timeouts, workers,
+ *                                                 balancers
+ *                       apigw_policy_effective.c  effective policies, the
+ *                                                 cache's store
+ *   post_config         apigw_policy_cache.c      the cache's store, mutex
+ *   child_init          apigw_backend.c           worker pools, curl
+ *                       apigw_policy_cache.c      the cache's mutex
+ *   translate_name      apigw_policy_hooks.c      CORS preflights
+ *                       apigw_request.c           route match, backend URL
+ *   map_to_storage      apigw_request.c           no filesystem walk
+ *   post_perdir_config  apigw_request.c           the endpoint's section
+ *   header_parser       apigw_policy_hooks.c      deny-list, CORS passthrough
+ *   fixups              apigw_request.c           header allow-list
+ *                       apigw_policy_hooks.c      header rules, body limit
+ *                                                 (aggregating), cache lookup
+ *   insert_filter       apigw_policy_hooks.c      the policy output filter
+ *   insert_error_filter apigw_error.c             JSON error bodies
+ *                       apigw_policy_hooks.c      the policy output filter
+ *   handler             apigw_policy_cache.c      cache hits
+ *                       apigw_request.c           mod_proxy or aggregation
+ *   proxy pre_request   apigw_backend.c           the endpoint's worker
+ *   proxy create_req    apigw_backend.c           status line, deadline
+ *
+ * Optional function: apigw_endpoint_deadline (apigw_request.c), for the
+ * other modules (common/apigw_contract.h). */
 #include "apigw_config.h"
 #include "apigw_backend.h"
 #include "apigw_request.h"
 #include "apigw_error.h"
 #include "apigw_policy.h"
+#include "apigw_policy_conf.h"
+#include "apigw_contract.h"
+#include "apigw_module.h"
 
+#include "apr_optional_hooks.h"
 
+static int apigw_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    apigw_cache_pre_config(pconf);
+    return OK;
+}
 
+/* Backends first: they resolve each endpoint's timeout. */
 static int apigw_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
     (void)plog;
     (void)ptemp;
-    return apigw_backends_prepare(pconf, s);
+    if (apigw_backends_prepare(pconf, s) != OK) {
+        return !OK;
+    }
+    return apigw_policy_check_config(pconf, s);
+}
+
+static int apigw_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
+{
+    (void)plog;
+    return apigw_cache_post_config(pconf, ptemp, s, apigw_policy_cache_used());
 }
 
 static void apigw_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apigw_backends_child_init(pchild, s);
+    apigw_cache_child_init(pchild, s);
+}
+
+static void apigw_register_filters(void)
+{
+    /* the status line is read from the protocol filters */
+    apigw_status_line_filter_handle =
+        ap_register_input_filter("APIGW_STATUS_LINE", apigw_status_line_filter,
+                                 NULL, AP_FTYPE_PROTOCOL);
+    apigw_body_limit_filter_handle =
+        ap_register_input_filter("APIGW_BODY_LIMIT", apigw_body_limit_filter,
+                                 NULL, AP_FTYPE_RESOURCE);
+    apigw_cache_control_filter_handle =
+        ap_register_output_filter("APIGW_CACHE_CONTROL",
+                                  apigw_cache_control_filter, NULL,
+                                  AP_FTYPE_CONTENT_SET);
+    apigw_json_error_filter_handle =
+        ap_register_output_filter("APIGW_JSON_ERROR", apigw_json_error_filter,
+                                  NULL, AP_FTYPE_CONTENT_SET);
+    apigw_policy_filter_handle =
+        ap_register_output_filter("APIGW_POLICY_OUT", apigw_policy_out_filter,
+                                  NULL, AP_FTYPE_RESOURCE);
 }
 
 static void apigw_register_hooks(apr_pool_t *p)
 {
+    /* the route match runs after mod_rewrite and before mod_proxy's and
+     * mod_alias's own translation; a CORS preflight is answered just
+     * before it */
+    static const char *const after_rewrite[] = { "mod_rewrite.c", NULL };
+    static const char *const before_proxy[] = { "mod_proxy.c", "mod_alias.c",
+                                                NULL };
+    /* RequestHeader lines of the operator still reach the backend */
+    static const char *const before_headers[] = { "mod_headers.c", NULL };
+    /* mod_proxy's handler takes any request with a proxy: filename */
+    static const char *const before_proxy_handler[] = { "mod_proxy.c", NULL };
+
+    (void)p;
+    ap_hook_pre_config(apigw_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(apigw_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(apigw_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(apigw_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    apigw_request_register_hooks(p);
-    apigw_backend_register_hooks(p);
-    apigw_error_register_hooks(p);
-    apigw_policy_register_hooks(p);
+
+    ap_hook_translate_name(apigw_policy_translate, after_rewrite, NULL,
+                           APR_HOOK_FIRST - 1);
+    ap_hook_translate_name(apigw_request_translate, after_rewrite,
+                           before_proxy, APR_HOOK_FIRST);
+    ap_hook_map_to_storage(apigw_request_map_to_storage, NULL, NULL,
+                           APR_HOOK_FIRST);
+    ap_hook_post_perdir_config(apigw_request_post_perdir_config, NULL, NULL,
+                               APR_HOOK_MIDDLE);
+    ap_hook_header_parser(apigw_policy_header_parser, NULL, NULL,
+                          APR_HOOK_MIDDLE);
+    ap_hook_fixups(apigw_request_fixups, NULL, before_headers,
+                   APR_HOOK_MIDDLE);
+    /* after the allow-list and the rate limiter (MIDDLE) */
+    ap_hook_fixups(apigw_policy_fixups, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_insert_filter(apigw_policy_insert_filter, NULL, NULL,
+                          APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(apigw_error_insert_filter, NULL, NULL,
+                                APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(apigw_policy_insert_error_filter, NULL, NULL,
+                                APR_HOOK_MIDDLE);
+    ap_hook_handler(apigw_cache_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_handler(apigw_request_handler, NULL, before_proxy_handler,
+                    APR_HOOK_FIRST);
+
+    proxy_hook_pre_request(apigw_backend_pre_request, NULL, NULL,
+                           APR_HOOK_FIRST);
+    APR_OPTIONAL_HOOK(proxy, create_req, apigw_backend_create_req, NULL, NULL,
+                      APR_HOOK_MIDDLE);
+
+    APR_REGISTER_OPTIONAL_FN(apigw_endpoint_deadline);
+    apigw_register_filters();
 }
 
-AP_DECLARE_MODULE(apigw) = {
+APIGW_MODULE_EXPORT AP_DECLARE_MODULE(apigw) = {
     STANDARD20_MODULE_STUFF,
     apigw_create_dir_conf,
     apigw_merge_dir_conf,

@@ -7,7 +7,11 @@
     /__partial/...          send the head and half the body, then close
     /__big/<bytes>          a body of that many bytes, streamed in chunks
     /__chunked/<bytes>      the same without Content-Length (chunked)
-    /__stats                {"connections": N, "requests": N} so far
+    /__stats                {"connections": N, "requests": N, "cut": N,
+                            "cut_bytes": N} so far: "cut" counts the
+                            requests whose body ended before its end
+                            (connection closed or reset), "cut_bytes"
+                            the body bytes those brought
     /__json/<text>          the raw text as an application/json body
     /__reply/<code>/<ms>/<body>   wait <ms>, then answer <code> with the
                             percent-decoded body as application/json
@@ -34,7 +38,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
-STATS = {"connections": 0, "requests": 0}
+STATS = {"connections": 0, "requests": 0, "cut": 0, "cut_bytes": 0}
 LOCK = threading.Lock()
 
 
@@ -53,19 +57,34 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # quiet: the tests read responses
         pass
 
+    @staticmethod
+    def _count_cut(received):
+        with LOCK:
+            STATS["cut"] += 1
+            STATS["cut_bytes"] += received
+
     def _body(self):
+        """The request body. One cut short is counted in STATS (cut,
+        cut_bytes); a chunked one then fails the request as it always did."""
         n = int(self.headers.get("Content-Length") or 0)
         if n:
-            return self.rfile.read(n)
+            data = self.rfile.read(n)
+            if len(data) < n:
+                self._count_cut(len(data))
+            return data
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             data = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0], 16)
-                if size == 0:
+            try:
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0], 16)
+                    if size == 0:
+                        self.rfile.readline()
+                        return data
+                    data += self.rfile.read(size)
                     self.rfile.readline()
-                    return data
-                data += self.rfile.read(size)
-                self.rfile.readline()
+            except (ValueError, OSError):
+                self._count_cut(len(data))
+                raise
         return b""
 
     def _send(self, status, body, ctype="application/json", extra=None):

@@ -1,4 +1,4 @@
-/* sources: mod_apigw/apigw_merge.c mod_apigw/apigw_decode.c mod_apigw/apigw_encode.c */
+/* sources: mod_apigw/apigw_merge.c mod_apigw/apigw_decode.c mod_apigw/apigw_decode_feed.c mod_apigw/apigw_encode.c mod_apigw/apigw_encode_buf.c mod_apigw/apigw_encode_json.c mod_apigw/apigw_encode_xml.c mod_apigw/apigw_encode_yaml.c */
 /* libs: -ljansson -laprutil-1 */
 /* libFuzzer target for mod_apigw's aggregation data path: backend option
  * strings through apigw_shape_set/check, arbitrary backend bodies through

@@ -5,6 +5,7 @@
 # error pages for endpoints.
 import os
 import subprocess
+import time
 
 import pytest
 import requests
@@ -130,6 +131,24 @@ def stock_conf(b, htpasswd):
 """
 
 
+def backend_counters(backend, settle=None, timeout=5.0):
+    """The backend's whole /__stats document (requests, cut, cut_bytes...)
+    without our own probes; with settle, polled until settle(doc) holds or
+    timeout passes (the backend counts a cut body when it sees the end of
+    the connection, a moment after the gateway answered)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        doc = requests.get(backend.url + "/__stats", timeout=5,
+                           headers={"Connection": "close"}).json()
+        # counted as one of Backend.stats()'s own probes, which it subtracts
+        backend._probes += 1
+        doc["requests"] -= backend._probes
+        doc["connections"] -= backend._probes
+        if settle is None or settle(doc) or time.monotonic() > deadline:
+            return doc
+        time.sleep(0.05)
+
+
 def assert_json_error_body(r, status):
     assert r.status_code == status
     assert r.headers["Content-Type"] == "application/json", r.text
@@ -224,12 +243,20 @@ def test_limit_request_body_counts_chunked_bodies(backend, gateway, htpasswd):
     r = requests.post(gw.url("/v1/upload"), data=chunked(100, 7))
     assert_json_error_body(r, 413)
     assert backend.stats()["requests"] == before
-    # over the limit only after the first 64 KB have been streamed
+    # over the limit only after the first 64 KB have been streamed: the
+    # backend has been called by then (the body streams to it), once, but
+    # the body is cut off at the limit: never its end, never more than
+    # LimitRequestBody bytes of it, never an answer from the backend
+    before = backend_counters(backend)
     try:
         r = requests.post(gw.url("/v1/upload-big"), data=chunked(3_000_000, 50_000))
-        assert r.status_code == 413
+        assert_json_error_body(r, 413)
     except requests.exceptions.ConnectionError:
         pass                        # or the exchange is aborted
+    after = backend_counters(backend, settle=lambda c: c["cut"] > before["cut"])
+    assert after["requests"] - before["requests"] == 1, (before, after)
+    assert after["cut"] - before["cut"] == 1, (before, after)
+    assert 0 < after["cut_bytes"] - before["cut_bytes"] <= 100_000, (before, after)
     r = requests.post(gw.url("/v1/upload-big"), data=chunked(99_000, 5_000))
     assert r.status_code == 200 and r.json()["length"] == 99_000
 

@@ -13,11 +13,9 @@ import pytest
 import requests
 
 from ratelimit_util import (ARRIVALS_LOG, STATUS, burst_of, hammer,
-                            limit_status, logged_arrivals, needs_redis,
+                            limit_status, logged_arrivals,
                             redis, redis_factory,  # noqa: F401
                             reference_bucket)
-
-pytestmark = needs_redis
 
 
 def conf(backend, store, limit="average=5 period=1m burst=5", extra=""):

@@ -19,12 +19,14 @@ CC=${CC:-gcc}
 # are named in the test's own file, on lines such as
 #   /* sources: mod_apigw/apigw_route.c common/apigw_parse.c */
 #   /* libs: -ljansson */
+#   /* cflags: -I/usr/include/apache2 */   (httpd's headers, never its symbols)
 # so adding a test never means editing this runner.
 file_tag() {
     sed -n "s|^/\\* $2: \\(.*\\) \\*/\$|\\1|p" "$HERE/$1.c" | head -n 1
 }
 sources_for() { file_tag "$1" sources; }
 libs_for() { file_tag "$1" libs; }
+cflags_for() { file_tag "$1" cflags; }
 
 CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -g
         -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -55,7 +57,8 @@ for src in "${tests[@]}"; do
         extra+=("$TOP/$f")
     done
     echo "==> $name"
-    if ! "$CC" "${CFLAGS[@]}" "${APR_CFLAGS[@]}" -o "$OUT/$name" "$src" \
+    # shellcheck disable=SC2046
+    if ! "$CC" "${CFLAGS[@]}" "${APR_CFLAGS[@]}" $(cflags_for "$name") -o "$OUT/$name" "$src" \
             "${extra[@]}" "${APR_LIBS[@]}" $(libs_for "$name") -lcmocka >"$OUT/$name.build.log" 2>&1; then
         cat "$OUT/$name.build.log"
         echo "$name: BUILD FAILED"

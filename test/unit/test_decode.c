@@ -1,6 +1,6 @@
-/* sources: mod_apigw/apigw_decode.c mod_apigw/apigw_merge.c mod_apigw/apigw_encode.c */
+/* sources: mod_apigw/apigw_decode.c mod_apigw/apigw_decode_feed.c mod_apigw/apigw_merge.c mod_apigw/apigw_encode.c mod_apigw/apigw_encode_buf.c mod_apigw/apigw_encode_json.c mod_apigw/apigw_encode_xml.c mod_apigw/apigw_encode_yaml.c */
 /* libs: -ljansson -laprutil-1 */
-/* Unit tests for mod_apigw/apigw_decode.c: JSON objects, collections and
+/* Unit tests for mod_apigw/apigw_decode*.c: JSON objects, collections and
  * safejson, strings, XML (KrakenD's mxj shape) and RSS/Atom, and hostile
  * bodies: broken and deep JSON, huge numbers, invalid UTF-8, NUL bytes,
  * 10k keys, entity-expansion attacks, external entities. */

@@ -1,6 +1,6 @@
-/* sources: mod_apigw/apigw_encode.c mod_apigw/apigw_decode.c mod_apigw/apigw_merge.c */
+/* sources: mod_apigw/apigw_encode.c mod_apigw/apigw_encode_buf.c mod_apigw/apigw_encode_json.c mod_apigw/apigw_encode_xml.c mod_apigw/apigw_encode_yaml.c mod_apigw/apigw_decode.c mod_apigw/apigw_decode_feed.c mod_apigw/apigw_merge.c */
 /* libs: -ljansson -laprutil-1 */
-/* Unit tests for mod_apigw/apigw_encode.c: the ApiOutputEncoding words,
+/* Unit tests for mod_apigw/apigw_encode*.c: the ApiOutputEncoding words,
  * Accept negotiation (q-values, wildcards, ties), shortest reals, and the
  * JSON, JSON-collection, XML, YAML and string writers, escaping included;
  * XML output is checked well-formed with apr_xml and read back. */

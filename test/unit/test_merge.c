@@ -1,4 +1,4 @@
-/* sources: mod_apigw/apigw_merge.c mod_apigw/apigw_encode.c mod_apigw/apigw_decode.c */
+/* sources: mod_apigw/apigw_merge.c mod_apigw/apigw_encode.c mod_apigw/apigw_encode_buf.c mod_apigw/apigw_encode_json.c mod_apigw/apigw_encode_xml.c mod_apigw/apigw_encode_yaml.c mod_apigw/apigw_decode.c mod_apigw/apigw_decode_feed.c */
 /* libs: -ljansson -laprutil-1 */
 /* Unit tests for mod_apigw/apigw_merge.c: every backend option and its
  * error messages, the order of operations (collection -> target ->

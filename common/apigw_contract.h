@@ -1,0 +1,57 @@
+/* The contract between the mod_apigw modules (mod_apigw,
+ * mod_apigw_ratelimit, mod_apigw_breaker and those to come): the few
+ * things one module tells another about a request. Each module may load
+ * without the others, so nothing here needs another module to be there.
+ *
+ *   A refusal.  A module that answers a request itself instead of letting
+ *               it reach a backend (429 from a rate limit, 503 from an
+ *               open breaker, 401/403 from an auth provider) marks it
+ *               once with apigw_refuse(), in the phase that decides. A
+ *               later phase that would do work for the request (the
+ *               response cache's lookup, aggregation's backend calls)
+ *               asks apigw_refused() first and does nothing when it was.
+ *
+ *   The deadline of an endpoint request: mod_apigw owns it (the request
+ *               time plus the endpoint's ApiTimeout) and offers it as the
+ *               optional function apigw_endpoint_deadline; another module
+ *               retrieves it at post_config and calls it only when it
+ *               needs it (so the common path costs nothing).
+ *
+ *   mod_proxy's handler is wrapped one way: a handler that runs before
+ *               mod_proxy's (hooked with mod_proxy.c as its successor)
+ *               calls apigw_proxy_handler_run(), which runs the handler
+ *               phase again with r->handler "proxy-server" and puts the
+ *               caller's r->handler back. The wrapper must decline when it
+ *               is entered again (its own state says it is wrapping).
+ *
+ *   A backend connection's socket timeout is changed for one exchange
+ *               with apigw_socket_timeout_scoped(): the old one comes back
+ *               when the exchange's pool ends. */
+#ifndef APIGW_CONTRACT_H
+#define APIGW_CONTRACT_H
+
+#include "httpd.h"
+#include "apr_network_io.h"
+#include "apr_optional.h"
+
+/* Marks r as answered by the gateway with status (the first mark stays). */
+void apigw_refuse(request_rec *r, int status);
+
+/* The status r was refused with, or 0. Looks at the main request too. */
+int apigw_refused(const request_rec *r);
+
+/* mod_apigw's: the absolute time by which an endpoint request must be
+ * answered, or 0 when r is not an endpoint request. */
+APR_DECLARE_OPTIONAL_FN(apr_time_t, apigw_endpoint_deadline,
+                        (request_rec *r));
+
+/* Runs mod_proxy's handler for r (see above); returns its status. */
+int apigw_proxy_handler_run(request_rec *r);
+
+/* Sets sock's timeout to t until pool p ends, then back to saved (what
+ * apr_socket_timeout_get said before). */
+void apigw_socket_timeout_scoped(apr_pool_t *p, apr_socket_t *sock,
+                                 apr_interval_time_t t,
+                                 apr_interval_time_t saved);
+
+#endif

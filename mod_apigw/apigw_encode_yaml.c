@@ -1,0 +1,238 @@
+/* The YAML writer (ApiOutputEncoding yaml): YAML 1.2 block style that
+ * YAML 1.1 readers read the same, plain scalars only where nothing else
+ * can be read, as described in apigw_encode.h. */
+#include <string.h>
+
+#include <apr_lib.h>
+
+#include "apigw_encode.h"
+#include "apigw_encode_int.h"
+
+static const char HEX[] = "0123456789abcdef";
+
+static int yaml_plain_ok(const char *s, apr_size_t n)
+{
+    static const char *const reserved[] = {
+        "null", "true", "false", "yes", "no", "on", "off", "y", "n", NULL
+    };
+    apr_size_t i;
+    int r;
+
+    if (n == 0 || !(apr_isalpha(s[0]) || s[0] == '_') || s[n - 1] == ' ') {
+        return 0;
+    }
+    for (i = 1; i < n; i++) {
+        char c = s[i];
+
+        if (!(apr_isalnum(c) || c == ' ' || c == '_' || c == '-' || c == '.'
+              || c == '/' || c == '@')) {
+            return 0;
+        }
+    }
+    for (r = 0; reserved[r]; r++) {
+        if (strlen(reserved[r]) == n && strncasecmp(s, reserved[r], n) == 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void yaml_put_string(obuf *b, const char *str, apr_size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    apr_size_t i = 0, run = 0, adv;
+
+    if (yaml_plain_ok(str, n)) {
+        ob_put(b, str, n);
+        return;
+    }
+    ob_putc(b, '"');
+    while (i < n) {
+        unsigned char c = s[i];
+        char x[6];
+        long cp;
+
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            i++;
+            run++;
+            continue;
+        }
+        cp = c >= 0x80 ? apigw_utf8_next(s + i, n - i, &adv) : (adv = 1, c);
+        if (cp > 0x9f && cp != 0x2028 && cp != 0x2029 && cp != 0xfeff
+            && cp != 0xfffe && cp != 0xffff) {
+            i += adv;
+            run += adv;
+            continue;
+        }
+        ob_put(b, (const char *)s + i - run, run);
+        run = 0;
+        switch (cp) {
+        case '"': ob_lit(b, "\\\""); break;
+        case '\\': ob_lit(b, "\\\\"); break;
+        case '\n': ob_lit(b, "\\n"); break;
+        case '\t': ob_lit(b, "\\t"); break;
+        case '\r': ob_lit(b, "\\r"); break;
+        case 0: ob_lit(b, "\\0"); break;
+        case -1: ob_lit(b, "\\uFFFD"); break;
+        default:
+            if (cp <= 0xff) {
+                x[0] = '\\';
+                x[1] = 'x';
+                x[2] = HEX[(cp >> 4) & 0xf];
+                x[3] = HEX[cp & 0xf];
+                ob_put(b, x, 4);
+            }
+            else {
+                x[0] = '\\';
+                x[1] = 'u';
+                x[2] = HEX[(cp >> 12) & 0xf];
+                x[3] = HEX[(cp >> 8) & 0xf];
+                x[4] = HEX[(cp >> 4) & 0xf];
+                x[5] = HEX[cp & 0xf];
+                ob_put(b, x, 6);
+            }
+            break;
+        }
+        i += adv;
+    }
+    ob_put(b, (const char *)s + i - run, run);
+    ob_putc(b, '"');
+}
+
+static void yaml_put_scalar(obuf *b, const json_t *v)
+{
+    char num[APIGW_REAL_BUFSIZE];
+    apr_size_t n;
+    char *e;
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        yaml_put_string(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        apigw_ob_integer(b, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        n = apigw_format_real(json_real_value(v), num, sizeof(num));
+        e = memchr(num, 'e', n);
+        if (e && !memchr(num, '.', n)) {
+            /* "1e+300" -> "1.0e+300": a float to YAML 1.1 readers too */
+            ob_put(b, num, (apr_size_t)(e - num));
+            ob_lit(b, ".0");
+            ob_put(b, e, n - (apr_size_t)(e - num));
+        }
+        else {
+            ob_put(b, num, n);
+        }
+        break;
+    case JSON_TRUE:
+        ob_lit(b, "true");
+        break;
+    case JSON_FALSE:
+        ob_lit(b, "false");
+        break;
+    case JSON_OBJECT:
+        ob_lit(b, "{}");
+        break;
+    case JSON_ARRAY:
+        ob_lit(b, "[]");
+        break;
+    default:
+        ob_lit(b, "null");
+        break;
+    }
+}
+
+static void yaml_indent(obuf *b, int indent)
+{
+    if (ob_room(b, (apr_size_t)indent)) {
+        memset(b->data + b->len, ' ', (apr_size_t)indent);
+        b->len += (apr_size_t)indent;
+    }
+}
+
+static int yaml_is_block(const json_t *v)
+{
+    return (json_is_object(v) && json_object_size(v) > 0)
+           || (json_is_array(v) && json_array_size(v) > 0);
+}
+
+static void yaml_put_block(obuf *b, const json_t *v, int indent, int inline_first,
+                           int depth);
+
+/* After "key:" or "-": a scalar on the same line, or a nested block. */
+static void yaml_put_after(obuf *b, const json_t *v, int indent, int in_seq,
+                           int depth)
+{
+    if (depth + 1 > APIGW_ENCODE_MAX_DEPTH) {
+        b->failed = 1;
+        return;
+    }
+    if (!yaml_is_block(v)) {
+        ob_putc(b, ' ');
+        yaml_put_scalar(b, v);
+        ob_putc(b, '\n');
+    }
+    else if (in_seq) {
+        ob_putc(b, ' ');
+        yaml_put_block(b, v, indent + 2, 1, depth + 1);
+    }
+    else {
+        ob_putc(b, '\n');
+        yaml_put_block(b, v, indent + 2, 0, depth + 1);
+    }
+}
+
+static void yaml_put_block(obuf *b, const json_t *v, int indent, int inline_first,
+                           int depth)
+{
+    int first = 1;
+
+    if (depth > APIGW_ENCODE_MAX_DEPTH) {
+        b->failed = 1;
+        return;
+    }
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *val;
+
+        json_object_foreach((json_t *)v, key, val) {
+            if (!(first && inline_first)) {
+                yaml_indent(b, indent);
+            }
+            first = 0;
+            yaml_put_string(b, key, strlen(key));
+            ob_putc(b, ':');
+            yaml_put_after(b, val, indent, 0, depth);
+            if (b->failed) {
+                return;
+            }
+        }
+    }
+    else {
+        size_t i, size = json_array_size(v);
+
+        for (i = 0; i < size; i++) {
+            if (!(first && inline_first)) {
+                yaml_indent(b, indent);
+            }
+            first = 0;
+            ob_putc(b, '-');
+            yaml_put_after(b, json_array_get(v, i), indent, 1, depth);
+            if (b->failed) {
+                return;
+            }
+        }
+    }
+}
+
+void apigw_encode_yaml(obuf *b, const json_t *doc)
+{
+    if (yaml_is_block(doc)) {
+        yaml_put_block(b, doc, 0, 0, 1);
+    }
+    else {
+        yaml_put_scalar(b, doc);
+        ob_putc(b, '\n');
+    }
+}
