@@ -1,9 +1,10 @@
 /* Edge policies of an endpoint (CORS, request/response shaping, body
- * limits, response cache): the interface the rest of mod_apigw composes.
- * Each policy is a plain struct with one function that applies it, so a
- * runtime route can later carry the same settings. The whole policy
- * config hangs off apigw_dir_conf.policy; the structs are in
- * apigw_policy_conf.h. */
+ * limits, response cache), outside view: what the rest of mod_apigw calls
+ * (create/merge, the backend URL after rewrites, the body limit check),
+ * the policies' hooks and filter for mod_apigw.c to register, and their
+ * directives. The whole policy config hangs off apigw_dir_conf.policy;
+ * the plain structs, and what each policy file exposes, are in
+ * apigw_policy_conf.h; their validation in apigw_policy_validate.h. */
 #ifndef APIGW_POLICY_H
 #define APIGW_POLICY_H
 

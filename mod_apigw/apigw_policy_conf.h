@@ -1,6 +1,7 @@
 /* Edge policies, inside view: the plain structs each policy is made of,
- * the per-request state they share, and the function each policy file
- * exposes to apigw_policy_config.c (directives, merging, hooks).
+ * the per-request state they share, and the functions each policy file
+ * exposes to the policies' directives (apigw_policy_config.c), effective
+ * policies (apigw_policy_effective.c) and hooks (apigw_policy_hooks.c).
  *
  * Every policy is a plain struct of scalars and string arrays as the
  * operator wrote them (so a runtime route can carry the same settings),

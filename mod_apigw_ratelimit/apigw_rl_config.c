@@ -1,27 +1,28 @@
-/* mod_apigw_ratelimit configuration: ApiRateLimit, ApiRateLimitTier,
- * ApiRateLimitHeaders, ApiRateLimitHeadersAdmitted, ApiRateLimitZone,
- * ApiRateLimitMaxDelayed, ApiRateLimitStore, ApiRateLimitStoreFailure,
- * the create/merge functions and the list of every limit read. Every
- * mistake is refused at configtest with a message naming the directive;
- * what only the whole configuration shows is checked in check_config and
- * logged with the file:line of the line at fault. */
+/* mod_apigw_ratelimit configuration: the directives ApiRateLimit,
+ * ApiRateLimitTier, ApiRateLimitHeaders, ApiRateLimitHeadersAdmitted,
+ * ApiRateLimitZone, ApiRateLimitMaxDelayed, ApiRateLimitStore and
+ * ApiRateLimitStoreFailure, one handler each, and the create/merge
+ * functions. An ApiRateLimit or ApiRateLimitTier line is read in three
+ * steps: its words into the plain settings (a mistake of syntax is
+ * refused here), the settings checked by apigw_rl_limit_validate or
+ * apigw_rl_tier_validate (what an admin API will call too), then built
+ * into a limit ready for requests (expressions parsed, policies hashed).
+ * Every mistake is refused at configtest, prefixed with the directive's
+ * name; httpd adds the file and line. */
 #include "apigw_rl_config.h"
+#include "apigw_rl_limits.h"
 #include "apigw_rl_headers.h"
 #include "apigw_parse.h"
-#include "apigw_log.h"
 
 #include "http_log.h"
-#include "apr_lib.h"
 #include "apr_strings.h"
 
+#include <limits.h>
+
+/* ap_expr_parse_cmd() names the module of an expression by it */
 APLOG_USE_MODULE(apigw_ratelimit);
 
-#define MAX_AVERAGE 1000000000ULL
-#define MAX_BURST 1000000000ULL
 #define MAX_DELAYED 100000
-
-/* every limit of the configuration being read (pconf); see pre_config */
-static apr_array_header_t *all_limits;
 
 /* ---- create / merge ---- */
 
@@ -35,20 +36,19 @@ void *apigw_rl_create_dir_conf(apr_pool_t *p, char *dir)
     return c;
 }
 
-static int replaced_by(const apigw_rl_limit *l, const apr_array_header_t *add)
+/* The limit called name among limits (of apigw_rl_limit *), or NULL. */
+static apigw_rl_limit *named_limit(const apr_array_header_t *limits,
+                                   const char *name)
 {
     int i;
 
-    if (!l->name) {
-        return 0;
-    }
-    for (i = 0; i < add->nelts; i++) {
-        const apigw_rl_limit *a = APR_ARRAY_IDX(add, i, apigw_rl_limit *);
-        if (a->name && strcmp(a->name, l->name) == 0) {
-            return 1;
+    for (i = 0; i < limits->nelts; i++) {
+        apigw_rl_limit *l = APR_ARRAY_IDX(limits, i, apigw_rl_limit *);
+        if (l->spec.name && strcmp(l->spec.name, name) == 0) {
+            return l;
         }
     }
-    return 0;
+    return NULL;
 }
 
 /* A nested context keeps the outer limits and adds its own; its own limit
@@ -79,7 +79,7 @@ void *apigw_rl_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                                sizeof(apigw_rl_limit *));
     for (i = 0; i < base->limits->nelts; i++) {
         apigw_rl_limit *l = APR_ARRAY_IDX(base->limits, i, apigw_rl_limit *);
-        if (!replaced_by(l, add->limits)) {
+        if (!l->spec.name || !named_limit(add->limits, l->spec.name)) {
             APR_ARRAY_PUSH(c->limits, apigw_rl_limit *) = l;
         }
     }
@@ -127,213 +127,73 @@ void *apigw_rl_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     return c;
 }
 
-/* ---- the list of every limit ---- */
 
-int apigw_rl_config_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
-                               apr_pool_t *ptemp)
-{
-    (void)plog;
-    (void)ptemp;
-    all_limits = apr_array_make(pconf, 16, sizeof(apigw_rl_limit *));
-    return OK;
-}
+/* ---- words: the syntax of the settings ---- */
 
-apr_array_header_t *apigw_rl_config_limits(void)
-{
-    return all_limits;
-}
-
-const apigw_rl_policy *apigw_rl_tier_policy(const apigw_rl_limit *l,
-                                            const char *value)
-{
-    const apigw_rl_policy *t = NULL;
-
-    if (value && l->tier_of) {
-        t = apr_hash_get(l->tier_of, value, APR_HASH_KEY_STRING);
-    }
-    return t ? t : &l->base;
-}
-
-int apigw_rl_config_check(apr_pool_t *pconf, apr_pool_t *plog,
-                          apr_pool_t *ptemp, server_rec *s)
-{
-    int i, rv = OK;
-
-    (void)pconf;
-    (void)plog;
-    (void)ptemp;
-    for (i = 0; all_limits && i < all_limits->nelts; i++) {
-        const apigw_rl_limit *l = APR_ARRAY_IDX(all_limits, i,
-                                                apigw_rl_limit *);
-        if (l->tier_by && l->tiers->nelts == 0) {
-            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, s,
-                         APIGW_LOGNO(01010) "ApiRateLimit name=%s (%s:%u) "
-                         "has tier= but no ApiRateLimitTier %s line follows "
-                         "it in its context", l->name, l->file, l->line,
-                         l->name);
-            rv = !OK;
-        }
-    }
-    return rv;
-}
-
-/* ---- numbers ---- */
-
-static const char *parse_count(apr_pool_t *p, const char *dir,
-                               const char *key, const char *value,
-                               apr_uint64_t min, apr_uint64_t max,
+/* A whole number of at most max. */
+static const char *parse_whole(apr_pool_t *p, const char *key,
+                               const char *value, apr_uint64_t max,
                                apr_uint64_t *out)
 {
     apr_uint64_t n = 0;
     const char *c;
 
     if (!*value) {
-        return apr_psprintf(p, "%s: %s= needs a number", dir, key);
+        return apr_psprintf(p, "%s= needs a number", key);
     }
     for (c = value; *c; c++) {
+        apr_uint64_t digit;
+
         if (*c < '0' || *c > '9') {
-            return apr_psprintf(p, "%s: %s=%s is not a whole number", dir,
-                                key, value);
+            return apr_psprintf(p, "%s=%s is not a whole number", key, value);
         }
-        n = n * 10 + (apr_uint64_t)(*c - '0');
-        if (n > max) {
-            break;
+        digit = (apr_uint64_t)(*c - '0');
+        if (n > (max - digit) / 10) {
+            return apr_psprintf(p, "%s=%s is too large a number", key, value);
         }
-    }
-    if (n < min || n > max) {
-        return apr_psprintf(p, "%s: %s=%s is out of range "
-                            "(%" APR_UINT64_T_FMT " to %" APR_UINT64_T_FMT ")",
-                            dir, key, value, min, max);
+        n = n * 10 + digit;
     }
     *out = n;
     return NULL;
 }
 
-static const char *parse_period(apr_pool_t *p, const char *dir,
-                                const char *value, apr_interval_time_t *out)
+static const char *parse_time(apr_pool_t *p, const char *key,
+                              const char *value, apr_interval_time_t *out)
 {
     const char *err = apigw_parse_duration(value, out);
 
-    if (err) {
-        return apr_psprintf(p, "%s: period=%s: %s", dir, value, err);
-    }
-    if (*out <= 0) {
-        return apr_psprintf(p, "%s: period= must be greater than zero", dir);
-    }
-    return NULL;
+    return err ? apr_psprintf(p, "%s=%s: %s", key, value, err) : NULL;
 }
 
-static const char *parse_delay(apr_pool_t *p, const char *dir,
-                               const char *value, apr_interval_time_t *out)
+static int is_expr(const char *text)
 {
-    const char *err = apigw_parse_duration(value, out);
-
-    if (err) {
-        return apr_psprintf(p, "%s: delay=%s: %s", dir, value, err);
-    }
-    if (*out > APIGW_RL_MAX_DELAY) {
-        return apr_psprintf(p, "%s: delay=%s is longer than the %d s a "
-                            "request may wait", dir, value,
-                            (int)apr_time_sec(APIGW_RL_MAX_DELAY));
-    }
-    return NULL;
-}
-
-/* ---- keys: by= and tier= ---- */
-
-#define KEY_KINDS "ip, header:NAME, cookie:NAME, env:NAME or expr:EXPRESSION"
-
-/* One key part; text is "ip", "header:X-Key", "expr:%{...}"... */
-static const char *parse_key_part(cmd_parms *cmd, const char *opt,
-                                  const char *text, int allow_endpoint,
-                                  apigw_rl_by *out)
-{
-    apr_pool_t *p = cmd->pool;
-    const char *colon = strchr(text, ':');
-    const char *kind = colon ? apr_pstrmemdup(p, text,
-                                              (apr_size_t)(colon - text))
-                             : text;
-    const char *err = NULL;
-
-    memset(out, 0, sizeof(*out));
-    if (ap_cstr_casecmp(kind, "endpoint") == 0 && !colon && allow_endpoint) {
-        out->kind = APIGW_RL_BY_ENDPOINT;
-        return NULL;
-    }
-    if (ap_cstr_casecmp(kind, "ip") == 0 && !colon) {
-        out->kind = APIGW_RL_BY_IP;
-        return NULL;
-    }
-    if (ap_cstr_casecmp(kind, "header") == 0) {
-        out->kind = APIGW_RL_BY_HEADER;
-    }
-    else if (ap_cstr_casecmp(kind, "cookie") == 0) {
-        out->kind = APIGW_RL_BY_COOKIE;
-    }
-    else if (ap_cstr_casecmp(kind, "env") == 0) {
-        out->kind = APIGW_RL_BY_ENV;
-    }
-    else if (ap_cstr_casecmp(kind, "expr") == 0) {
-        out->kind = APIGW_RL_BY_EXPR;
-    }
-    else {
-        return apr_psprintf(p, "ApiRateLimit: unknown key '%s' in %s= "
-                            "(use %s" KEY_KINDS ")", text, opt,
-                            allow_endpoint ? "endpoint, " : "");
-    }
-    if (!colon || !colon[1]) {
-        return apr_psprintf(p, "ApiRateLimit: key '%s' in %s= needs %s, "
-                            "like %s", text, opt,
-                            out->kind == APIGW_RL_BY_EXPR ? "an expression"
-                                                          : "a name",
-                            out->kind == APIGW_RL_BY_EXPR
-                                ? "expr:%{REMOTE_USER}"
-                                : apr_pstrcat(p, kind, ":X-Api-Key", NULL));
-    }
-    out->name = apr_pstrdup(p, colon + 1);
-    if (out->kind == APIGW_RL_BY_EXPR) {
-        /* DONT_VARY: a limit's key must not add Vary to the response */
-        out->expr = ap_expr_parse_cmd(cmd, out->name,
-                                      AP_EXPR_FLAG_STRING_RESULT
-                                      | AP_EXPR_FLAG_DONT_VARY, &err, NULL);
-        if (err) {
-            return apr_psprintf(p, "ApiRateLimit: %s=expr:%s: cannot parse "
-                                "the expression: %s", opt, out->name, err);
-        }
-    }
-    return NULL;
+    return ap_cstr_casecmpn(text, "expr:", 5) == 0;
 }
 
 /* by=KEY[,KEY...]: an expr: part takes the rest of the value, commas and
  * all, so it comes last. */
-static const char *parse_by(cmd_parms *cmd, apigw_rl_limit *l,
+static const char *parse_by(apr_pool_t *p, apigw_rl_limit_spec *l,
                             const char *value)
 {
-    apr_pool_t *p = cmd->pool;
     const char *part = value, *err;
 
     if (!*value) {
-        return "ApiRateLimit: by= needs a key: endpoint, " KEY_KINDS;
+        return apr_pstrcat(p, "by= needs a key: ", apigw_rl_key_kinds("by"),
+                           NULL);
     }
     for (;;) {
-        const char *comma = strchr(part, ',');
-        const char *text;
-        apigw_rl_by by;
+        const char *comma = is_expr(part) ? NULL : strchr(part, ',');
+        const char *text = comma ? apr_pstrmemdup(p, part,
+                                                  (apr_size_t)(comma - part))
+                                 : part;
 
-        if (ap_cstr_casecmpn(part, "expr:", 5) == 0) {
-            comma = NULL;
-        }
-        text = comma ? apr_pstrmemdup(p, part, (apr_size_t)(comma - part))
-                     : part;
         if (!*text) {
-            return apr_psprintf(p, "ApiRateLimit: by=%s has an empty key",
-                                value);
+            return apr_psprintf(p, "by=%s has an empty key", value);
         }
-        if ((err = parse_key_part(cmd, "by", text, 1, &by)) != NULL) {
+        err = apigw_rl_key_parse(p, "by", text,
+                                 (apigw_rl_key *)apr_array_push(l->by));
+        if (err) {
             return err;
-        }
-        if (by.kind != APIGW_RL_BY_ENDPOINT) {
-            APR_ARRAY_PUSH(l->by, apigw_rl_by) = by;
         }
         if (!comma) {
             return NULL;
@@ -342,157 +202,268 @@ static const char *parse_by(cmd_parms *cmd, apigw_rl_limit *l,
     }
 }
 
-static const char *parse_tier_key(cmd_parms *cmd, apigw_rl_limit *l,
+static const char *parse_tier_key(apr_pool_t *p, apigw_rl_limit_spec *l,
                                   const char *value)
 {
-    apigw_rl_by *by = apr_pcalloc(cmd->pool, sizeof(*by));
+    apigw_rl_key *k = apr_pcalloc(p, sizeof(*k));
     const char *err;
 
     if (!*value) {
-        return "ApiRateLimit: tier= needs a key: " KEY_KINDS;
+        return apr_pstrcat(p, "tier= needs a key: ",
+                           apigw_rl_key_kinds("tier"), NULL);
     }
-    if (ap_cstr_casecmpn(value, "expr:", 5) != 0 && strchr(value, ',')) {
-        return "ApiRateLimit: tier= takes one key (combine values with "
-               "tier=expr:...)";
+    if (!is_expr(value) && strchr(value, ',')) {
+        return "tier= takes one key (combine values with tier=expr:...)";
     }
-    if ((err = parse_key_part(cmd, "tier", value, 0, by)) != NULL) {
+    if ((err = apigw_rl_key_parse(p, "tier", value, k)) != NULL) {
         return err;
     }
-    l->tier_by = by;
+    l->tier = k;
     return NULL;
 }
 
-static const char *parse_name(apr_pool_t *p, const char *value,
-                              const char **out)
+/* ---- options: key=value words ---- */
+
+/* What the options of one line fill. */
+typedef struct {
+    apigw_rl_numbers *numbers;
+    apigw_rl_limit_spec *limit;     /* ApiRateLimit's; NULL on a tier */
+} rl_fill;
+
+typedef const char *(*rl_option_fn)(apr_pool_t *p, rl_fill *f,
+                                    const char *value);
+
+typedef struct {
+    const char *name;
+    rl_option_fn set;
+} rl_option;
+
+static const char *opt_average(apr_pool_t *p, rl_fill *f, const char *v)
 {
-    const char *c;
+    return parse_whole(p, "average", v, APR_UINT64_MAX, &f->numbers->average);
+}
 
-    /* names appear in JSON and in RateLimit-Policy's quoted strings */
-    for (c = value; *c; c++) {
-        if (!apr_isalnum(*c) && !strchr("._:-", *c)) {
-            break;
-        }
-    }
-    if (!*value || *c) {
-        return apr_psprintf(p, "ApiRateLimit: name=%s is not a valid name "
-                            "(letters, digits and . _ : -)", value);
-    }
-    *out = value;
+static const char *opt_period(apr_pool_t *p, rl_fill *f, const char *v)
+{
+    return parse_time(p, "period", v, &f->numbers->period);
+}
+
+static const char *opt_burst(apr_pool_t *p, rl_fill *f, const char *v)
+{
+    return parse_whole(p, "burst", v, APR_UINT64_MAX, &f->numbers->burst);
+}
+
+static const char *opt_delay(apr_pool_t *p, rl_fill *f, const char *v)
+{
+    return parse_time(p, "delay", v, &f->numbers->delay);
+}
+
+static const char *opt_by(apr_pool_t *p, rl_fill *f, const char *v)
+{
+    return parse_by(p, f->limit, v);
+}
+
+static const char *opt_name(apr_pool_t *p, rl_fill *f, const char *v)
+{
+    (void)p;
+    f->limit->name = v;
     return NULL;
 }
 
-static const char *parse_status(apr_pool_t *p, const char *value, int *out)
+static const char *opt_status(apr_pool_t *p, rl_fill *f, const char *v)
 {
     apr_uint64_t n;
+    const char *err = parse_whole(p, "status", v, INT_MAX, &n);
 
-    if (parse_count(p, "ApiRateLimit", "status", value, 400, 599, &n)) {
-        return apr_psprintf(p, "ApiRateLimit: status=%s must be an HTTP error "
-                            "status from 400 to 599", value);
+    if (!err) {
+        f->limit->status = (int)n;
     }
-    *out = (int)n;
+    return err;
+}
+
+static const char *opt_tier(apr_pool_t *p, rl_fill *f, const char *v)
+{
+    return parse_tier_key(p, f->limit, v);
+}
+
+/* Both tables begin with average and period: what the lines require. */
+#define OPT_AVERAGE 0
+#define OPT_PERIOD 1
+#define MAX_OPTIONS 8
+
+static const rl_option limit_options[MAX_OPTIONS + 1] = {
+    { "average", opt_average }, { "period", opt_period },
+    { "burst", opt_burst }, { "by", opt_by }, { "name", opt_name },
+    { "status", opt_status }, { "delay", opt_delay }, { "tier", opt_tier },
+    { NULL, NULL }
+};
+
+static const rl_option tier_options[MAX_OPTIONS + 1] = {
+    { "average", opt_average }, { "period", opt_period },
+    { "burst", opt_burst }, { "delay", opt_delay }, { NULL, NULL }
+};
+
+/* "average, period, burst or delay" */
+static const char *option_names(apr_pool_t *p, const rl_option *opts)
+{
+    const char *s = opts[0].name;
+    int i;
+
+    for (i = 1; opts[i].name; i++) {
+        s = apr_pstrcat(p, s, opts[i + 1].name ? ", " : " or ", opts[i].name,
+                        NULL);
+    }
+    return s;
+}
+
+/* One word key=value (eq: its '=') of directive dir. */
+static const char *set_option(apr_pool_t *p, const char *dir,
+                              const rl_option *opts, rl_fill *f,
+                              const char *word, const char *eq, int *seen)
+{
+    const char *key = apr_pstrmemdup(p, word, (apr_size_t)(eq - word));
+    const char *err;
+    int i;
+
+    for (i = 0; opts[i].name && strcmp(key, opts[i].name); i++) {
+    }
+    if (!opts[i].name) {
+        return apr_psprintf(p, "%s: unknown option '%s' (use %s)", dir, key,
+                            option_names(p, opts));
+    }
+    if (seen[i]++) {
+        return apr_psprintf(p, "%s: %s= given twice", dir, key);
+    }
+    if ((err = opts[i].set(p, f, eq + 1)) != NULL) {
+        return apr_pstrcat(p, dir, ": ", err, NULL);
+    }
     return NULL;
 }
 
-/* ---- policies ---- */
+/* ---- building: settings made ready for requests ---- */
 
-/* Fills in what follows from a policy's numbers: its rate, identity and
- * hashes. owner: the limit's name, or its file:line. */
-static const char *finish_policy(apr_pool_t *p, const char *dir,
-                                 apigw_rl_policy *pol, const char *owner)
+/* pol from numbers n: its rate, identity and hashes. owner: the limit's
+ * name, or its file:line. */
+static const char *build_policy(apr_pool_t *p, apigw_rl_policy *pol,
+                                const apigw_rl_numbers *n, const char *owner)
 {
     const char *err;
 
-    if ((err = apigw_rl_rate_init(&pol->rate, pol->average,
-                                  (apr_uint64_t)pol->period * 1000,
-                                  pol->burst,
-                                  (apr_uint64_t)pol->delay * 1000)) != NULL) {
-        return apr_pstrcat(p, dir, ": ", err, NULL);
+    pol->numbers = *n;
+    if ((err = apigw_rl_rate_init(&pol->rate, n->average,
+                                  (apr_uint64_t)n->period * 1000, n->burst,
+                                  (apr_uint64_t)n->delay * 1000)) != NULL) {
+        return err;             /* not after the validation */
     }
     pol->ident = apr_psprintf(p, "%s%s%s|%" APR_UINT64_T_FMT "|%"
                               APR_TIME_T_FMT "|%" APR_UINT64_T_FMT, owner,
                               pol->tier ? "|tier=" : "",
-                              pol->tier ? pol->tier : "", pol->average,
-                              pol->period, pol->burst);
+                              pol->tier ? pol->tier : "", n->average,
+                              n->period, n->burst);
     apigw_rl_hash_init(&pol->seed);
     apigw_rl_hash_add(&pol->seed, pol->ident, strlen(pol->ident));
     pol->ident_hash = pol->seed;
     apigw_rl_hash_final(&pol->ident_hash);
-    pol->average_text = apr_psprintf(p, "%" APR_UINT64_T_FMT, pol->average);
-    pol->quota_params = apigw_rl_quota_params(p, pol->average,
-                                              (apr_uint64_t)pol->period
-                                              * 1000);
+    pol->average_text = apr_psprintf(p, "%" APR_UINT64_T_FMT, n->average);
+    pol->quota_params = apigw_rl_quota_params(p, n->average,
+                                              (apr_uint64_t)n->period * 1000);
     return NULL;
 }
 
-/* ---- ApiRateLimit ---- */
+/* A key part of field (by or tier) ready for requests. */
+static const char *build_key(cmd_parms *cmd, const char *field,
+                             const apigw_rl_key *k, apigw_rl_by *out)
+{
+    const char *err = NULL;
 
-enum {
-    OPT_AVERAGE, OPT_PERIOD, OPT_BURST, OPT_BY, OPT_NAME, OPT_STATUS,
-    OPT_DELAY, OPT_TIER, OPT_COUNT
-};
+    out->key = *k;
+    out->expr = NULL;
+    if (k->kind != APIGW_RL_BY_EXPR) {
+        return NULL;
+    }
+    /* DONT_VARY: a limit's key must not add Vary to the response */
+    out->expr = ap_expr_parse_cmd(cmd, k->name, AP_EXPR_FLAG_STRING_RESULT
+                                                | AP_EXPR_FLAG_DONT_VARY,
+                                  &err, NULL);
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s=expr:%s: cannot parse the "
+                            "expression: %s", field, k->name, err);
+    }
+    return NULL;
+}
 
-static const char *const limit_options[] = {
-    "average", "period", "burst", "by", "name", "status", "delay", "tier",
-    NULL
-};
-
-static const char *set_option(cmd_parms *cmd, apigw_rl_limit *l,
-                              const char *word, int *seen)
+/* l->spec, validated, made ready; l is the line cmd reads. */
+static const char *build_limit(cmd_parms *cmd, apigw_rl_limit *l)
 {
     apr_pool_t *p = cmd->pool;
-    const char *eq = strchr(word, '=');
-    const char *key, *value;
-    apr_uint64_t n;
+    const apigw_rl_limit_spec *s = &l->spec;
     const char *err;
     int i;
 
-    if (!eq || eq == word) {
-        return apr_psprintf(p, "ApiRateLimit: options are key=value, got '%s' "
-                            "(or use 'ApiRateLimit off')", word);
+    l->file = l->base.file = cmd->directive->filename;
+    l->line = l->base.line = (unsigned)cmd->directive->line_num;
+    l->tiers = apr_array_make(p, 2, sizeof(apigw_rl_policy *));
+    l->by = apr_array_make(p, s->by->nelts + 1, sizeof(apigw_rl_by));
+    for (i = 0; i < s->by->nelts; i++) {
+        const apigw_rl_key *k = &APR_ARRAY_IDX(s->by, i, apigw_rl_key);
+
+        if (k->kind == APIGW_RL_BY_ENDPOINT) {
+            continue;           /* the limit itself: adds nothing */
+        }
+        if ((err = build_key(cmd, "by", k, apr_array_push(l->by))) != NULL) {
+            return err;
+        }
     }
-    key = apr_pstrmemdup(p, word, (apr_size_t)(eq - word));
-    value = eq + 1;
-    for (i = 0; limit_options[i] && strcmp(key, limit_options[i]); i++) {
+    if (s->tier) {
+        l->tier_by = apr_palloc(p, sizeof(*l->tier_by));
+        if ((err = build_key(cmd, "tier", s->tier, l->tier_by)) != NULL) {
+            return err;
+        }
     }
-    if (!limit_options[i]) {
-        return apr_psprintf(p, "ApiRateLimit: unknown option '%s' (use average, "
-                            "period, burst, by, name, status, delay or tier)",
-                            key);
-    }
-    if (seen[i]++) {
-        return apr_psprintf(p, "ApiRateLimit: %s= given twice", key);
-    }
-    switch (i) {
-    case OPT_AVERAGE:
-        return parse_count(p, "ApiRateLimit", "average", value, 0, MAX_AVERAGE,
-                           &l->base.average);
-    case OPT_PERIOD:
-        return parse_period(p, "ApiRateLimit", value, &l->base.period);
-    case OPT_BURST:
-        err = parse_count(p, "ApiRateLimit", "burst", value, 1, MAX_BURST, &n);
-        l->base.burst = n;
-        return err;
-    case OPT_BY:
-        return parse_by(cmd, l, value);
-    case OPT_NAME:
-        return parse_name(p, value, &l->name);
-    case OPT_STATUS:
-        return parse_status(p, value, &l->status);
-    case OPT_DELAY:
-        return parse_delay(p, "ApiRateLimit", value, &l->base.delay);
-    default:
-        return parse_tier_key(cmd, l, value);
-    }
+    return build_policy(p, &l->base, &s->numbers,
+                        s->name ? s->name : apr_psprintf(p, "%s:%u", l->file,
+                                                         l->line));
 }
 
-static const char *set_rate_limit(cmd_parms *cmd, void *dconf, const char *args)
+/* ---- ApiRateLimit average=N period=DURATION [burst=B] [by=KEY,...]
+ *      [name=NAME] [status=CODE] [delay=DURATION] [tier=KEY] | off ---- */
+
+/* The words of the line, word the first one, into l. */
+static const char *read_limit(apr_pool_t *p, apigw_rl_limit_spec *l,
+                              const char *word, const char *args)
+{
+    rl_fill f = { &l->numbers, l };
+    int seen[MAX_OPTIONS] = { 0 };
+    const char *eq, *err;
+
+    for (; *word; word = ap_getword_conf(p, &args)) {
+        if (!(eq = strchr(word, '=')) || eq == word) {
+            return apr_psprintf(p, "ApiRateLimit: options are key=value, got "
+                                "'%s' (or use 'ApiRateLimit off')", word);
+        }
+        err = set_option(p, "ApiRateLimit", limit_options, &f, word, eq,
+                         seen);
+        if (err) {
+            return err;
+        }
+    }
+    if (!seen[OPT_AVERAGE] || !seen[OPT_PERIOD]) {
+        return apr_psprintf(p, "ApiRateLimit needs %s (e.g. average=100 "
+                            "period=1m)", !seen[OPT_AVERAGE]
+                                          ? "average=N" : "period=DURATION");
+    }
+    return NULL;
+}
+
+static const char *set_rate_limit(cmd_parms *cmd, void *dconf,
+                                  const char *args)
 {
     apigw_rl_dir_conf *c = dconf;
+    apr_pool_t *p = cmd->pool;
+    const char *word = ap_getword_conf(p, &args), *err;
+    const apigw_rl_limit *o;
     apigw_rl_limit *l;
-    const char *word, *err;
-    int seen[OPT_COUNT] = { 0 }, i;
 
-    word = ap_getword_conf(cmd->temp_pool, &args);
     if (ap_cstr_casecmp(word, "off") == 0) {
         if (*ap_getword_conf(cmd->temp_pool, &args)) {
             return "ApiRateLimit off takes no options";
@@ -505,155 +476,61 @@ static const char *set_rate_limit(cmd_parms *cmd, void *dconf, const char *args)
                "[by=KEY,...] [name=NAME] [status=CODE] [delay=DURATION] "
                "[tier=KEY], or off";
     }
-    l = apr_pcalloc(cmd->pool, sizeof(*l));
-    l->base.burst = 1;
-    l->status = HTTP_TOO_MANY_REQUESTS;
-    l->by = apr_array_make(cmd->pool, 2, sizeof(apigw_rl_by));
-    l->tiers = apr_array_make(cmd->pool, 2, sizeof(apigw_rl_policy *));
-    l->file = l->base.file = cmd->directive->filename;
-    l->line = l->base.line = (unsigned)cmd->directive->line_num;
-    for (; *word; word = ap_getword_conf(cmd->pool, &args)) {
-        if ((err = set_option(cmd, l, word, seen)) != NULL) {
-            return err;
-        }
-    }
-    if (!seen[OPT_AVERAGE] || !seen[OPT_PERIOD]) {
-        return apr_psprintf(cmd->pool, "ApiRateLimit needs %s (e.g. "
-                            "average=100 period=1m)",
-                            !seen[OPT_AVERAGE] ? "average=N"
-                                               : "period=DURATION");
-    }
-    if (l->tier_by && !l->name) {
-        return "ApiRateLimit: tier= needs name= (ApiRateLimitTier lines "
-               "name the limit they belong to)";
-    }
-    if ((err = finish_policy(cmd->pool, "ApiRateLimit", &l->base,
-                             l->name ? l->name
-                                     : apr_psprintf(cmd->pool, "%s:%u",
-                                                    l->file, l->line)))) {
+    l = apr_pcalloc(p, sizeof(*l));
+    apigw_rl_limit_defaults(p, &l->spec);
+    if ((err = read_limit(p, &l->spec, word, args)) != NULL) {
         return err;
     }
-    for (i = 0; l->name && i < c->limits->nelts; i++) {
-        const apigw_rl_limit *o = APR_ARRAY_IDX(c->limits, i, apigw_rl_limit *);
-        if (o->name && strcmp(o->name, l->name) == 0) {
-            return apr_psprintf(cmd->pool, "ApiRateLimit: name=%s is already "
-                                "used in this context (%s:%u)", l->name,
-                                o->file, o->line);
-        }
+    if ((err = apigw_rl_limit_validate(p, &l->spec)) != NULL) {
+        return apr_pstrcat(p, "ApiRateLimit: ", err, NULL);
+    }
+    if (l->spec.name && (o = named_limit(c->limits, l->spec.name)) != NULL) {
+        return apr_psprintf(p, "ApiRateLimit: name=%s is already used in "
+                            "this context (%s:%u)", o->spec.name, o->file,
+                            o->line);
+    }
+    if ((err = build_limit(cmd, l)) != NULL) {
+        return apr_pstrcat(p, "ApiRateLimit: ", err, NULL);
     }
     APR_ARRAY_PUSH(c->limits, apigw_rl_limit *) = l;
-    if (all_limits) {
-        APR_ARRAY_PUSH(all_limits, apigw_rl_limit *) = l;
-    }
+    apigw_rl_limits_add(l);
     return NULL;
 }
 
 /* ---- ApiRateLimitTier NAME VALUE... average=N [period=] [burst=]
  *      [delay=] ---- */
 
-static const char *set_tier_option(cmd_parms *cmd, apigw_rl_policy *t,
-                                   const char *word, int *seen)
+/* The words after NAME into t: values, and key=value options. dir:
+ * "ApiRateLimitTier NAME", for the messages. */
+static const char *read_tier(apr_pool_t *p, const char *dir,
+                             apigw_rl_tier_spec *t, const char *args)
 {
-    static const char *const names[] = { "average", "period", "burst",
-                                         "delay", NULL };
-    apr_pool_t *p = cmd->pool;
-    const char *eq = strchr(word, '=');
-    const char *key = apr_pstrmemdup(p, word, (apr_size_t)(eq - word));
-    const char *value = eq + 1;
-    apr_uint64_t n;
-    const char *err;
-    int i;
+    rl_fill f = { &t->numbers, NULL };
+    int seen[MAX_OPTIONS] = { 0 };
+    const char *word, *eq, *err;
 
-    for (i = 0; names[i] && strcmp(key, names[i]); i++) {
-    }
-    if (!names[i]) {
-        return apr_psprintf(p, "ApiRateLimitTier: unknown option '%s' (use "
-                            "average, period, burst or delay)", key);
-    }
-    if (seen[i]++) {
-        return apr_psprintf(p, "ApiRateLimitTier: %s= given twice", key);
-    }
-    switch (i) {
-    case 0:
-        return parse_count(p, "ApiRateLimitTier", "average", value, 0,
-                           MAX_AVERAGE, &t->average);
-    case 1:
-        return parse_period(p, "ApiRateLimitTier", value, &t->period);
-    case 2:
-        err = parse_count(p, "ApiRateLimitTier", "burst", value, 1,
-                          MAX_BURST, &n);
-        t->burst = n;
-        return err;
-    default:
-        return parse_delay(p, "ApiRateLimitTier", value, &t->delay);
-    }
-}
-
-static apigw_rl_limit *context_limit(const apigw_rl_dir_conf *c,
-                                     const char *name)
-{
-    int i;
-
-    for (i = 0; i < c->limits->nelts; i++) {
-        apigw_rl_limit *l = APR_ARRAY_IDX(c->limits, i, apigw_rl_limit *);
-        if (l->name && strcmp(l->name, name) == 0) {
-            return l;
+    while (*(word = ap_getword_conf(p, &args))) {
+        if (!(eq = strchr(word, '='))) {
+            APR_ARRAY_PUSH(t->values, const char *) = word;
         }
+        else if ((err = set_option(p, dir, tier_options, &f, word, eq,
+                                   seen)) != NULL) {
+            return err;
+        }
+    }
+    if (!seen[OPT_AVERAGE]) {
+        return apr_psprintf(p, "%s: needs average=N", dir);
     }
     return NULL;
 }
 
-static const char *set_tier(cmd_parms *cmd, void *dconf, const char *args)
+/* Tier t of limit l, selected by values: none may have a tier already. */
+static const char *add_tier(apr_pool_t *p, const char *dir,
+                            apigw_rl_limit *l, apigw_rl_policy *t,
+                            const apr_array_header_t *values)
 {
-    apigw_rl_dir_conf *c = dconf;
-    apr_pool_t *p = cmd->pool;
-    apr_array_header_t *values = apr_array_make(cmd->temp_pool, 2,
-                                                sizeof(const char *));
-    const char *name, *word, *err;
-    apigw_rl_limit *l;
-    apigw_rl_policy *t;
-    int seen[4] = { 0 }, i;
+    int i;
 
-    name = ap_getword_conf(p, &args);
-    if (!*name || strchr(name, '=')) {
-        return "ApiRateLimitTier needs NAME VALUE [VALUE...] average=N "
-               "[period=DURATION] [burst=B] [delay=DURATION]";
-    }
-    l = context_limit(c, name);
-    if (!l) {
-        return apr_psprintf(p, "ApiRateLimitTier %s: no ApiRateLimit "
-                            "name=%s above it in this context", name, name);
-    }
-    if (!l->tier_by) {
-        return apr_psprintf(p, "ApiRateLimitTier %s: ApiRateLimit name=%s "
-                            "(%s:%u) has no tier= saying what selects a tier",
-                            name, name, l->file, l->line);
-    }
-    t = apr_pcalloc(p, sizeof(*t));
-    t->period = l->base.period;         /* the limit's, unless given */
-    t->burst = l->base.burst;
-    t->delay = l->base.delay;
-    t->file = cmd->directive->filename;
-    t->line = (unsigned)cmd->directive->line_num;
-    while (*(word = ap_getword_conf(p, &args))) {
-        if (!strchr(word, '=')) {
-            APR_ARRAY_PUSH(values, const char *) = word;
-        }
-        else if ((err = set_tier_option(cmd, t, word, seen)) != NULL) {
-            return err;
-        }
-    }
-    if (values->nelts == 0) {
-        return apr_psprintf(p, "ApiRateLimitTier %s: name at least one "
-                            "value of the tier key (e.g. gold)", name);
-    }
-    if (!seen[0]) {
-        return apr_psprintf(p, "ApiRateLimitTier %s: needs average=N", name);
-    }
-    t->tier = APR_ARRAY_IDX(values, 0, const char *);
-    if ((err = finish_policy(p, "ApiRateLimitTier", t, l->name)) != NULL) {
-        return err;
-    }
     if (!l->tier_of) {
         l->tier_of = apr_hash_make(p);
     }
@@ -662,14 +539,53 @@ static const char *set_tier(cmd_parms *cmd, void *dconf, const char *args)
         const apigw_rl_policy *o = apr_hash_get(l->tier_of, v,
                                                 APR_HASH_KEY_STRING);
         if (o) {
-            return apr_psprintf(p, "ApiRateLimitTier %s: value '%s' already "
-                                "has a tier (%s:%u)", name, v, o->file,
-                                o->line);
+            return apr_psprintf(p, "%s: value '%s' already has a tier "
+                                "(%s:%u)", dir, v, o->file, o->line);
         }
         apr_hash_set(l->tier_of, v, APR_HASH_KEY_STRING, t);
     }
     APR_ARRAY_PUSH(l->tiers, apigw_rl_policy *) = t;
     return NULL;
+}
+
+static const char *set_tier(cmd_parms *cmd, void *dconf, const char *args)
+{
+    apigw_rl_dir_conf *c = dconf;
+    apr_pool_t *p = cmd->pool;
+    const char *name = ap_getword_conf(p, &args), *dir, *err;
+    apigw_rl_tier_spec ts;
+    apigw_rl_policy *t;
+    apigw_rl_limit *l;
+
+    if (!*name || strchr(name, '=')) {
+        return "ApiRateLimitTier needs NAME VALUE [VALUE...] average=N "
+               "[period=DURATION] [burst=B] [delay=DURATION]";
+    }
+    dir = apr_pstrcat(p, "ApiRateLimitTier ", name, NULL);
+    if (!(l = named_limit(c->limits, name))) {
+        return apr_psprintf(p, "%s: no ApiRateLimit name=%s above it in this "
+                            "context", dir, name);
+    }
+    if (!l->tier_by) {
+        return apr_psprintf(p, "%s: ApiRateLimit name=%s (%s:%u) has no "
+                            "tier= saying what selects a tier", dir, name,
+                            l->file, l->line);
+    }
+    apigw_rl_tier_defaults(p, &ts, &l->spec);
+    if ((err = read_tier(p, dir, &ts, args)) != NULL) {
+        return err;
+    }
+    if ((err = apigw_rl_tier_validate(p, &ts)) != NULL) {
+        return apr_pstrcat(p, dir, ": ", err, NULL);
+    }
+    t = apr_pcalloc(p, sizeof(*t));
+    t->tier = APR_ARRAY_IDX(ts.values, 0, const char *);
+    t->file = cmd->directive->filename;
+    t->line = (unsigned)cmd->directive->line_num;
+    if ((err = build_policy(p, t, &ts.numbers, l->spec.name)) != NULL) {
+        return apr_pstrcat(p, dir, ": ", err, NULL);
+    }
+    return add_tier(p, dir, l, t, ts.values);
 }
 
 /* ---- ApiRateLimitHeaders, ApiRateLimitHeadersAdmitted ---- */
@@ -744,8 +660,7 @@ static const char *set_max_delayed(cmd_parms *cmd, void *dconf,
     if (err) {
         return err;
     }
-    if (parse_count(cmd->pool, "ApiRateLimitMaxDelayed", "N", arg, 0,
-                    MAX_DELAYED, &n)) {
+    if (parse_whole(cmd->pool, "N", arg, MAX_DELAYED, &n)) {
         return apr_psprintf(cmd->pool, "ApiRateLimitMaxDelayed %s: give a "
                             "number of requests from 0 to %d", arg,
                             MAX_DELAYED);

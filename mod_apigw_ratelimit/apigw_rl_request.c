@@ -3,11 +3,16 @@
  * token from the zone or from Redis, maybe waits for it (delay=), and the
  * response gets the rate-limit headers; a refusal is answered as JSON.
  *
- *   fixups (MIDDLE, after mod_env and mod_rewrite, before mod_apigw and
- *           mod_headers)   every limit takes its token; headers; a
- *                          refusal is noted
- *   handler (REALLY_FIRST) a refused request is answered here, before
- *                          mod_apigw or mod_proxy could contact a backend
+ *   apigw_rl_fixups            every limit takes its token; headers; a
+ *                              refusal is noted, and marked for the other
+ *                              modules (apigw_refuse)
+ *   apigw_rl_refusal_handler   a refused request is answered here, before
+ *                              mod_apigw or mod_proxy could contact a
+ *                              backend
+ *   apigw_rl_request_child_init  the cap on waiting requests
+ *
+ * (mod_apigw_ratelimit.c registers them, and says which modules they run
+ * before and after.)
  *
  * Why fixups, i.e. after access control, and not earlier (nginx's
  * limit_req runs before access): in httpd, everything that decides who the
@@ -19,16 +24,11 @@
  * REMOTE_USER and the variables auth modules set (by=expr:%{REMOTE_USER},
  * tier=env:AUTHENTICATE_PLAN), which do not exist earlier; (3) mod_apigw has
  * merged the <ApiEndpoint> section into the request's config
- * (post_perdir_config), so limits inside <ApiEndpoint> apply. After mod_env
- * and mod_rewrite's per-directory fixups, so variables set with SetEnv
- * (also inside <If>) or a RewriteRule [E=] are visible to env: keys and
- * tiers; before mod_apigw's own fixup, which strips the client headers an
- * endpoint does not forward (by=header:NAME sees what the client sent),
- * and before mod_headers's RequestHeader edits. This is the Admit stage of
- * the gateway's design: access control, then rate limit. Flooding with
- * requests that fail authentication is not what this module limits; a
- * limit on the authentication itself belongs to the auth provider or to a
- * firewall in front.
+ * (post_perdir_config), so limits inside <ApiEndpoint> apply. This is the
+ * Admit stage of the gateway's design: access control, then rate limit.
+ * Flooding with requests that fail authentication is not what this module
+ * limits; a limit on the authentication itself belongs to the auth
+ * provider or to a firewall in front.
  *
  * The refusal is answered from a handler rather than by returning the
  * status, because httpd's error page for a returned status is HTML, and
@@ -49,6 +49,7 @@
 #include "apigw_rl_zone.h"
 #include "apigw_log.h"
 #include "apigw_json_error.h"
+#include "apigw_contract.h"
 
 #include "ap_mpm.h"
 #include "http_core.h"
@@ -108,6 +109,12 @@ static void count(const apigw_rl_policy *pol, size_t field)
 
 /* ---- keys ---- */
 
+/* l's name in the error log */
+static const char *log_name(const apigw_rl_limit *l)
+{
+    return l->spec.name ? l->spec.name : "(unnamed)";
+}
+
 static void log_expr_error(request_rec *r, const apigw_rl_limit *l,
                            const char *err)
 {
@@ -123,8 +130,8 @@ static void log_expr_error(request_rec *r, const apigw_rl_limit *l,
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APIGW_LOGNO(01012)
                   "rate limit %s (%s:%u): a key expression failed (%s); "
                   "its value counts as empty; not reported again for %d s "
-                  "in this process", l->name ? l->name : "(unnamed)",
-                  l->file, l->line, err, EXPR_LOG_INTERVAL_SEC);
+                  "in this process",
+                  log_name(l), l->file, l->line, err, EXPR_LOG_INTERVAL_SEC);
 }
 
 /* The value of one key part; NULL when the request has none. */
@@ -133,15 +140,16 @@ static const char *key_value(request_rec *r, const apigw_rl_limit *l,
 {
     const char *v = NULL, *err = NULL;
 
-    switch (by->kind) {
+    switch (by->key.kind) {
     case APIGW_RL_BY_IP:
         return r->useragent_ip;
     case APIGW_RL_BY_HEADER:
-        return apr_table_get(r->headers_in, by->name);
+        return apr_table_get(r->headers_in, by->key.name);
     case APIGW_RL_BY_COOKIE:
-        return ap_cookie_read(r, by->name, &v, 0) == APR_SUCCESS ? v : NULL;
+        return ap_cookie_read(r, by->key.name, &v, 0) == APR_SUCCESS ? v
+                                                                     : NULL;
     case APIGW_RL_BY_ENV:
-        return apr_table_get(r->subprocess_env, by->name);
+        return apr_table_get(r->subprocess_env, by->key.name);
     case APIGW_RL_BY_EXPR:
         v = ap_expr_str_exec(r, by->expr, &err);
         if (err) {
@@ -171,28 +179,35 @@ static apigw_rl_hash request_key(request_rec *r, const apigw_rl_limit *l,
         const apigw_rl_by *by = &APR_ARRAY_IDX(l->by, i, apigw_rl_by);
         const char *v = key_value(r, l, by);
 
-        apigw_rl_hash_add_tagged(&h, (unsigned char)(by->kind + 1),
+        apigw_rl_hash_add_tagged(&h, (unsigned char)(by->key.kind + 1),
                                  v ? v : "", v ? strlen(v) : 0);
     }
     apigw_rl_hash_final(&h);
     return h;
 }
 
+/* The policy of limit l for r: the tier its tier key's value selects, or
+ * its own numbers. */
 static const apigw_rl_policy *select_policy(request_rec *r,
                                             const apigw_rl_limit *l)
 {
-    if (!l->tier_by || !l->tier_of) {
-        return &l->base;
+    const apigw_rl_policy *t = NULL;
+    const char *value;
+
+    if (l->tier_by && l->tier_of
+            && (value = key_value(r, l, l->tier_by)) != NULL) {
+        t = apr_hash_get(l->tier_of, value, APR_HASH_KEY_STRING);
     }
-    return apigw_rl_tier_policy(l, key_value(r, l, l->tier_by));
+    return t ? t : &l->base;
 }
 
 /* ---- headers ---- */
 
 static const char *policy_name(request_rec *r, const rl_taken *t)
 {
-    return t->limit->name ? t->limit->name
-                          : apr_psprintf(r->pool, "limit-%d", t->index + 1);
+    const char *name = t->limit->spec.name;
+
+    return name ? name : apr_psprintf(r->pool, "limit-%d", t->index + 1);
 }
 
 /* The fields go to err_headers_out, which survives mod_proxy replacing
@@ -307,6 +322,8 @@ static void give_all_back(rl_pass *ps)
     }
 }
 
+/* r is refused: our handler answers it, and the other modules' later
+ * phases know to do nothing for it. */
 static void note_refusal(request_rec *r, int status, const char *error,
                          apr_uint64_t retry_ns)
 {
@@ -316,6 +333,7 @@ static void note_refusal(request_rec *r, int status, const char *error,
     ref->error = error;
     ref->retry_ns = retry_ns;
     ap_set_module_config(r->request_config, &apigw_ratelimit_module, ref);
+    apigw_refuse(r, status);
 }
 
 /* Refused by limit t (not among the taken ones): the others give their
@@ -330,12 +348,14 @@ static int refuse(rl_pass *ps, const apigw_rl_dir_conf *dc, rl_taken *t,
     t->d.admitted = 0;
     t->d.remaining = 0;
     set_headers(r, dc, t, 1);
-    note_refusal(r, t->limit->status, "rate limit exceeded", t->d.retry_ns);
+    note_refusal(r, t->limit->spec.status, "rate limit exceeded",
+                 t->d.retry_ns);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APIGW_LOGNO(01001)
                   "rate limit %s (%s:%u)%s%s exceeded%s: answered %d",
-                  t->limit->name ? t->limit->name : "(unnamed)",
+                  log_name(t->limit),
                   t->pol->file, t->pol->line, t->pol->tier ? ", tier " : "",
-                  t->pol->tier ? t->pol->tier : "", why, t->limit->status);
+                  t->pol->tier ? t->pol->tier : "", why,
+                  t->limit->spec.status);
     return DECLINED;
 }
 
@@ -417,14 +437,14 @@ static apr_status_t take_one(rl_pass *ps, apigw_rl_table *table,
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, ps->r, APIGW_LOGNO(01004)
                       "rate limit %s: no slot free after retries, request "
                       "let through",
-                      t->limit->name ? t->limit->name : "(unnamed)");
+                      log_name(t->limit));
         return APR_NOTFOUND;
     }
     apigw_rl_slot_take(t->slot, &t->pol->rate, now, &t->d);
     return APR_SUCCESS;
 }
 
-static int apigw_rl_fixups(request_rec *r)
+int apigw_rl_fixups(request_rec *r)
 {
     apigw_rl_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                  &apigw_ratelimit_module);
@@ -521,7 +541,7 @@ static int apigw_rl_fixups(request_rec *r)
     return DECLINED;
 }
 
-static int apigw_rl_handler(request_rec *r)
+int apigw_rl_refusal_handler(request_rec *r)
 {
     rl_refusal *ref = ap_get_module_config(r->request_config,
                                            &apigw_ratelimit_module);
@@ -533,21 +553,4 @@ static int apigw_rl_handler(request_rec *r)
                    apigw_rl_u64_text(r->pool, ref->retry_ns
                                      ? apigw_rl_ceil_sec(ref->retry_ns) : 1));
     return apigw_send_error(r, ref->status, ref->error);
-}
-
-void apigw_rl_request_register_hooks(apr_pool_t *p)
-{
-    /* see the top of this file for why these neighbours */
-    static const char *const after[] = { "mod_env.c", "mod_rewrite.c", NULL };
-    static const char *const before[] = { "mod_apigw.c", "mod_headers.c",
-                                          NULL };
-    /* a refusal is answered before anything could answer for a backend:
-     * mod_apigw's handlers (its response cache too) and mod_proxy's */
-    static const char *const answer_first[] = { "mod_apigw.c", "mod_proxy.c",
-                                                NULL };
-
-    (void)p;
-    ap_hook_fixups(apigw_rl_fixups, after, before, APR_HOOK_MIDDLE);
-    ap_hook_handler(apigw_rl_handler, NULL, answer_first,
-                    APR_HOOK_REALLY_FIRST);
 }

@@ -6,68 +6,14 @@
 #include "apigw_rl_status.h"
 #include "mod_apigw_ratelimit.h"
 #include "apigw_rl_config.h"
+#include "apigw_rl_limits.h"
 #include "apigw_rl_zone.h"
+#include "apigw_json.h"
 
 #include "http_protocol.h"
 #include "http_request.h"
 #include "apr_atomic.h"
 #include "apr_strings.h"
-
-static const char *json_str(apr_pool_t *p, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    apr_size_t n = 2;
-    const char *c;
-    char *out, *o;
-
-    for (c = s; *c; c++) {
-        n += ((unsigned char)*c < 0x20 || *c == '"' || *c == '\\') ? 6 : 1;
-    }
-    o = out = apr_palloc(p, n + 1);
-    *o++ = '"';
-    for (c = s; *c; c++) {
-        unsigned char u = (unsigned char)*c;
-        if (u < 0x20 || u == '"' || u == '\\') {
-            *o++ = '\\';
-            *o++ = 'u';
-            *o++ = '0';
-            *o++ = '0';
-            *o++ = hex[u >> 4];
-            *o++ = hex[u & 0xf];
-        }
-        else {
-            *o++ = (char)u;
-        }
-    }
-    *o++ = '"';
-    *o = '\0';
-    return out;
-}
-
-/* microseconds as a JSON number of seconds: 0.5, 60, 0.000250 */
-static const char *seconds(apr_pool_t *p, apr_interval_time_t us)
-{
-    char *s = apr_psprintf(p, "%" APR_TIME_T_FMT ".%06" APR_TIME_T_FMT,
-                           us / APR_USEC_PER_SEC, us % APR_USEC_PER_SEC);
-    char *e = s + strlen(s) - 1;
-
-    while (*e == '0') {
-        *e-- = '\0';
-    }
-    if (*e == '.') {
-        *e = '\0';
-    }
-    return s;
-}
-
-static const char *key_text(apr_pool_t *p, const apigw_rl_by *by)
-{
-    static const char *const kinds[] = { "endpoint", "ip", "header", "cookie",
-                                         "env", "expr" };
-    const char *kind = kinds[by->kind];
-
-    return by->name ? apr_pstrcat(p, kind, ":", by->name, NULL) : kind;
-}
 
 static const char *by_text(apr_pool_t *p, const apigw_rl_limit *l)
 {
@@ -75,7 +21,8 @@ static const char *by_text(apr_pool_t *p, const apigw_rl_limit *l)
     int i;
 
     for (i = 0; i < l->by->nelts; i++) {
-        const char *k = key_text(p, &APR_ARRAY_IDX(l->by, i, apigw_rl_by));
+        const char *k = apigw_rl_key_text(p, &APR_ARRAY_IDX(l->by, i,
+                                                            apigw_rl_by).key);
         s = i ? apr_pstrcat(p, s, ",", k, NULL) : k;
     }
     return s;
@@ -100,9 +47,10 @@ static void add_policy(apr_pool_t *p, apr_array_header_t *out,
         "\"admitted\":%" APR_UINT64_T_FMT ",\"rejected\":%" APR_UINT64_T_FMT
         ",\"delayed\":%" APR_UINT64_T_FMT ",\"store_errors\":%"
         APR_UINT64_T_FMT,
-        pol->average, seconds(p, pol->period), pol->burst,
-        seconds(p, pol->delay), READ(pol, admitted), READ(pol, rejected),
-        READ(pol, delayed), READ(pol, errors));
+        pol->numbers.average, apigw_rl_seconds_text(p, pol->numbers.period),
+        pol->numbers.burst, apigw_rl_seconds_text(p, pol->numbers.delay),
+        READ(pol, admitted), READ(pol, rejected), READ(pol, delayed),
+        READ(pol, errors));
 }
 
 /* the values of l that select tier t, as a JSON array */
@@ -117,7 +65,7 @@ static const char *tier_values(apr_pool_t *p, const apigw_rl_limit *l,
         void *val;
         apr_hash_this(hi, &key, NULL, &val);
         if (val == t) {
-            APR_ARRAY_PUSH(v, const char *) = json_str(p, key);
+            APR_ARRAY_PUSH(v, const char *) = apigw_json_str(p, key);
         }
     }
     return apr_pstrcat(p, "[", apr_array_pstrcat(p, v, ','), "]", NULL);
@@ -130,8 +78,8 @@ static const char *limit_json(apr_pool_t *p, const apigw_rl_limit *l)
 
     APR_ARRAY_PUSH(f, const char *) = apr_psprintf(p,
         "\"name\":%s,\"file\":%s,\"line\":%u,\"by\":%s,\"status\":%d",
-        l->name ? json_str(p, l->name) : "null", json_str(p, l->file),
-        l->line, json_str(p, by_text(p, l)), l->status);
+        apigw_json_str(p, l->spec.name), apigw_json_str(p, l->file), l->line,
+        apigw_json_str(p, by_text(p, l)), l->spec.status);
     add_policy(p, f, &l->base);
     if (l->tier_by) {
         apr_array_header_t *tiers = apr_array_make(p, 4, sizeof(const char *));
@@ -148,18 +96,18 @@ static const char *limit_json(apr_pool_t *p, const apigw_rl_limit *l)
         }
         APR_ARRAY_PUSH(f, const char *) = apr_psprintf(p,
             "\"tier\":%s,\"tiers\":[%s]",
-            json_str(p, key_text(p, l->tier_by)),
+            apigw_json_str(p, apigw_rl_key_text(p, &l->tier_by->key)),
             apr_array_pstrcat(p, tiers, ','));
     }
     return apr_pstrcat(p, "{", apr_array_pstrcat(p, f, ','), "}", NULL);
 }
 
-static const char *apigw_rl_status_json(request_rec *r)
+const char *apigw_rl_status_json(request_rec *r)
 {
     apr_pool_t *p = r->pool;
     apigw_rl_server_conf *sc = ap_get_module_config(r->server->module_config,
                                                     &apigw_ratelimit_module);
-    apr_array_header_t *limits = apigw_rl_config_limits();
+    apr_array_header_t *limits = apigw_rl_limits();
     apr_array_header_t *items = apr_array_make(p, 8, sizeof(const char *));
     apigw_rl_table *t = apigw_rl_zone_table();
     apr_uint64_t keys = 0, active = 0;
@@ -171,10 +119,12 @@ static const char *apigw_rl_status_json(request_rec *r)
                              &active);
     }
     if (sc && sc->store) {
+        const apigw_rl_redis_target *tg = &sc->store->target;
+
         store = apr_psprintf(p, "{\"url\":%s,\"timeout\":%s,\"failure\":%s,"
                              "\"down_in_this_process\":%s}",
-                             json_str(p, sc->store->target.url),
-                             seconds(p, sc->store->target.timeout),
+                             apigw_json_str(p, tg->url),
+                             apigw_rl_seconds_text(p, tg->timeout),
                              sc->failure_closed ? "\"closed\"" : "\"open\"",
                              apigw_rl_store_is_down(sc->store) ? "true"
                                                                : "false");
@@ -191,7 +141,7 @@ static const char *apigw_rl_status_json(request_rec *r)
                         active, store, apr_array_pstrcat(p, items, ','));
 }
 
-static int status_handler(request_rec *r)
+int apigw_rl_status_handler(request_rec *r)
 {
     const char *body;
 
@@ -210,11 +160,4 @@ static int status_handler(request_rec *r)
         ap_rputs(body, r);
     }
     return OK;
-}
-
-void apigw_rl_status_register_hooks(apr_pool_t *p)
-{
-    (void)p;
-    APR_REGISTER_OPTIONAL_FN(apigw_rl_status_json);
-    ap_hook_handler(status_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
