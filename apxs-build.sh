@@ -87,7 +87,9 @@ build_module() {
     # apxs writes its objects beside the sources, so it compiles copies.
     cp "$TOP/$name"/*.c "$TOP/common"/*.c "$obj/"
     cp "$TOP/$name"/*.h "$TOP/common"/*.h "$obj/" 2>/dev/null || true
-    for f in -std=gnu11 -Wall -Wextra -Werror \
+    # -fvisibility=hidden: the module record is the one symbol a module
+    # exports (common/apigw_module.h); common/ code stays private to each
+    for f in -std=gnu11 -Wall -Wextra -Werror -fvisibility=hidden \
              -Wno-missing-field-initializers "$@"; do
         flags+=("-Wc,$f")
     done

@@ -13,7 +13,9 @@
 #include "httpd.h"
 #include "http_config.h"
 
-extern module AP_MODULE_DECLARE_DATA apigw_breaker_module;
+#include "apigw_module.h"
+
+APIGW_MODULE_EXPORT extern module AP_MODULE_DECLARE_DATA apigw_breaker_module;
 
 struct apigw_cb_dir_conf;
 struct apigw_cb_server_conf;

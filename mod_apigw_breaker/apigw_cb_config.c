@@ -1,7 +1,7 @@
-/* Circuit breakers: the ApiCircuitBreaker directive, create/merge of the
- * per-directory and per-server config, the registry of every breaker of
- * this configuration, and the hooks of the cb half (the files that own
- * them are named in apigw_cb_config.h).
+/* Circuit breakers: the ApiCircuitBreaker directive (its options read
+ * into an apigw_cb_settings, checked by apigw_cb_breaker_validate),
+ * create/merge of the per-directory and per-server config, and the
+ * registry of every breaker of this configuration.
  *
  * A breaker's identity is the path of sections holding it (virtual host,
  * <Location>, <ApiEndpoint>... as written), its expression and its scope:
@@ -16,13 +16,6 @@
 
 static apr_array_header_t *registry;    /* apigw_cb_breaker *, this pconf */
 
-static const char *const options[] = {
-    "check", "fallback", "recovery", "status", "min-requests",
-    "fallback-backend", "scope", NULL
-};
-
-#define MAX_MIN_REQUESTS 1000000000ULL
-
 /* ---- create / merge ---- */
 
 struct apigw_cb_dir_conf *apigw_cb_create_dir_conf(apr_pool_t *p)
@@ -31,9 +24,9 @@ struct apigw_cb_dir_conf *apigw_cb_create_dir_conf(apr_pool_t *p)
 }
 
 /* A section's own ApiCircuitBreaker (or off) replaces the inherited one. */
-struct apigw_cb_dir_conf *apigw_cb_merge_dir_conf(apr_pool_t *p,
-                                                  struct apigw_cb_dir_conf *base,
-                                                  struct apigw_cb_dir_conf *add)
+struct apigw_cb_dir_conf *apigw_cb_merge_dir_conf(
+    apr_pool_t *p, struct apigw_cb_dir_conf *base,
+    struct apigw_cb_dir_conf *add)
 {
     (void)p;
     return add->set ? add : base;
@@ -115,162 +108,146 @@ static const char *section_path(apr_pool_t *p, const ap_directive_t *d)
     return path;
 }
 
-/* ---- options ---- */
+/* ---- options ----
+ *
+ * Each reads its value into the settings, or says why it cannot; what
+ * the value may be is apigw_cb_breaker_validate's to say. */
 
-static const char *set_duration(cmd_parms *cmd, const char *key,
-                                const char *value, int zero_ok,
-                                apr_interval_time_t *out)
+typedef const char *(*option_fn)(apr_pool_t *p, const char *value,
+                                 apigw_cb_settings *s);
+
+static const char *duration(apr_pool_t *p, const char *key,
+                            const char *value, apr_interval_time_t *out)
 {
     const char *err = apigw_parse_duration(value, out);
 
-    if (err) {
-        return apr_psprintf(cmd->pool, "ApiCircuitBreaker: %s=%s: %s", key,
-                            value, err);
-    }
-    if (*out < 0 || (*out == 0 && !zero_ok)) {
-        return apr_psprintf(cmd->pool, "ApiCircuitBreaker: %s= must be "
-                            "greater than zero", key);
-    }
-    if (*out < apr_time_from_msec(1) && *out != 0) {
-        return apr_psprintf(cmd->pool, "ApiCircuitBreaker: %s= must be at "
-                            "least 1ms", key);
-    }
-    return NULL;
+    return err ? apr_psprintf(p, "%s=%s: %s", key, value, err) : NULL;
 }
 
-static const char *set_count(cmd_parms *cmd, const char *key,
-                             const char *value, apr_uint64_t min,
-                             apr_uint64_t max, apr_uint64_t *out)
+/* A whole number (digits only) into *out; 0 when it is not one. */
+static int whole_number(const char *value, apr_uint64_t *out)
 {
     apr_uint64_t n = 0;
     const char *c;
 
-    for (c = value; *c; c++) {
-        if (*c < '0' || *c > '9') {
-            break;
+    for (c = value; *c >= '0' && *c <= '9'; c++) {
+        if (n > (APR_UINT64_MAX - 9) / 10) {
+            return 0;
         }
         n = n * 10 + (apr_uint64_t)(*c - '0');
-        if (n > max) {
-            break;
-        }
-    }
-    if (!*value || *c || n < min || n > max) {
-        return apr_psprintf(cmd->pool, "ApiCircuitBreaker: %s=%s must be a "
-                            "whole number from %" APR_UINT64_T_FMT " to %"
-                            APR_UINT64_T_FMT, key, value, min, max);
     }
     *out = n;
+    return *value && !*c;
+}
+
+static const char *set_check(apr_pool_t *p, const char *value,
+                             apigw_cb_settings *s)
+{
+    return duration(p, "check", value, &s->timing.check);
+}
+
+static const char *set_fallback(apr_pool_t *p, const char *value,
+                                apigw_cb_settings *s)
+{
+    return duration(p, "fallback", value, &s->timing.fallback);
+}
+
+static const char *set_recovery(apr_pool_t *p, const char *value,
+                                apigw_cb_settings *s)
+{
+    return duration(p, "recovery", value, &s->timing.recovery);
+}
+
+static const char *set_status(apr_pool_t *p, const char *value,
+                              apigw_cb_settings *s)
+{
+    apr_uint64_t n;
+
+    /* the range is validate's; beyond 999 is no status at all */
+    if (!whole_number(value, &n) || n > 999) {
+        return apr_psprintf(p, "status=%s must be an HTTP error status from "
+                            "400 to 599", value);
+    }
+    s->status = (int)n;
     return NULL;
 }
 
-static const char *set_option(cmd_parms *cmd, apigw_cb_breaker *b,
-                              const char *word, int *seen)
+static const char *set_min_requests(apr_pool_t *p, const char *value,
+                                    apigw_cb_settings *s)
 {
-    const char *eq = strchr(word, '=');
-    const char *key, *value, *err;
-    apr_uint64_t n;
-    int i;
-
-    if (!eq || eq == word) {
-        return apr_psprintf(cmd->pool, "ApiCircuitBreaker: options are "
-                            "key=value, got '%s' (quote the expression if "
-                            "it has spaces: ApiCircuitBreaker \"... > 0.5\")",
-                            word);
+    if (!whole_number(value, &s->min_requests)) {
+        return apr_psprintf(p, "min-requests=%s must be a whole number from "
+                            "0 to %" APR_UINT64_T_FMT, value,
+                            APIGW_CB_MAX_MIN_REQUESTS);
     }
-    key = apr_pstrmemdup(cmd->pool, word, (apr_size_t)(eq - word));
-    value = eq + 1;
-    for (i = 0; options[i] && strcmp(key, options[i]); i++) {
-    }
-    if (!options[i]) {
-        return apr_psprintf(cmd->pool, "ApiCircuitBreaker: unknown option "
-                            "'%s' (use check, fallback, recovery, status, "
-                            "min-requests, fallback-backend or scope)", key);
-    }
-    if (seen[i]++) {
-        return apr_psprintf(cmd->pool, "ApiCircuitBreaker: %s= given twice",
-                            key);
-    }
-    switch (i) {
-    case 0:
-        return set_duration(cmd, key, value, 0, &b->timing.check);
-    case 1:
-        return set_duration(cmd, key, value, 0, &b->timing.fallback);
-    case 2:
-        return set_duration(cmd, key, value, 1, &b->timing.recovery);
-    case 3:
-        if ((err = set_count(cmd, key, value, 400, 599, &n)) != NULL) {
-            return apr_psprintf(cmd->pool, "ApiCircuitBreaker: status=%s "
-                                "must be an HTTP error status from 400 to "
-                                "599", value);
-        }
-        b->status = (int)n;
-        return NULL;
-    case 4:
-        return set_count(cmd, key, value, 0, MAX_MIN_REQUESTS,
-                         &b->min_requests);
-    case 5:
-        err = apigw_cb_url_parse_fallback(cmd->pool, value,
-                                          &b->fallback_origin,
-                                          &b->fallback_prefix);
-        if (err) {
-            return apr_psprintf(cmd->pool, "ApiCircuitBreaker: "
-                                "fallback-backend=%s %s", value, err);
-        }
-        b->fallback_url = value;
-        return NULL;
-    default:
-        if (strcmp(value, "endpoint") == 0) {
-            b->scope_backend = 0;
-        }
-        else if (strcmp(value, "backend") == 0) {
-            b->scope_backend = 1;
-        }
-        else {
-            return apr_psprintf(cmd->pool, "ApiCircuitBreaker: scope=%s: use "
-                                "endpoint (one state for the section) or "
-                                "backend (one per backend it proxies to)",
-                                value);
-        }
-        return NULL;
-    }
+    return NULL;
 }
 
-/* ---- the expression ---- */
-
-static const char *set_expression(cmd_parms *cmd, apigw_cb_breaker *b,
-                                  const char *written)
+static const char *set_fallback_backend(apr_pool_t *p, const char *value,
+                                        apigw_cb_settings *s)
 {
-    const char *text = apigw_cb_expr_preset(written), *err;
-    apr_size_t pos, len;
+    (void)p;
+    s->fallback_backend = value;
+    return NULL;
+}
 
-    b->written = written;
-    if (text) {
-        b->preset = written;
+static const char *set_scope(apr_pool_t *p, const char *value,
+                             apigw_cb_settings *s)
+{
+    if (strcmp(value, "endpoint") == 0) {
+        s->scope_backend = 0;
+    }
+    else if (strcmp(value, "backend") == 0) {
+        s->scope_backend = 1;
     }
     else {
-        text = written;
-        /* no operator and no call: a mistyped preset, most likely */
-        if (!strpbrk(text, "<>=!&|()")) {
-            return apr_psprintf(cmd->pool, "ApiCircuitBreaker: '%s' is "
-                                "neither a preset (%s) nor an expression "
-                                "like \"NetworkErrorRatio() > 0.5\"", text,
-                                apigw_cb_expr_preset_names());
-        }
+        return apr_psprintf(p, "scope=%s: use endpoint (one state for the "
+                            "section) or backend (one per backend it "
+                            "proxies to)", value);
     }
-    err = apigw_cb_expr_parse(cmd->pool, text, &b->expr, &pos);
-    if (!err) {
-        return NULL;
+    return NULL;
+}
+
+static const struct {
+    const char *key;
+    option_fn set;
+} options[] = {
+    { "check", set_check },
+    { "fallback", set_fallback },
+    { "recovery", set_recovery },
+    { "status", set_status },
+    { "min-requests", set_min_requests },
+    { "fallback-backend", set_fallback_backend },
+    { "scope", set_scope },
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* One key=value word; seen[] counts the keys given so far. */
+static const char *set_option(apr_pool_t *p, const char *word,
+                              apigw_cb_settings *s, int *seen)
+{
+    const char *eq = strchr(word, '=');
+    const char *key;
+    apr_size_t i;
+
+    if (!eq || eq == word) {
+        return apr_psprintf(p, "options are key=value, got '%s' (quote the "
+                            "expression if it has spaces: "
+                            "ApiCircuitBreaker \"... > 0.5\")", word);
     }
-    len = strlen(text);
-    if (pos >= len) {
-        return apr_psprintf(cmd->pool, "ApiCircuitBreaker \"%s\": error at "
-                            "position %" APR_SIZE_T_FMT " (the end): %s",
-                            text, len + 1, err);
+    key = apr_pstrmemdup(p, word, (apr_size_t)(eq - word));
+    for (i = 0; i < NOPTIONS && strcmp(key, options[i].key); i++) {
     }
-    return apr_psprintf(cmd->pool, "ApiCircuitBreaker \"%s\": error at "
-                        "position %" APR_SIZE_T_FMT " (at \"%.20s%s\"): %s",
-                        text, pos + 1, text + pos,
-                        len - pos > 20 ? "..." : "", err);
+    if (i == NOPTIONS) {
+        return apr_psprintf(p, "unknown option '%s' (use check, fallback, "
+                            "recovery, status, min-requests, fallback-backend "
+                            "or scope)", key);
+    }
+    if (seen[i]++) {
+        return apr_psprintf(p, "%s= given twice", key);
+    }
+    return options[i].set(p, eq + 1, s);
 }
 
 /* ---- ApiCircuitBreaker ---- */
@@ -282,7 +259,8 @@ static const char *identity(cmd_parms *cmd, const ap_directive_t *sec,
 {
     const char *base = apr_pstrcat(cmd->pool, section_path(cmd->pool, sec),
                                    "|", apigw_cb_expr_text(b->expr), "|",
-                                   b->scope_backend ? "backend" : "endpoint",
+                                   b->set.scope_backend ? "backend"
+                                                        : "endpoint",
                                    NULL);
     const char *id = base;
     int i, n = 1;
@@ -298,14 +276,73 @@ static const char *identity(cmd_parms *cmd, const ap_directive_t *sec,
     return id;
 }
 
+/* The expression and the options after it, into s. */
+static const char *read_settings(cmd_parms *cmd, const char *expression,
+                                 const char *args, apigw_cb_settings *s)
+{
+    const char *word, *err;
+    int seen[NOPTIONS] = { 0 };
+
+    {
+        /* an unquoted expression falls apart into words */
+        const char *rest = args, *next = ap_getword_conf(cmd->temp_pool,
+                                                          &rest);
+        if (*next && !strchr(next, '=')) {
+            return apr_psprintf(cmd->pool, "put the expression in quotes, "
+                                "like ApiCircuitBreaker \"%s %s ...\" "
+                                "(options are key=value, got '%s')",
+                                expression, next, next);
+        }
+    }
+    apigw_cb_settings_defaults(s);
+    s->expression = expression;
+    while (*(word = ap_getword_conf(cmd->pool, &args))) {
+        if ((err = set_option(cmd->pool, word, s, seen)) != NULL) {
+            return err;
+        }
+    }
+    return NULL;
+}
+
+/* The breaker valid settings s describe, in sec, at the directive. */
+static const char *make_breaker(cmd_parms *cmd, const ap_directive_t *sec,
+                                const apigw_cb_settings *s,
+                                apigw_cb_breaker **out)
+{
+    apigw_cb_breaker *b = apr_pcalloc(cmd->pool, sizeof(*b));
+    const char *err;
+    apr_size_t pos;
+
+    b->set = *s;
+    b->preset = apigw_cb_expr_preset(s->expression) ? s->expression : NULL;
+    /* validated: neither fails here */
+    err = apigw_cb_expr_parse(cmd->pool, apigw_cb_settings_text(s), &b->expr,
+                              &pos);
+    if (!err && s->fallback_backend) {
+        err = apigw_cb_url_parse_fallback(cmd->pool, s->fallback_backend,
+                                          &b->fallback_origin,
+                                          &b->fallback_prefix);
+    }
+    if (err) {
+        return err;
+    }
+    b->file = cmd->directive->filename;
+    b->line = (unsigned)cmd->directive->line_num;
+    b->section = section_text(cmd->pool, sec);
+    b->id = identity(cmd, sec, b);
+    b->owner = apigw_cb_key(b->id, NULL);
+    *out = b;
+    return NULL;
+}
+
 const char *apigw_cb_set_breaker(cmd_parms *cmd, void *mconfig,
                                  const char *args)
 {
     struct apigw_cb_dir_conf *c = ((apigw_br_dir_conf *)mconfig)->cb;
     const ap_directive_t *sec = NULL;
+    apigw_cb_settings s;
     apigw_cb_breaker *b;
     const char *word, *err;
-    int seen[7] = { 0 };
 
     if ((err = check_section(cmd, &sec)) != NULL) {
         return err;
@@ -331,36 +368,11 @@ const char *apigw_cb_set_breaker(cmd_parms *cmd, void *mconfig,
         c->breaker = NULL;
         return NULL;
     }
-    b = apr_pcalloc(cmd->pool, sizeof(*b));
-    b->timing.check = APIGW_CB_DEFAULT_CHECK;
-    b->timing.fallback = APIGW_CB_DEFAULT_FALLBACK;
-    b->timing.recovery = APIGW_CB_DEFAULT_RECOVERY;
-    b->status = APIGW_CB_DEFAULT_STATUS;
-    b->min_requests = APIGW_CB_DEFAULT_MIN_REQUESTS;
-    b->file = cmd->directive->filename;
-    b->line = (unsigned)cmd->directive->line_num;
-    b->section = section_text(cmd->pool, sec);
-    {
-        /* an unquoted expression falls apart into words */
-        const char *rest = args, *next = ap_getword_conf(cmd->temp_pool,
-                                                          &rest);
-        if (*next && !strchr(next, '=')) {
-            return apr_psprintf(cmd->pool, "ApiCircuitBreaker: put the "
-                                "expression in quotes, like "
-                                "ApiCircuitBreaker \"%s %s ...\" (options "
-                                "are key=value, got '%s')", word, next, next);
-        }
+    if ((err = read_settings(cmd, word, args, &s)) != NULL
+        || (err = apigw_cb_breaker_validate(cmd->temp_pool, &s)) != NULL
+        || (err = make_breaker(cmd, sec, &s, &b)) != NULL) {
+        return apr_pstrcat(cmd->pool, "ApiCircuitBreaker: ", err, NULL);
     }
-    if ((err = set_expression(cmd, b, word)) != NULL) {
-        return err;
-    }
-    while (*(word = ap_getword_conf(cmd->pool, &args))) {
-        if ((err = set_option(cmd, b, word, seen)) != NULL) {
-            return err;
-        }
-    }
-    b->id = identity(cmd, sec, b);
-    b->owner = apigw_cb_key(b->id, NULL);
     if (!registry) {
         registry = apr_array_make(cmd->pool, 8, sizeof(apigw_cb_breaker *));
     }
@@ -370,51 +382,11 @@ const char *apigw_cb_set_breaker(cmd_parms *cmd, void *mconfig,
     return NULL;
 }
 
-/* ---- hooks ---- */
-
-static int cb_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
-                         apr_pool_t *ptemp)
+int apigw_cb_config_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                               apr_pool_t *ptemp)
 {
     (void)plog;
     (void)ptemp;
-    /* a new generation: the registry is read again into the new pconf */
     registry = apr_array_make(pconf, 8, sizeof(apigw_cb_breaker *));
     return OK;
-}
-
-/* Also run by configtest: a fallback backend mod_proxy cannot make a
- * worker for fails there. */
-static int cb_check_config(apr_pool_t *pconf, apr_pool_t *plog,
-                           apr_pool_t *ptemp, server_rec *s)
-{
-    (void)plog;
-    (void)ptemp;
-    return apigw_cb_request_check_config(pconf, s);
-}
-
-static int cb_post_config(apr_pool_t *pconf, apr_pool_t *plog,
-                          apr_pool_t *ptemp, server_rec *s)
-{
-    (void)plog;
-    (void)ptemp;
-    /* the first pass at startup only checks the configuration */
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
-        return OK;
-    }
-    return apigw_cb_shm_post_config(pconf, s);
-}
-
-static void cb_child_init(apr_pool_t *pchild, server_rec *s)
-{
-    apigw_cb_request_child_init(pchild, s);
-}
-
-void apigw_cb_register_hooks(apr_pool_t *p)
-{
-    ap_hook_pre_config(cb_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_check_config(cb_check_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_post_config(cb_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(cb_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    apigw_cb_request_register_hooks(p);
-    apigw_cb_status_register_hooks(p);
 }

@@ -1,12 +1,18 @@
-/* Circuit breakers, one request at a time:
+/* Circuit breakers, one request at a time (the hooks are registered in
+ * mod_apigw_breaker.c):
  *
+ *   check_config, child_init
+ *       the fallback backends' proxy workers: made in the parent (also by
+ *       configtest, which fails when mod_proxy cannot make one), their
+ *       connection pools in each child.
  *   fixups (FIRST, after mod_apigw_ratelimit and mod_rewrite)
- *       a proxied request of a section with a breaker: the state moves on
- *       (fallback elapsed, or an evaluation due this check period), then
- *       the request is admitted, sent to the fallback backend, or noted
- *       for refusal. After all of httpd's access control, so a request
- *       Require refuses never counts, and after mod_apigw has merged the
- *       <ApiEndpoint> section (post_perdir_config).
+ *       a proxied request of a section with a breaker, not already refused
+ *       by another module: the state moves on (fallback elapsed, or an
+ *       evaluation due this check period), then the request is admitted,
+ *       sent to the fallback backend, or refused (apigw_refuse, so later
+ *       phases of other modules skip it). After all of httpd's access
+ *       control, so a request Require refuses never counts, and after
+ *       mod_apigw has merged the <ApiEndpoint> section (post_perdir_config).
  *   handler (REALLY_FIRST)
  *       a refused request is answered with the breaker's status and a
  *       JSON body, before mod_apigw or mod_proxy could contact a backend.
@@ -29,8 +35,10 @@
  * request finds it due first (a compare-and-swap on the state's next check
  * time); a state change is a compare-and-swap on its state word, so it is
  * made and logged exactly once across every child. No lock, no thread. */
-#include "apigw_cb_config.h"
+#include "apigw_cb_request.h"
+#include "apigw_cb_shm.h"
 #include "apigw_cb_url.h"
+#include "apigw_contract.h"
 #include "apigw_log.h"
 #include "apigw_json_error.h"
 
@@ -40,7 +48,6 @@
 #include "http_request.h"
 #include "apr_hash.h"
 #include "apr_strings.h"
-#include "apr_optional_hooks.h"
 
 APLOG_USE_MODULE(apigw_breaker);
 
@@ -51,7 +58,7 @@ typedef struct {
     apr_uint64_t key;
     const char *backend;        /* scope=backend: the origin */
     unsigned epoch;             /* of the state it was admitted in */
-    int refuse;                 /* answer b->status */
+    int refuse;                 /* answer b->set.status */
     int fallback;               /* send to b->fallback_worker */
     int proxied;                /* mod_proxy took it */
     int status_seen;            /* mod_proxy's request_status ran */
@@ -79,7 +86,8 @@ int apigw_cb_evaluate(const apigw_cb_breaker *b, apigw_cb_slot *slot,
                            apigw_cb_expr_uses_latency(b->expr), &t);
     apigw_cb_expr_measure(b->expr, &t, values);
     *total = t.total;
-    return t.total >= b->min_requests && apigw_cb_expr_eval(b->expr, values);
+    return t.total >= b->set.min_requests
+           && apigw_cb_expr_eval(b->expr, values);
 }
 
 static const char *values_text(apr_pool_t *p, const apigw_cb_breaker *b,
@@ -119,8 +127,9 @@ static void log_change(server_rec *s, const apigw_cb_breaker *b,
                        b->file, b->line, backend ? " for backend " : "",
                        backend ? backend : "");
     what = b->fallback_worker
-           ? apr_psprintf(p, "sending requests to %s", b->fallback_url)
-           : apr_psprintf(p, "answering %d", b->status);
+           ? apr_psprintf(p, "sending requests to %s",
+                          b->set.fallback_backend)
+           : apr_psprintf(p, "answering %d", b->set.status);
     switch (ch->to) {
     case APIGW_CB_TRIPPED:
         if (ch->from == APIGW_CB_RECOVERING) {
@@ -128,20 +137,21 @@ static void log_change(server_rec *s, const apigw_cb_breaker *b,
                          "%s tripped again while recovering: %s [%s]; %s "
                          "for %s", who, values_text(p, b, values, total),
                          apigw_cb_expr_text(b->expr), what,
-                         duration_text(p, b->timing.fallback));
+                         duration_text(p, b->set.timing.fallback));
         }
         else {
             ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, APIGW_LOGNO(02010)
                          "%s tripped: %s [%s]; %s for %s", who,
                          values_text(p, b, values, total),
                          apigw_cb_expr_text(b->expr), what,
-                         duration_text(p, b->timing.fallback));
+                         duration_text(p, b->set.timing.fallback));
         }
         break;
     case APIGW_CB_RECOVERING:
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, APIGW_LOGNO(02012)
                      "%s recovering: admitting a growing share of requests "
-                     "over %s", who, duration_text(p, b->timing.recovery));
+                     "over %s", who,
+                     duration_text(p, b->set.timing.recovery));
         break;
     default:
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, APIGW_LOGNO(02013)
@@ -165,16 +175,16 @@ apr_uint64_t apigw_cb_advance(server_rec *s, const apigw_cb_breaker *b,
     if (apigw_cb_slot_quiet(slot, now, &w)) {
         return w;
     }
-    w = apigw_cb_slot_tick(slot, &b->timing, now, &ch, &changed);
+    w = apigw_cb_slot_tick(slot, &b->set.timing, now, &ch, &changed);
     if (changed) {
         log_change(s, b, backend, &ch, NULL, 0);
     }
     if (apigw_cb_view_of(w).state == APIGW_CB_TRIPPED
-        || !apigw_cb_slot_claim_check(slot, b->timing.check, now)) {
+        || !apigw_cb_slot_claim_check(slot, b->set.timing.check, now)) {
         return w;
     }
     cond = apigw_cb_evaluate(b, slot, now, values, &total);
-    if (apigw_cb_slot_apply(slot, w, cond, &b->timing, now, &ch)) {
+    if (apigw_cb_slot_apply(slot, w, cond, &b->set.timing, now, &ch)) {
         log_change(s, b, backend, &ch, values, total);
     }
     return apigw_cb_slot_word(slot);
@@ -209,7 +219,7 @@ static double uniform(const request_rec *r, apr_time_t now)
     return (double)(x >> 11) * (1.0 / 9007199254740992.0);
 }
 
-static int cb_fixups(request_rec *r)
+int apigw_cb_request_fixups(request_rec *r)
 {
     apigw_br_dir_conf *d;
     const apigw_cb_breaker *b;
@@ -230,8 +240,12 @@ static int cb_fixups(request_rec *r)
         || !(table = apigw_cb_shm_table())) {
         return DECLINED;
     }
+    /* another module refused it already (a rate limit): not measured */
+    if (apigw_refused(r)) {
+        return DECLINED;
+    }
     now = apr_time_now();
-    if (b->scope_backend) {
+    if (b->set.scope_backend) {
         if (!(backend = apigw_cb_url_origin(r->pool, url))) {
             return DECLINED;
         }
@@ -262,21 +276,24 @@ static int cb_fixups(request_rec *r)
     ap_set_module_config(r->request_config, &apigw_breaker_module, note);
     if (v.state == APIGW_CB_STANDBY
         || (v.state == APIGW_CB_RECOVERING
-            && apigw_cb_admit(w, &b->timing, now, uniform(r, now)))) {
+            && apigw_cb_admit(w, &b->set.timing, now, uniform(r, now)))) {
         return DECLINED;
     }
     if (b->fallback_worker) {
         note->fallback = 1;
         return DECLINED;
     }
+    /* a request sent to the fallback backend above is answered by a
+     * backend, so it is not a refusal */
     note->refuse = 1;
     note->retry_after = v.state == APIGW_CB_TRIPPED
-                        ? v.since + b->timing.fallback - now
+                        ? v.since + b->set.timing.fallback - now
                         : APR_USEC_PER_SEC;
+    apigw_refuse(r, b->set.status);
     return DECLINED;
 }
 
-static int cb_handler(request_rec *r)
+int apigw_cb_request_handler(request_rec *r)
 {
     cb_note *note = note_of(r);
     apr_interval_time_t ra;
@@ -288,11 +305,13 @@ static int cb_handler(request_rec *r)
     ra = (note->retry_after + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC;
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_psprintf(r->pool, "%" APR_TIME_T_FMT, ra > 0 ? ra : 1));
-    return apigw_send_error(r, note->b->status, "circuit breaker open");
+    return apigw_send_error(r, note->b->set.status,
+                            "circuit breaker open");
 }
 
-static int cb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
-                          request_rec *r, proxy_server_conf *conf, char **url)
+int apigw_cb_request_pre_request(proxy_worker **worker,
+                                 proxy_balancer **balancer, request_rec *r,
+                                 proxy_server_conf *conf, char **url)
 {
     cb_note *note = note_of(r);
     const char *to;
@@ -322,7 +341,7 @@ static int cb_pre_request(proxy_worker **worker, proxy_balancer **balancer,
     return OK;
 }
 
-static int cb_request_status(int *status, request_rec *r)
+int apigw_cb_request_status(int *status, request_rec *r)
 {
     cb_note *note = note_of(r);
 
@@ -333,7 +352,7 @@ static int cb_request_status(int *status, request_rec *r)
     return DECLINED;
 }
 
-static int cb_log_transaction(request_rec *r)
+int apigw_cb_request_log_transaction(request_rec *r)
 {
     const request_rec *last = r, *rr;
     cb_note *note = NULL;
@@ -375,12 +394,17 @@ static int cb_log_transaction(request_rec *r)
 
 /* ---- fallback workers ---- */
 
-int apigw_cb_request_check_config(apr_pool_t *pconf, server_rec *s)
+/* Also run by configtest: a fallback backend mod_proxy cannot make a
+ * worker for fails there. */
+int apigw_cb_request_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                  apr_pool_t *ptemp, server_rec *s)
 {
     apr_array_header_t *all = apigw_cb_breakers();
     apr_hash_t *by_origin = apr_hash_make(pconf);
     int i;
 
+    (void)plog;
+    (void)ptemp;
     fallback_workers = apr_array_make(pconf, 4, sizeof(proxy_worker *));
     for (i = 0; all && i < all->nelts; i++) {
         apigw_cb_breaker *b = APR_ARRAY_IDX(all, i, apigw_cb_breaker *);
@@ -398,8 +422,8 @@ int apigw_cb_request_check_config(apr_pool_t *pconf, server_rec *s)
                 ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APIGW_LOGNO(02004)
                              "circuit breaker %s (%s:%u): cannot create a "
                              "proxy worker for fallback-backend=%s: %s",
-                             b->section, b->file, b->line, b->fallback_url,
-                             err);
+                             b->section, b->file, b->line,
+                             b->set.fallback_backend, err);
                 return !OK;
             }
             apr_hash_set(by_origin, b->fallback_origin, APR_HASH_KEY_STRING,
@@ -426,19 +450,4 @@ void apigw_cb_request_child_init(apr_pool_t *pchild, server_rec *s)
                          "while open", w->s->name_ex);
         }
     }
-}
-
-void apigw_cb_request_register_hooks(apr_pool_t *p)
-{
-    /* rate limits refuse first; a per-dir RewriteRule [P] proxies first */
-    static const char *const run_after[] = { "mod_apigw_ratelimit.c",
-                                             "mod_rewrite.c", NULL };
-
-    (void)p;
-    ap_hook_fixups(cb_fixups, run_after, NULL, APR_HOOK_FIRST);
-    ap_hook_handler(cb_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
-    ap_hook_log_transaction(cb_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
-    proxy_hook_pre_request(cb_pre_request, NULL, NULL, APR_HOOK_REALLY_FIRST);
-    APR_OPTIONAL_HOOK(proxy, request_status, cb_request_status, NULL, NULL,
-                      APR_HOOK_MIDDLE);
 }

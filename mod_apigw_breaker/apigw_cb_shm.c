@@ -1,26 +1,22 @@
-/* The breakers' states in shared memory: one anonymous apr_shm made in
- * the parent's process pool in post_config and inherited by every child
- * through fork(), so a breaker tripped in one child is tripped in all.
- * The process pool outlives graceful restarts and ap_retained_data finds
- * the segment again after httpd reloads this module: states survive a
- * graceful restart, each breaker finding its slot by its identity. The
- * segment is made again (states start afresh) only when it is too small
- * for the new configuration's breakers or of another layout. */
+/* The breakers' states in shared memory (post_config): one retained
+ * anonymous segment (apigw_shm.h) made in the parent and inherited by
+ * every child through fork(), so a breaker tripped in one child is
+ * tripped in all. The segment outlives graceful restarts: states survive
+ * one, each breaker finding its slot by its identity. The segment is made
+ * again (states start afresh) only when it is too small for the new
+ * configuration's breakers or of another layout. */
+#include "apigw_cb_shm.h"
 #include "apigw_cb_config.h"
+#include "apigw_shm.h"
 #include "apigw_log.h"
 
 #include "http_log.h"
 #include "http_core.h"
-#include "apr_shm.h"
 
 APLOG_USE_MODULE(apigw_breaker);
 
 #define RETAINED_KEY "apigw_breaker_cb_shm"
 #define MIN_SLOTS 16
-
-typedef struct {
-    apr_shm_t *shm;
-} cb_retained;
 
 static apigw_cb_table *cb_table;
 
@@ -34,46 +30,46 @@ apigw_cb_table *apigw_cb_shm_table(void)
 static apigw_cb_table *table_for(server_rec *s, apr_uint64_t need,
                                  apr_uint64_t want, int *kept)
 {
-    cb_retained *cr = ap_retained_data_get(RETAINED_KEY);
+    apr_shm_t **shm = apigw_shm_retained(RETAINED_KEY);
     apigw_cb_table *t;
     apr_size_t bytes;
     apr_status_t rv;
 
-    if (!cr) {
-        cr = ap_retained_data_create(RETAINED_KEY, sizeof(*cr));
-    }
-    if (cr->shm) {
-        t = apigw_cb_table_attach(apr_shm_baseaddr_get(cr->shm),
-                                  apr_shm_size_get(cr->shm));
+    if (*shm) {
+        t = apigw_cb_table_attach(apr_shm_baseaddr_get(*shm),
+                                  apr_shm_size_get(*shm));
         if (t && t->nslots >= need) {
             *kept = 1;
             return t;
         }
-        /* children of the old generation keep their own mapping */
-        apr_shm_destroy(cr->shm);
-        cr->shm = NULL;
     }
     *kept = 0;
     bytes = apigw_cb_table_bytes(want);
-    rv = apr_shm_create(&cr->shm, bytes, NULL, s->process->pool);
+    rv = apigw_shm_renew(shm, bytes, s);
     if (rv != APR_SUCCESS) {
-        cr->shm = NULL;
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APIGW_LOGNO(02002)
                      "circuit breakers: cannot create %" APR_SIZE_T_FMT
                      " bytes of shared memory for their states", bytes);
         return NULL;
     }
-    return apigw_cb_table_init(apr_shm_baseaddr_get(cr->shm),
-                               apr_shm_size_get(cr->shm));
+    return apigw_cb_table_init(apr_shm_baseaddr_get(*shm),
+                               apr_shm_size_get(*shm));
 }
 
-int apigw_cb_shm_post_config(apr_pool_t *pconf, server_rec *s)
+int apigw_cb_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
 {
     apr_array_header_t *all = apigw_cb_breakers();
     apr_uint64_t *owners, need = 0, want;
     apr_time_t now = apr_time_now();
     int i, kept = 0, per_backend = 0;
 
+    (void)plog;
+    (void)ptemp;
+    /* the first pass at startup only checks the configuration */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
     cb_table = NULL;
     if (!all || all->nelts == 0) {
         return OK;                  /* a retained segment waits, unused */
@@ -83,8 +79,8 @@ int apigw_cb_shm_post_config(apr_pool_t *pconf, server_rec *s)
         apigw_cb_breaker *b = APR_ARRAY_IDX(all, i, apigw_cb_breaker *);
         owners[i] = b->owner;
         /* a scope=backend breaker may track up to a neighbourhood */
-        need += b->scope_backend ? APIGW_CB_PROBE : 1;
-        per_backend += b->scope_backend;
+        need += b->set.scope_backend ? APIGW_CB_PROBE : 1;
+        per_backend += b->set.scope_backend;
     }
     want = need * 2 < MIN_SLOTS ? MIN_SLOTS : need * 2;
     if (!(cb_table = table_for(s, need, want, &kept))) {
@@ -95,7 +91,7 @@ int apigw_cb_shm_post_config(apr_pool_t *pconf, server_rec *s)
         apigw_cb_breaker *b = APR_ARRAY_IDX(all, i, apigw_cb_breaker *);
 
         b->slot = NULL;
-        if (b->scope_backend) {
+        if (b->set.scope_backend) {
             continue;
         }
         b->slot = apigw_cb_table_claim(cb_table, b->owner, b->owner, NULL,

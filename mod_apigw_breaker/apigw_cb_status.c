@@ -6,49 +6,14 @@
  * the states on as a request would (a fallback that elapsed, an
  * evaluation that is due), so it never shows a stale state. Protect it
  * like balancer-manager: Require. */
-#include "apigw_cb_config.h"
+#include "apigw_cb_status.h"
+#include "apigw_cb_request.h"
+#include "apigw_cb_shm.h"
+#include "apigw_json.h"
 
 #include "http_core.h"
 #include "http_protocol.h"
 #include "apr_strings.h"
-
-static const char *json_str(apr_pool_t *p, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    apr_size_t n = 2;
-    const char *c;
-    char *out, *o;
-
-    if (!s) {
-        return "null";
-    }
-    for (c = s; *c; c++) {
-        n += (unsigned char)*c < 0x20 ? 6 : (*c == '"' || *c == '\\') ? 2 : 1;
-    }
-    o = out = apr_palloc(p, n + 1);
-    *o++ = '"';
-    for (c = s; *c; c++) {
-        unsigned char u = (unsigned char)*c;
-        if (u == '"' || u == '\\') {
-            *o++ = '\\';
-            *o++ = (char)u;
-        }
-        else if (u < 0x20) {
-            *o++ = '\\';
-            *o++ = 'u';
-            *o++ = '0';
-            *o++ = '0';
-            *o++ = hex[u >> 4];
-            *o++ = hex[u & 0xf];
-        }
-        else {
-            *o++ = (char)u;
-        }
-    }
-    *o++ = '"';
-    *o = '\0';
-    return out;
-}
 
 static const char *iso_time(apr_pool_t *p, apr_time_t t)
 {
@@ -77,22 +42,23 @@ static void state_json(request_rec *r, const apigw_cb_breaker *b,
     apigw_cb_totals t;
     apr_uint64_t w, total;
     apigw_cb_view v;
+    double admission;
     int i, cond;
 
     w = apigw_cb_advance(r->server, b, slot, backend, now);
     v = apigw_cb_view_of(w);
     cond = apigw_cb_evaluate(b, slot, now, values, &total);
     apigw_cb_window_totals(&slot->window, now, 0, &t);
+    admission = apigw_cb_admission(w, &b->set.timing, now);
     ap_rprintf(r, "%s\n    {\"backend\": %s, \"state\": \"%s\", "
                "\"since\": %s, \"for_ms\": %s, \"admission\": %s, "
                "\"trips\": %" APR_UINT64_T_FMT ",\n     \"window\": "
                "{\"requests\": %" APR_UINT64_T_FMT ", \"network_errors\": %"
                APR_UINT64_T_FMT, first ? "" : ",",
-               backend ? json_str(r->pool, backend) : "null",
+               apigw_json_str(r->pool, backend),
                apigw_cb_state_name(v.state), iso_time(r->pool, v.since),
                ms(r->pool, now - v.since),
-               apigw_cb_num_text(r->pool,
-                                 apigw_cb_admission(w, &b->timing, now), 3),
+               apigw_cb_num_text(r->pool, admission, 3),
                __atomic_load_n(&slot->trips, __ATOMIC_RELAXED),
                t.total, t.neterr);
     for (i = 1; i < APIGW_CB_CLASSES; i++) {
@@ -101,7 +67,8 @@ static void state_json(request_rec *r, const apigw_cb_breaker *b,
     ap_rputs("},\n     \"values\": {", r);
     for (i = 0; i < apigw_cb_expr_nterms(b->expr); i++) {
         ap_rprintf(r, "%s%s: %s", i ? ", " : "",
-                   json_str(r->pool, apigw_cb_expr_term(b->expr, i)->text),
+                   apigw_json_str(r->pool,
+                                  apigw_cb_expr_term(b->expr, i)->text),
                    apigw_cb_num_text(r->pool, values[i], 6));
     }
     ap_rprintf(r, "}, \"condition\": %s}", cond ? "true" : "false");
@@ -118,17 +85,19 @@ static void breaker_json(request_rec *r, const apigw_cb_breaker *b,
                "\"check_ms\": %s, \"fallback_ms\": %s, \"recovery_ms\": %s, "
                "\"status\": %d, \"min_requests\": %" APR_UINT64_T_FMT
                ", \"fallback_backend\": %s,\n   \"states\": [",
-               first ? "" : ",", json_str(p, b->section), json_str(p, b->file),
-               b->line, json_str(p, apigw_cb_expr_text(b->expr)),
-               json_str(p, b->preset),
-               b->scope_backend ? "backend" : "endpoint",
-               ms(p, b->timing.check), ms(p, b->timing.fallback),
-               ms(p, b->timing.recovery), b->status, b->min_requests,
-               json_str(p, b->fallback_url));
+               first ? "" : ",", apigw_json_str(p, b->section),
+               apigw_json_str(p, b->file),
+               b->line, apigw_json_str(p, apigw_cb_expr_text(b->expr)),
+               apigw_json_str(p, b->preset),
+               b->set.scope_backend ? "backend" : "endpoint",
+               ms(p, b->set.timing.check), ms(p, b->set.timing.fallback),
+               ms(p, b->set.timing.recovery), b->set.status,
+               b->set.min_requests,
+               apigw_json_str(p, b->set.fallback_backend));
     if (!table) {
         /* no shared memory (yet): nothing to show */
     }
-    else if (!b->scope_backend) {
+    else if (!b->set.scope_backend) {
         if (b->slot && apigw_cb_slot_is(b->slot, b->owner)) {
             state_json(r, b, b->slot, NULL, now, 1);
         }
@@ -150,7 +119,7 @@ static void breaker_json(request_rec *r, const apigw_cb_breaker *b,
     ap_rputs("]}", r);
 }
 
-static int cb_status_handler(request_rec *r)
+int apigw_cb_status_handler(request_rec *r)
 {
     apr_array_header_t *all = apigw_cb_breakers();
     apigw_cb_table *table = apigw_cb_shm_table();
@@ -178,10 +147,4 @@ static int cb_status_handler(request_rec *r)
     }
     ap_rputs("\n]}\n", r);
     return OK;
-}
-
-void apigw_cb_status_register_hooks(apr_pool_t *p)
-{
-    (void)p;
-    ap_hook_handler(cb_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }

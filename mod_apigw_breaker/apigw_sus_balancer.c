@@ -1,7 +1,8 @@
 /* The suspension half's view of balancers: shared memory for the members'
  * states (made in post_config after mod_proxy_balancer has shared its own
- * members, inherited by the children), the mutex for state changes, and
- * apigw_sus_report, the one place where an outcome moves a member.
+ * members, inherited by the children), the mutex for state changes
+ * (registered in pre_config, made in post_config, reopened in child_init),
+ * and apigw_sus_report, the one place where an outcome moves a member.
  *
  * A suspended member is a member in mod_proxy_balancer's own error state:
  * PROXY_WORKER_IN_ERROR with error_time and retry set to the suspension,
@@ -312,8 +313,8 @@ void apigw_sus_probe_release(apigw_sus_pool *pool, proxy_worker *w)
 
 /* ---- startup ---- */
 
-static int sus_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
-                          apr_pool_t *ptemp)
+int apigw_sus_balancer_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                  apr_pool_t *ptemp)
 {
     (void)plog;
     (void)ptemp;
@@ -389,8 +390,8 @@ static int make_pools(apr_pool_t *pconf, server_rec *s,
     return managed;
 }
 
-static int sus_post_config(apr_pool_t *pconf, apr_pool_t *plog,
-                           apr_pool_t *ptemp, server_rec *s)
+int apigw_sus_balancer_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                   apr_pool_t *ptemp, server_rec *s)
 {
     apr_array_header_t *layouts = apr_array_make(ptemp, 8,
                                                  sizeof(pool_layout));
@@ -448,7 +449,7 @@ static int sus_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-static void sus_child_init(apr_pool_t *pchild, server_rec *s)
+void apigw_sus_balancer_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv;
 
@@ -464,17 +465,4 @@ static void sus_child_init(apr_pool_t *pchild, server_rec *s)
                      "suspension is off in it", MUTEX_TYPE);
         sus_mutex = NULL;
     }
-}
-
-void apigw_sus_balancer_register_hooks(apr_pool_t *p)
-{
-    /* mod_proxy_balancer shares its balancers and members in post_config:
-     * the pools are made from them after that */
-    static const char *const after_balancer[] = { "mod_proxy_balancer.c",
-                                                  NULL };
-    (void)p;
-    ap_hook_pre_config(sus_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_post_config(sus_post_config, after_balancer, NULL,
-                        APR_HOOK_MIDDLE);
-    ap_hook_child_init(sus_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -83,6 +83,16 @@ void apigw_sus_probe_release(apigw_sus_pool *pool, proxy_worker *w);
 /* "read-timeout", "HTTP 503": an outcome for log lines. */
 const char *apigw_sus_outcome_text(apr_pool_t *p, const apigw_sus_outcome *o);
 
-void apigw_sus_balancer_register_hooks(apr_pool_t *p);
+/* pre_config: the mutex type, so a Mutex line can set it. */
+int apigw_sus_balancer_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                  apr_pool_t *ptemp);
+
+/* post_config (after mod_proxy_balancer's): the pools of every server's
+ * balancers, their shared memory and the mutex. */
+int apigw_sus_balancer_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                   apr_pool_t *ptemp, server_rec *s);
+
+/* child_init: the mutex in the child. */
+void apigw_sus_balancer_child_init(apr_pool_t *pchild, server_rec *s);
 
 #endif

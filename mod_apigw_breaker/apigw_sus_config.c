@@ -1,15 +1,14 @@
-/* Member suspension: directives, create/merge of the configs, resolving a
- * member's policy from its balancer's and its own lines, and the
- * configtest checks that every named balancer and member exists. */
+/* Member suspension: the directives (a policy's lines read into
+ * apigw_sus_fields and checked by apigw_sus_policy_validate), create/merge
+ * of the configs, resolving a member's policy from its balancer's and its
+ * own lines, and the configtest checks (check_config) that every named
+ * balancer and member exists and every member's policy holds together. */
 #include "apigw_sus_config.h"
-#include "apigw_sus_balancer.h"
-#include "apigw_sus_request.h"
-#include "apigw_sus_lbmethod.h"
 #include "apigw_parse.h"
 #include "apigw_log.h"
 
 #include <errno.h>
-#include <math.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -170,35 +169,6 @@ const apigw_sus_affinity_conf *apigw_sus_find_affinity(
 
 /* ---- resolving a member's policy ---- */
 
-static void apply_fields(apigw_sus_policy *p, const apigw_sus_fields *f)
-{
-    if (f->suspend_codes_set) {
-        p->suspend_codes = f->suspend_codes;
-        p->suspend_codes_set = 1;
-    }
-    if (f->initial_set) {
-        p->initial = f->initial;
-    }
-    if (f->factor_set) {
-        p->factor = f->factor;
-    }
-    if (f->max_set) {
-        p->max = f->max;
-    }
-    if (f->mark_line) {
-        p->timeout_state = 1;
-    }
-    if (f->timeout_codes_set) {
-        p->timeout_codes = f->timeout_codes;
-    }
-    if (f->retries_set) {
-        p->retries = f->retries;
-    }
-    if (f->retry_delay_set) {
-        p->retry_delay = f->retry_delay;
-    }
-}
-
 apigw_sus_policy *apigw_sus_resolve(apr_pool_t *p,
                                     const struct apigw_sus_server_conf *sc,
                                     const char *balancer, const char *member,
@@ -216,10 +186,10 @@ apigw_sus_policy *apigw_sus_resolve(apr_pool_t *p,
     pol = apr_palloc(p, sizeof(*pol));
     apigw_sus_policy_defaults(pol);
     if (rb) {
-        apply_fields(pol, &rb->f);
+        apigw_sus_policy_apply(pol, &rb->f);
     }
     if (rm) {
-        apply_fields(pol, &rm->f);
+        apigw_sus_policy_apply(pol, &rm->f);
     }
     *err = apigw_sus_policy_check(pol);
     return pol;
@@ -329,20 +299,55 @@ static const char *parse_duration_opt(cmd_parms *cmd, const char *key,
     return NULL;
 }
 
-static const char *parse_int_opt(cmd_parms *cmd, const char *key,
-                                 const char *value, int lo, int hi, int *out)
+/* A whole number, sign allowed, that fits an int. */
+static int whole_number(const char *value, int *out)
 {
     char *end;
     long v;
 
     errno = 0;
     v = strtol(value, &end, 10);
-    if (!*value || *end || errno || v < lo || v > hi) {
+    if (!*value || *end || errno || v < INT_MIN || v > INT_MAX) {
+        return 0;
+    }
+    *out = (int)v;
+    return 1;
+}
+
+static const char *parse_int_opt(cmd_parms *cmd, const char *key,
+                                 const char *value, int lo, int hi, int *out)
+{
+    if (!whole_number(value, out) || *out < lo || *out > hi) {
         return apr_psprintf(cmd->pool, "%s: %s=%s: a whole number from %d "
                             "to %d is needed", cmd->cmd->name, key, value, lo,
                             hi);
     }
-    *out = (int)v;
+    return NULL;
+}
+
+/* The number a policy field is given; its range is the policy's to check
+ * (apigw_sus_policy_validate). */
+static const char *parse_factor_opt(cmd_parms *cmd, const char *value,
+                                    double *out)
+{
+    char *end;
+
+    *out = strtod(value, &end);
+    if (!*value || *end) {
+        return apr_psprintf(cmd->pool, "%s: factor=%s: a number from 1 to "
+                            "1000 is needed (2 doubles each suspension)",
+                            cmd->cmd->name, value);
+    }
+    return NULL;
+}
+
+static const char *parse_retries_opt(cmd_parms *cmd, const char *value,
+                                     int *out)
+{
+    if (!whole_number(value, out)) {
+        return apr_psprintf(cmd->pool, "%s: retries=%s: a whole number is "
+                            "needed", cmd->cmd->name, value);
+    }
     return NULL;
 }
 
@@ -384,6 +389,16 @@ static const char *target_text(apr_pool_t *p, const apigw_sus_rule *r)
                      : r->balancer;
 }
 
+/* The fields of one policy line, checked as the admin API checks a
+ * route's. */
+static const char *validate_fields(cmd_parms *cmd, const apigw_sus_fields *f)
+{
+    const char *err = apigw_sus_policy_validate(cmd->temp_pool, f);
+
+    return err ? apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err)
+               : NULL;
+}
+
 /* ---- ApiBalancerSuspend ---- */
 
 const char *apigw_sus_cmd_suspend(cmd_parms *cmd, void *mconfig,
@@ -417,14 +432,7 @@ const char *apigw_sus_cmd_suspend(cmd_parms *cmd, void *mconfig,
             f.max_set = 1;
         }
         else if (strcasecmp(key, "factor") == 0) {
-            char *end;
-            f.factor = strtod(value, &end);
-            if (!*value || *end || !isfinite(f.factor) || f.factor < 1.0
-                || f.factor > 1000.0) {
-                err = apr_psprintf(cmd->pool, "%s: factor=%s: a number from "
-                                   "1 to 1000 is needed (2 doubles each "
-                                   "suspension)", cmd->cmd->name, value);
-            }
+            err = parse_factor_opt(cmd, value, &f.factor);
             f.factor_set = 1;
         }
         else {
@@ -436,10 +444,8 @@ const char *apigw_sus_cmd_suspend(cmd_parms *cmd, void *mconfig,
             return err;
         }
     }
-    if (f.initial_set && f.max_set && f.initial > 0 && f.max > 0
-        && f.max < f.initial) {
-        return apr_psprintf(cmd->pool, "%s: max= must not be shorter than "
-                            "initial=", cmd->cmd->name);
+    if ((err = validate_fields(cmd, &f)) != NULL) {
+        return err;
     }
     r = rule_for(cmd, balancer, member);
     if (r->f.suspend_line) {
@@ -465,15 +471,14 @@ const char *apigw_sus_cmd_mark(cmd_parms *cmd, void *mconfig,
                                const char *args)
 {
     const char *balancer, *member, *err, *word, *key, *value;
+    apigw_sus_fields f;
     apigw_sus_rule *r;
-    apigw_sus_codes codes;
-    apr_interval_time_t delay = 0;
-    int retries = 0, codes_set = 0, retries_set = 0, delay_set = 0;
 
     (void)mconfig;
     if ((err = target_words(cmd, &args, &balancer, &member)) != NULL) {
         return err;
     }
+    memset(&f, 0, sizeof(f));
     while (*(word = ap_getword_conf(cmd->temp_pool, &args))) {
         if (!(key = split_option(cmd->temp_pool, word, &value))) {
             return apr_psprintf(cmd->pool, "%s: unexpected '%s' (options "
@@ -481,16 +486,16 @@ const char *apigw_sus_cmd_mark(cmd_parms *cmd, void *mconfig,
                                 cmd->cmd->name, word);
         }
         if (strcasecmp(key, "codes") == 0) {
-            err = parse_codes_opt(cmd, value, &codes);
-            codes_set = 1;
+            err = parse_codes_opt(cmd, value, &f.timeout_codes);
+            f.timeout_codes_set = 1;
         }
         else if (strcasecmp(key, "retries") == 0) {
-            err = parse_int_opt(cmd, key, value, 0, 1000, &retries);
-            retries_set = 1;
+            err = parse_retries_opt(cmd, value, &f.retries);
+            f.retries_set = 1;
         }
         else if (strcasecmp(key, "retry-delay") == 0) {
-            err = parse_duration_opt(cmd, key, value, 0, &delay);
-            delay_set = 1;
+            err = parse_duration_opt(cmd, key, value, 0, &f.retry_delay);
+            f.retry_delay_set = 1;
         }
         else {
             err = apr_psprintf(cmd->pool, "%s: unknown option '%s' (options "
@@ -501,6 +506,9 @@ const char *apigw_sus_cmd_mark(cmd_parms *cmd, void *mconfig,
             return err;
         }
     }
+    if ((err = validate_fields(cmd, &f)) != NULL) {
+        return err;
+    }
     r = rule_for(cmd, balancer, member);
     if (r->f.mark_line) {
         return apr_psprintf(cmd->pool, "%s for %s is already given at %s:%u",
@@ -508,14 +516,14 @@ const char *apigw_sus_cmd_mark(cmd_parms *cmd, void *mconfig,
                             r->file, r->line);
     }
     r->f.mark_line = 1;
-    if (codes_set) {
-        r->f.timeout_codes = codes;
+    if (f.timeout_codes_set) {
+        r->f.timeout_codes = f.timeout_codes;
         r->f.timeout_codes_set = 1;
     }
-    r->f.retries = retries;
-    r->f.retries_set = retries_set;
-    r->f.retry_delay = delay;
-    r->f.retry_delay_set = delay_set;
+    r->f.retries = f.retries;
+    r->f.retries_set = f.retries_set;
+    r->f.retry_delay = f.retry_delay;
+    r->f.retry_delay_set = f.retry_delay_set;
     return NULL;
 }
 
@@ -739,8 +747,8 @@ static int check_rule(apr_pool_t *ptemp, server_rec *s,
     return OK;
 }
 
-static int apigw_sus_check_config(apr_pool_t *pconf, apr_pool_t *plog,
-                                  apr_pool_t *ptemp, server_rec *s)
+int apigw_sus_config_check(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp, server_rec *s)
 {
     int rv = OK;
 
@@ -772,13 +780,4 @@ static int apigw_sus_check_config(apr_pool_t *pconf, apr_pool_t *plog,
         }
     }
     return rv;
-}
-
-void apigw_sus_register_hooks(apr_pool_t *p)
-{
-    /* after the whole config is read, virtual hosts merged */
-    ap_hook_check_config(apigw_sus_check_config, NULL, NULL, APR_HOOK_MIDDLE);
-    apigw_sus_balancer_register_hooks(p);
-    apigw_sus_request_register_hooks(p);
-    apigw_sus_lbmethod_register_hooks(p);
 }

@@ -1,41 +1,20 @@
-/* Configuration of the suspension half of mod_apigw_breaker: the structs
- * its files share. Member policies are server-wide and keyed by balancer
- * (and member) name, because a member's state is one for every request;
- * retries and the timeout action are per directory, so a <Proxy
- * balancer://...> section, a <Location> or an <ApiEndpoint> can set them
- * for its own requests. */
+/* Configuration of the suspension half of mod_apigw_breaker: its
+ * directives, create/merge, and the structs its files share. Member
+ * policies are server-wide and keyed by balancer (and member) name,
+ * because a member's state is one for every request; retries and the
+ * timeout action are per directory, so a <Proxy balancer://...> section,
+ * a <Location> or an <ApiEndpoint> can set them for its own requests. */
 #ifndef APIGW_SUS_CONFIG_H
 #define APIGW_SUS_CONFIG_H
 
-#include "apigw_sus.h"
+#include "apigw_br_module.h"
 #include "apigw_sus_policy.h"
 
 #include "httpd.h"
 #include "http_config.h"
 #include "mod_proxy.h"
 
-/* What one balancer's or member's ApiBalancerSuspend and
- * ApiBalancerMarkForSuspension lines set, field by field: a member's
- * fields override its balancer's, the rest come from the defaults. */
-typedef struct {
-    apigw_sus_codes suspend_codes;
-    apigw_sus_codes timeout_codes;
-    apr_interval_time_t initial;
-    apr_interval_time_t max;
-    apr_interval_time_t retry_delay;
-    double factor;
-    int retries;
-    unsigned int suspend_line:1;        /* an ApiBalancerSuspend names it */
-    unsigned int mark_line:1;           /* an ApiBalancerMarkForSuspension */
-    unsigned int suspend_codes_set:1;
-    unsigned int timeout_codes_set:1;
-    unsigned int initial_set:1;
-    unsigned int max_set:1;
-    unsigned int factor_set:1;
-    unsigned int retries_set:1;
-    unsigned int retry_delay_set:1;
-} apigw_sus_fields;
-
+/* The policy lines of one balancer, or of one of its members. */
 typedef struct {
     const char *balancer;               /* "balancer://name", lower case */
     const char *member;                 /* a BalancerMember URL, or NULL */
@@ -112,5 +91,56 @@ apigw_sus_policy *apigw_sus_resolve(apr_pool_t *p,
 /* Does a BalancerMember URL name this worker? (case-insensitive, a
  * trailing '/' ignored) */
 int apigw_sus_member_is(const proxy_worker *w, const char *url);
+
+struct apigw_sus_dir_conf *apigw_sus_create_dir_conf(apr_pool_t *p);
+struct apigw_sus_dir_conf *apigw_sus_merge_dir_conf(
+    apr_pool_t *p, struct apigw_sus_dir_conf *base,
+    struct apigw_sus_dir_conf *add);
+struct apigw_sus_server_conf *apigw_sus_create_server_conf(apr_pool_t *p,
+                                                           server_rec *s);
+struct apigw_sus_server_conf *apigw_sus_merge_server_conf(
+    apr_pool_t *p, struct apigw_sus_server_conf *base,
+    struct apigw_sus_server_conf *add);
+
+/* check_config: every balancer and member the directives name exists,
+ * and each member's policy, its balancer's fields and its own together,
+ * is valid. */
+int apigw_sus_config_check(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp, server_rec *s);
+
+/* Directive handlers, one per directive; mconfig is the module's
+ * apigw_br_dir_conf. */
+const char *apigw_sus_cmd_suspend(cmd_parms *cmd, void *mconfig,
+                                  const char *args);
+const char *apigw_sus_cmd_mark(cmd_parms *cmd, void *mconfig,
+                               const char *args);
+const char *apigw_sus_cmd_affinity(cmd_parms *cmd, void *mconfig,
+                                   const char *args);
+const char *apigw_sus_cmd_retries(cmd_parms *cmd, void *mconfig,
+                                  const char *args);
+const char *apigw_sus_cmd_timeout_action(cmd_parms *cmd, void *mconfig,
+                                         const char *arg);
+
+/* The suspension directives, spliced into the module's table. */
+#define APIGW_SUS_CMDS                                                      \
+    AP_INIT_RAW_ARGS("ApiBalancerSuspend", apigw_sus_cmd_suspend, NULL,     \
+        RSRC_CONF | ACCESS_CONF,                                            \
+        "balancer://NAME [MEMBER-URL] [codes=LIST] [initial=DURATION] "     \
+        "[factor=N] [max=DURATION]: suspend failing members"),              \
+    AP_INIT_RAW_ARGS("ApiBalancerMarkForSuspension", apigw_sus_cmd_mark,    \
+        NULL, RSRC_CONF | ACCESS_CONF,                                      \
+        "balancer://NAME [MEMBER-URL] [codes=LIST] [retries=N] "            \
+        "[retry-delay=DURATION]: the timeout state before suspension"),     \
+    AP_INIT_RAW_ARGS("ApiBalancerAffinity", apigw_sus_cmd_affinity, NULL,   \
+        RSRC_CONF | ACCESS_CONF,                                            \
+        "balancer://NAME none|cookie=NAME|header=NAME "                     \
+        "[timeout=DURATION] [sessions=N]: session affinity"),               \
+    AP_INIT_RAW_ARGS("ApiBalancerRetries", apigw_sus_cmd_retries, NULL,     \
+        RSRC_CONF | ACCESS_CONF,                                            \
+        "COUNT [delay=DURATION] [within=DURATION]: retry failed requests "  \
+        "to balancer:// backends on another member"),                       \
+    AP_INIT_TAKE1("ApiBalancerTimeoutAction", apigw_sus_cmd_timeout_action, \
+        NULL, RSRC_CONF | ACCESS_CONF,                                      \
+        "fault|discard|never: what a timed-out balancer:// backend gets"),
 
 #endif

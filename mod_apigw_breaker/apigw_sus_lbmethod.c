@@ -1,5 +1,6 @@
-/* Two lbmethods for mod_proxy_balancer, listed in balancer-manager's
- * method menu like the stock ones (ProxySet lbmethod=failover):
+/* Two lbmethods for mod_proxy_balancer (providers registered by
+ * mod_apigw_breaker.c), listed in balancer-manager's method menu like the
+ * stock ones (ProxySet lbmethod=failover):
  *
  *   failover    the first usable member in declared order: the primary
  *               while it is active, then the next one
@@ -15,8 +16,6 @@
  * per-process balancer lock. */
 #include "apigw_sus_lbmethod.h"
 #include "apigw_sus_request.h"
-
-#include "ap_provider.h"
 
 typedef struct {
     const apigw_sus_req *st;
@@ -206,29 +205,22 @@ static apr_status_t nothing_to_reset(proxy_balancer *b, server_rec *s)
     return APR_SUCCESS;
 }
 
-static const proxy_balancer_method failover_method = {
+const proxy_balancer_method apigw_sus_lbmethod_failover = {
     "failover", find_failover, NULL, nothing_to_reset, nothing_to_reset, NULL
 };
 
-static const proxy_balancer_method roundrobin_method = {
+const proxy_balancer_method apigw_sus_lbmethod_roundrobin = {
     "roundrobin", find_roundrobin, NULL, nothing_to_reset, nothing_to_reset,
     NULL
 };
 
 int apigw_sus_lbmethod_is_failover(const proxy_balancer *b)
 {
-    return b->lbmethod == &failover_method;
+    return b->lbmethod == &apigw_sus_lbmethod_failover;
 }
 
 int apigw_sus_lbmethod_is_ours(const proxy_balancer *b)
 {
-    return b->lbmethod == &failover_method || b->lbmethod == &roundrobin_method;
-}
-
-void apigw_sus_lbmethod_register_hooks(apr_pool_t *p)
-{
-    ap_register_provider(p, PROXY_LBMETHOD, "failover", "0",
-                         &failover_method);
-    ap_register_provider(p, PROXY_LBMETHOD, "roundrobin", "0",
-                         &roundrobin_method);
+    return b->lbmethod == &apigw_sus_lbmethod_failover
+           || b->lbmethod == &apigw_sus_lbmethod_roundrobin;
 }

@@ -1,6 +1,7 @@
-/* The lbmethods of failover and load-balance groups, registered as
- * mod_proxy_balancer providers: "failover" (members in declared order,
- * primary first) and "roundrobin" (one member after the other). */
+/* The lbmethods of failover and load-balance groups, the providers
+ * mod_apigw_breaker.c registers for mod_proxy_balancer: "failover"
+ * (members in declared order, primary first) and "roundrobin" (one
+ * member after the other). */
 #ifndef APIGW_SUS_LBMETHOD_H
 #define APIGW_SUS_LBMETHOD_H
 
@@ -13,6 +14,9 @@ int apigw_sus_lbmethod_is_failover(const proxy_balancer *b);
 /* ...or either of this module's lbmethods? */
 int apigw_sus_lbmethod_is_ours(const proxy_balancer *b);
 
-void apigw_sus_lbmethod_register_hooks(apr_pool_t *p);
+/* The providers, registered as PROXY_LBMETHOD "failover" and
+ * "roundrobin". */
+extern const proxy_balancer_method apigw_sus_lbmethod_failover;
+extern const proxy_balancer_method apigw_sus_lbmethod_roundrobin;
 
 #endif

@@ -1,7 +1,15 @@
-/* Suspension policies as pure state machines (see apigw_sus_policy.h). */
+/* Suspension policies (see apigw_sus_policy.h): the fields of one policy
+ * checked and applied, and the suspension state machine; pure. */
 #include "apigw_sus_policy.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include <apr_strings.h>
+
+#define FACTOR_MIN 1.0
+#define FACTOR_MAX 1000.0
+#define RETRIES_MAX 1000
 
 void apigw_sus_policy_defaults(apigw_sus_policy *p)
 {
@@ -17,24 +25,141 @@ int apigw_sus_suspension_enabled(const apigw_sus_policy *p)
     return p->initial > 0 && p->max > 0;
 }
 
+/* The rules, each once, for a policy and for the fields of one line. */
+
+static int factor_ok(double factor)
+{
+    return factor >= FACTOR_MIN && factor <= FACTOR_MAX;  /* NaN fails */
+}
+
+static int retries_ok(int retries)
+{
+    return retries >= 0 && retries <= RETRIES_MAX;
+}
+
+static int max_below_initial(apr_interval_time_t initial,
+                             apr_interval_time_t max)
+{
+    return initial > 0 && max > 0 && max < initial;
+}
+
+static int max_zero_alone(apr_interval_time_t initial,
+                          apr_interval_time_t max)
+{
+    return initial > 0 && max == 0;
+}
+
 const char *apigw_sus_policy_check(const apigw_sus_policy *p)
 {
-    if (!(p->factor >= 1.0 && p->factor <= 1000.0)) {
+    if (!factor_ok(p->factor)) {
         return "factor must be a number from 1 to 1000";
     }
-    if (p->initial > 0 && p->max > 0 && p->max < p->initial) {
+    if (max_below_initial(p->initial, p->max)) {
         return "max must not be shorter than initial";
     }
-    if (p->initial > 0 && p->max == 0) {
+    if (max_zero_alone(p->initial, p->max)) {
         return "max=0 disables suspension: write initial=0 as well";
     }
-    if (p->retries < 0 || p->retries > 1000) {
+    if (!retries_ok(p->retries)) {
         return "retries must be from 0 to 1000";
     }
     if (p->retry_delay < 0) {
         return "retry-delay must not be negative";
     }
     return NULL;
+}
+
+/* initial= and max=: a duration, or 0 or -1 for no suspension. */
+static const char *check_length(apr_pool_t *p, const char *field,
+                                apr_interval_time_t d)
+{
+    return d < -1 ? apr_psprintf(p, "%s= must be a duration, or 0 or -1 "
+                                 "for no suspension", field)
+                  : NULL;
+}
+
+static const char *check_lengths(apr_pool_t *p, const apigw_sus_fields *f)
+{
+    const char *err;
+
+    if (f->initial_set
+        && (err = check_length(p, "initial", f->initial)) != NULL) {
+        return err;
+    }
+    if (f->max_set && (err = check_length(p, "max", f->max)) != NULL) {
+        return err;
+    }
+    if (!f->initial_set || !f->max_set) {
+        return NULL;    /* the other may come from the balancer's line */
+    }
+    if (max_below_initial(f->initial, f->max)) {
+        return "max= must not be shorter than initial=";
+    }
+    if (max_zero_alone(f->initial, f->max)) {
+        return "max=0 disables suspension: write initial=0 as well";
+    }
+    return NULL;
+}
+
+/* A factor as it was written: libc's %g, as APR's writes 0.5 as ".5". */
+static const char *factor_text(apr_pool_t *p, double factor)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof(buf), "%g", factor);
+    return apr_pstrdup(p, buf);
+}
+
+const char *apigw_sus_policy_validate(apr_pool_t *p,
+                                      const apigw_sus_fields *f)
+{
+    const char *err;
+
+    if (f->factor_set && !factor_ok(f->factor)) {
+        return apr_psprintf(p, "factor=%s: a number from 1 to 1000 is needed "
+                            "(2 doubles each suspension)",
+                            factor_text(p, f->factor));
+    }
+    if ((err = check_lengths(p, f)) != NULL) {
+        return err;
+    }
+    if (f->retries_set && !retries_ok(f->retries)) {
+        return apr_psprintf(p, "retries=%d: a whole number from 0 to %d is "
+                            "needed", f->retries, RETRIES_MAX);
+    }
+    if (f->retry_delay_set && f->retry_delay < 0) {
+        return "retry-delay= must not be negative";
+    }
+    return NULL;
+}
+
+void apigw_sus_policy_apply(apigw_sus_policy *p, const apigw_sus_fields *f)
+{
+    if (f->suspend_codes_set) {
+        p->suspend_codes = f->suspend_codes;
+        p->suspend_codes_set = 1;
+    }
+    if (f->initial_set) {
+        p->initial = f->initial;
+    }
+    if (f->factor_set) {
+        p->factor = f->factor;
+    }
+    if (f->max_set) {
+        p->max = f->max;
+    }
+    if (f->mark_line) {
+        p->timeout_state = 1;
+    }
+    if (f->timeout_codes_set) {
+        p->timeout_codes = f->timeout_codes;
+    }
+    if (f->retries_set) {
+        p->retries = f->retries;
+    }
+    if (f->retry_delay_set) {
+        p->retry_delay = f->retry_delay;
+    }
 }
 
 apr_interval_time_t apigw_sus_next_suspension(const apigw_sus_policy *p,

@@ -15,7 +15,13 @@
  * suspension is over): previous x factor, at most max; any success resets
  * the progression. In the timeout state the member is skipped for
  * retry-delay after each error, and suspended once it has used up its
- * retries. */
+ * retries.
+ *
+ * A policy is written as apigw_sus_fields (an ApiBalancerSuspend and an
+ * ApiBalancerMarkForSuspension line of a balancer or a member, or an
+ * admin API's route): checked by apigw_sus_policy_validate, then applied
+ * over the defaults (a member's fields over its balancer's) to make the
+ * apigw_sus_policy a member runs with. */
 #ifndef APIGW_SUS_POLICY_H
 #define APIGW_SUS_POLICY_H
 
@@ -48,8 +54,40 @@ typedef struct {
  * progression, no timeout state. */
 void apigw_sus_policy_defaults(apigw_sus_policy *p);
 
-/* Checks a filled policy; NULL or a static message. */
+/* Checks a filled policy, the combination of its balancer's and its
+ * member's fields; NULL or a static message. */
 const char *apigw_sus_policy_check(const apigw_sus_policy *p);
+
+/* What one balancer's or member's lines set, field by field: the fields
+ * set override the ones below them (the balancer's, then the defaults). */
+typedef struct {
+    apigw_sus_codes suspend_codes;
+    apigw_sus_codes timeout_codes;
+    apr_interval_time_t initial;        /* -1 or 0: no suspension */
+    apr_interval_time_t max;
+    apr_interval_time_t retry_delay;
+    double factor;
+    int retries;
+    unsigned int suspend_line:1;        /* an ApiBalancerSuspend names it */
+    unsigned int mark_line:1;           /* an ApiBalancerMarkForSuspension */
+    unsigned int suspend_codes_set:1;
+    unsigned int timeout_codes_set:1;
+    unsigned int initial_set:1;
+    unsigned int max_set:1;
+    unsigned int factor_set:1;
+    unsigned int retries_set:1;
+    unsigned int retry_delay_set:1;
+} apigw_sus_fields;
+
+/* NULL when the fields set are valid, alone and together, else a message
+ * from p naming the field as the directives write it ("factor=0.5: ...",
+ * "max= must not be shorter than initial="). What only the combination
+ * with the balancer's fields can tell is apigw_sus_policy_check's. */
+const char *apigw_sus_policy_validate(apr_pool_t *p,
+                                      const apigw_sus_fields *f);
+
+/* Applies the fields f sets over p. */
+void apigw_sus_policy_apply(apigw_sus_policy *p, const apigw_sus_fields *f);
 
 int apigw_sus_suspension_enabled(const apigw_sus_policy *p);
 

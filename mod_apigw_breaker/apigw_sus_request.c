@@ -1,16 +1,22 @@
 /* One request to a balancer:// backend (a ProxyPass or an <ApiEndpoint>'s
- * ApiBackend), through mod_proxy's own hooks:
+ * ApiBackend), through mod_proxy's own hooks (registered in
+ * mod_apigw_breaker.c):
  *
+ *   optional_fn_retrieve  mod_apigw's apigw_endpoint_deadline, when it is
+ *                   loaded: an <ApiEndpoint>'s ApiTimeout bounds the
+ *                   retries
  *   fixups          the affinity session's key, before mod_apigw filters
  *                   the client's headers
  *   handler         (when retries or a timeout action apply) runs
- *                   mod_proxy's handler, again on another member while a
- *                   failed attempt can be replayed and the budget lasts,
- *                   then applies the timeout action
+ *                   mod_proxy's handler (apigw_proxy_handler_run), again
+ *                   on another member while a failed attempt can be
+ *                   replayed and the budget lasts, then applies the
+ *                   timeout action
  *   proxy pre_request    an attempt starts; when mod_proxy itself fails
  *                   over after a refused connection, the failed member's
  *                   outcome is reported here
- *   proxy create_req     the backend connection: reused? its timeout
+ *   proxy create_req     the backend connection: reused? no timeout for
+ *                   ApiBalancerTimeoutAction never
  *   proxy post_request   the member mod_proxy_balancer chose
  *   proxy request_status the attempt's outcome: reported to the member's
  *                   state (apigw_sus_report), remembered for the retry loop
@@ -19,6 +25,7 @@
  * the module's mutex for a state change only, after the exchange. */
 #include "apigw_sus_request.h"
 #include "apigw_sus_lbmethod.h"
+#include "apigw_contract.h"
 #include "apigw_json_error.h"
 #include "apigw_log.h"
 
@@ -30,7 +37,6 @@
 #include "http_request.h"
 #include "util_cookies.h"
 #include "apr_strings.h"
-#include "apr_optional_hooks.h"
 
 APLOG_USE_MODULE(apigw_breaker);
 
@@ -38,6 +44,14 @@ APLOG_USE_MODULE(apigw_breaker);
 #define REQ_KEY "agw.s"
 #define PROXY_PREFIX "proxy:"
 #define BALANCER_PREFIX_LC "balancer://"
+
+/* mod_apigw's, or NULL when it is not loaded */
+static APR_OPTIONAL_FN_TYPE(apigw_endpoint_deadline) *endpoint_deadline;
+
+void apigw_sus_request_retrieve_fns(void)
+{
+    endpoint_deadline = APR_RETRIEVE_OPTIONAL_FN(apigw_endpoint_deadline);
+}
 
 /* ---- request state ----
  *
@@ -143,7 +157,7 @@ static apr_interval_time_t connect_timeout(request_rec *r,
 
 /* ---- fixups: the affinity session ---- */
 
-static int sus_fixups(request_rec *r)
+int apigw_sus_request_fixups(request_rec *r)
 {
     apigw_sus_pool *pool;
     const char *value = NULL;
@@ -188,8 +202,9 @@ static int follows(request_rec *r, const apigw_sus_pool *pool)
                   || dc->timeout_action != APIGW_SUS_ACTION_UNSET);
 }
 
-static int sus_pre_request(proxy_worker **worker, proxy_balancer **balancer,
-                           request_rec *r, proxy_server_conf *conf, char **url)
+int apigw_sus_request_pre_request(proxy_worker **worker,
+                                  proxy_balancer **balancer, request_rec *r,
+                                  proxy_server_conf *conf, char **url)
 {
     apigw_sus_req *st;
 
@@ -236,57 +251,15 @@ static int sus_pre_request(proxy_worker **worker, proxy_balancer **balancer,
     }
     st->attempt_start = apr_time_now();
     st->worker = NULL;
-    st->attempt_worker = NULL;
     st->reused = 0;
     return DECLINED;
 }
 
-/* The member of this attempt, before any I/O (mod_proxy_balancer only
- * tells post_request, once the exchange is over). */
-static int sus_scheme_handler(request_rec *r, proxy_worker *worker,
-                              proxy_server_conf *conf, char *url,
-                              const char *proxyhost, apr_port_t proxyport)
-{
-    apigw_sus_req *st = apigw_sus_req_get(r);
-
-    (void)conf;
-    (void)url;
-    (void)proxyhost;
-    (void)proxyport;
-    if (st) {
-        st->attempt_worker = worker;
-    }
-    return DECLINED;
-}
-
-/* The socket timeout mod_proxy gives member w's connections. */
-static apr_interval_time_t worker_timeout(request_rec *r, const proxy_worker *w)
-{
-    proxy_server_conf *pc;
-
-    if (w->s->timeout_set) {
-        return w->s->timeout;
-    }
-    pc = ap_get_module_config(r->server->module_config, &proxy_module);
-    return pc->timeout_set ? pc->timeout : r->server->timeout;
-}
-
-typedef struct {
-    apr_socket_t *sock;
-    apr_interval_time_t saved;
-} timeout_restore;
-
-static apr_status_t restore_timeout(void *data)
-{
-    timeout_restore *tr = data;
-    apr_socket_timeout_set(tr->sock, tr->saved);
-    return APR_SUCCESS;
-}
-
 /* rp reads the member's response on the backend connection. Runs after
  * mod_apigw's create_req, which shortens the socket's timeout to what is
- * left of an endpoint's ApiTimeout. */
-static int sus_create_req(request_rec *r, request_rec *rp)
+ * left of an endpoint's ApiTimeout; "never" lifts any timeout for this
+ * exchange. */
+int apigw_sus_request_create_req(request_rec *r, request_rec *rp)
 {
     apigw_sus_req *st = apigw_sus_req_get(r);
     const struct apigw_sus_dir_conf *dc;
@@ -297,32 +270,21 @@ static int sus_create_req(request_rec *r, request_rec *rp)
         return DECLINED;
     }
     st->reused = rp->connection->keepalives > 0;
-    sock = ap_get_conn_socket(rp->connection);
-    if (!sock || apr_socket_timeout_get(sock, &current) != APR_SUCCESS) {
+    dc = apigw_sus_dir(r);
+    if (!dc || dc->timeout_action != APIGW_SUS_ACTION_NEVER) {
         return DECLINED;
     }
-    /* A timeout shorter than the member's own was set by mod_apigw's
-     * create_req to what is left of an endpoint's ApiTimeout: that is
-     * the endpoint's deadline, which also bounds the retries. */
-    if (!st->deadline && current > 0 && st->attempt_worker
-        && current + apr_time_from_msec(5) < worker_timeout(r,
-                                                            st->attempt_worker)) {
-        st->deadline = apr_time_now() + current;
-    }
-    dc = apigw_sus_dir(r);
-    if (dc && dc->timeout_action == APIGW_SUS_ACTION_NEVER && current >= 0) {
-        timeout_restore *tr = apr_palloc(rp->pool, sizeof(*tr));
-        tr->sock = sock;
-        tr->saved = current;
-        apr_socket_timeout_set(sock, -1);
-        apr_pool_cleanup_register(rp->pool, tr, restore_timeout,
-                                  apr_pool_cleanup_null);
+    sock = ap_get_conn_socket(rp->connection);
+    if (sock && apr_socket_timeout_get(sock, &current) == APR_SUCCESS
+        && current >= 0) {
+        apigw_socket_timeout_scoped(rp->pool, sock, -1, current);
     }
     return DECLINED;
 }
 
-static int sus_post_request(proxy_worker *worker, proxy_balancer *balancer,
-                            request_rec *r, proxy_server_conf *conf)
+int apigw_sus_request_post_request(proxy_worker *worker,
+                                   proxy_balancer *balancer, request_rec *r,
+                                   proxy_server_conf *conf)
 {
     apigw_sus_req *st = apigw_sus_req_get(r);
 
@@ -472,7 +434,7 @@ static int attempt_failed(const apigw_sus_req *st, const apigw_sus_outcome *o)
            || o->status == HTTP_GATEWAY_TIME_OUT;
 }
 
-static int sus_request_status(int *status, request_rec *r)
+int apigw_sus_request_status(int *status, request_rec *r)
 {
     apigw_sus_req *st = apigw_sus_req_get(r);
     apigw_sus_outcome o;
@@ -582,30 +544,22 @@ static void reset_attempt(request_rec *r, const char *filename,
 
 /* How long the attempts may take, from the request's arrival: within=,
  * else ProxyTimeout (or Timeout), and inside an <ApiEndpoint> no longer
- * than its ApiTimeout (noted by mod_apigw as "apigw-deadline", or seen in
- * the shortened timeout of an attempt's backend connection). */
-static apr_time_t budget_end(request_rec *r, const struct apigw_sus_dir_conf *dc,
-                             const apigw_sus_req *st)
+ * than its ApiTimeout (mod_apigw's deadline, read only here, once an
+ * attempt failed: also when it failed before any backend connection). */
+static apr_time_t budget_end(request_rec *r,
+                             const struct apigw_sus_dir_conf *dc)
 {
     proxy_server_conf *pc = ap_get_module_config(r->server->module_config,
                                                  &proxy_module);
-    const char *note;
-    apr_time_t end;
+    apr_time_t end, deadline;
 
     if (dc && dc->within > 0) {
         return r->request_time + dc->within;
     }
-    end = r->request_time + (pc->timeout_set ? pc->timeout : r->server->timeout);
-    if ((note = apr_table_get(r->notes, "apigw-deadline")) != NULL) {
-        apr_time_t d = (apr_time_t)apr_atoi64(note);
-        if (d > 0 && d < end) {
-            end = d;
-        }
-    }
-    if (st->deadline && st->deadline < end) {
-        end = st->deadline;
-    }
-    return end;
+    end = r->request_time + (pc->timeout_set ? pc->timeout
+                                             : r->server->timeout);
+    deadline = endpoint_deadline ? endpoint_deadline(r) : 0;
+    return deadline > 0 && deadline < end ? deadline : end;
 }
 
 /* Closes the client connection without a response. */
@@ -641,15 +595,14 @@ static int run_proxy_once(request_rec *r, int may_retry)
     if (may_retry) {
         c->keepalives = 0;
     }
-    r->handler = "proxy-server";
-    status = ap_run_handler(r);
+    status = apigw_proxy_handler_run(r);
     if (may_retry) {
         c->keepalives += keepalives;
     }
     return status;
 }
 
-static int sus_handler(request_rec *r)
+int apigw_sus_request_handler(request_rec *r)
 {
     const struct apigw_sus_dir_conf *dc;
     proxy_balancer *b;
@@ -717,7 +670,7 @@ static int sus_handler(request_rec *r)
             break;
         }
         now = apr_time_now();
-        if (now + delay >= budget_end(r, dc, st)) {
+        if (now + delay >= budget_end(r, dc)) {
             break;
         }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APIGW_LOGNO(02511)
@@ -738,7 +691,6 @@ static int sus_handler(request_rec *r)
         reset_attempt(r, filename, max_forwards, headers_out);
     }
     st->wrapping = 0;
-    r->handler = "proxy-server";
 
     if (st->timed_out && status != OK && status != DONE && nothing_sent(r)) {
         switch (action) {
@@ -752,33 +704,4 @@ static int sus_handler(request_rec *r)
         }
     }
     return status;
-}
-
-void apigw_sus_request_register_hooks(apr_pool_t *p)
-{
-    /* before mod_apigw's fixups, which drops the client headers an
-     * endpoint does not forward (the affinity header among them) */
-    static const char *const before_apigw[] = { "mod_apigw.c", NULL };
-    /* mod_proxy_balancer's pre/post_request are RUN_FIRST hooks that
-     * answer: ours only watch, so they go before it */
-    static const char *const before_balancer[] = { "mod_proxy_balancer.c",
-                                                   NULL };
-    /* wraps mod_proxy's handler (mod_apigw's hands requests to it by
-     * running the handler phase again) */
-    static const char *const before_proxy[] = { "mod_proxy.c", NULL };
-
-    (void)p;
-    ap_hook_fixups(sus_fixups, NULL, before_apigw, APR_HOOK_FIRST);
-    ap_hook_handler(sus_handler, NULL, before_proxy, APR_HOOK_FIRST);
-    proxy_hook_pre_request(sus_pre_request, NULL, before_balancer,
-                           APR_HOOK_REALLY_FIRST);
-    proxy_hook_post_request(sus_post_request, NULL, before_balancer,
-                            APR_HOOK_REALLY_FIRST);
-    /* watches only: before the scheme modules that handle the request */
-    proxy_hook_scheme_handler(sus_scheme_handler, NULL, NULL,
-                              APR_HOOK_REALLY_FIRST);
-    APR_OPTIONAL_HOOK(proxy, create_req, sus_create_req, NULL, NULL,
-                      APR_HOOK_LAST);
-    APR_OPTIONAL_HOOK(proxy, request_status, sus_request_status, NULL, NULL,
-                      APR_HOOK_MIDDLE);
 }
