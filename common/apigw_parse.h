@@ -1,5 +1,5 @@
-/* Parsing shared by the mod_apigw modules: durations, sizes and the
- * HTTP methods an endpoint may declare. Pure functions over APR types:
+/* Parsing shared by the mod_apigw modules: durations, sizes, the HTTP
+ * methods an endpoint may declare and header names (tokens). Pure functions over APR types:
  * no httpd, no allocation. */
 #ifndef APIGW_PARSE_H
 #define APIGW_PARSE_H

@@ -1,5 +1,6 @@
 /* Aggregating endpoints: their directives, create/merge, and the checks
- * made once an <ApiEndpoint> section has been read (see apigw_agg.h).
+ * made once an <ApiEndpoint> section has been read (see apigw_agg.h and
+ * apigw_agg_conf.h).
  * Each mistake is refused at configtest with the directive, and for
  * cross-directive checks the endpoint's file and line. */
 #include "apigw_agg_conf.h"

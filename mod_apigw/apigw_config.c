@@ -5,6 +5,7 @@
 #include "apigw_config.h"
 #include "apigw_agg.h"
 #include "apigw_parse.h"
+#include "apigw_policy_validate.h"
 
 #include "http_log.h"
 #include "apr_strings.h"
@@ -425,17 +426,22 @@ static const char *set_input_query(cmd_parms *cmd, void *dconf,
                                  name, 0);
 }
 
-static const char *parse_positive_duration(cmd_parms *cmd, const char *arg,
-                                           apr_interval_time_t *out)
+/* A duration for cmd, checked by validate (apigw_policy_validate.h, the
+ * functions the admin API calls too). */
+static const char *parse_duration(cmd_parms *cmd, const char *arg,
+                                  apr_interval_time_t *out,
+                                  const apigw_invalid *(*validate)(
+                                      apr_pool_t *, apr_interval_time_t))
 {
     const char *err = apigw_parse_duration(arg, out);
+    const apigw_invalid *inv;
 
     if (err) {
         return apr_psprintf(cmd->pool, "%s %s: %s", cmd->cmd->name, arg, err);
     }
-    if (*out <= 0) {
-        return apr_psprintf(cmd->pool, "%s must be greater than zero",
-                            cmd->cmd->name);
+    if ((inv = validate(cmd->pool, *out)) != NULL) {
+        return apr_psprintf(cmd->pool, "%s %s: %s", cmd->cmd->name, arg,
+                            inv->problem);
     }
     return NULL;
 }
@@ -449,7 +455,7 @@ static const char *set_timeout(cmd_parms *cmd, void *dconf, const char *arg)
         return "ApiTimeout belongs in the server config, a <VirtualHost> "
                "or an <ApiEndpoint>";
     }
-    if ((err = parse_positive_duration(cmd, arg, &t)) != NULL) {
+    if ((err = parse_duration(cmd, arg, &t, apigw_timeout_validate)) != NULL) {
         return err;
     }
     if (cmd->path) {
@@ -478,13 +484,7 @@ static const char *set_cache_ttl(cmd_parms *cmd, void *dconf, const char *arg)
         c->cache_ttl = 0;
         return NULL;
     }
-    if ((err = parse_positive_duration(cmd, arg, &c->cache_ttl)) != NULL) {
-        return err;
-    }
-    if (c->cache_ttl < apr_time_from_sec(1)) {
-        return "ApiCacheTTL must be at least 1s (Cache-Control counts seconds)";
-    }
-    return NULL;
+    return parse_duration(cmd, arg, &c->cache_ttl, apigw_cache_ttl_validate);
 }
 
 static const char *set_disable_rest(cmd_parms *cmd, void *dconf, int flag)

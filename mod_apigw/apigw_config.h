@@ -54,7 +54,7 @@ typedef struct {
     int cache_ttl_set;
     int disable_rest;              /* -1 unset */
     struct apigw_policy_conf *policy; /* edge policies, apigw_policy.h */
-    struct apigw_agg_conf *agg;    /* aggregation settings, apigw_agg.h */
+    struct apigw_agg_conf *agg;    /* aggregation settings, apigw_agg_conf.h */
 } apigw_dir_conf;
 
 struct apigw_endpoint {

@@ -31,12 +31,17 @@ static void log_invalid(server_rec *s, const apigw_endpoint *ep,
                      ep->file, ep->line, eff->query_deny_file,
                      eff->query_deny_line, inv->problem);
     }
-    else {
+    else if (strcmp(inv->field, "cache") == 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APIGW_LOGNO(00603)
                      "<ApiEndpoint \"%s\"> (%s:%u): ApiCache On (%s:%u) needs "
                      "an ApiCacheTTL in the endpoint: %s", ep->pattern,
                      ep->file, ep->line, eff->cache.file, eff->cache.line,
                      inv->problem);
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APIGW_LOGNO(00608)
+                     "<ApiEndpoint \"%s\"> (%s:%u): %s: %s", ep->pattern,
+                     ep->file, ep->line, inv->field, inv->problem);
     }
 }
 

@@ -5,8 +5,9 @@
  * limit is 413 before any backend is contacted; a chunked body is counted
  * by an input filter while it streams, whose APR_ENOSPC mod_proxy (or an
  * aggregating endpoint's handler) answers 413. Pass-through endpoints are
- * checked in mod_apigw's handler (apigw_request.c), aggregating ones,
- * which read the body themselves, in the policies' fixups.
+ * checked in mod_apigw's handler (apigw_request.c); aggregating ones,
+ * which read the body themselves (so httpd enforces LimitRequestBody on
+ * them too), in the policies' fixups when they set ApiRequestBodyLimit.
  *
  * The response body limit (ApiResponseBodyLimit) is enforced by the
  * policy output filter (apigw_policy_hooks.c). */
@@ -69,7 +70,7 @@ int apigw_body_limit_check(request_rec *r, const apigw_policy_conf *pol)
     int is_own = 0;
 
     own = pol ? pol->request_body_limit : -1;
-    if (own > 0 && (limit <= 0 || own < limit)) {
+    if (own > 0 && (limit <= 0 || own <= limit)) {
         limit = own;
         is_own = 1;
     }

@@ -7,12 +7,16 @@
  *   post_perdir_config  merge the <ApiEndpoint> section over <Location>
  *                       and <Proxy>, before httpd's access checks
  *   fixups              forward only allow-listed client headers
- *   handler             enforce LimitRequestBody (httpd skips it for
- *                       proxied requests), run mod_proxy's handler and
- *                       answer its errors in JSON (504 on timeout, 502
- *                       when unreachable)
+ *   handler             enforce the request body limit (httpd skips
+ *                       LimitRequestBody for proxied requests; see
+ *                       apigw_policy_limits.c), run mod_proxy's handler
+ *                       through apigw_proxy_handler_run and answer its
+ *                       errors in JSON (504 on timeout, 502 when
+ *                       unreachable); an aggregating endpoint's handler
  *   output filter       Cache-Control from ApiCacheTTL on 2xx responses
- */
+ *
+ * It also owns an endpoint request's deadline, apigw_endpoint_deadline
+ * (the optional function of common/apigw_contract.h). */
 #include "apigw_request.h"
 #include "apigw_agg.h"
 #include "apigw_error.h"

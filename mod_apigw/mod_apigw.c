@@ -8,8 +8,9 @@
  *   apigw_route.c             the route table (pure)
  *   apigw_template.c          backend URL templates and escaping (pure)
  *   apigw_query.c             query-string allow- and deny-lists (pure)
- *   apigw_backend.c           pooled workers, mod_proxy hooks, deadlines
- *   apigw_request.c           an endpoint through the request phases
+ *   apigw_backend.c           pooled workers, mod_proxy hooks, timeouts
+ *   apigw_request.c           an endpoint through the request phases, its
+ *                             deadline
  *   apigw_error.c             httpd's own errors as JSON
  *   apigw_agg*.c              aggregating endpoints: directives, handler
  *   apigw_fetch.c             their backend calls (libcurl)

@@ -1,7 +1,7 @@
 /* The settings of a limit and of a tier, and their checks; see
- * apigw_rl_spec.h. Messages begin with the field as a directive writes
- * it (field=value), so the directive that prefixes its own name and an
- * admin API that prefixes a route's both read well. */
+ * apigw_rl_spec.h. Messages name the field as a directive writes it
+ * (field=value, a key, a tier's values), so the directive that prefixes
+ * its own name and an admin API that prefixes a route's both read well. */
 #include "apigw_rl_spec.h"
 #include "apigw_rl_gcra.h"
 

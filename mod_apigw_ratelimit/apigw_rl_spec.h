@@ -71,8 +71,9 @@ void apigw_rl_limit_defaults(apr_pool_t *p, apigw_rl_limit_spec *l);
 void apigw_rl_tier_defaults(apr_pool_t *p, apigw_rl_tier_spec *t,
                             const apigw_rl_limit_spec *l);
 
-/* NULL when l can be built, else a message from p that begins with the
- * field at fault ("burst=0 is out of range (1 to 1000000000)"). */
+/* NULL when l can be built, else a message from p that names the field
+ * at fault, mostly first ("burst=0 is out of range (1 to 1000000000)";
+ * key errors name the key: "unknown key ..."). */
 const char *apigw_rl_limit_validate(apr_pool_t *p,
                                     const apigw_rl_limit_spec *l);
 

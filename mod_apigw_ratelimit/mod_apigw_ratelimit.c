@@ -20,8 +20,8 @@
  *   apigw_rl_status.c    the apigw-ratelimit-status handler (JSON)
  *
  * Registrations, in the order a server and a request meet them:
- *   optional fn    apigw_rl_status.c   apigw_rl_status_json, for
- *                                      mod_apigw's status page
+ *   optional fn    apigw_rl_status.c   apigw_rl_status_json, for a
+ *                                      status page of another module
  *   pre_config     apigw_rl_limits.c   a new list of limits
  *   check_config   apigw_rl_limits.c   tier= without ApiRateLimitTier
  *   post_config    apigw_rl_zone.c     zone and counters

@@ -1,5 +1,6 @@
-/* What mod_apigw_ratelimit offers other modules (mod_apigw's status page):
- * optional functions, so neither module needs the other loaded.
+/* What mod_apigw_ratelimit offers other modules (a status page of theirs;
+ * none uses it yet): optional functions, so neither module needs the
+ * other loaded.
  *
  *   APR_OPTIONAL_FN_TYPE(apigw_rl_status_json) *status =
  *       APR_RETRIEVE_OPTIONAL_FN(apigw_rl_status_json);

@@ -3,12 +3,8 @@
 # Here, that their messages reach configtest prefixed with the directive
 # (and the tier's limit), with httpd's file and line; that a tier's
 # inherited numbers are checked with its own; that numbers too large to
-# hold are refused before the checks; and that settings read from the
-# line's first word outlive the configuration's reading (name= first).
+# hold are refused before the checks.
 import pytest
-import requests
-
-from ratelimit_util import STATUS, limit_status, proxied
 
 TIERED = "ApiRateLimit average=1 period=1s name=p tier=header:X-Plan\n"
 
@@ -56,14 +52,3 @@ def test_limit_at_the_edges_passes(configtest):
                          "by=endpoint,ip delay=10s tier=env:PLAN\n"
                          "ApiRateLimitTier edge_1.a:b-c gold average=0\n")
     assert ok, out
-
-
-def test_name_given_first_is_kept(gateway, backend):
-    gw = gateway(STATUS + proxied(
-        backend, "ApiRateLimit name=first-word average=1 period=1h\n"
-                 "ApiRateLimitHeaders draft"))
-    r = requests.get(gw.url("/rl/"), timeout=10)
-    assert r.status_code == 200
-    assert r.headers["RateLimit-Policy"].startswith('"first-word";'), \
-        r.headers
-    assert limit_status(gw, name="first-word")["average"] == 1
