@@ -101,12 +101,13 @@ static const char *check_lengths(apr_pool_t *p, const apigw_sus_fields *f)
     return NULL;
 }
 
-/* A factor as it was written: libc's %g, as APR's writes 0.5 as ".5". */
+/* A factor as a person reads it: libc's %.15g (APR's writes 0.5 as ".5";
+ * 15 digits keep 1000.00001 from showing as 1000). */
 static const char *factor_text(apr_pool_t *p, double factor)
 {
-    char buf[32];
+    char buf[40];
 
-    snprintf(buf, sizeof(buf), "%g", factor);
+    snprintf(buf, sizeof(buf), "%.15g", factor);
     return apr_pstrdup(p, buf);
 }
 

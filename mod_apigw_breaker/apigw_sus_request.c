@@ -257,8 +257,8 @@ int apigw_sus_request_pre_request(proxy_worker **worker,
 
 /* rp reads the member's response on the backend connection. Runs after
  * mod_apigw's create_req, which shortens the socket's timeout to what is
- * left of an endpoint's ApiTimeout; "never" lifts any timeout for this
- * exchange. */
+ * left of an endpoint's ApiTimeout when that is clearly less; "never"
+ * lifts any timeout for this exchange. */
 int apigw_sus_request_create_req(request_rec *r, request_rec *rp)
 {
     apigw_sus_req *st = apigw_sus_req_get(r);
@@ -544,8 +544,9 @@ static void reset_attempt(request_rec *r, const char *filename,
 
 /* How long the attempts may take, from the request's arrival: within=,
  * else ProxyTimeout (or Timeout), and inside an <ApiEndpoint> no longer
- * than its ApiTimeout (mod_apigw's deadline, read only here, once an
- * attempt failed: also when it failed before any backend connection). */
+ * than its ApiTimeout, whatever within= says (mod_apigw's deadline, read
+ * only here, once an attempt failed: also when it failed before any
+ * backend connection). */
 static apr_time_t budget_end(request_rec *r,
                              const struct apigw_sus_dir_conf *dc)
 {
@@ -554,10 +555,12 @@ static apr_time_t budget_end(request_rec *r,
     apr_time_t end, deadline;
 
     if (dc && dc->within > 0) {
-        return r->request_time + dc->within;
+        end = r->request_time + dc->within;
     }
-    end = r->request_time + (pc->timeout_set ? pc->timeout
-                                             : r->server->timeout);
+    else {
+        end = r->request_time + (pc->timeout_set ? pc->timeout
+                                                 : r->server->timeout);
+    }
     deadline = endpoint_deadline ? endpoint_deadline(r) : 0;
     return deadline > 0 && deadline < end ? deadline : end;
 }

@@ -222,7 +222,11 @@ ProxyPass /p balancer://pool
     assert r.status_code == 200 and r.headers["X-Member"] == "b"
 
 
-def test_api_timeout_bounds_the_retries(members, gateway):
+@pytest.mark.parametrize("within", ["", " within=10s"])
+def test_api_timeout_bounds_the_retries(members, gateway, within):
+    """The endpoint's deadline bounds the attempts, also when within= is
+    longer (a retry started after it would meet a 1 ms socket timeout and
+    count a healthy member as failed)."""
     ms = [members(n, "slow/3000") for n in "abc"]
     gw = gateway(f"""
 <Proxy balancer://pool>
@@ -233,7 +237,7 @@ def test_api_timeout_bounds_the_retries(members, gateway):
 </Proxy>
 <ApiEndpoint "/v1/x" GET>
   ApiBackend balancer://pool/x
-  ApiBalancerRetries 3
+  ApiBalancerRetries 3{within}
   ApiTimeout 1500ms
 </ApiEndpoint>
 """)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <string.h>
+#include <math.h>
 #include <cmocka.h>
 
 #define UNIT_POOL
@@ -98,7 +99,15 @@ static void test_cb_fields(void **state)
     assert_cb_error(&s, "status=200 must be an HTTP error status", NULL);
     s.status = 600;
     assert_cb_error(&s, "status=600", "from 400 to 599");
+    s.status = 399;
+    assert_cb_error(&s, "status=399", NULL);
+    s.status = 400;
+    assert_null(apigw_cb_breaker_validate(pool, &s));
+    s.status = 599;
+    assert_null(apigw_cb_breaker_validate(pool, &s));
     s = breaker("5xx");
+    s.min_requests = APIGW_CB_MAX_MIN_REQUESTS;
+    assert_null(apigw_cb_breaker_validate(pool, &s));
     s.min_requests = APIGW_CB_MAX_MIN_REQUESTS + 1;
     assert_cb_error(&s, "min-requests=1000000001",
                     "from 0 to 1000000000");
@@ -161,6 +170,14 @@ static void test_sus_fields(void **state)
     assert_sus_error(&f, "factor=0.5: a number from 1 to 1000");
     f.factor = 1001;
     assert_sus_error(&f, "factor=1001");
+    f.factor = 1000.00001;
+    assert_sus_error(&f, "factor=1000.00001");
+    f.factor = NAN;
+    assert_non_null(apigw_sus_policy_validate(pool, &f));
+    f.factor = 1000;
+    assert_null(apigw_sus_policy_validate(pool, &f));
+    f.factor = 1;
+    assert_null(apigw_sus_policy_validate(pool, &f));
 
     memset(&f, 0, sizeof(f));
     f.initial = apr_time_from_sec(60);
@@ -182,6 +199,10 @@ static void test_sus_fields(void **state)
     assert_sus_error(&f, "retries=-1: a whole number from 0 to 1000");
     f.retries = 1001;
     assert_sus_error(&f, "retries=1001");
+    f.retries = 1000;
+    assert_null(apigw_sus_policy_validate(pool, &f));
+    f.retries = 0;
+    assert_null(apigw_sus_policy_validate(pool, &f));
 
     memset(&f, 0, sizeof(f));
     f.retry_delay = -1;
