@@ -17,7 +17,7 @@ PACKAGES=(apache2 apache2-dev apache2-utils libapr1-dev libaprutil1-dev
           pkg-config clang libclang-rt-14-dev python3 python3-pytest
           python3-requests curl nginx-light wrk libhiredis-dev redis-server
           libcurl4-openssl-dev chromium python3-websocket
-          libaprutil1-dbd-sqlite3)
+          libaprutil1-dbd-sqlite3 postgresql)
 
 say() { printf 'apxs-build: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -64,7 +64,7 @@ cmd_deps() {
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
     # Debian starts the stock services on install; this project starts its own.
-    for svc in apache2 nginx redis-server; do
+    for svc in apache2 nginx redis-server postgresql; do
         if command -v service >/dev/null 2>&1; then
             service "$svc" stop >/dev/null 2>&1 || true
         fi
