@@ -17,7 +17,7 @@ PACKAGES=(apache2 apache2-dev apache2-utils libapr1-dev libaprutil1-dev
           pkg-config clang libclang-rt-14-dev python3 python3-pytest
           python3-requests curl nginx-light wrk libhiredis-dev redis-server
           libcurl4-openssl-dev chromium python3-websocket
-          libaprutil1-dbd-sqlite3 postgresql)
+          libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql postgresql)
 
 say() { printf 'apxs-build: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }

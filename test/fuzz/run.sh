@@ -41,12 +41,14 @@ command -v "$CC" >/dev/null || {
 # are named in the target's own file, on lines such as
 #   /* sources: mod_apigw/apigw_route.c common/apigw_parse.c */
 #   /* libs: -ljansson */
+#   /* cflags: -I/usr/include/apache2 */   (httpd's headers, never its symbols)
 # so adding a target never means editing this runner.
 file_tag() {
     sed -n "s|^/\\* $2: \\(.*\\) \\*/\$|\\1|p" "$HERE/$1.c" | head -n 1
 }
 sources_for() { file_tag "$1" sources; }
 libs_for() { file_tag "$1" libs; }
+cflags_for() { file_tag "$1" cflags; }
 
 CFLAGS=(-std=gnu11 -g -O1 -fno-omit-frame-pointer
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
@@ -70,7 +72,8 @@ for t in "${TARGETS[@]}"; do
         extra+=("$TOP/$f")
     done
     echo "==> building $t"
-    if ! "$CC" "${CFLAGS[@]}" "${APR_CFLAGS[@]}" -o "$OUT/$t" "$src" \
+    # shellcheck disable=SC2046
+    if ! "$CC" "${CFLAGS[@]}" "${APR_CFLAGS[@]}" $(cflags_for "$t") -o "$OUT/$t" "$src" \
             "${extra[@]}" "${APR_LIBS[@]}" $(libs_for "$t"); then
         echo "$t: BUILD FAILED"
         failed=$((failed + 1))

@@ -1,0 +1,129 @@
+/* The route store: where runtime routes and their environments persist,
+ * through APR-util's apr_dbd (SQLite by default, PostgreSQL for a fleet
+ * sharing one registry). It opens a store from its spec, creates and
+ * migrates the schema, and runs every operation; each write is one
+ * transaction that also bumps the store's generation counter. Pure
+ * APR/APR-util: no httpd.
+ *
+ * A store is one database connection: calls on one store must not run at
+ * the same time (give each thread its own store, or hold a mutex). Results
+ * and error messages are allocated from the pool p of the call. */
+#ifndef APIGW_ROUTE_STORE_H
+#define APIGW_ROUTE_STORE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include "apigw_route_record.h"
+
+/* The schema version this build writes; an older store is migrated on
+ * open, a newer one is refused. */
+#define APIGW_ROUTE_STORE_SCHEMA_VERSION 1
+
+/* The environment every store has from its first open; it cannot be
+ * deleted. */
+#define APIGW_ROUTE_STORE_DEFAULT_ENV "default"
+
+/* How long a SQLite writer waits for another process's write lock before
+ * the driver sees SQLITE_BUSY (apr_dbd's sqlite3 driver then retries). */
+#define APIGW_ROUTE_STORE_BUSY_MS 500
+
+typedef struct apigw_route_store apigw_route_store;
+
+typedef enum {
+    APIGW_RS_INVALID = 1,      /* an argument the store cannot take: 400 */
+    APIGW_RS_NOT_FOUND,        /* the environment named does not exist: 404 */
+    APIGW_RS_CONFLICT,         /* the route id or environment is taken: 409 */
+    APIGW_RS_UNAVAILABLE       /* the database failed or is unreachable: 503 */
+} apigw_route_store_code;
+
+/* Every function returns NULL on success, or one of these from p. The
+ * message names the store as apigw_route_store_name() does: never a
+ * PostgreSQL conninfo or password. */
+typedef struct {
+    apigw_route_store_code code;
+    const char *message;
+} apigw_route_store_error;
+
+/* Opens "sqlite3:PATH" (the file is created; its directory must exist) or
+ * "pgsql:CONNINFO" (libpq syntax; may be wrapped in double quotes). Creates
+ * or migrates the schema and the "default" environment. SQLite runs in WAL
+ * mode with synchronous=FULL, so an acknowledged write survives a crash.
+ * The store lives in a subpool of p: apigw_route_store_close, or the end
+ * of p, closes it. */
+const apigw_route_store_error *apigw_route_store_open(apr_pool_t *p,
+                                                      const char *spec,
+                                                      apigw_route_store **out);
+
+void apigw_route_store_close(apigw_route_store *st);
+
+/* "sqlite3:PATH" or "pgsql": what messages and logs call the store. */
+const char *apigw_route_store_name(const apigw_route_store *st);
+
+/* The schema version found (after migration) at open. */
+int apigw_route_store_schema_version(const apigw_route_store *st);
+
+/* The generation counter: bumped by every committed write, by any process
+ * using the store; reads leave it alone. Equal values mean nothing
+ * changed. */
+const apigw_route_store_error *apigw_route_store_generation(
+    apigw_route_store *st, apr_pool_t *p, apr_int64_t *gen);
+
+/* The routes of one environment (NOT_FOUND when it does not exist), or of
+ * all when environment is NULL, as apigw_route_record values ordered by
+ * environment, path and id. */
+const apigw_route_store_error *apigw_route_store_list(
+    apigw_route_store *st, apr_pool_t *p, const char *environment,
+    apr_array_header_t **routes);
+
+/* *out is the route with this id, or NULL when there is none. */
+const apigw_route_store_error *apigw_route_store_get(
+    apigw_route_store *st, apr_pool_t *p, const char *id,
+    apigw_route_record **out);
+
+/* Stores a new route: NOT_FOUND when its environment does not exist,
+ * CONFLICT when its id is taken. */
+const apigw_route_store_error *apigw_route_store_insert(
+    apigw_route_store *st, apr_pool_t *p, const apigw_route_record *r);
+
+/* Replaces every field of the route r->id but created_at. *found is 0
+ * (and nothing changes) when there is no such route; NOT_FOUND when
+ * r->environment does not exist. */
+const apigw_route_store_error *apigw_route_store_update(
+    apigw_route_store *st, apr_pool_t *p, const apigw_route_record *r,
+    int *found);
+
+/* *found is 0 when there was no such route. */
+const apigw_route_store_error *apigw_route_store_delete(
+    apigw_route_store *st, apr_pool_t *p, const char *id, int *found);
+
+/* Deletes every route of an environment, keeping the environment;
+ * NOT_FOUND when it does not exist. */
+const apigw_route_store_error *apigw_route_store_delete_environment_routes(
+    apigw_route_store *st, apr_pool_t *p, const char *environment,
+    int *deleted);
+
+/* The environment names (const char *), sorted. */
+const apigw_route_store_error *apigw_route_store_environments(
+    apigw_route_store *st, apr_pool_t *p, apr_array_header_t **names);
+
+/* Makes an id for a copied route (a new UUID), from p. */
+typedef const char *apigw_route_store_new_id_fn(apr_pool_t *p);
+
+/* Creates environment name (CONFLICT when it exists). With from, that
+ * environment must exist (NOT_FOUND); with copy_routes, each of its routes
+ * is copied into name with an id from new_id and the time of the copy as
+ * created_at and updated_at. One transaction: on any error nothing is
+ * created. *copied (may be NULL) is the number of routes copied. */
+const apigw_route_store_error *apigw_route_store_create_environment(
+    apigw_route_store *st, apr_pool_t *p, const char *name, const char *from,
+    int copy_routes, apigw_route_store_new_id_fn *new_id, int *copied);
+
+/* Deletes an environment and its routes in one transaction; NOT_FOUND
+ * when it does not exist, INVALID for the default environment.
+ * *deleted_routes (may be NULL) is the number of routes deleted. */
+const apigw_route_store_error *apigw_route_store_delete_environment(
+    apigw_route_store *st, apr_pool_t *p, const char *name,
+    int *deleted_routes);
+
+#endif
