@@ -100,6 +100,7 @@ void *apigw_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     c->timeout = add->timeout_set ? add->timeout : base->timeout;
     c->completed_header = add->completed_header ? add->completed_header
                                                 : base->completed_header;
+    c->route_store = base->route_store;
     c->max_backend_body_set = add->max_backend_body_set
                               || base->max_backend_body_set;
     c->max_backend_body = add->max_backend_body_set ? add->max_backend_body
@@ -487,6 +488,35 @@ static const char *set_cache_ttl(cmd_parms *cmd, void *dconf, const char *arg)
     return parse_duration(cmd, arg, &c->cache_ttl, apigw_cache_ttl_validate);
 }
 
+/* sqlite3:PATH (relative to ServerRoot) or pgsql:CONNINFO; the store is
+ * opened by each child when the admin API first needs it. */
+static const char *set_route_store(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    apigw_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                 &apigw_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dconf;
+    if (err) {
+        return err;
+    }
+    if (strncmp(arg, "sqlite3:", 8) == 0 && arg[8]) {
+        const char *path = ap_server_root_relative(cmd->pool, arg + 8);
+        if (!path) {
+            return apr_pstrcat(cmd->pool, "ApiRouteStore: invalid path ",
+                               arg + 8, NULL);
+        }
+        sc->route_store = apr_pstrcat(cmd->pool, "sqlite3:", path, NULL);
+        return NULL;
+    }
+    if (strncmp(arg, "pgsql:", 6) == 0 && arg[6]) {
+        sc->route_store = arg;
+        return NULL;
+    }
+    return "ApiRouteStore: sqlite3:PATH or pgsql:CONNINFO";
+}
+
 static const char *set_disable_rest(cmd_parms *cmd, void *dconf, int flag)
 {
     const char *err = endpoint_only(cmd);
@@ -511,6 +541,8 @@ const command_rec apigw_cmds[] = {
         "Cache-Control max-age for successful responses, e.g. 300s, or off"),
     AP_INIT_FLAG("ApiDisableRest", set_disable_rest, NULL, ACCESS_CONF,
         "On allows variables inside a segment, like /file.{ext}"),
+    AP_INIT_TAKE1("ApiRouteStore", set_route_store, NULL, RSRC_CONF,
+        "where runtime routes are kept: sqlite3:PATH or pgsql:CONNINFO"),
     APIGW_AGG_CMDS,
     APIGW_POLICY_CMDS
     { NULL }

@@ -82,6 +82,7 @@ typedef struct {
     apr_interval_time_t timeout;
     int timeout_set;
     const char *completed_header;  /* ApiCompletedHeader, NULL unset */
+    const char *route_store;       /* ApiRouteStore, main server only */
     apr_off_t max_backend_body;
     int max_backend_body_set;
 } apigw_server_conf;

@@ -124,7 +124,8 @@ static int has_ctl(const char *s)
 
 /* ---- identity, path, target, methods ---- */
 
-static const apigw_rt_error *check_environment(apr_pool_t *p, const char *e)
+const apigw_rt_error *apigw_rt_environment_check(apr_pool_t *p,
+                                                const char *e)
 {
     const char *c;
 
@@ -657,7 +658,7 @@ const apigw_rt_error *apigw_rt_route_validate(apr_pool_t *p,
     if (r->id && !apigw_rt_is_uuid(r->id)) {
         return rt_error(p, "id", "must be a lower-case UUID");
     }
-    if ((e = check_environment(p, r->environment))
+    if ((e = apigw_rt_environment_check(p, r->environment))
         || (e = check_path(p, r->path))
         || (e = check_target(p, r->target_url, r->path))
         || (e = check_methods(p, r->methods))

@@ -171,6 +171,10 @@ const apigw_rt_error *apigw_rt_route_from_record(apr_pool_t *p,
                                                  const apigw_rt_checks *checks,
                                                  apigw_rt_route **out);
 
+/* NULL when e may name an environment: 1 to 64 of [A-Za-z0-9._-]. */
+const apigw_rt_error *apigw_rt_environment_check(apr_pool_t *p,
+                                                const char *e);
+
 /* A fresh version 4 UUID, lower case, from apr_generate_random_bytes;
  * NULL if the system has no randomness to give. */
 const char *apigw_rt_uuid(apr_pool_t *p);

@@ -22,6 +22,9 @@
  *   apigw_policy_hooks.c      edge policies in the request phases
  *   apigw_policy_{cors,headers,rewrite,limits,cache,origin}.c
  *                             each policy's own work
+ *   apigw_rt_model*.c         runtime routes as data: JSON, validation
+ *   apigw_route_store.c       runtime routes' store (apr_dbd)
+ *   apigw_admin.c             the REST management API (apigw-admin)
  *
  * Hooks, in the order a server and a request meet them:
  *   pre_config          apigw_policy_cache.c      the cache's mutex type
@@ -29,9 +32,12 @@
  *                                                 balancers
  *                       apigw_policy_effective.c  effective policies, the
  *                                                 cache's store
- *   post_config         apigw_policy_cache.c      the cache's store, mutex
+ *                       apigw_admin.c             an unguarded admin API
+ *   post_config         apigw_admin.c             where the route store is
+ *                       apigw_policy_cache.c      the cache's store, mutex
  *   child_init          apigw_backend.c           worker pools, curl
  *                       apigw_policy_cache.c      the cache's mutex
+ *                       apigw_admin.c             the route store's mutex
  *   translate_name      apigw_policy_hooks.c      CORS preflights
  *                       apigw_request.c           route match, backend URL
  *   map_to_storage      apigw_request.c           no filesystem walk
@@ -45,6 +51,7 @@
  *                       apigw_policy_hooks.c      the policy output filter
  *   handler             apigw_policy_cache.c      cache hits
  *                       apigw_request.c           mod_proxy or aggregation
+ *                       apigw_admin.c             apigw-admin (REST API)
  *   proxy pre_request   apigw_backend.c           the endpoint's worker
  *   proxy create_req    apigw_backend.c           status line, deadline
  *
@@ -57,6 +64,7 @@
 #include "apigw_policy.h"
 #include "apigw_policy_conf.h"
 #include "apigw_contract.h"
+#include "apigw_admin.h"
 #include "apigw_module.h"
 
 #include "apr_optional_hooks.h"
@@ -76,16 +84,20 @@ static int apigw_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     (void)plog;
     (void)ptemp;
-    if (apigw_backends_prepare(pconf, s) != OK) {
+    if (apigw_backends_prepare(pconf, s) != OK
+        || apigw_policy_check_config(pconf, s) != OK) {
         return !OK;
     }
-    return apigw_policy_check_config(pconf, s);
+    return apigw_admin_check_config(pconf, s);
 }
 
 static int apigw_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
     (void)plog;
+    if (apigw_admin_post_config(pconf, s) != OK) {
+        return !OK;
+    }
     return apigw_cache_post_config(pconf, ptemp, s, apigw_policy_cache_used());
 }
 
@@ -93,6 +105,7 @@ static void apigw_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apigw_backends_child_init(pchild, s);
     apigw_cache_child_init(pchild, s);
+    apigw_admin_child_init(pchild, s);
 }
 
 static void apigw_register_filters(void)
@@ -158,6 +171,7 @@ static void apigw_register_hooks(apr_pool_t *p)
     ap_hook_handler(apigw_cache_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_handler(apigw_request_handler, NULL, before_proxy_handler,
                     APR_HOOK_FIRST);
+    ap_hook_handler(apigw_admin_handler, NULL, NULL, APR_HOOK_MIDDLE);
 
     proxy_hook_pre_request(apigw_backend_pre_request, NULL, NULL,
                            APR_HOOK_FIRST);

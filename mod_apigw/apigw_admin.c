@@ -1,0 +1,976 @@
+/* The REST management API of runtime routes: `SetHandler apigw-admin` in
+ * a <Location> (protected by httpd's own Require and auth modules).
+ * Routes and environments are read and written through the route model
+ * (apigw_rt_model.h: JSON, validation) and the route store
+ * (apigw_route_store.h); this file owns the HTTP side: paths relative to
+ * the location, methods, request bodies, cross-site checks, JSON answers
+ * and errors naming the field, and one audit line per change.
+ *
+ *   GET    routes?environment=E     the routes of E (default "default")
+ *   POST   routes                   register one (201, Location)
+ *   DELETE routes?environment=E     delete all of E's routes
+ *   GET    routes/ID                one route
+ *   PUT    routes/ID                replace it (id and createdAt kept)
+ *   PATCH  routes/ID                change the fields given
+ *   DELETE routes/ID                delete it
+ *   GET    environments             their names
+ *   POST   environments             {"name","from","copyRoutes"}
+ *   DELETE environments/NAME        delete it and its routes
+ *
+ * Each child opens the store when it first needs it, as the user it runs
+ * as (a SQLite file must be writable by the children), and keeps it; one
+ * mutex per child serializes the calls (a store is one connection). */
+#include "apigw_admin.h"
+#include "apigw_config.h"
+#include "apigw_rt_model.h"
+#include "apigw_route_store.h"
+#include "apigw_json.h"
+#include "apigw_log.h"
+
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "apr_strings.h"
+#include "apr_thread_mutex.h"
+#include "unixd.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+APLOG_USE_MODULE(apigw);
+
+#define DEFAULT_STORE_FILE "apigw-routes.sqlite"
+
+static const char *store_spec;           /* this generation's */
+static apr_array_header_t *admin_prefixes;  /* const char *: <Location>s */
+static apr_pool_t *store_pool;           /* the child's */
+static apr_thread_mutex_t *store_mutex;
+static apigw_route_store *store;         /* NULL until opened */
+
+/* ---- startup ---- */
+
+/* The children open a SQLite store as httpd's User: its folder must be
+ * theirs to write (the database, its -wal and -shm files). Says so at
+ * startup when it is clearly not; only a root parent can tell. */
+static void check_sqlite_folder(apr_pool_t *p, server_rec *s)
+{
+    char *dir;
+    struct stat st;
+
+    if (geteuid() != 0 || strncmp(store_spec, "sqlite3:", 8) != 0) {
+        return;
+    }
+    dir = apr_pstrdup(p, store_spec + 8);
+    if (strrchr(dir, '/')) {
+        *strrchr(dir, '/') = '\0';
+    }
+    if (!*dir || stat(dir, &st) != 0) {
+        return;                       /* the open will say what is wrong */
+    }
+    if (st.st_uid == ap_unixd_config.user_id
+        || (st.st_gid == ap_unixd_config.group_id && (st.st_mode & S_IWGRP))
+        || (st.st_mode & S_IWOTH)) {
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, APIGW_LOGNO(00707)
+                 "the route store's folder %s is not writable by httpd's "
+                 "User: the admin API will answer 503; set ApiRouteStore to "
+                 "a file in a folder the User owns", dir);
+}
+
+int apigw_admin_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    apigw_server_conf *sc = ap_get_module_config(s->module_config,
+                                                 &apigw_module);
+
+    store_spec = sc->route_store;
+    if (!store_spec) {
+        const char *file = ap_runtime_dir_relative(pconf, DEFAULT_STORE_FILE);
+        store_spec = file ? apr_pstrcat(pconf, "sqlite3:", file, NULL) : NULL;
+    }
+    if (store_spec && admin_prefixes && admin_prefixes->nelts
+        && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        check_sqlite_folder(pconf, s);
+    }
+    return OK;
+}
+
+/* Does section (a <Location>-like block) set the admin handler, and does
+ * it say who may use it? */
+static void admin_section(const ap_directive_t *section, int *admin,
+                          int *guarded)
+{
+    const ap_directive_t *d;
+
+    for (d = section->first_child; d; d = d->next) {
+        if (ap_cstr_casecmp(d->directive, "SetHandler") == 0 && d->args
+            && ap_cstr_casecmp(d->args, APIGW_ADMIN_HANDLER) == 0) {
+            *admin = 1;
+        }
+        else if (ap_cstr_casecmp(d->directive, "Require") == 0
+                 || ap_cstr_casecmpn(d->directive, "<Require", 8) == 0
+                 || ap_cstr_casecmp(d->directive, "AuthType") == 0) {
+            *guarded = 1;
+        }
+    }
+}
+
+/* The path of a <Location "PATH"> section, or NULL for any other
+ * section (<LocationMatch>, <Location ~ ...>, <Directory>...). */
+static const char *location_path(apr_pool_t *p, const ap_directive_t *d)
+{
+    char *args, *end;
+    const char *path;
+
+    if (ap_cstr_casecmp(d->directive, "<Location") != 0 || !d->args) {
+        return NULL;
+    }
+    args = apr_pstrdup(p, d->args);
+    if ((end = strrchr(args, '>')) != NULL) {
+        *end = '\0';
+    }
+    path = ap_getword_conf(p, (const char **)&args);
+    return *path == '/' ? path : NULL;
+}
+
+static void check_tree(apr_pool_t *p, const ap_directive_t *d, server_rec *s)
+{
+    for (; d; d = d->next) {
+        int admin = 0, guarded = 0;
+
+        if (d->first_child) {
+            admin_section(d, &admin, &guarded);
+            if (admin) {
+                const char *path = location_path(p, d);
+                if (path) {
+                    APR_ARRAY_PUSH(admin_prefixes, const char *) = path;
+                }
+                else {
+                    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                                 APIGW_LOGNO(00706) "%s:%d: SetHandler "
+                                 "apigw-admin belongs in a <Location "
+                                 "\"/PATH\">: its resources are found "
+                                 "under that path; here it answers 404",
+                                 d->filename, d->line_num);
+                }
+            }
+            if (admin && !guarded) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                             APIGW_LOGNO(00705) "%s:%d: SetHandler "
+                             "apigw-admin in a section with no Require or "
+                             "AuthType: anyone who reaches it can change "
+                             "the routes; protect it with httpd's access "
+                             "control", d->filename, d->line_num);
+            }
+            check_tree(p, d->first_child, s);
+        }
+    }
+}
+
+int apigw_admin_check_config(apr_pool_t *pconf, server_rec *s)
+{
+    admin_prefixes = apr_array_make(pconf, 2, sizeof(const char *));
+    check_tree(pconf, ap_conftree, s);
+    return OK;
+}
+
+void apigw_admin_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv;
+
+    store = NULL;
+    store_pool = pchild;
+    rv = apr_thread_mutex_create(&store_mutex, APR_THREAD_MUTEX_DEFAULT,
+                                 pchild);
+    if (rv != APR_SUCCESS) {
+        store_mutex = NULL;
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, APIGW_LOGNO(00701)
+                     "admin API: no mutex for the route store; it answers "
+                     "503 in this child");
+    }
+}
+
+/* ---- answers ---- */
+
+static int answer(request_rec *r, int status, const char *json)
+{
+    r->status = status;
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_length(r, (apr_off_t)strlen(json) + 1);
+    if (!r->header_only) {
+        ap_rputs(json, r);
+        ap_rputs("\n", r);
+    }
+    return OK;
+}
+
+static int fail(request_rec *r, int status, const char *message,
+                const char *field)
+{
+    return answer(r, status, apr_psprintf(r->pool,
+                  "{\"status\":%d,\"error\":%s%s%s}", status,
+                  apigw_json_str(r->pool, message),
+                  field ? ",\"field\":" : "",
+                  field ? apigw_json_str(r->pool, field) : ""));
+}
+
+static int fail_model(request_rec *r, const apigw_rt_error *e)
+{
+    return fail(r, HTTP_BAD_REQUEST, e->field && *e->field
+                ? apr_pstrcat(r->pool, e->field, ": ", e->message, NULL)
+                : e->message, e->field && *e->field ? e->field : NULL);
+}
+
+static int store_status(apigw_route_store_code code)
+{
+    switch (code) {
+    case APIGW_RS_INVALID:
+        return HTTP_BAD_REQUEST;
+    case APIGW_RS_NOT_FOUND:
+        return HTTP_NOT_FOUND;
+    case APIGW_RS_CONFLICT:
+        return HTTP_CONFLICT;
+    default:
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+}
+
+static int fail_store(request_rec *r, const apigw_route_store_error *e)
+{
+    if (e->code == APIGW_RS_UNAVAILABLE) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APIGW_LOGNO(00702)
+                      "admin API: the route store failed: %s", e->message);
+        return fail(r, HTTP_SERVICE_UNAVAILABLE, "the route store is "
+                    "unavailable; try again", NULL);
+    }
+    return fail(r, store_status(e->code), e->message, NULL);
+}
+
+/* One line per change, at notice, with the authenticated user. */
+static void audit(request_rec *r, const char *action, const char *what)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, APIGW_LOGNO(00700)
+                  "admin API: %s %s by %s", action, what,
+                  r->user ? r->user : "-");
+}
+
+/* ---- the request ---- */
+
+/* Is host (a Host field: name or address, maybe a port) a name of r's
+ * server (ServerName, ServerAlias) or the address the client reached?
+ * A page of another site that rebinds its own name to this address sends
+ * its own name in Host: that is not ours. */
+static int host_is_ours(request_rec *r, const char *host)
+{
+    const server_rec *s = r->server;
+    const char *colon = host[0] == '[' ? strchr(host, ']') : host;
+    char *name;
+    int i;
+
+    colon = colon ? strrchr(colon, ':') : NULL;
+    name = colon ? apr_pstrmemdup(r->pool, host, (apr_size_t)(colon - host))
+                 : apr_pstrdup(r->pool, host);
+    if (name[0] == '[') {                   /* [::1] */
+        apr_size_t n = strlen(name);
+        name = apr_pstrmemdup(r->pool, name + 1, n > 2 ? n - 2 : 0);
+    }
+    if ((s->server_hostname && ap_cstr_casecmp(name, s->server_hostname) == 0)
+        || strcmp(name, r->connection->local_ip) == 0) {
+        return 1;
+    }
+    for (i = 0; s->names && i < s->names->nelts; i++) {
+        if (ap_cstr_casecmp(name, APR_ARRAY_IDX(s->names, i, char *)) == 0) {
+            return 1;
+        }
+    }
+    for (i = 0; s->wild_names && i < s->wild_names->nelts; i++) {
+        if (!ap_strcasecmp_match(name, APR_ARRAY_IDX(s->wild_names, i,
+                                                     char *))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Writes must come from the admin's own origin (a browser sends Origin
+ * on every cross-site write: it must name this server as the client
+ * reached it) and carry JSON, which no HTML form can. */
+static int cross_site(request_rec *r, int has_body)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    const char *host = apr_table_get(r->headers_in, "Host");
+    const char *type;
+
+    if (origin) {
+        const char *own = host ? apr_pstrcat(r->pool, ap_http_scheme(r),
+                                             "://", host, NULL) : NULL;
+        if (!own || ap_cstr_casecmp(origin, own) != 0
+            || !host_is_ours(r, host)) {
+            return fail(r, HTTP_FORBIDDEN, "cross-site write refused: the "
+                        "Origin is not this admin API's", NULL);
+        }
+    }
+    if (has_body) {
+        type = apr_table_get(r->headers_in, "Content-Type");
+        if (!type || ap_cstr_casecmpn(type, "application/json", 16) != 0
+            || (type[16] && type[16] != ';' && type[16] != ' ')) {
+            return fail(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "the body must be "
+                        "application/json", NULL);
+        }
+    }
+    return OK;
+}
+
+/* The request body, at most APIGW_RT_MAX_BODY bytes. */
+static int read_body(request_rec *r, char **buf, apr_size_t *len)
+{
+    apr_size_t cap = 8192, n = 0;
+    char *b;
+    long got;
+    int rc;
+
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
+        return rc;
+    }
+    if (r->remaining > APIGW_RT_MAX_BODY) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    b = apr_palloc(r->pool, cap + 1);
+    if (ap_should_client_block(r)) {
+        while ((got = ap_get_client_block(r, b + n, cap - n)) > 0) {
+            n += (apr_size_t)got;
+            if (n > APIGW_RT_MAX_BODY) {
+                r->connection->keepalive = AP_CONN_CLOSE;
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            }
+            if (n == cap) {
+                char *bigger = apr_palloc(r->pool, cap * 2 + 1);
+                memcpy(bigger, b, n);
+                b = bigger;
+                cap *= 2;
+            }
+        }
+        if (got < 0) {
+            return HTTP_BAD_REQUEST;
+        }
+    }
+    b[n] = '\0';
+    *buf = b;
+    *len = n;
+    return OK;
+}
+
+static int body_of(request_rec *r, char **buf, apr_size_t *len)
+{
+    int rc = read_body(r, buf, len);
+
+    if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        return fail(r, rc, apr_psprintf(r->pool, "the body is larger than "
+                    "%d bytes", APIGW_RT_MAX_BODY), NULL);
+    }
+    if (rc != OK) {
+        return fail(r, HTTP_BAD_REQUEST, "the body cannot be read", NULL);
+    }
+    return OK;
+}
+
+/* The value of query argument name (decoded), NULL when absent, "" when
+ * it cannot be decoded (or decodes to a '/'). */
+static const char *query_arg(request_rec *r, const char *name)
+{
+    apr_size_t nlen = strlen(name);
+    const char *a = r->args;
+
+    while (a && *a) {
+        const char *end = strchr(a, '&');
+        apr_size_t len = end ? (apr_size_t)(end - a) : strlen(a);
+        if (len > nlen && strncmp(a, name, nlen) == 0 && a[nlen] == '=') {
+            char *v = apr_pstrmemdup(r->pool, a + nlen + 1, len - nlen - 1);
+            char *s;
+            for (s = v; *s; s++) {
+                if (*s == '+') {
+                    *s = ' ';
+                }
+            }
+            return ap_unescape_url(v) == OK && !strchr(v, '/') ? v : "";
+        }
+        a = end ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* The environment= argument, "default" when absent; NULL (answered 400)
+ * when it is not a valid environment name. */
+static const char *environment_arg(request_rec *r)
+{
+    const char *e = query_arg(r, "environment");
+    const apigw_rt_error *err;
+
+    if (!e) {
+        return APIGW_ROUTE_STORE_DEFAULT_ENV;
+    }
+    if ((err = apigw_rt_environment_check(r->pool, e)) != NULL) {
+        fail(r, HTTP_BAD_REQUEST, apr_pstrcat(r->pool, "environment ",
+             err->message, NULL), "environment");
+        return NULL;
+    }
+    return e;
+}
+
+/* ---- routes ---- */
+
+static const apigw_rt_error *route_of(request_rec *r,
+                                      const apigw_route_record *rec,
+                                      apigw_rt_route **out)
+{
+    return apigw_rt_route_from_record(r->pool, rec, NULL, out);
+}
+
+static int list_routes(request_rec *r)
+{
+    const char *env = environment_arg(r);
+    const apigw_route_store_error *se;
+    apr_array_header_t *recs, *parts;
+    int i;
+
+    if (!env) {
+        return OK;
+    }
+    if ((se = apigw_route_store_list(store, r->pool, env, &recs)) != NULL) {
+        return fail_store(r, se);
+    }
+    parts = apr_array_make(r->pool, recs->nelts + 1, sizeof(const char *));
+    for (i = 0; i < recs->nelts; i++) {
+        apigw_rt_route *route;
+        const apigw_rt_error *e = route_of(r, &APR_ARRAY_IDX(recs, i,
+                                           apigw_route_record), &route);
+        if (e) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APIGW_LOGNO(00703)
+                          "admin API: stored route %s no longer validates "
+                          "(%s: %s); left out",
+                          APR_ARRAY_IDX(recs, i, apigw_route_record).id,
+                          e->field, e->message);
+            continue;
+        }
+        APR_ARRAY_PUSH(parts, const char *) = apigw_rt_route_encode(r->pool,
+                                                                    route);
+    }
+    return answer(r, HTTP_OK, apr_pstrcat(r->pool, "[",
+                  apr_array_pstrcat(r->pool, parts, ','), "]", NULL));
+}
+
+static int register_route(request_rec *r, const char *body,
+                          apr_size_t len)
+{
+    const apigw_route_store_error *se;
+    const apigw_rt_error *e;
+    apigw_route_record rec;
+    apigw_rt_route *route;
+
+    if ((e = apigw_rt_route_decode(r->pool, body, len, NULL, &route))) {
+        return fail_model(r, e);
+    }
+    if (!(route->id = apigw_rt_uuid(r->pool))) {
+        return fail(r, HTTP_INTERNAL_SERVER_ERROR, "no random id", NULL);
+    }
+    route->created_at = route->updated_at = apr_time_now();
+    apigw_rt_route_to_record(r->pool, route, &rec);
+    if ((se = apigw_route_store_insert(store, r->pool, &rec)) != NULL) {
+        if (se->code == APIGW_RS_NOT_FOUND) {
+            return fail(r, HTTP_NOT_FOUND, apr_psprintf(r->pool, "environment"
+                        ": there is no environment %s", route->environment),
+                        "environment");
+        }
+        return fail_store(r, se);
+    }
+    audit(r, "registered route", apr_psprintf(r->pool, "%s (environment %s, "
+          "%s)", route->id, route->environment, route->path));
+    apr_table_setn(r->headers_out, "Location",
+                   apr_pstrcat(r->pool, r->uri,
+                               r->uri[strlen(r->uri) - 1] == '/' ? "" : "/",
+                               route->id, NULL));
+    return answer(r, HTTP_CREATED, apigw_rt_route_encode(r->pool, route));
+}
+
+static int delete_environment_routes(request_rec *r)
+{
+    const char *env = environment_arg(r);
+    const apigw_route_store_error *se;
+    int deleted = 0;
+
+    if (!env) {
+        return OK;
+    }
+    se = apigw_route_store_delete_environment_routes(store, r->pool, env,
+                                                     &deleted);
+    if (se) {
+        return fail_store(r, se);
+    }
+    audit(r, "deleted the routes of environment", apr_psprintf(r->pool,
+          "%s (%d)", env, deleted));
+    return answer(r, HTTP_OK, apr_psprintf(r->pool, "{\"deletedCount\":%d}",
+                                           deleted));
+}
+
+/* The stored route id as a model route; answers 404 itself. */
+static int stored_route(request_rec *r, const char *id, apigw_rt_route **out)
+{
+    const apigw_route_store_error *se;
+    const apigw_rt_error *e;
+    apigw_route_record *rec;
+
+    *out = NULL;
+    if (!apigw_rt_is_uuid(id)) {
+        return fail(r, HTTP_NOT_FOUND, "no such route", NULL);
+    }
+    if ((se = apigw_route_store_get(store, r->pool, id, &rec)) != NULL) {
+        return fail_store(r, se);
+    }
+    if (!rec) {
+        return fail(r, HTTP_NOT_FOUND, "no such route", NULL);
+    }
+    if ((e = route_of(r, rec, out)) != NULL) {
+        return fail(r, HTTP_INTERNAL_SERVER_ERROR, apr_psprintf(r->pool,
+                    "the stored route no longer validates (%s: %s)",
+                    e->field, e->message), NULL);
+    }
+    return OK;
+}
+
+static int save_route(request_rec *r, apigw_rt_route *route,
+                      const char *action)
+{
+    const apigw_route_store_error *se;
+    apigw_route_record rec;
+    int found = 0;
+
+    route->updated_at = apr_time_now();
+    if (route->updated_at <= route->created_at) {
+        route->updated_at = route->created_at + 1;
+    }
+    apigw_rt_route_to_record(r->pool, route, &rec);
+    if ((se = apigw_route_store_update(store, r->pool, &rec, &found))) {
+        if (se->code == APIGW_RS_NOT_FOUND) {
+            return fail(r, HTTP_NOT_FOUND, apr_psprintf(r->pool, "environment"
+                        ": there is no environment %s", route->environment),
+                        "environment");
+        }
+        return fail_store(r, se);
+    }
+    if (!found) {
+        return fail(r, HTTP_NOT_FOUND, "no such route", NULL);
+    }
+    audit(r, action, apr_psprintf(r->pool, "%s (environment %s, %s)",
+          route->id, route->environment, route->path));
+    return answer(r, HTTP_OK, apigw_rt_route_encode(r->pool, route));
+}
+
+static int change_route(request_rec *r, const char *id, int whole,
+                        const char *body, apr_size_t len)
+{
+    apigw_rt_route *old, *route;
+    const apigw_rt_error *e;
+    int rc;
+
+    if ((rc = stored_route(r, id, &old)) != OK || !old) {
+        return rc;
+    }
+    if (whole) {
+        if ((e = apigw_rt_route_decode(r->pool, body, len, NULL, &route))) {
+            return fail_model(r, e);
+        }
+        route->id = old->id;
+        route->created_at = old->created_at;
+    }
+    else if ((e = apigw_rt_route_patch(r->pool, old, body, len, NULL,
+                                       &route)) != NULL) {
+        return fail_model(r, e);
+    }
+    return save_route(r, route, whole ? "replaced route" : "changed route");
+}
+
+static int delete_route(request_rec *r, const char *id)
+{
+    const apigw_route_store_error *se;
+    int found = 0;
+
+    if (!apigw_rt_is_uuid(id)) {
+        return fail(r, HTTP_NOT_FOUND, "no such route", NULL);
+    }
+    if ((se = apigw_route_store_delete(store, r->pool, id, &found)) != NULL) {
+        return fail_store(r, se);
+    }
+    if (!found) {
+        return fail(r, HTTP_NOT_FOUND, "no such route", NULL);
+    }
+    audit(r, "deleted route", id);
+    return answer(r, HTTP_OK, "{\"deletedCount\":1}");
+}
+
+static int one_route(request_rec *r, const char *id, const char *body,
+                     apr_size_t len)
+{
+    apigw_rt_route *route;
+    int rc;
+
+    switch (r->method_number) {
+    case M_GET:
+        if ((rc = stored_route(r, id, &route)) != OK || !route) {
+            return rc;
+        }
+        return answer(r, HTTP_OK, apigw_rt_route_encode(r->pool, route));
+    case M_PUT:
+        return change_route(r, id, 1, body, len);
+    case M_PATCH:
+        return change_route(r, id, 0, body, len);
+    case M_DELETE:
+        return delete_route(r, id);
+    default:
+        apr_table_setn(r->headers_out, "Allow", "GET, PUT, PATCH, DELETE");
+        return fail(r, HTTP_METHOD_NOT_ALLOWED, "use GET, PUT, PATCH or "
+                    "DELETE on a route", NULL);
+    }
+}
+
+static int routes(request_rec *r, const char *body, apr_size_t len)
+{
+    switch (r->method_number) {
+    case M_GET:
+        return list_routes(r);
+    case M_POST:
+        return register_route(r, body, len);
+    case M_DELETE:
+        return delete_environment_routes(r);
+    default:
+        apr_table_setn(r->headers_out, "Allow", "GET, POST, DELETE");
+        return fail(r, HTTP_METHOD_NOT_ALLOWED, "use GET, POST or DELETE on "
+                    "routes", NULL);
+    }
+}
+
+/* ---- environments ---- */
+
+static int list_environments(request_rec *r)
+{
+    const apigw_route_store_error *se;
+    apr_array_header_t *names, *parts;
+    int i;
+
+    if ((se = apigw_route_store_environments(store, r->pool, &names))) {
+        return fail_store(r, se);
+    }
+    parts = apr_array_make(r->pool, names->nelts + 1, sizeof(const char *));
+    for (i = 0; i < names->nelts; i++) {
+        APR_ARRAY_PUSH(parts, const char *) = apr_pstrcat(r->pool,
+            "{\"name\":", apigw_json_str(r->pool, APR_ARRAY_IDX(names, i,
+                                                                const char *)),
+            "}", NULL);
+    }
+    return answer(r, HTTP_OK, apr_pstrcat(r->pool, "[",
+                  apr_array_pstrcat(r->pool, parts, ','), "]", NULL));
+}
+
+/* {"name": N, "from": F or null, "copyRoutes": bool}; NULL or the
+ * problem, with *field. */
+static const char *environment_body(request_rec *r, const char *body,
+                                    apr_size_t len, const char **name,
+                                    const char **from, int *copy,
+                                    const char **field)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    const char *key, *problem = NULL;
+    json_t *v;
+
+    *name = *from = NULL;
+    *copy = 0;
+    *field = NULL;
+    if (!doc || !json_is_object(doc)) {
+        json_decref(doc);
+        return "the body must be a JSON object";
+    }
+    json_object_foreach(doc, key, v) {
+        if (strcmp(key, "name") == 0 && json_is_string(v)) {
+            *name = apr_pstrdup(r->pool, json_string_value(v));
+        }
+        else if (strcmp(key, "from") == 0 && (json_is_string(v)
+                                              || json_is_null(v))) {
+            *from = json_is_string(v) ? apr_pstrdup(r->pool,
+                                                    json_string_value(v))
+                                      : NULL;
+        }
+        else if (strcmp(key, "copyRoutes") == 0 && json_is_boolean(v)) {
+            *copy = json_is_true(v);
+        }
+        else {
+            *field = apr_pstrdup(r->pool, key);
+            problem = strcmp(key, "name") == 0 || strcmp(key, "from") == 0
+                      || strcmp(key, "copyRoutes") == 0
+                      ? "has the wrong type" : "is not a field of an "
+                                               "environment";
+            break;
+        }
+    }
+    json_decref(doc);
+    if (problem) {
+        return problem;
+    }
+    if (!*name) {
+        *field = "name";
+        return "is required";
+    }
+    if (*copy && !*from) {
+        *field = "copyRoutes";
+        return "needs from: the environment to copy";
+    }
+    return NULL;
+}
+
+static int create_environment(request_rec *r, const char *body,
+                              apr_size_t len)
+{
+    const char *name, *from, *field, *problem;
+    const apigw_route_store_error *se;
+    const apigw_rt_error *e;
+    int copy, copied = 0;
+
+    problem = environment_body(r, body, len, &name, &from, &copy, &field);
+    if (problem) {
+        return fail(r, HTTP_BAD_REQUEST, field ? apr_pstrcat(r->pool, field,
+                    " ", problem, NULL) : problem, field);
+    }
+    if ((e = apigw_rt_environment_check(r->pool, name)) != NULL) {
+        return fail(r, HTTP_BAD_REQUEST, apr_pstrcat(r->pool, "name ",
+                    e->message, NULL), "name");
+    }
+    se = apigw_route_store_create_environment(store, r->pool, name, from,
+                                              copy, apigw_rt_uuid, &copied);
+    if (se) {
+        return fail_store(r, se);
+    }
+    audit(r, "created environment", apr_psprintf(r->pool, "%s (from %s, %d "
+          "routes copied)", name, from ? from : "-", copied));
+    return answer(r, HTTP_CREATED, apr_psprintf(r->pool, "{\"name\":%s,"
+                  "\"copiedRoutes\":%d}", apigw_json_str(r->pool, name),
+                  copied));
+}
+
+static int delete_environment(request_rec *r, const char *name)
+{
+    const apigw_route_store_error *se;
+    int deleted = 0;
+
+    se = apigw_route_store_delete_environment(store, r->pool, name, &deleted);
+    if (se) {
+        return fail_store(r, se);
+    }
+    audit(r, "deleted environment", apr_psprintf(r->pool, "%s (%d routes)",
+          name, deleted));
+    return answer(r, HTTP_OK, apr_psprintf(r->pool, "{\"deletedCount\":%d}",
+                                           deleted));
+}
+
+static int environments(request_rec *r, const char *name,
+                        const char *body, apr_size_t len)
+{
+    if (name) {
+        if (r->method_number == M_DELETE) {
+            return delete_environment(r, name);
+        }
+        apr_table_setn(r->headers_out, "Allow", "DELETE");
+        return fail(r, HTTP_METHOD_NOT_ALLOWED, "use DELETE on an "
+                    "environment", NULL);
+    }
+    switch (r->method_number) {
+    case M_GET:
+        return list_environments(r);
+    case M_POST:
+        return create_environment(r, body, len);
+    default:
+        apr_table_setn(r->headers_out, "Allow", "GET, POST");
+        return fail(r, HTTP_METHOD_NOT_ALLOWED, "use GET or POST on "
+                    "environments", NULL);
+    }
+}
+
+/* ---- dispatch ---- */
+
+/* The admin <Location> r is under: the longest of them that is a prefix
+ * of r->uri at a segment boundary; NULL when none is. */
+static const char *admin_base(const request_rec *r)
+{
+    const char *best = NULL;
+    apr_size_t best_len = 0;
+    int i;
+
+    for (i = 0; admin_prefixes && i < admin_prefixes->nelts; i++) {
+        const char *pre = APR_ARRAY_IDX(admin_prefixes, i, const char *);
+        apr_size_t n = strlen(pre);
+        while (n > 1 && pre[n - 1] == '/') {
+            n--;
+        }
+        if (strncmp(r->uri, pre, n) == 0
+            && (r->uri[n] == '/' || r->uri[n] == '\0' || n == 1)
+            && (!best || n > best_len)) {
+            best = pre;
+            best_len = n;
+        }
+    }
+    return best ? apr_pstrmemdup(r->pool, best, best_len) : NULL;
+}
+
+/* The collection ("routes" or "environments") and item of r's path
+ * relative to its admin location: /routes, /routes/ID, /environments,
+ * /environments/NAME (a trailing '/' allowed); 0 for anything else. */
+static int sub_path(request_rec *r, const char **collection,
+                    const char **item)
+{
+    const char *base = admin_base(r), *rel, *slash;
+    apr_size_t n;
+
+    if (!base) {
+        return 0;
+    }
+    rel = r->uri + (strcmp(base, "/") == 0 ? 0 : strlen(base));
+    if (*rel != '/') {
+        return 0;
+    }
+    rel++;
+    slash = strchr(rel, '/');
+    n = slash ? (apr_size_t)(slash - rel) : strlen(rel);
+    if (n == 6 && strncmp(rel, "routes", 6) == 0) {
+        *collection = "routes";
+    }
+    else if (n == 12 && strncmp(rel, "environments", 12) == 0) {
+        *collection = "environments";
+    }
+    else {
+        return 0;
+    }
+    *item = NULL;
+    if (!slash || !slash[1]) {
+        return 1;
+    }
+    rel = slash + 1;
+    slash = strchr(rel, '/');
+    if (slash && slash[1]) {
+        return 0;                   /* deeper than an item */
+    }
+    *item = slash ? apr_pstrmemdup(r->pool, rel, (apr_size_t)(slash - rel))
+                  : rel;
+    return 1;
+}
+
+/* The methods a resource takes, as an Allow field. */
+static const char *allowed(const char *collection, const char *item)
+{
+    if (collection[0] == 'r') {
+        return item ? "GET, PUT, PATCH, DELETE" : "GET, POST, DELETE";
+    }
+    return item ? "DELETE" : "GET, POST";
+}
+
+static int method_allowed(const request_rec *r, const char *allow)
+{
+    const char *m = r->method_number == M_GET && r->header_only ? "GET"
+                                                                 : r->method;
+    apr_size_t n = strlen(m);
+    const char *a;
+
+    for (a = allow; (a = strstr(a, m)) != NULL; a += n) {
+        if ((a == allow || a[-1] == ' ') && (a[n] == ',' || !a[n])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int is_write(const request_rec *r)
+{
+    return r->method_number == M_POST || r->method_number == M_PUT
+        || r->method_number == M_PATCH || r->method_number == M_DELETE;
+}
+
+static int with_store(request_rec *r)
+{
+    const apigw_route_store_error *se;
+
+    if (store) {
+        return OK;
+    }
+    if (!store_spec) {
+        return fail(r, HTTP_SERVICE_UNAVAILABLE, "no route store: set "
+                    "ApiRouteStore", NULL);
+    }
+    if ((se = apigw_route_store_open(store_pool, store_spec, &store))) {
+        store = NULL;
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APIGW_LOGNO(00704)
+                      "admin API: the route store cannot be opened: %s",
+                      se->message);
+        return fail(r, HTTP_SERVICE_UNAVAILABLE, "the route store is "
+                    "unavailable; try again", NULL);
+    }
+    return OK;
+}
+
+static int dispatch(request_rec *r, const char *collection, const char *item,
+                    const char *body, apr_size_t len)
+{
+    int rc = with_store(r);
+
+    if (rc != OK || r->status != HTTP_OK) {
+        return rc;
+    }
+    if (collection[0] == 'r') {
+        return item ? one_route(r, item, body, len) : routes(r, body, len);
+    }
+    return environments(r, item, body, len);
+}
+
+int apigw_admin_handler(request_rec *r)
+{
+    const char *collection, *item;
+    char *body = NULL;
+    apr_size_t len = 0;
+    int rc, has_body;
+
+    if (!r->handler || strcmp(r->handler, APIGW_ADMIN_HANDLER) != 0) {
+        return DECLINED;
+    }
+    if (!sub_path(r, &collection, &item)) {
+        return fail(r, HTTP_NOT_FOUND, "no such admin resource: use "
+                    "routes or environments", NULL);
+    }
+    if (!method_allowed(r, allowed(collection, item))) {
+        apr_table_setn(r->headers_out, "Allow", allowed(collection, item));
+        return fail(r, HTTP_METHOD_NOT_ALLOWED, apr_pstrcat(r->pool,
+                    "use ", allowed(collection, item), " here", NULL), NULL);
+    }
+    has_body = r->method_number == M_POST || r->method_number == M_PUT
+               || r->method_number == M_PATCH;
+    if (is_write(r)) {
+        rc = cross_site(r, has_body);
+        if (rc != OK || r->status != HTTP_OK) {
+            return rc;
+        }
+    }
+    /* the body is read before the store is taken: a slow client holds
+     * no other admin request of this child */
+    if (has_body && ((rc = body_of(r, &body, &len)) != OK
+                     || r->status != HTTP_OK)) {
+        return rc;
+    }
+    if (!store_mutex) {
+        return fail(r, HTTP_SERVICE_UNAVAILABLE, "the admin API is "
+                    "unavailable in this process", NULL);
+    }
+    apr_thread_mutex_lock(store_mutex);
+    rc = dispatch(r, collection, item, body, len);
+    apr_thread_mutex_unlock(store_mutex);
+    return rc;
+}

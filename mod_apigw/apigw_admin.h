@@ -1,0 +1,23 @@
+/* The REST management API of runtime routes (apigw_admin.c): its handler
+ * and the startup steps mod_apigw.c registers. */
+#ifndef APIGW_ADMIN_H
+#define APIGW_ADMIN_H
+
+#include "httpd.h"
+
+#define APIGW_ADMIN_HANDLER "apigw-admin"
+
+/* check_config: warns of an apigw-admin section without access control. */
+int apigw_admin_check_config(apr_pool_t *pconf, server_rec *s);
+
+/* post_config: where the route store is (ApiRouteStore, else a SQLite
+ * file under DefaultRuntimeDir). */
+int apigw_admin_post_config(apr_pool_t *pconf, server_rec *s);
+
+/* child_init: the child's store mutex (the store opens on first use). */
+void apigw_admin_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* handler: SetHandler apigw-admin. */
+int apigw_admin_handler(request_rec *r);
+
+#endif
