@@ -46,7 +46,8 @@ APLOG_USE_MODULE(apigw);
 
 static const char *store_spec;           /* this generation's */
 static apr_array_header_t *admin_prefixes;  /* const char *: <Location>s */
-static apr_pool_t *store_pool;           /* the child's */
+static apr_pool_t *store_pool;           /* the child's, its own allocator */
+static apr_time_t store_failed;          /* the last failed open, or 0 */
 static apr_thread_mutex_t *store_mutex;
 static apigw_route_store *store;         /* NULL until opened */
 
@@ -98,16 +99,23 @@ int apigw_admin_post_config(apr_pool_t *pconf, server_rec *s)
     return OK;
 }
 
+/* Do SetHandler's arguments (as written, maybe quoted) name ours? */
+static int is_admin_handler(apr_pool_t *p, const char *args)
+{
+    return ap_cstr_casecmp(ap_getword_conf(p, &args),
+                           APIGW_ADMIN_HANDLER) == 0;
+}
+
 /* Does section (a <Location>-like block) set the admin handler, and does
  * it say who may use it? */
-static void admin_section(const ap_directive_t *section, int *admin,
-                          int *guarded)
+static void admin_section(apr_pool_t *p, const ap_directive_t *section,
+                          int *admin, int *guarded)
 {
     const ap_directive_t *d;
 
     for (d = section->first_child; d; d = d->next) {
         if (ap_cstr_casecmp(d->directive, "SetHandler") == 0 && d->args
-            && ap_cstr_casecmp(d->args, APIGW_ADMIN_HANDLER) == 0) {
+            && is_admin_handler(p, d->args)) {
             *admin = 1;
         }
         else if (ap_cstr_casecmp(d->directive, "Require") == 0
@@ -142,7 +150,7 @@ static void check_tree(apr_pool_t *p, const ap_directive_t *d, server_rec *s)
         int admin = 0, guarded = 0;
 
         if (d->first_child) {
-            admin_section(d, &admin, &guarded);
+            admin_section(p, d, &admin, &guarded);
             if (admin) {
                 const char *path = location_path(p, d);
                 if (path) {
@@ -181,10 +189,28 @@ void apigw_admin_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv;
 
+    apr_allocator_t *alloc = NULL;
+
     store = NULL;
-    store_pool = pchild;
-    rv = apr_thread_mutex_create(&store_mutex, APR_THREAD_MUTEX_DEFAULT,
-                                 pchild);
+    store_failed = 0;
+    store_pool = NULL;
+    /* the store is used by request threads under store_mutex only: a
+     * pool of its own, never pchild's allocator, which other code uses
+     * from request threads too */
+    rv = apr_allocator_create(&alloc);
+    if (rv == APR_SUCCESS) {
+        rv = apr_pool_create_ex(&store_pool, pchild, NULL, alloc);
+        if (rv == APR_SUCCESS) {
+            apr_allocator_owner_set(alloc, store_pool);
+        }
+        else {
+            apr_allocator_destroy(alloc);
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        rv = apr_thread_mutex_create(&store_mutex, APR_THREAD_MUTEX_DEFAULT,
+                                     pchild);
+    }
     if (rv != APR_SUCCESS) {
         store_mutex = NULL;
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, APIGW_LOGNO(00701)
@@ -261,7 +287,8 @@ static void audit(request_rec *r, const char *action, const char *what)
 /* ---- the request ---- */
 
 /* Is host (a Host field: name or address, maybe a port) a name of r's
- * server (ServerName, ServerAlias) or the address the client reached?
+ * server (ServerName, ServerAlias, localhost) or the address the client
+ * reached?
  * A page of another site that rebinds its own name to this address sends
  * its own name in Host: that is not ours. */
 static int host_is_ours(request_rec *r, const char *host)
@@ -279,7 +306,8 @@ static int host_is_ours(request_rec *r, const char *host)
         name = apr_pstrmemdup(r->pool, name + 1, n > 2 ? n - 2 : 0);
     }
     if ((s->server_hostname && ap_cstr_casecmp(name, s->server_hostname) == 0)
-        || strcmp(name, r->connection->local_ip) == 0) {
+        || ap_cstr_casecmp(name, r->connection->local_ip) == 0
+        || ap_cstr_casecmp(name, "localhost") == 0) {
         return 1;
     }
     for (i = 0; s->names && i < s->names->nelts; i++) {
@@ -339,6 +367,9 @@ static int read_body(request_rec *r, char **buf, apr_size_t *len)
     if (r->remaining > APIGW_RT_MAX_BODY) {
         r->connection->keepalive = AP_CONN_CLOSE;
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    if (r->remaining > 0) {
+        cap = (apr_size_t)r->remaining + 1;   /* one more: the end is seen */
     }
     b = apr_palloc(r->pool, cap + 1);
     if (ap_should_client_block(r)) {
@@ -491,7 +522,7 @@ static int register_route(request_rec *r, const char *body,
     audit(r, "registered route", apr_psprintf(r->pool, "%s (environment %s, "
           "%s)", route->id, route->environment, route->path));
     apr_table_setn(r->headers_out, "Location",
-                   apr_pstrcat(r->pool, r->uri,
+                   apr_pstrcat(r->pool, ap_escape_uri(r->pool, r->uri),
                                r->uri[strlen(r->uri) - 1] == '/' ? "" : "/",
                                route->id, NULL));
     return answer(r, HTTP_CREATED, apigw_rt_route_encode(r->pool, route));
@@ -499,11 +530,17 @@ static int register_route(request_rec *r, const char *body,
 
 static int delete_environment_routes(request_rec *r)
 {
-    const char *env = environment_arg(r);
+    const char *env;
     const apigw_route_store_error *se;
     int deleted = 0;
 
-    if (!env) {
+    /* never by default: an empty id in a script's "routes/$ID" must not
+     * empty an environment */
+    if (!query_arg(r, "environment")) {
+        return fail(r, HTTP_BAD_REQUEST, "environment: deleting routes "
+                    "needs ?environment=NAME", "environment");
+    }
+    if (!(env = environment_arg(r))) {
         return OK;
     }
     se = apigw_route_store_delete_environment_routes(store, r->pool, env,
@@ -765,6 +802,9 @@ static int delete_environment(request_rec *r, const char *name)
     const apigw_route_store_error *se;
     int deleted = 0;
 
+    if (apigw_rt_environment_check(r->pool, name)) {
+        return fail(r, HTTP_NOT_FOUND, "no such environment", NULL);
+    }
     se = apigw_route_store_delete_environment(store, r->pool, name, &deleted);
     if (se) {
         return fail_store(r, se);
@@ -899,6 +939,7 @@ static int is_write(const request_rec *r)
 static int with_store(request_rec *r)
 {
     const apigw_route_store_error *se;
+    apr_pool_t *sp;
 
     if (store) {
         return OK;
@@ -907,14 +948,23 @@ static int with_store(request_rec *r)
         return fail(r, HTTP_SERVICE_UNAVAILABLE, "no route store: set "
                     "ApiRouteStore", NULL);
     }
-    if ((se = apigw_route_store_open(store_pool, store_spec, &store))) {
-        store = NULL;
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APIGW_LOGNO(00704)
-                      "admin API: the route store cannot be opened: %s",
-                      se->message);
+    /* after a failure, at most one attempt a second */
+    if (store_failed && apr_time_now() - store_failed < apr_time_from_sec(1)) {
         return fail(r, HTTP_SERVICE_UNAVAILABLE, "the route store is "
                     "unavailable; try again", NULL);
     }
+    apr_pool_create(&sp, store_pool);
+    if ((se = apigw_route_store_open(sp, store_spec, &store)) != NULL) {
+        store = NULL;
+        store_failed = apr_time_now();
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APIGW_LOGNO(00704)
+                      "admin API: the route store cannot be opened: %s",
+                      se->message);
+        apr_pool_destroy(sp);         /* se's message was logged first */
+        return fail(r, HTTP_SERVICE_UNAVAILABLE, "the route store is "
+                    "unavailable; try again", NULL);
+    }
+    store_failed = 0;
     return OK;
 }
 
@@ -934,7 +984,7 @@ static int dispatch(request_rec *r, const char *collection, const char *item,
 
 int apigw_admin_handler(request_rec *r)
 {
-    const char *collection, *item;
+    const char *collection, *item, *host;
     char *body = NULL;
     apr_size_t len = 0;
     int rc, has_body;
@@ -945,6 +995,13 @@ int apigw_admin_handler(request_rec *r)
     if (!sub_path(r, &collection, &item)) {
         return fail(r, HTTP_NOT_FOUND, "no such admin resource: use "
                     "routes or environments", NULL);
+    }
+    /* a page that rebinds its own name to this address must not read
+     * the routes either */
+    if ((host = apr_table_get(r->headers_in, "Host")) != NULL
+        && !host_is_ours(r, host)) {
+        return fail(r, HTTP_FORBIDDEN, "this admin API answers to its own "
+                    "host names only", NULL);
     }
     if (!method_allowed(r, allowed(collection, item))) {
         apr_table_setn(r->headers_out, "Allow", allowed(collection, item));

@@ -1045,3 +1045,52 @@ def test_route_id_with_encoded_path_tricks_is_404(admin):
         assert r is not None and r.status in (400, 404), (target, r and r.status)
     assert admin.routes() == [doc]
     still_serving(admin)
+
+
+def test_reads_answer_only_to_our_host_names(admin):
+    """A page that rebinds its own name to the gateway's address cannot
+    read the routes either: a foreign Host is refused on every method;
+    the gateway's names (its address, ServerName, localhost) are not."""
+    admin.register(route())
+    evil = {"Host": "evil.example:%d" % admin.gw.port}
+    assert_json_error(admin.request("GET", "/routes", headers=evil), 403)
+    assert_json_error(admin.request("GET", "/environments", headers=evil),
+                      403)
+    for ours in ("127.0.0.1:%d" % admin.gw.port, "localhost:%d" % admin.gw.port):
+        r = admin.request("GET", "/routes", headers={"Host": ours})
+        assert r.status_code == 200 and len(r.json()) == 1, r.text
+
+
+def test_deleting_routes_needs_an_explicit_environment(admin):
+    """DELETE routes (or routes/ from an empty id) never empties the
+    default environment by itself."""
+    admin.register(route())
+    before = admin.state()
+    for path in ("/routes", "/routes/"):
+        r = admin.request("DELETE", path)
+        assert_json_error(r, 400)
+        assert r.json()["field"] == "environment"
+    assert admin.state() == before
+    r = admin.request("DELETE", "/routes?environment=default")
+    assert r.status_code == 200 and r.json() == {"deletedCount": 1}
+
+
+def test_an_undecodable_environment_name_in_a_path_is_404(admin):
+    r = admin.request("DELETE", "/environments/%FF%FE")
+    assert_json_error(r, 404)
+    r.content.decode("utf-8")           # the answer is valid UTF-8
+
+
+def test_a_quoted_handler_name_is_recognised(gateway, store_dir, configtest):
+    store = "sqlite3:" + os.path.join(store_dir, "routes.sqlite")
+    gw = gateway("ApiRouteStore %s\n" % store + """
+<Location "/admin">
+  SetHandler "apigw-admin"
+  Require all granted
+</Location>
+""")
+    r = requests.get(gw.url("/admin/routes"), timeout=10)
+    assert r.status_code == 200 and r.json() == [], r.text
+    ok, out = configtest('<Location "/open">\n  SetHandler "apigw-admin"\n'
+                         '</Location>\n')
+    assert ok and "AGW00705" in out, out
