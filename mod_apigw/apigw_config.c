@@ -488,21 +488,51 @@ static const char *set_cache_ttl(cmd_parms *cmd, void *dconf, const char *arg)
     return parse_duration(cmd, arg, &c->cache_ttl, apigw_cache_ttl_validate);
 }
 
-/* sqlite3:PATH (relative to ServerRoot) or pgsql:CONNINFO; the store is
- * opened by each child when the admin API first needs it. */
+/* sqlite3:PATH (relative to ServerRoot) or pgsql:CONNINFO, the whole
+ * line: pgsql:"host=db port=5432" (a conninfo holds spaces), or the whole
+ * spec quoted; the store is opened by each child when the admin API first
+ * needs it. */
 static const char *set_route_store(cmd_parms *cmd, void *dconf,
-                                   const char *arg)
+                                   const char *raw)
 {
     apigw_server_conf *sc = ap_get_module_config(cmd->server->module_config,
                                                  &apigw_module);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    const char *arg;
 
     (void)dconf;
     if (err) {
         return err;
     }
+    while (apr_isspace(*raw)) {
+        raw++;
+    }
+    /* one quoted word, or the line as written */
+    if (*raw == '"' || *raw == '\'') {
+        arg = ap_getword_conf(cmd->pool, &raw);
+        while (apr_isspace(*raw)) {
+            raw++;
+        }
+        if (*raw) {
+            return "ApiRouteStore takes one store: sqlite3:PATH or "
+                   "pgsql:CONNINFO";
+        }
+    }
+    else {
+        char *copy = apr_pstrdup(cmd->pool, raw), *end;
+        end = copy + strlen(copy);
+        while (end > copy && apr_isspace(end[-1])) {
+            *--end = '\0';
+        }
+        arg = copy;
+    }
     if (strncmp(arg, "sqlite3:", 8) == 0 && arg[8]) {
-        const char *path = ap_server_root_relative(cmd->pool, arg + 8);
+        const char *path = arg + 8;
+        apr_size_t n = strlen(path);
+        if (n > 2 && path[0] == '"' && path[n - 1] == '"') {
+            path = apr_pstrmemdup(cmd->pool, path + 1, n - 2);
+        }
+        path = ap_server_root_relative(cmd->pool, path);
         if (!path) {
             return apr_pstrcat(cmd->pool, "ApiRouteStore: invalid path ",
                                arg + 8, NULL);
@@ -511,7 +541,7 @@ static const char *set_route_store(cmd_parms *cmd, void *dconf,
         return NULL;
     }
     if (strncmp(arg, "pgsql:", 6) == 0 && arg[6]) {
-        sc->route_store = arg;
+        sc->route_store = arg;      /* the store strips pgsql:"...": quotes */
         return NULL;
     }
     return "ApiRouteStore: sqlite3:PATH or pgsql:CONNINFO";
@@ -541,7 +571,7 @@ const command_rec apigw_cmds[] = {
         "Cache-Control max-age for successful responses, e.g. 300s, or off"),
     AP_INIT_FLAG("ApiDisableRest", set_disable_rest, NULL, ACCESS_CONF,
         "On allows variables inside a segment, like /file.{ext}"),
-    AP_INIT_TAKE1("ApiRouteStore", set_route_store, NULL, RSRC_CONF,
+    AP_INIT_RAW_ARGS("ApiRouteStore", set_route_store, NULL, RSRC_CONF,
         "where runtime routes are kept: sqlite3:PATH or pgsql:CONNINFO"),
     APIGW_AGG_CMDS,
     APIGW_POLICY_CMDS
