@@ -286,6 +286,8 @@ cmd_demo() {
     say "  curl -i http://127.0.0.1:$APIGW_PORT/v1/overview/alice   (two backends, merged)"
     say "  curl -i 'http://127.0.0.1:$APIGW_PORT/v1/orders?status=open&debug=1'"
     say "  curl -i -X DELETE http://127.0.0.1:$APIGW_PORT/v1/users/alice"
+    say "  curl -i -H 'Content-Type: application/json' -d '{\"path\":\"/v2/users/{id}\",\"targetUrl\":\"http://127.0.0.1:$APIGW_DEMO_USERS_PORT/users/{id}\"}' http://127.0.0.1:$APIGW_PORT/admin/routes"
+    say "  curl -i http://127.0.0.1:$APIGW_PORT/admin/routes   (runtime routes: stored, not yet served)"
     wait -n "${pids[@]}" || true
 }
 
