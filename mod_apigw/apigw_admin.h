@@ -7,7 +7,9 @@
 
 #define APIGW_ADMIN_HANDLER "apigw-admin"
 
-/* check_config: warns of an apigw-admin section without access control. */
+/* check_config: collects the <Location> paths of the apigw-admin sections
+ * (the API's base paths) and warns of one without access control or
+ * outside a <Location "/PATH">. */
 int apigw_admin_check_config(apr_pool_t *pconf, server_rec *s);
 
 /* post_config: where the route store is (ApiRouteStore, else a SQLite
