@@ -948,8 +948,9 @@ static int with_store(request_rec *r)
         return fail(r, HTTP_SERVICE_UNAVAILABLE, "no route store: set "
                     "ApiRouteStore", NULL);
     }
-    /* after a failure, at most one attempt a second */
-    if (store_failed && apr_time_now() - store_failed < apr_time_from_sec(1)) {
+    /* after a failure, at most one attempt each 200 ms */
+    if (store_failed
+        && apr_time_now() - store_failed < apr_time_from_msec(200)) {
         return fail(r, HTTP_SERVICE_UNAVAILABLE, "the route store is "
                     "unavailable; try again", NULL);
     }

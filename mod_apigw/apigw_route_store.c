@@ -730,6 +730,35 @@ static const apigw_route_store_error *ensure_default(apigw_route_store *st,
     return err && err->code == APIGW_RS_CONFLICT ? NULL : err;
 }
 
+/* The schema migrated, the statements prepared, "default" there. When
+ * several processes open a new SQLite store at once, one creates the
+ * schema while another's statements were compiled against the empty one:
+ * SQLite then fails them ("database schema has changed") and the whole
+ * step is tried again, a few times, on the schema as it now is. */
+static const apigw_route_store_error *schema_ready(apigw_route_store *st,
+                                                   apr_pool_t *p)
+{
+    const apigw_route_store_error *err = NULL;
+    int attempt;
+
+    for (attempt = 0; attempt < 5; attempt++) {
+        if (attempt > 0) {
+            apr_sleep(apr_time_from_msec(20 * attempt));
+        }
+        err = migrate(st, p);
+        if (!err) {
+            err = prepare_all(st, p);
+        }
+        if (!err) {
+            err = ensure_default(st, p);
+        }
+        if (!err || st->pgsql || err->code != APIGW_RS_UNAVAILABLE) {
+            break;
+        }
+    }
+    return err;
+}
+
 const apigw_route_store_error *apigw_route_store_open(apr_pool_t *p,
                                                       const char *spec,
                                                       apigw_route_store **out)
@@ -753,13 +782,7 @@ const apigw_route_store_error *apigw_route_store_open(apr_pool_t *p,
         err = sqlite_settings(st, p);
     }
     if (!err) {
-        err = migrate(st, p);
-    }
-    if (!err) {
-        err = prepare_all(st, p);
-    }
-    if (!err) {
-        err = ensure_default(st, p);
+        err = schema_ready(st, p);
     }
     if (err) {
         /* err lives in p; the name it used may be in sp */

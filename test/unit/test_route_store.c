@@ -780,6 +780,48 @@ static void test_concurrent_writers(void **state)
     apigw_route_store_close(st);
 }
 
+/* Several processes open a store that does not exist yet at the same
+ * moment (httpd's children, at their first admin request): every open
+ * succeeds, the schema is made once, and each can write. */
+static void test_concurrent_first_opens(void **state)
+{
+    enum { N = 6 };
+    apigw_route_store *st;
+    pid_t pids[N];
+    int status, i;
+
+    (void)state;
+    use_backend();                   /* no store yet: nothing opened */
+    for (i = 0; i < N; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            apigw_route_store *mine = NULL;
+            const apigw_route_store_error *e;
+            apigw_route_record r = rec(apr_psprintf(pool, "first-%d", i),
+                                       "default", "/first");
+
+            e = apigw_route_store_open(pool, spec, &mine);
+            if (!e) {
+                e = apigw_route_store_insert(mine, pool, &r);
+            }
+            if (e) {
+                fprintf(stderr, "child %d: %s\n", i, e->message);
+            }
+            _exit(e != NULL);
+        }
+    }
+    for (i = 0; i < N; i++) {
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    st = open_store();
+    assert_int_equal(apigw_route_store_schema_version(st),
+                     APIGW_ROUTE_STORE_SCHEMA_VERSION);
+    assert_int_equal(list(st, NULL)->nelts, N);
+    apigw_route_store_close(st);
+}
+
 /* A write acknowledged just before kill -9 is there after a reopen. */
 static void test_survives_kill(void **state)
 {
@@ -920,6 +962,7 @@ int main(void)
         BOTH(test_injection_shaped_names),
         BOTH(test_unicode_round_trip),
         BOTH(test_concurrent_writers),
+        BOTH(test_concurrent_first_opens),
         BOTH(test_survives_kill),
         SQLITE(test_bad_specs),
         SQLITE(test_pgsql_no_secret),
