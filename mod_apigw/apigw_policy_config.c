@@ -171,7 +171,7 @@ static const char *invalid_msg(cmd_parms *cmd, const apigw_invalid *inv)
     if (!inv) {
         return NULL;
     }
-    if (strcmp(inv->field, "cors.credentials") == 0) {
+    if (strcmp(inv->field, "cors.allowCredentials") == 0) {
         return apr_psprintf(cmd->pool, "%s: ApiCorsAllowOrigins * cannot be "
                             "combined with ApiCorsAllowCredentials On "
                             "(browsers refuse it); list the origins instead",

@@ -17,21 +17,21 @@ APLOG_USE_MODULE(apigw);
 static void log_invalid(server_rec *s, const apigw_endpoint *ep,
                         const apigw_policy_conf *eff, const apigw_invalid *inv)
 {
-    if (strcmp(inv->field, "cors.credentials") == 0) {
+    if (strcmp(inv->field, "cors.allowCredentials") == 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APIGW_LOGNO(00601)
                      "<ApiEndpoint \"%s\"> (%s:%u): ApiCorsAllowCredentials "
                      "On needs an ApiCorsAllowOrigins list (CORS settings from "
                      "%s:%u): %s", ep->pattern, ep->file, ep->line,
                      eff->cors.file, eff->cors.line, inv->problem);
     }
-    else if (strcmp(inv->field, "queryPolicy.deny") == 0) {
+    else if (strcmp(inv->field, "queryPolicy.names") == 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APIGW_LOGNO(00602)
                      "<ApiEndpoint \"%s\"> (%s:%u): ApiDenyQueryStrings "
                      "(%s:%u) and ApiInputQueryStrings: %s", ep->pattern,
                      ep->file, ep->line, eff->query_deny_file,
                      eff->query_deny_line, inv->problem);
     }
-    else if (strcmp(inv->field, "cache") == 0) {
+    else if (strcmp(inv->field, "cacheTtlSeconds") == 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APIGW_LOGNO(00603)
                      "<ApiEndpoint \"%s\"> (%s:%u): ApiCache On (%s:%u) needs "
                      "an ApiCacheTTL in the endpoint: %s", ep->pattern,

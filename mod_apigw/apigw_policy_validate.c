@@ -36,7 +36,7 @@ static const apigw_invalid *cors_origins(apr_pool_t *p,
             continue;
         }
         if ((err = apigw_cors_origin_check(p, o)) != NULL) {
-            return invalid(p, item(p, "cors.origins", i),
+            return invalid(p, item(p, "cors.allowOrigins", i),
                            apr_psprintf(p, "'%s': %s", o, err));
         }
     }
@@ -74,17 +74,17 @@ const apigw_invalid *apigw_cors_validate(apr_pool_t *p,
     for (i = 0; c->methods && i < c->methods->nelts; i++) {
         const char *m = APR_ARRAY_IDX(c->methods, i, const char *);
         if (!apigw_method_known(m, 1)) {
-            return invalid(p, item(p, "cors.methods", i), apr_psprintf(p,
+            return invalid(p, item(p, "cors.allowMethods", i), apr_psprintf(p,
                            "unknown method '%s' (GET, HEAD, POST, PUT, PATCH, "
                            "DELETE, OPTIONS; upper case)", m));
         }
     }
-    if ((inv = cors_names(p, "cors.headers", c->headers, 1)) != NULL
+    if ((inv = cors_names(p, "cors.allowHeaders", c->headers, 1)) != NULL
         || (inv = cors_names(p, "cors.exposeHeaders", c->expose, 0)) != NULL) {
         return inv;
     }
     if (c->max_age < -1) {
-        return invalid(p, "cors.maxAge", "cannot be negative");
+        return invalid(p, "cors.maxAgeSeconds", "cannot be negative");
     }
     if (c->preflight_status != 0
         && (c->preflight_status < 200 || c->preflight_status > 299)) {
@@ -93,7 +93,7 @@ const apigw_invalid *apigw_cors_validate(apr_pool_t *p,
                        c->preflight_status));
     }
     if (c->any_origin && c->credentials == 1) {
-        return invalid(p, "cors.credentials", "any origin (*) cannot be "
+        return invalid(p, "cors.allowCredentials", "any origin (*) cannot be "
                        "combined with credentials (browsers refuse it); "
                        "list the origins instead");
     }
@@ -171,7 +171,7 @@ const apigw_invalid *apigw_query_deny_validate(apr_pool_t *p,
     for (i = 0; names && i < names->nelts; i++) {
         const char *n = APR_ARRAY_IDX(names, i, const char *);
         if (!*n || strpbrk(n, "&= \t")) {
-            return invalid(p, item(p, "queryPolicy.deny", i), apr_psprintf(p,
+            return invalid(p, item(p, "queryPolicy.names", i), apr_psprintf(p,
                            "'%s' is not a valid query string name", n));
         }
     }
@@ -189,17 +189,17 @@ const apigw_invalid *apigw_body_limit_validate(apr_pool_t *p,
 const apigw_invalid *apigw_timeout_validate(apr_pool_t *p,
                                             apr_interval_time_t t)
 {
-    return t > 0 ? NULL : invalid(p, "timeout", "must be greater than zero");
+    return t > 0 ? NULL : invalid(p, "timeoutSeconds", "must be greater than zero");
 }
 
 const apigw_invalid *apigw_cache_ttl_validate(apr_pool_t *p,
                                               apr_interval_time_t ttl)
 {
     if (ttl < 0) {
-        return invalid(p, "cacheTtl", "must be greater than zero");
+        return invalid(p, "cacheTtlSeconds", "must be greater than zero");
     }
     if (ttl > 0 && ttl < apr_time_from_sec(1)) {
-        return invalid(p, "cacheTtl", "must be at least 1s (Cache-Control "
+        return invalid(p, "cacheTtlSeconds", "must be at least 1s (Cache-Control "
                        "counts seconds)");
     }
     return NULL;
@@ -214,17 +214,17 @@ const apigw_invalid *apigw_policy_validate_endpoint(apr_pool_t *p,
 {
     if (eff->cors.enabled == 1 && eff->cors.credentials == 1
         && (eff->cors.any_origin || !eff->cors.origins)) {
-        return invalid(p, "cors.credentials", "credentials need a list of "
+        return invalid(p, "cors.allowCredentials", "credentials need a list of "
                        "origins: every origin (*, or no list) with "
                        "credentials would let any site act as the user");
     }
     if (eff->query_deny && has_allow_list) {
-        return invalid(p, "queryPolicy.deny", "a deny-list and an allow-list "
+        return invalid(p, "queryPolicy.names", "a deny-list and an allow-list "
                        "of query strings cannot both be used; an endpoint "
                        "forwards all, an allow-list or all but a deny-list");
     }
     if (eff->cache.enabled == 1 && cache_ttl <= 0) {
-        return invalid(p, "cache", "the cache needs a TTL: it says how long "
+        return invalid(p, "cacheTtlSeconds", "the cache needs a TTL: it says how long "
                        "responses are kept");
     }
     return NULL;

@@ -4,7 +4,7 @@
  * httpd.conf and routes registered at run time obey the same rules.
  *
  * A function returns NULL when the settings are valid, else what is
- * wrong: the field, named as the admin API names it ("cors.origins[2]"),
+ * wrong: the field, named as the admin API names it ("cors.allowOrigins[2]"),
  * and the problem, which quotes the offending value but names neither
  * field nor directive, so each caller prefixes its own name for it. */
 #ifndef APIGW_POLICY_VALIDATE_H
@@ -13,7 +13,7 @@
 #include "apigw_policy_conf.h"
 
 typedef struct {
-    const char *field;             /* "cors.origins[2]", "timeout", ... */
+    const char *field;             /* "cors.allowOrigins[2]", "timeoutSeconds" */
     const char *problem;
 } apigw_invalid;
 

@@ -77,39 +77,11 @@ static const apigw_rt_error *rt_error(apr_pool_t *p, const char *field,
     return e;
 }
 
-/* The validators name fields as the directives' admin view does; the API
- * names them as its JSON does. */
-static const char *api_field(apr_pool_t *p, const char *field)
-{
-    static const char *const names[][2] = {
-        { "cors.origins", "cors.allowOrigins" },
-        { "cors.methods", "cors.allowMethods" },
-        { "cors.headers", "cors.allowHeaders" },
-        { "cors.maxAge", "cors.maxAgeSeconds" },
-        { "cors.credentials", "cors.allowCredentials" },
-        { "queryPolicy.deny", "queryPolicy.names" },
-        { "timeout", "timeoutSeconds" },
-        { "cacheTtl", "cacheTtlSeconds" },
-        { "cache", "cacheTtlSeconds" },
-        { NULL, NULL }
-    };
-    int i;
-
-    for (i = 0; names[i][0]; i++) {
-        apr_size_t n = strlen(names[i][0]);
-
-        if (strncmp(field, names[i][0], n) == 0
-            && (field[n] == '\0' || field[n] == '[')) {
-            return apr_pstrcat(p, names[i][1], field + n, NULL);
-        }
-    }
-    return field;
-}
-
 static const apigw_rt_error *from_invalid(apr_pool_t *p,
                                           const apigw_invalid *inv)
 {
-    return inv ? rt_error(p, api_field(p, inv->field), inv->problem) : NULL;
+    /* the validators name fields as the API's JSON does */
+    return inv ? rt_error(p, inv->field, inv->problem) : NULL;
 }
 
 static int has_ctl(const char *s)

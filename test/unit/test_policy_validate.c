@@ -75,13 +75,13 @@ static void test_cors_fields(void **state)
 
     (void)state;
     c.origins = list("https://ok.example.com", "example.com", NULL);
-    expect(apigw_cors_validate(pool, &c), "cors.origins[1]", "example.com");
+    expect(apigw_cors_validate(pool, &c), "cors.allowOrigins[1]", "example.com");
     c = cors();
     c.methods = list("GET", "get", NULL);
-    expect(apigw_cors_validate(pool, &c), "cors.methods[1]", "unknown method");
+    expect(apigw_cors_validate(pool, &c), "cors.allowMethods[1]", "unknown method");
     c = cors();
     c.headers = list("X:Y", NULL);
-    expect(apigw_cors_validate(pool, &c), "cors.headers[0]",
+    expect(apigw_cors_validate(pool, &c), "cors.allowHeaders[0]",
            "not a valid header name");
     c = cors();
     c.expose = list("X Total", NULL);
@@ -89,7 +89,7 @@ static void test_cors_fields(void **state)
            "not a valid header name");
     c = cors();
     c.max_age = -5;
-    expect(apigw_cors_validate(pool, &c), "cors.maxAge", "negative");
+    expect(apigw_cors_validate(pool, &c), "cors.maxAgeSeconds", "negative");
     c = cors();
     c.preflight_status = 404;
     expect(apigw_cors_validate(pool, &c), "cors.preflightStatus", "2xx");
@@ -97,7 +97,7 @@ static void test_cors_fields(void **state)
     c.any_origin = 1;
     c.origins = list("*", NULL);
     c.credentials = 1;
-    expect(apigw_cors_validate(pool, &c), "cors.credentials",
+    expect(apigw_cors_validate(pool, &c), "cors.allowCredentials",
            "cannot be combined");
 }
 
@@ -151,20 +151,20 @@ static void test_query_limits_times(void **state)
     (void)state;
     assert_null(apigw_query_deny_validate(pool, list("debug", "token", NULL)));
     expect(apigw_query_deny_validate(pool, list("ok", "a&b", NULL)),
-           "queryPolicy.deny[1]", "not a valid query string name");
+           "queryPolicy.names[1]", "not a valid query string name");
     expect(apigw_query_deny_validate(pool, list("", NULL)),
-           "queryPolicy.deny[0]", "not a valid");
+           "queryPolicy.names[0]", "not a valid");
     assert_null(apigw_body_limit_validate(pool, "requestBodyLimit", -1));
     assert_null(apigw_body_limit_validate(pool, "requestBodyLimit", 1));
     expect(apigw_body_limit_validate(pool, "responseBodyLimit", 0),
            "responseBodyLimit", "greater than zero");
     assert_null(apigw_timeout_validate(pool, 1));
-    expect(apigw_timeout_validate(pool, 0), "timeout", "greater than zero");
+    expect(apigw_timeout_validate(pool, 0), "timeoutSeconds", "greater than zero");
     assert_null(apigw_cache_ttl_validate(pool, 0));
     assert_null(apigw_cache_ttl_validate(pool, apr_time_from_sec(1)));
     expect(apigw_cache_ttl_validate(pool, apr_time_from_msec(500)),
-           "cacheTtl", "at least 1s");
-    expect(apigw_cache_ttl_validate(pool, -1), "cacheTtl", "greater");
+           "cacheTtlSeconds", "at least 1s");
+    expect(apigw_cache_ttl_validate(pool, -1), "cacheTtlSeconds", "greater");
 }
 
 static void test_endpoint_together(void **state)
@@ -178,14 +178,14 @@ static void test_endpoint_together(void **state)
     assert_null(apigw_policy_validate_endpoint(pool, &eff, 0, 0));
     eff.cors.credentials = 1;           /* no list of origins */
     expect(apigw_policy_validate_endpoint(pool, &eff, 0, 0),
-           "cors.credentials", "list of origins");
+           "cors.allowCredentials", "list of origins");
     eff.cors.origins = list("https://a.example.com", NULL);
     assert_null(apigw_policy_validate_endpoint(pool, &eff, 0, 0));
     eff.query_deny = list("debug", NULL);
     expect(apigw_policy_validate_endpoint(pool, &eff, 1, 0),
-           "queryPolicy.deny", "cannot both be used");
+           "queryPolicy.names", "cannot both be used");
     eff.cache.enabled = 1;
-    expect(apigw_policy_validate_endpoint(pool, &eff, 0, 0), "cache",
+    expect(apigw_policy_validate_endpoint(pool, &eff, 0, 0), "cacheTtlSeconds",
            "needs a TTL");
     assert_null(apigw_policy_validate_endpoint(pool, &eff, 0,
                                                apr_time_from_sec(5)));
