@@ -24,6 +24,31 @@
  *               caller's r->handler back. The wrapper must decline when it
  *               is entered again (its own state says it is wrapping).
  *
+ *   Runtime routes (mod_apigw's, registered through the admin API) carry
+ *               a rate limit and a circuit breaker as data
+ *               (apigw_route_policy.h). The enforcing modules offer two
+ *               optional functions each:
+ *                 prepare  validates one route's settings and compiles
+ *                          them into an opaque handle allocated from p.
+ *                          mod_apigw calls it in a child when it builds a
+ *                          route table, from any thread, never on the
+ *                          request path; the admin API calls it with a
+ *                          scratch pool to validate a route. It must not
+ *                          touch shared memory (state is made on first
+ *                          use) and is safe to call concurrently. The
+ *                          handle lives as long as p: as long as some
+ *                          route table still holds the route.
+ *                 attach   at translate_name, hands r the handle of the
+ *                          route it matched; the module then enforces it
+ *                          in its own phases exactly as it would a
+ *                          limit or breaker of an <ApiEndpoint> (429 or
+ *                          503, headers, outcomes), its state shared by
+ *                          every child and keyed by route_id, so a
+ *                          changed route's handle finds the same state
+ *                          when its settings did not change.
+ *               The state of a route that is gone is reclaimed by the
+ *               module (it is never used again, so it ages out).
+ *
  *   A backend connection's socket timeout is changed for one exchange
  *               with apigw_socket_timeout_scoped(): the old one comes back
  *               when the exchange's pool ends. */
@@ -33,6 +58,8 @@
 #include "httpd.h"
 #include "apr_network_io.h"
 #include "apr_optional.h"
+
+#include "apigw_route_policy.h"
 
 /* Marks r as answered by the gateway with status (the first mark stays). */
 void apigw_refuse(request_rec *r, int status);
@@ -44,6 +71,21 @@ int apigw_refused(const request_rec *r);
  * answered, or 0 when r is not an endpoint request. */
 APR_DECLARE_OPTIONAL_FN(apr_time_t, apigw_endpoint_deadline,
                         (request_rec *r));
+
+/* mod_apigw_ratelimit's, for runtime routes (see above): NULL or the
+ * problem (in the words of the admin API's rateLimit fields). */
+APR_DECLARE_OPTIONAL_FN(const char *, apigw_rl_route_prepare,
+                        (apr_pool_t *p, const char *route_id,
+                         const apigw_rt_rate_limit *spec, void **limit));
+APR_DECLARE_OPTIONAL_FN(void, apigw_rl_route_attach,
+                        (request_rec *r, void *limit));
+
+/* mod_apigw_breaker's, for runtime routes: NULL or the problem. */
+APR_DECLARE_OPTIONAL_FN(const char *, apigw_cb_route_prepare,
+                        (apr_pool_t *p, const char *route_id,
+                         const apigw_rt_breaker *spec, void **breaker));
+APR_DECLARE_OPTIONAL_FN(void, apigw_cb_route_attach,
+                        (request_rec *r, void *breaker));
 
 /* Runs mod_proxy's handler for r (see above); returns its status. */
 int apigw_proxy_handler_run(request_rec *r);

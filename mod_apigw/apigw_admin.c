@@ -24,6 +24,7 @@
 #include "apigw_config.h"
 #include "apigw_rt_model.h"
 #include "apigw_route_store.h"
+#include "apigw_rt_serve.h"
 #include "apigw_json.h"
 #include "apigw_log.h"
 
@@ -80,6 +81,16 @@ static void check_sqlite_folder(apr_pool_t *p, server_rec *s)
                  "the route store's folder %s is not writable by httpd's "
                  "User: the admin API will answer 503; set ApiRouteStore to "
                  "a file in a folder the User owns", dir);
+}
+
+const char *apigw_admin_store_spec(void)
+{
+    return store_spec;
+}
+
+int apigw_admin_in_use(void)
+{
+    return admin_prefixes && admin_prefixes->nelts > 0;
 }
 
 int apigw_admin_post_config(apr_pool_t *pconf, server_rec *s)
@@ -276,9 +287,33 @@ static int fail_store(request_rec *r, const apigw_route_store_error *e)
     return fail(r, store_status(e->code), e->message, NULL);
 }
 
-/* One line per change, at notice, with the authenticated user. */
+/* A write of route: static endpoints always win, so a route that one
+ * would shadow is refused (another route's collision is the store's
+ * CONFLICT, inside the writing transaction). */
+static int fail_route_write(request_rec *r, const apigw_rt_route *route,
+                            const apigw_route_store_error *se)
+{
+    if (se->code == APIGW_RS_NOT_FOUND) {
+        return fail(r, HTTP_NOT_FOUND, apr_psprintf(r->pool, "environment"
+                    ": there is no environment %s", route->environment),
+                    "environment");
+    }
+    if (se->code == APIGW_RS_CONFLICT) {
+        return fail(r, HTTP_CONFLICT, se->message, "path");
+    }
+    return fail_store(r, se);
+}
+
+static const char *shadowed(request_rec *r, const apigw_rt_route *route)
+{
+    return apigw_rt_serve_static_collision(r->pool, ap_server_conf, route);
+}
+
+/* A committed change: one line at notice with the authenticated user,
+ * and every child told to read the store again. */
 static void audit(request_rec *r, const char *action, const char *what)
 {
+    apigw_rt_serve_changed();
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, APIGW_LOGNO(00700)
                   "admin API: %s %s by %s", action, what,
                   r->user ? r->user : "-");
@@ -459,7 +494,8 @@ static const apigw_rt_error *route_of(request_rec *r,
                                       const apigw_route_record *rec,
                                       apigw_rt_route **out)
 {
-    return apigw_rt_route_from_record(r->pool, rec, NULL, out);
+    return apigw_rt_route_from_record(r->pool, rec, apigw_rt_serve_checks(),
+                                      out);
 }
 
 static int list_routes(request_rec *r)
@@ -502,22 +538,22 @@ static int register_route(request_rec *r, const char *body,
     const apigw_rt_error *e;
     apigw_route_record rec;
     apigw_rt_route *route;
+    const char *why;
 
-    if ((e = apigw_rt_route_decode(r->pool, body, len, NULL, &route))) {
+    if ((e = apigw_rt_route_decode(r->pool, body, len,
+                                    apigw_rt_serve_checks(), &route))) {
         return fail_model(r, e);
     }
     if (!(route->id = apigw_rt_uuid(r->pool))) {
         return fail(r, HTTP_INTERNAL_SERVER_ERROR, "no random id", NULL);
     }
     route->created_at = route->updated_at = apr_time_now();
+    if ((why = shadowed(r, route)) != NULL) {
+        return fail(r, HTTP_CONFLICT, why, "path");
+    }
     apigw_rt_route_to_record(r->pool, route, &rec);
     if ((se = apigw_route_store_insert(store, r->pool, &rec)) != NULL) {
-        if (se->code == APIGW_RS_NOT_FOUND) {
-            return fail(r, HTTP_NOT_FOUND, apr_psprintf(r->pool, "environment"
-                        ": there is no environment %s", route->environment),
-                        "environment");
-        }
-        return fail_store(r, se);
+        return fail_route_write(r, route, se);
     }
     audit(r, "registered route", apr_psprintf(r->pool, "%s (environment %s, "
           "%s)", route->id, route->environment, route->path));
@@ -584,20 +620,19 @@ static int save_route(request_rec *r, apigw_rt_route *route,
 {
     const apigw_route_store_error *se;
     apigw_route_record rec;
+    const char *why;
     int found = 0;
 
     route->updated_at = apr_time_now();
     if (route->updated_at <= route->created_at) {
         route->updated_at = route->created_at + 1;
     }
+    if ((why = shadowed(r, route)) != NULL) {
+        return fail(r, HTTP_CONFLICT, why, "path");
+    }
     apigw_rt_route_to_record(r->pool, route, &rec);
     if ((se = apigw_route_store_update(store, r->pool, &rec, &found))) {
-        if (se->code == APIGW_RS_NOT_FOUND) {
-            return fail(r, HTTP_NOT_FOUND, apr_psprintf(r->pool, "environment"
-                        ": there is no environment %s", route->environment),
-                        "environment");
-        }
-        return fail_store(r, se);
+        return fail_route_write(r, route, se);
     }
     if (!found) {
         return fail(r, HTTP_NOT_FOUND, "no such route", NULL);
@@ -618,13 +653,15 @@ static int change_route(request_rec *r, const char *id, int whole,
         return rc;
     }
     if (whole) {
-        if ((e = apigw_rt_route_decode(r->pool, body, len, NULL, &route))) {
+        if ((e = apigw_rt_route_decode(r->pool, body, len,
+                                    apigw_rt_serve_checks(), &route))) {
             return fail_model(r, e);
         }
         route->id = old->id;
         route->created_at = old->created_at;
     }
-    else if ((e = apigw_rt_route_patch(r->pool, old, body, len, NULL,
+    else if ((e = apigw_rt_route_patch(r->pool, old, body, len,
+                                       apigw_rt_serve_checks(),
                                        &route)) != NULL) {
         return fail_model(r, e);
     }

@@ -16,6 +16,12 @@ int apigw_admin_check_config(apr_pool_t *pconf, server_rec *s);
  * file under DefaultRuntimeDir). */
 int apigw_admin_post_config(apr_pool_t *pconf, server_rec *s);
 
+/* After post_config: the store spec in use ("sqlite3:PATH" or
+ * "pgsql:CONNINFO"; NULL when there is none), and whether an apigw-admin
+ * location exists. */
+const char *apigw_admin_store_spec(void);
+int apigw_admin_in_use(void);
+
 /* child_init: the child's store mutex (the store opens on first use). */
 void apigw_admin_child_init(apr_pool_t *pchild, server_rec *s);
 

@@ -6,6 +6,7 @@
 #include "apigw_agg.h"
 #include "apigw_parse.h"
 #include "apigw_policy_validate.h"
+#include "apigw_rt_model.h"
 
 #include "http_log.h"
 #include "apr_strings.h"
@@ -101,6 +102,8 @@ void *apigw_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     c->completed_header = add->completed_header ? add->completed_header
                                                 : base->completed_header;
     c->route_store = base->route_store;
+    c->route_refresh = base->route_refresh;
+    c->environment = add->environment ? add->environment : base->environment;
     c->max_backend_body_set = add->max_backend_body_set
                               || base->max_backend_body_set;
     c->max_backend_body = add->max_backend_body_set ? add->max_backend_body
@@ -547,6 +550,53 @@ static const char *set_route_store(cmd_parms *cmd, void *dconf,
     return "ApiRouteStore: sqlite3:PATH or pgsql:CONNINFO";
 }
 
+/* ApiEnvironment NAME: the environment whose runtime routes this server
+ * or virtual host serves; checked as the admin API checks names. */
+static const char *set_environment(cmd_parms *cmd, void *dconf,
+                                   const char *name)
+{
+    apigw_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                 &apigw_module);
+    const apigw_rt_error *e;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    (void)dconf;
+    if (err) {
+        return err;
+    }
+    if ((e = apigw_rt_environment_check(cmd->pool, name)) != NULL) {
+        return apr_psprintf(cmd->pool, "ApiEnvironment %s: %s", name,
+                            e->message);
+    }
+    sc->environment = name;
+    return NULL;
+}
+
+/* ApiRouteRefresh DURATION: how often the store is asked for changes
+ * made by other gateways. */
+static const char *set_route_refresh(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    apigw_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                 &apigw_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_interval_time_t t;
+
+    (void)dconf;
+    if (err) {
+        return err;
+    }
+    if ((err = apigw_parse_duration(arg, &t)) != NULL) {
+        return apr_psprintf(cmd->pool, "ApiRouteRefresh %s: %s", arg, err);
+    }
+    if (t < apr_time_from_msec(100) || t > apr_time_from_sec(3600)) {
+        return apr_psprintf(cmd->pool, "ApiRouteRefresh %s: must be between "
+                            "100ms and 1h", arg);
+    }
+    sc->route_refresh = t;
+    return NULL;
+}
+
 static const char *set_disable_rest(cmd_parms *cmd, void *dconf, int flag)
 {
     const char *err = endpoint_only(cmd);
@@ -573,6 +623,11 @@ const command_rec apigw_cmds[] = {
         "On allows variables inside a segment, like /file.{ext}"),
     AP_INIT_RAW_ARGS("ApiRouteStore", set_route_store, NULL, RSRC_CONF,
         "where runtime routes are kept: sqlite3:PATH or pgsql:CONNINFO"),
+    AP_INIT_TAKE1("ApiEnvironment", set_environment, NULL, RSRC_CONF,
+        "the environment whose runtime routes this host serves (default: "
+        "default)"),
+    AP_INIT_TAKE1("ApiRouteRefresh", set_route_refresh, NULL, RSRC_CONF,
+        "how often other gateways' route changes are looked for, e.g. 1s"),
     APIGW_AGG_CMDS,
     APIGW_POLICY_CMDS
     { NULL }

@@ -74,6 +74,10 @@ struct apigw_endpoint {
     int status_from;               /* ApiStatusFrom's backend index or -1 */
     const char *completed_header;  /* "" when off */
     apr_size_t max_backend_body;
+    /* a runtime route's (apigw_rt_compile.c); NULL for <ApiEndpoint>s */
+    const char *route_id;
+    void *rt_limit;                /* mod_apigw_ratelimit's handle */
+    void *rt_breaker;              /* mod_apigw_breaker's handle */
 };
 
 typedef struct {
@@ -83,6 +87,10 @@ typedef struct {
     int timeout_set;
     const char *completed_header;  /* ApiCompletedHeader, NULL unset */
     const char *route_store;       /* ApiRouteStore, main server only */
+    apr_interval_time_t route_refresh; /* ApiRouteRefresh, 0 unset */
+    const char *environment;       /* ApiEnvironment, NULL unset */
+    struct apigw_rt_env *rt_env;   /* in a child: the runtime routes it
+                                    * serves (apigw_rt_serve.c) */
     apr_off_t max_backend_body;
     int max_backend_body_set;
 } apigw_server_conf;

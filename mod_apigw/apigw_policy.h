@@ -44,6 +44,15 @@ int apigw_policy_body_limit_check(request_rec *r,
  * apigw_policy_effective.c, apigw_policy_limits.c), registered by
  * mod_apigw.c. */
 int apigw_policy_check_config(apr_pool_t *pconf, server_rec *s);
+
+/* A runtime route's endpoint: its effective policy (server_pol, its
+ * server's, may be NULL, merged with ep->conf->policy) built, checked and
+ * compiled into p, as check_config does for <ApiEndpoint>s. NULL, or the
+ * problem with *field naming the route's field. */
+const char *apigw_policy_effective_runtime(apr_pool_t *p,
+                                           const struct apigw_policy_conf *server_pol,
+                                           struct apigw_endpoint *ep,
+                                           const char **field);
 int apigw_policy_cache_used(void);
 int apigw_policy_translate(request_rec *r);
 int apigw_policy_header_parser(request_rec *r);

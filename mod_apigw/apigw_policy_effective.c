@@ -45,35 +45,91 @@ static void log_invalid(server_rec *s, const apigw_endpoint *ep,
     }
 }
 
-static int endpoint_check(apr_pool_t *p, server_rec *s, apigw_endpoint *ep,
-                          apigw_policy_conf *eff)
+/* Checks and compiles eff, ep's effective policy: 0, or !0 with *inv
+ * (a validation) or *err (CORS compilation) set. */
+static int effective_compile(apr_pool_t *p, apigw_endpoint *ep,
+                             apigw_policy_conf *eff,
+                             const apigw_invalid **inv, const char **err)
 {
-    const apigw_invalid *inv;
-    const char *err;
+    int own_cache = ep->conf->policy && ep->conf->policy->cache.enabled == 1;
 
+    *inv = NULL;
+    *err = NULL;
     eff->cache_ttl = ep->conf->cache_ttl_set ? ep->conf->cache_ttl : 0;
-    if (eff->cache.enabled == 1 && eff->cache_ttl <= 0
-        && !(ep->conf->policy && ep->conf->policy->cache.enabled == 1)) {
+    if (eff->cache.enabled == 1 && eff->cache_ttl <= 0 && !own_cache) {
         /* ApiCache On from the server: endpoints with a TTL cache */
         eff->cache.enabled = 0;
     }
-    inv = apigw_policy_validate_endpoint(p, eff, ep->conf->input_query.set,
-                                         eff->cache_ttl);
-    if (inv) {
-        log_invalid(s, ep, eff, inv);
+    *inv = apigw_policy_validate_endpoint(p, eff, ep->conf->input_query.set,
+                                          eff->cache_ttl);
+    if (*inv) {
         return !OK;
     }
     if (eff->cors.enabled == 1
-        && (err = apigw_cors_compile(p, &eff->cors, ep)) != NULL) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APIGW_LOGNO(00604)
-                     "<ApiEndpoint \"%s\"> (%s:%u): %s", ep->pattern, ep->file,
-                     ep->line, err);
+        && (*err = apigw_cors_compile(p, &eff->cors, ep)) != NULL) {
         return !OK;
     }
     eff->response_work = eff->cors.enabled == 1 || eff->security_headers == 1
         || eff->response_headers || eff->response_body_limit > 0
         || eff->cache.enabled == 1;
     return OK;
+}
+
+/* eff: a private copy of server_pol merged with ep's own, compiled. */
+static apigw_policy_conf *effective_of(apr_pool_t *p,
+                                       const apigw_policy_conf *server_pol,
+                                       const apigw_endpoint *ep)
+{
+    const apigw_policy_conf *own = ep->conf->policy;
+    apigw_policy_conf *eff;
+
+    /* a private copy: compiled fields are per endpoint */
+    eff = apr_pmemdup(p, server_pol ? apigw_policy_merge(p, server_pol, own)
+                                    : own, sizeof(*eff));
+    eff->effective = NULL;
+    return eff;
+}
+
+static int endpoint_check(apr_pool_t *p, server_rec *s, apigw_endpoint *ep,
+                          apigw_policy_conf *eff)
+{
+    const apigw_invalid *inv;
+    const char *err;
+
+    if (effective_compile(p, ep, eff, &inv, &err) == OK) {
+        return OK;
+    }
+    if (inv) {
+        log_invalid(s, ep, eff, inv);
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APIGW_LOGNO(00604)
+                     "<ApiEndpoint \"%s\"> (%s:%u): %s", ep->pattern, ep->file,
+                     ep->line, err);
+    }
+    return !OK;
+}
+
+const char *apigw_policy_effective_runtime(apr_pool_t *p,
+                                           const apigw_policy_conf *server_pol,
+                                           apigw_endpoint *ep,
+                                           const char **field)
+{
+    apigw_policy_conf *eff = effective_of(p, server_pol, ep);
+    const apigw_invalid *inv;
+    const char *err;
+
+    *field = "";
+    if (effective_compile(p, ep, eff, &inv, &err) != OK) {
+        if (inv) {
+            *field = inv->field;
+            return inv->problem;
+        }
+        *field = "cors";
+        return err;
+    }
+    ep->conf->policy->effective = eff->any || eff->response_work ? eff : NULL;
+    return NULL;
 }
 
 static int build_effective(apr_pool_t *p, server_rec *main_s, int *cache_used)
@@ -92,13 +148,9 @@ static int build_effective(apr_pool_t *p, server_rec *main_s, int *cache_used)
         for (i = 0; i < sc->endpoints->nelts; i++) {
             apigw_endpoint *ep = APR_ARRAY_IDX(sc->endpoints, i,
                                                apigw_endpoint *);
-            apigw_policy_conf *own = ep->conf->policy, *eff;
+            apigw_policy_conf *own = ep->conf->policy;
+            apigw_policy_conf *eff = effective_of(p, server_pol, ep);
 
-            /* a private copy: compiled fields are per endpoint */
-            eff = apr_pmemdup(p, server_pol ? apigw_policy_merge(p, server_pol,
-                                                                 own)
-                                            : own, sizeof(*eff));
-            eff->effective = NULL;
             if (endpoint_check(p, s, ep, eff) != OK) {
                 return !OK;
             }

@@ -22,6 +22,7 @@
 #include "apigw_error.h"
 #include "apigw_query.h"
 #include "apigw_contract.h"
+#include "apigw_rt_serve.h"
 #include "apigw_log.h"
 
 #include "http_core.h"
@@ -78,6 +79,34 @@ static int answer_self(request_rec *r, apigw_request *rq, int status,
     return OK;
 }
 
+/* Static endpoints first: they always win. A path a static endpoint has
+ * with other methods may still be a runtime route's with this one. */
+static apigw_route_status match(request_rec *r, const apigw_server_conf *sc,
+                                apigw_route_match *m)
+{
+    apigw_route_status st = apigw_route_match_path(sc->routes, r->uri,
+                                                   r->method, r->pool, m);
+    apigw_route_match rm;
+
+    if (st == APIGW_ROUTE_FOUND) {
+        return st;
+    }
+    switch (apigw_rt_serve_match(r, &rm)) {
+    case APIGW_ROUTE_FOUND:
+        *m = rm;
+        return APIGW_ROUTE_FOUND;
+    case APIGW_ROUTE_NO_METHOD:
+        if (st == APIGW_ROUTE_NONE) {
+            *m = rm;
+            return APIGW_ROUTE_NO_METHOD;
+        }
+        return st;
+    case APIGW_ROUTE_NONE:
+        break;
+    }
+    return st;
+}
+
 int apigw_request_translate(request_rec *r)
 {
     const apigw_server_conf *sc;
@@ -91,8 +120,7 @@ int apigw_request_translate(request_rec *r)
         return DECLINED;
     }
     sc = ap_get_module_config(r->server->module_config, &apigw_module);
-    switch (apigw_route_match_path(sc->routes, r->uri, r->method, r->pool,
-                                   &m)) {
+    switch (match(r, sc, &m)) {
     case APIGW_ROUTE_NONE:
         return DECLINED;
     case APIGW_ROUTE_NO_METHOD:
@@ -106,6 +134,9 @@ int apigw_request_translate(request_rec *r)
     }
     rq = request_new(r);
     ep = rq->endpoint = m.data;
+    if (ep->route_id) {
+        apigw_rt_serve_attach(r, ep);
+    }
     query = apigw_query_filter(r->pool, r->args, ep->conf->input_query.all,
                                ep->conf->input_query.names);
     if (ep->aggregate) {

@@ -17,6 +17,8 @@ typedef struct route_node route_node;
 typedef struct {
     const char *method;
     void *data;
+    const char **names;          /* APIGW_ROUTE_OWN_NAMES: the route's own
+                                  * variable names, in path order */
 } route_leaf;
 
 struct route_node {
@@ -61,6 +63,24 @@ apigw_route_table *apigw_route_table_make(apr_pool_t *p)
     t->pool = p;
     t->root = node_make(p, NULL);
     return t;
+}
+
+const char *apigw_route_shape(apr_pool_t *p, const char *pattern)
+{
+    char *out = apr_palloc(p, strlen(pattern) + 1), *o = out;
+    const char *c;
+
+    for (c = pattern; *c; c++) {
+        *o++ = *c;
+        if (*c == '{') {
+            const char *end = strchr(c, '}');
+            if (end) {
+                c = end - 1;       /* the loop copies the '}' next */
+            }
+        }
+    }
+    *o = '\0';
+    return out;
 }
 
 int apigw_route_count(const apigw_route_table *t)
@@ -237,7 +257,7 @@ static void insert_param(apr_pool_t *p, route_node *n, route_node *c)
  * node, or NULL with *conflict set (or NULL when create=0 and the path is
  * simply new). */
 static route_node *walk(apigw_route_table *t, const apr_array_header_t *segs,
-                        void *data, int create, void **conflict,
+                        void *data, int create, int flags, void **conflict,
                         const char **why)
 {
     route_node *n = t->root;
@@ -261,7 +281,8 @@ static route_node *walk(apigw_route_table *t, const apr_array_header_t *segs,
             break;
         case SEG_PARAM:
             c = find_param(n, spec);
-            if (c && strcmp(c->var, spec->var) != 0) {
+            if (c && strcmp(c->var, spec->var) != 0
+                && !(flags & APIGW_ROUTE_OWN_NAMES)) {
                 *conflict = c->owner;
                 *why = apr_psprintf(t->pool, "{%s} is named {%s} by an earlier "
                                     "route at the same position",
@@ -293,6 +314,25 @@ static route_node *walk(apigw_route_table *t, const apr_array_header_t *segs,
     return n;
 }
 
+/* The variable names of a parsed pattern, in order ("*" for a wildcard). */
+static const char **var_names(apr_pool_t *p, const apr_array_header_t *segs)
+{
+    const char **names = apr_pcalloc(p, sizeof(char *) * ((apr_size_t)segs->nelts
+                                                          + 1));
+    int i, n = 0;
+
+    for (i = 0; i < segs->nelts; i++) {
+        const seg_spec *spec = &APR_ARRAY_IDX(segs, i, seg_spec);
+        if (spec->kind == SEG_PARAM) {
+            names[n++] = spec->var;
+        }
+        else if (spec->kind == SEG_WILDCARD) {
+            names[n++] = "*";
+        }
+    }
+    return names;
+}
+
 static route_leaf *leaf_for(const route_node *n, const char *method)
 {
     int i;
@@ -321,7 +361,7 @@ const char *apigw_route_add(apigw_route_table *t, const char *pattern,
         return err;
     }
     /* Look before building, so a refused route leaves no trace. */
-    n = walk(t, segs, data, 0, conflict, &why);
+    n = walk(t, segs, data, 0, flags, conflict, &why);
     if (!n && *conflict) {
         return (flags & APIGW_ROUTE_SKIP_CONFLICT) ? NULL : why;
     }
@@ -331,13 +371,15 @@ const char *apigw_route_add(apigw_route_table *t, const char *pattern,
             ? NULL : apr_psprintf(t->pool, "%s %s is defined twice",
                                   method, pattern);
     }
-    n = walk(t, segs, data, 1, conflict, &why);
+    n = walk(t, segs, data, 1, flags, conflict, &why);
     if (!n->leaves) {
         n->leaves = apr_array_make(t->pool, 2, sizeof(route_leaf));
     }
     leaf = apr_array_push(n->leaves);
     leaf->method = apr_pstrdup(t->pool, method);
     leaf->data = data;
+    leaf->names = (flags & APIGW_ROUTE_OWN_NAMES) ? var_names(t->pool, segs)
+                                                  : NULL;
     t->count++;
     return NULL;
 }
@@ -502,7 +544,7 @@ apigw_route_status apigw_route_match_path(const apigw_route_table *t,
                              sizeof(apigw_route_var));
     for (i = 0; i < ctx.nfound; i++) {
         apigw_route_var *v = apr_array_push(m->vars);
-        v->name = ctx.caps[i].name;
+        v->name = ctx.leaf->names ? ctx.leaf->names[i] : ctx.caps[i].name;
         v->value = apr_pstrmemdup(p, ctx.caps[i].value, ctx.caps[i].len);
     }
     return APIGW_ROUTE_FOUND;

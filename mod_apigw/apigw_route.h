@@ -30,6 +30,10 @@ typedef struct {
 /* Options for apigw_route_add. */
 #define APIGW_ROUTE_INNER_VARS 0x1     /* allow /file.{ext} (KrakenD disable_rest) */
 #define APIGW_ROUTE_SKIP_CONFLICT 0x2  /* inherited route: a conflict is not an error */
+#define APIGW_ROUTE_OWN_NAMES 0x4      /* a {var} may be named otherwise than
+                                        * by an earlier route at the same
+                                        * position; a match reports this
+                                        * route's names (runtime routes) */
 
 apigw_route_table *apigw_route_table_make(apr_pool_t *p);
 
@@ -52,6 +56,11 @@ apigw_route_status apigw_route_match_path(const apigw_route_table *t,
                                           const char *method,
                                           apr_pool_t *p,
                                           apigw_route_match *m);
+
+/* The shape of a pattern: every {var} written {}, so two patterns that
+ * match the same paths have the same shape ("/a/{x}/ *" gives "/a/{}/ *", without the space).
+ * From p. */
+const char *apigw_route_shape(apr_pool_t *p, const char *pattern);
 
 /* Number of routes (method+pattern pairs) in the table. */
 int apigw_route_count(const apigw_route_table *t);

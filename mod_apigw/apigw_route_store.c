@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "apigw_route_store.h"
+#include "apigw_route.h"
 
 /* ---- schema ---- */
 
@@ -51,9 +52,48 @@ static const char *const schema_v1[] = {
     NULL
 };
 
+/* Version 2: what readers need to follow changes without reading every
+ * route (each row's generation, and a tombstone per deleted route, kept
+ * TOMBSTONE_HOURS), and one row per method and path shape a route serves,
+ * so two routes of an environment cannot serve the same requests (the
+ * primary key refuses it, inside the writing transaction). The keys of
+ * version 1 routes are filled in by fill_keys(). */
+static const char *const schema_v2[] = {
+    "ALTER TABLE routes ADD COLUMN generation BIGINT NOT NULL DEFAULT 0",
+
+    "CREATE INDEX routes_by_generation ON routes (environment, generation)",
+
+    "CREATE TABLE route_tombstones ("
+    "id TEXT NOT NULL, "
+    "environment TEXT NOT NULL, "
+    "generation BIGINT NOT NULL, "
+    "deleted_at BIGINT NOT NULL)",
+
+    "CREATE INDEX route_tombstones_by_generation "
+    "ON route_tombstones (environment, generation)",
+
+    "CREATE TABLE route_keys ("
+    "environment TEXT NOT NULL, "
+    "method TEXT NOT NULL, "
+    "shape TEXT NOT NULL, "
+    "route_id TEXT NOT NULL, "
+    "PRIMARY KEY (environment, method, shape))",
+
+    "CREATE INDEX route_keys_by_route ON route_keys (route_id)",
+
+    "CREATE INDEX route_tombstones_by_time ON route_tombstones (deleted_at)",
+    NULL
+};
+
 static const rs_migration migrations[] = {
     { 1, schema_v1 },
+    { 2, schema_v2 },
 };
+
+/* How long a deleted route's tombstone is kept: a reader that has not
+ * followed the store for longer reads every route again
+ * (APIGW_ROUTE_STORE_FOLLOW_LIMIT is well below it). */
+#define TOMBSTONE_HOURS 2
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -61,6 +101,7 @@ static const rs_migration migrations[] = {
 
 #define ROUTE_COLS "id, environment, path, target_url, methods, enabled, " \
                    "created_at, updated_at, policies"
+#define ROUTE_COLS_GEN ROUTE_COLS ", generation"
 
 enum {
     Q_GENERATION,
@@ -77,6 +118,17 @@ enum {
     Q_ROUTE_UPDATE,
     Q_ROUTE_DELETE,
     Q_ROUTE_DELETE_ENV,
+    Q_ROUTE_CHANGED,
+    Q_ROUTE_KEYLESS,
+    Q_TOMB_ROUTE,
+    Q_TOMB_MOVED,
+    Q_TOMB_ENV,
+    Q_TOMB_LIST,
+    Q_TOMB_PRUNE,
+    Q_KEY_OWNER,
+    Q_KEY_INSERT,
+    Q_KEY_DELETE_ROUTE,
+    Q_KEY_DELETE_ENV,
     Q_COUNT
 };
 
@@ -95,13 +147,43 @@ static const char *const statements[Q_COUNT] = {
                      "ORDER BY environment, path, id",
     [Q_ROUTE_LIST_ENV] = "SELECT " ROUTE_COLS " FROM routes "
                          "WHERE environment = %s ORDER BY path, id",
-    [Q_ROUTE_INSERT] = "INSERT INTO routes (" ROUTE_COLS ") "
-                       "VALUES (%s, %s, %s, %s, %s, %d, %lld, %lld, %s)",
+    [Q_ROUTE_INSERT] = "INSERT INTO routes (" ROUTE_COLS_GEN ") "
+                       "VALUES (%s, %s, %s, %s, %s, %d, %lld, %lld, %s, %lld)",
     [Q_ROUTE_UPDATE] = "UPDATE routes SET environment = %s, path = %s, "
                        "target_url = %s, methods = %s, enabled = %d, "
-                       "updated_at = %lld, policies = %s WHERE id = %s",
+                       "updated_at = %lld, policies = %s, generation = %lld "
+                       "WHERE id = %s",
     [Q_ROUTE_DELETE] = "DELETE FROM routes WHERE id = %s",
     [Q_ROUTE_DELETE_ENV] = "DELETE FROM routes WHERE environment = %s",
+    [Q_ROUTE_CHANGED] = "SELECT " ROUTE_COLS " FROM routes "
+                        "WHERE environment = %s AND generation > %lld",
+    [Q_ROUTE_KEYLESS] = "SELECT " ROUTE_COLS " FROM routes r WHERE NOT EXISTS "
+                        "(SELECT 1 FROM route_keys k WHERE k.route_id = r.id) "
+                        "ORDER BY environment, path, id",
+    [Q_TOMB_ROUTE] = "INSERT INTO route_tombstones "
+                     "(id, environment, generation, deleted_at) "
+                     "SELECT id, environment, %lld, %lld FROM routes "
+                     "WHERE id = %s",
+    [Q_TOMB_MOVED] = "INSERT INTO route_tombstones "
+                     "(id, environment, generation, deleted_at) "
+                     "SELECT id, environment, %lld, %lld FROM routes "
+                     "WHERE id = %s AND environment <> %s",
+    [Q_TOMB_ENV] = "INSERT INTO route_tombstones "
+                   "(id, environment, generation, deleted_at) "
+                   "SELECT id, environment, %lld, %lld FROM routes "
+                   "WHERE environment = %s",
+    [Q_TOMB_LIST] = "SELECT id FROM route_tombstones "
+                    "WHERE environment = %s AND generation > %lld",
+    [Q_TOMB_PRUNE] = "DELETE FROM route_tombstones WHERE deleted_at < %lld",
+    [Q_KEY_OWNER] = "SELECT k.route_id, r.path FROM route_keys k "
+                    "JOIN routes r ON r.id = k.route_id "
+                    "WHERE k.environment = %s AND k.method = %s "
+                    "AND k.shape = %s AND k.route_id <> %s",
+    [Q_KEY_INSERT] = "INSERT INTO route_keys "
+                     "(environment, method, shape, route_id) "
+                     "VALUES (%s, %s, %s, %s)",
+    [Q_KEY_DELETE_ROUTE] = "DELETE FROM route_keys WHERE route_id = %s",
+    [Q_KEY_DELETE_ENV] = "DELETE FROM route_keys WHERE environment = %s",
 };
 
 struct apigw_route_store {
@@ -112,8 +194,18 @@ struct apigw_route_store {
     apr_array_header_t *secrets;       /* strings never to show */
     int pgsql;
     int schema_version;
+    apr_int64_t write_gen;             /* the open write's generation */
     apr_dbd_prepared_t *stmt[Q_COUNT];
 };
+
+/* used by the open step that fills the keys of a version 1 store */
+static const apigw_route_store_error *select_routes(apigw_route_store *st,
+                                                    apr_pool_t *p,
+                                                    const char *environment,
+                                                    apr_array_header_t **out);
+static const apigw_route_store_error *add_keys(apigw_route_store *st,
+                                               apr_pool_t *p,
+                                               const apigw_route_record *r);
 
 /* ---- errors ---- */
 
@@ -489,6 +581,31 @@ static const apigw_route_store_error *tx_end(
     return err;
 }
 
+static const apigw_route_store_error *read_generation(apigw_route_store *st,
+                                                      apr_pool_t *p,
+                                                      apr_int64_t *gen)
+{
+    const apigw_route_store_error *err;
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+
+    err = run_select(st, p, Q_GENERATION, NULL, &res,
+                     "cannot read the generation");
+    if (err) {
+        return err;
+    }
+    if (!next_row(st, p, res, &row)) {
+        return rs_err(p, APIGW_RS_UNAVAILABLE,
+                      "route store %s: the generation row is missing",
+                      st->name);
+    }
+    *gen = apr_atoi64(entry(st, p, row, 0));
+    while (next_row(st, p, res, &row)) {
+        continue;
+    }
+    return NULL;
+}
+
 /* Starts a write: a transaction whose first statement bumps the
  * generation (which, on PostgreSQL, waits for any other writer). */
 static const apigw_route_store_error *write_begin(apigw_route_store *st,
@@ -506,6 +623,9 @@ static const apigw_route_store_error *write_begin(apigw_route_store *st,
         err = rs_err(p, APIGW_RS_UNAVAILABLE,
                      "route store %s: the generation row is missing",
                      st->name);
+    }
+    if (!err) {
+        err = read_generation(st, p, &st->write_gen);
     }
     return err ? tx_end(st, p, *tx, err, 0) : NULL;
 }
@@ -586,6 +706,26 @@ static const apigw_route_store_error *sqlite_settings(apigw_route_store *st,
 
     for (i = 0; !err && i < sizeof(pragmas) / sizeof(pragmas[0]); i++) {
         err = exec_static(st, p, pragmas[i]);
+    }
+    return err;
+}
+
+/* Switching a new database to WAL takes a lock that another process
+ * opening it at the same moment may hold; SQLite then answers "database is
+ * locked" at once, without waiting: try again a few times. */
+static const apigw_route_store_error *sqlite_settings_retried(
+    apigw_route_store *st, apr_pool_t *p)
+{
+    const apigw_route_store_error *err = NULL;
+    int attempt;
+
+    for (attempt = 0; attempt < 10; attempt++) {
+        if (attempt > 0) {
+            apr_sleep(apr_time_from_msec(10 * attempt));
+        }
+        if (!(err = sqlite_settings(st, p))) {
+            break;
+        }
     }
     return err;
 }
@@ -730,6 +870,43 @@ static const apigw_route_store_error *ensure_default(apigw_route_store *st,
     return err && err->code == APIGW_RS_CONFLICT ? NULL : err;
 }
 
+/* Routes without path keys: those of a store migrated from version 1
+ * (whose first open may have ended before it filled them in). Their keys,
+ * one transaction; readers need no generation bump (keys are not
+ * routes). Version 1 did not refuse collisions: of two colliding routes
+ * the first listed keeps the key, the other stays without and is tried
+ * again at each open. */
+static const apigw_route_store_error *fill_keys(apigw_route_store *st,
+                                                apr_pool_t *p)
+{
+    const apigw_route_store_error *err;
+    apr_dbd_transaction_t *tx;
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    apr_array_header_t *routes;
+    int i;
+
+    err = run_select(st, p, Q_ROUTE_KEYLESS, NULL, &res,
+                     "cannot look for routes without keys");
+    if (err) {
+        return err;
+    }
+    routes = apr_array_make(p, 4, sizeof(apigw_route_record));
+    while (next_row(st, p, res, &row)) {
+        APR_ARRAY_PUSH(routes, apigw_route_record) = *row_record(st, p, row);
+    }
+    if (routes->nelts == 0 || (err = tx_begin(st, p, &tx))) {
+        return err;
+    }
+    for (i = 0; !err && i < routes->nelts; i++) {
+        err = add_keys(st, p, &APR_ARRAY_IDX(routes, i, apigw_route_record));
+        if (err && err->code == APIGW_RS_CONFLICT) {
+            err = NULL;
+        }
+    }
+    return tx_end(st, p, tx, err, 1);
+}
+
 /* The schema migrated, the statements prepared, "default" there. When
  * several processes open a new SQLite store at once, one creates the
  * schema while another's statements were compiled against the empty one:
@@ -748,6 +925,9 @@ static const apigw_route_store_error *schema_ready(apigw_route_store *st,
         err = migrate(st, p);
         if (!err) {
             err = prepare_all(st, p);
+        }
+        if (!err) {
+            err = fill_keys(st, p);
         }
         if (!err) {
             err = ensure_default(st, p);
@@ -779,7 +959,7 @@ const apigw_route_store_error *apigw_route_store_open(apr_pool_t *p,
         err = open_connection(st, p, driver, params);
     }
     if (!err && !st->pgsql) {
-        err = sqlite_settings(st, p);
+        err = sqlite_settings_retried(st, p);
     }
     if (!err) {
         err = schema_ready(st, p);
@@ -818,28 +998,9 @@ int apigw_route_store_schema_version(const apigw_route_store *st)
 const apigw_route_store_error *apigw_route_store_generation(
     apigw_route_store *st, apr_pool_t *p, apr_int64_t *gen)
 {
-    const apigw_route_store_error *err;
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
+    const apigw_route_store_error *err = check_conn(st, p);
 
-    if ((err = check_conn(st, p))) {
-        return err;
-    }
-    err = run_select(st, p, Q_GENERATION, NULL, &res,
-                     "cannot read the generation");
-    if (err) {
-        return err;
-    }
-    if (!next_row(st, p, res, &row)) {
-        return rs_err(p, APIGW_RS_UNAVAILABLE,
-                      "route store %s: the generation row is missing",
-                      st->name);
-    }
-    *gen = apr_atoi64(entry(st, p, row, 0));
-    while (next_row(st, p, res, &row)) {
-        continue;
-    }
-    return NULL;
+    return err ? err : read_generation(st, p, gen);
 }
 
 static const apigw_route_store_error *select_routes(apigw_route_store *st,
@@ -883,6 +1044,65 @@ const apigw_route_store_error *apigw_route_store_list(
         }
     }
     return select_routes(st, p, environment, routes);
+}
+
+static const apigw_route_store_error *select_ids(apigw_route_store *st,
+                                                 apr_pool_t *p, int q,
+                                                 const char **args,
+                                                 apr_array_header_t **out)
+{
+    const apigw_route_store_error *err;
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+
+    err = run_select(st, p, q, args, &res, "cannot read deleted routes");
+    if (err) {
+        return err;
+    }
+    *out = apr_array_make(p, 4, sizeof(const char *));
+    while (next_row(st, p, res, &row)) {
+        APR_ARRAY_PUSH(*out, const char *) = entry(st, p, row, 0);
+    }
+    return NULL;
+}
+
+/* The generation is read first: a write committed after it has a larger
+ * one and is read again next time (applying it twice changes nothing); a
+ * write committed before it is visible to the selects that follow. */
+const apigw_route_store_error *apigw_route_store_changes(
+    apigw_route_store *st, apr_pool_t *p, const char *environment,
+    apr_int64_t since, apr_int64_t *gen, apr_array_header_t **changed,
+    apr_array_header_t **deleted)
+{
+    const char *args[2] = { environment, i64(p, since) };
+    const apigw_route_store_error *err;
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+
+    *changed = *deleted = NULL;
+    if (!environment) {
+        return rs_err(p, APIGW_RS_INVALID, "changes of which environment?");
+    }
+    if ((err = check_conn(st, p)) || (err = read_generation(st, p, gen))) {
+        return err;
+    }
+    if (since <= 0) {
+        *deleted = apr_array_make(p, 1, sizeof(const char *));
+        return select_routes(st, p, environment, changed);
+    }
+    err = select_ids(st, p, Q_TOMB_LIST, args, deleted);
+    if (!err) {
+        err = run_select(st, p, Q_ROUTE_CHANGED, args, &res,
+                         "cannot read changed routes");
+    }
+    if (err) {
+        return err;
+    }
+    *changed = apr_array_make(p, 4, sizeof(apigw_route_record));
+    while (next_row(st, p, res, &row)) {
+        APR_ARRAY_PUSH(*changed, apigw_route_record) = *row_record(st, p, row);
+    }
+    return NULL;
 }
 
 const apigw_route_store_error *apigw_route_store_get(
@@ -976,13 +1196,75 @@ static const apigw_route_store_error *check_record(apr_pool_t *p,
     return NULL;
 }
 
+/* Inside a write: one key per method of r on its path's shape; CONFLICT,
+ * naming the other route, when another route of the environment has
+ * one of them. */
+static const apigw_route_store_error *add_keys(apigw_route_store *st,
+                                               apr_pool_t *p,
+                                               const apigw_route_record *r)
+{
+    const char *shape = apigw_route_shape(p, r->path);
+    char *methods = apr_pstrdup(p, r->methods), *last, *m;
+    const apigw_route_store_error *err = NULL;
+
+    for (m = apr_strtok(methods, ",", &last); m && !err;
+         m = apr_strtok(NULL, ",", &last)) {
+        const char *args[4] = { r->environment, m, shape, r->id };
+        apr_dbd_results_t *res;
+        apr_dbd_row_t *row = NULL;
+
+        err = run_select(st, p, Q_KEY_OWNER, args, &res,
+                         "cannot look up a route's path");
+        if (err) {
+            break;
+        }
+        if (next_row(st, p, res, &row)) {
+            const char *other = entry(st, p, row, 0);
+            const char *path = entry(st, p, row, 1);
+
+            while (next_row(st, p, res, &row)) {
+                continue;
+            }
+            return rs_err(p, APIGW_RS_CONFLICT, "%s %s collides with route "
+                          "%s (%s %s) of environment \"%s\"", m, r->path,
+                          other, m, path, r->environment);
+        }
+        err = run_query(st, p, Q_KEY_INSERT, args, NULL,
+                        "cannot record a route's path");
+    }
+    return err;
+}
+
+/* Inside a write: what readers need to see that these routes are gone
+ * (q is Q_TOMB_ROUTE or Q_TOMB_ENV with key; Q_TOMB_MOVED with key and
+ * the route's new environment env), and old tombstones pruned. */
+static const apigw_route_store_error *add_tombstones(apigw_route_store *st,
+                                                     apr_pool_t *p, int q,
+                                                     const char *key,
+                                                     const char *env)
+{
+    apr_time_t now = apr_time_now();
+    const char *args[4] = { i64(p, st->write_gen), i64(p, now), key, env };
+    const char *prune[1] = {
+        i64(p, now - apr_time_from_sec(TOMBSTONE_HOURS * 3600))
+    };
+    const apigw_route_store_error *err;
+
+    err = run_query(st, p, Q_TOMB_PRUNE, prune, NULL,
+                    "cannot prune deleted routes");
+    if (!err) {
+        err = run_query(st, p, q, args, NULL, "cannot record a deletion");
+    }
+    return err;
+}
+
 /* Inside a write: the environment must exist and the id be free. */
 static const apigw_route_store_error *insert_route(apigw_route_store *st,
                                                    apr_pool_t *p,
                                                    const apigw_route_record *r)
 {
     const apigw_route_store_error *err;
-    const char *args[9];
+    const char *args[10];
     int taken;
 
     err = need_environment(st, p, r->environment);
@@ -1005,8 +1287,10 @@ static const apigw_route_store_error *insert_route(apigw_route_store *st,
     args[6] = i64(p, r->created_at);
     args[7] = i64(p, r->updated_at);
     args[8] = r->policies;
-    return run_query(st, p, Q_ROUTE_INSERT, args, NULL,
-                     "cannot insert a route");
+    args[9] = i64(p, st->write_gen);
+    err = run_query(st, p, Q_ROUTE_INSERT, args, NULL,
+                    "cannot insert a route");
+    return err ? err : add_keys(st, p, r);
 }
 
 const apigw_route_store_error *apigw_route_store_insert(
@@ -1027,13 +1311,18 @@ static const apigw_route_store_error *update_route(apigw_route_store *st,
                                                    int *found)
 {
     const apigw_route_store_error *err;
-    const char *args[8];
+    const char *args[9];
+    const char *id[1] = { r->id };
 
     err = exists(st, p, Q_ROUTE_EXISTS, r->id, found);
     if (err || !*found) {
         return err;
     }
     err = need_environment(st, p, r->environment);
+    if (!err) {
+        /* readers of the environment it may leave see it go */
+        err = add_tombstones(st, p, Q_TOMB_MOVED, r->id, r->environment);
+    }
     if (err) {
         return err;
     }
@@ -1044,9 +1333,15 @@ static const apigw_route_store_error *update_route(apigw_route_store *st,
     args[4] = r->enabled ? "1" : "0";
     args[5] = i64(p, r->updated_at);
     args[6] = r->policies;
-    args[7] = r->id;
-    return run_query(st, p, Q_ROUTE_UPDATE, args, NULL,
-                     "cannot update a route");
+    args[7] = i64(p, st->write_gen);
+    args[8] = r->id;
+    err = run_query(st, p, Q_ROUTE_UPDATE, args, NULL,
+                    "cannot update a route");
+    if (!err) {
+        err = run_query(st, p, Q_KEY_DELETE_ROUTE, id, NULL,
+                        "cannot update a route's path");
+    }
+    return err ? err : add_keys(st, p, r);
 }
 
 const apigw_route_store_error *apigw_route_store_update(
@@ -1076,7 +1371,15 @@ const apigw_route_store_error *apigw_route_store_delete(
     if (err || (err = write_begin(st, p, &tx))) {
         return err;
     }
-    err = run_query(st, p, Q_ROUTE_DELETE, args, &n, "cannot delete a route");
+    err = add_tombstones(st, p, Q_TOMB_ROUTE, id, NULL);
+    if (!err) {
+        err = run_query(st, p, Q_KEY_DELETE_ROUTE, args, NULL,
+                        "cannot delete a route's path");
+    }
+    if (!err) {
+        err = run_query(st, p, Q_ROUTE_DELETE, args, &n,
+                        "cannot delete a route");
+    }
     *found = !err && n > 0;
     return tx_end(st, p, tx, err, *found);
 }
@@ -1091,6 +1394,13 @@ static const apigw_route_store_error *delete_routes_of(apigw_route_store *st,
     const apigw_route_store_error *err = need_environment(st, p, env);
 
     *deleted = 0;
+    if (!err) {
+        err = add_tombstones(st, p, Q_TOMB_ENV, env, NULL);
+    }
+    if (!err) {
+        err = run_query(st, p, Q_KEY_DELETE_ENV, args, NULL,
+                        "cannot delete routes' paths");
+    }
     if (err) {
         return err;
     }

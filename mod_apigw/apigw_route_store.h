@@ -18,7 +18,12 @@
 
 /* The schema version this build writes; an older store is migrated on
  * open, a newer one is refused. */
-#define APIGW_ROUTE_STORE_SCHEMA_VERSION 1
+#define APIGW_ROUTE_STORE_SCHEMA_VERSION 2
+
+/* How long a reader may go without reading the store and still follow it
+ * with apigw_route_store_changes (deleted routes are remembered for
+ * longer than this); after that it reads everything again (since 0). */
+#define APIGW_ROUTE_STORE_FOLLOW_LIMIT apr_time_from_sec(3600)
 
 /* The environment every store has from its first open; it cannot be
  * deleted. */
@@ -76,19 +81,33 @@ const apigw_route_store_error *apigw_route_store_list(
     apigw_route_store *st, apr_pool_t *p, const char *environment,
     apr_array_header_t **routes);
 
+/* What changed in an environment since generation since: *changed the
+ * routes inserted or updated (apigw_route_record), *deleted the ids of
+ * routes deleted or moved to another environment (const char *), *gen
+ * the generation to pass as since next time. since 0: every route, none
+ * deleted. Apply deletions first, then changes. environment may not be
+ * NULL (INVALID). An environment that does
+ * not exist has no routes (no error). A change may be reported twice. */
+const apigw_route_store_error *apigw_route_store_changes(
+    apigw_route_store *st, apr_pool_t *p, const char *environment,
+    apr_int64_t since, apr_int64_t *gen, apr_array_header_t **changed,
+    apr_array_header_t **deleted);
+
 /* *out is the route with this id, or NULL when there is none. */
 const apigw_route_store_error *apigw_route_store_get(
     apigw_route_store *st, apr_pool_t *p, const char *id,
     apigw_route_record **out);
 
 /* Stores a new route: NOT_FOUND when its environment does not exist,
- * CONFLICT when its id is taken. */
+ * CONFLICT when its id is taken or when another route of its environment
+ * serves one of its methods on the same path shape (apigw_route_shape:
+ * /a/{x} and /a/{y} are one shape), the message naming that route. */
 const apigw_route_store_error *apigw_route_store_insert(
     apigw_route_store *st, apr_pool_t *p, const apigw_route_record *r);
 
 /* Replaces every field of the route r->id but created_at. *found is 0
  * (and nothing changes) when there is no such route; NOT_FOUND when
- * r->environment does not exist. */
+ * r->environment does not exist; CONFLICT as apigw_route_store_insert. */
 const apigw_route_store_error *apigw_route_store_update(
     apigw_route_store *st, apr_pool_t *p, const apigw_route_record *r,
     int *found);

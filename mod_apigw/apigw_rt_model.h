@@ -44,6 +44,7 @@
 
 #include "apigw_policy_conf.h"
 #include "apigw_route_record.h"
+#include "apigw_route_policy.h"
 
 #define APIGW_RT_MAX_BODY (1024 * 1024)  /* bytes of a request body */
 #define APIGW_RT_MAX_DEPTH 32            /* nesting of arrays and objects */
@@ -55,27 +56,6 @@ typedef struct {
     const char *field;
     const char *message;
 } apigw_rt_error;
-
-/* rateLimit. Mirrors ApiRateLimit average= period= burst= by=; the rate
- * limiter's own apigw_rl_limit_validate is reached through
- * apigw_rt_checks. */
-typedef struct {
-    apr_uint64_t average;          /* tokens per period, 0: unlimited */
-    apr_interval_time_t period;
-    apr_uint64_t burst;            /* default 1 */
-    const char *by;                /* one key as by= writes it */
-} apigw_rt_rate_limit;
-
-/* circuitBreaker. Mirrors ApiCircuitBreaker PRESET|"EXPRESSION" check=
- * fallback= recovery=; the breaker's apigw_cb_breaker_validate is reached
- * through apigw_rt_checks. */
-typedef struct {
-    const char *preset;            /* or NULL */
-    const char *expression;        /* or NULL: exactly one of the two */
-    apr_interval_time_t check;     /* default 100ms */
-    apr_interval_time_t fallback;  /* default 10s */
-    apr_interval_time_t recovery;  /* default 10s; 0: no ramp */
-} apigw_rt_breaker;
 
 /* pathRewrite, as ApiPathRewrite writes it. */
 typedef struct {

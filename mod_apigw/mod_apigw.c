@@ -25,6 +25,11 @@
  *   apigw_rt_model*.c         runtime routes as data: JSON, validation
  *   apigw_route_store.c       runtime routes' store (apr_dbd)
  *   apigw_admin.c             the REST management API (apigw-admin)
+ *   apigw_rt_table.c          a runtime route table: shards, lock-free
+ *                             hand-over to requests
+ *   apigw_rt_compile.c        a runtime route as an endpoint
+ *   apigw_rt_serve.c          runtime routes served: each child's builder,
+ *                             the shared generation, the store poller
  *
  * Hooks, in the order a server and a request meet them:
  *   pre_config          apigw_policy_cache.c      the cache's mutex type
@@ -34,12 +39,16 @@
  *                                                 cache's store
  *                       apigw_admin.c             an unguarded admin API
  *   post_config         apigw_admin.c             where the route store is
+ *                       apigw_rt_serve.c          the shared generation, the
+ *                                                 store poller (watchdog)
  *                       apigw_policy_cache.c      the cache's store, mutex
  *   child_init          apigw_backend.c           worker pools, curl
  *                       apigw_policy_cache.c      the cache's mutex
  *                       apigw_admin.c             the route store's mutex
+ *                       apigw_rt_serve.c          route tables, their builder
  *   translate_name      apigw_policy_hooks.c      CORS preflights
- *                       apigw_request.c           route match, backend URL
+ *                       apigw_request.c           route match (static, then
+ *                                                 runtime), backend URL
  *   map_to_storage      apigw_request.c           no filesystem walk
  *   post_perdir_config  apigw_request.c           the endpoint's section
  *   header_parser       apigw_policy_hooks.c      deny-list, CORS passthrough
@@ -65,6 +74,7 @@
 #include "apigw_policy_conf.h"
 #include "apigw_contract.h"
 #include "apigw_admin.h"
+#include "apigw_rt_serve.h"
 #include "apigw_module.h"
 
 #include "apr_optional_hooks.h"
@@ -95,7 +105,9 @@ static int apigw_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
     (void)plog;
-    if (apigw_admin_post_config(pconf, s) != OK) {
+    if (apigw_admin_post_config(pconf, s) != OK
+        || apigw_rt_serve_post_config(pconf, s, apigw_admin_store_spec(),
+                                      apigw_admin_in_use()) != OK) {
         return !OK;
     }
     return apigw_cache_post_config(pconf, ptemp, s, apigw_policy_cache_used());
@@ -106,6 +118,7 @@ static void apigw_child_init(apr_pool_t *pchild, server_rec *s)
     apigw_backends_child_init(pchild, s);
     apigw_cache_child_init(pchild, s);
     apigw_admin_child_init(pchild, s);
+    apigw_rt_serve_child_init(pchild, s);
 }
 
 static void apigw_register_filters(void)

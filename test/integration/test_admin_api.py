@@ -141,7 +141,7 @@ def store_dir():
 
 
 @pytest.fixture
-def admin(gateway, store_dir):
+def admin(store_dir, gateway):
     """An admin API on a fresh SQLite store of its own."""
     store = "sqlite3:" + os.path.join(store_dir, "routes.sqlite")
     return Admin(gateway(admin_conf(store)))
@@ -233,7 +233,7 @@ def test_registered_route_is_read_back_and_listed(admin):
 
 
 def test_each_registration_gets_its_own_id(admin):
-    ids = {admin.register(route())["id"] for _ in range(3)}
+    ids = {admin.register(route("/v1/n%d/{id}" % i))["id"] for i in range(3)}
     assert len(ids) == 3
     assert sorted(d["id"] for d in admin.routes()) == sorted(ids)
 
@@ -749,8 +749,8 @@ def test_foreign_origin_with_a_matching_host_is_403(admin):
     assert admin.state() == before
 
 
-def test_a_location_elsewhere_serves_and_locates_its_routes(gateway,
-                                                            store_dir):
+def test_a_location_elsewhere_serves_and_locates_its_routes(store_dir,
+                                                            gateway):
     store = "sqlite3:" + os.path.join(store_dir, "routes.sqlite")
     gw = gateway("ApiRouteStore %s\n" % store + """
 <Location "/mgmt/api">
@@ -878,8 +878,8 @@ LogLevel warn apigw:notice
 
 
 @pytest.mark.allow_log("AH01617")       # mod_auth_basic: wrong password
-def test_basic_auth_guards_the_api_and_names_the_user(gateway, htpasswd,
-                                                     store_dir):
+def test_basic_auth_guards_the_api_and_names_the_user(store_dir, gateway,
+                                                     htpasswd):
     store = "sqlite3:" + os.path.join(store_dir, "routes.sqlite")
     a = Admin(gateway(auth_conf(htpasswd, store)))
     assert a.get("/routes").status_code == 401
@@ -903,7 +903,7 @@ def test_basic_auth_guards_the_api_and_names_the_user(gateway, htpasswd,
 
 # ------------------------------------------------------------ store
 
-def test_routes_survive_a_restart(gateway, store_dir):
+def test_routes_survive_a_restart(store_dir, gateway):
     store = "sqlite3:" + os.path.join(store_dir, "routes.sqlite")
     first = gateway(admin_conf(store))
     a = Admin(first)
@@ -918,7 +918,7 @@ def test_routes_survive_a_restart(gateway, store_dir):
     assert b.environments() == ["default", "qa"]
 
 
-def test_explicit_store_path_is_used(gateway, store_dir):
+def test_explicit_store_path_is_used(store_dir, gateway):
     path = os.path.join(store_dir, "routes.sqlite")
     gw = gateway(admin_conf("sqlite3:" + path))
     Admin(gw).register(route())
@@ -927,7 +927,7 @@ def test_explicit_store_path_is_used(gateway, store_dir):
     assert not os.path.exists(os.path.join(gw.run_dir, "apigw-routes.sqlite"))
 
 
-def test_default_store_is_in_the_runtime_dir(gateway, enterable_tmp_path):
+def test_default_store_is_in_the_runtime_dir(enterable_tmp_path, gateway):
     gw = gateway(admin_conf())
     a = Admin(gw)
     doc = a.register(route())
@@ -938,7 +938,7 @@ def test_default_store_is_in_the_runtime_dir(gateway, enterable_tmp_path):
         assert f.read(16) == b"SQLite format 3\0"
 
 
-def test_relative_store_path_is_under_server_root(gateway, enterable_tmp_path):
+def test_relative_store_path_is_under_server_root(enterable_tmp_path, gateway):
     gw = gateway(admin_conf("sqlite3:my-routes.sqlite"))
     Admin(gw).register(route())
     assert os.path.isfile(os.path.join(gw.run_dir, "my-routes.sqlite")), \
@@ -1081,7 +1081,7 @@ def test_an_undecodable_environment_name_in_a_path_is_404(admin):
     r.content.decode("utf-8")           # the answer is valid UTF-8
 
 
-def test_a_quoted_handler_name_is_recognised(gateway, store_dir, configtest):
+def test_a_quoted_handler_name_is_recognised(store_dir, gateway, configtest):
     store = "sqlite3:" + os.path.join(store_dir, "routes.sqlite")
     gw = gateway("ApiRouteStore %s\n" % store + """
 <Location "/admin">

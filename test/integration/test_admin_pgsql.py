@@ -6,6 +6,7 @@ import json
 import requests
 
 from pg_util import pg_cluster  # noqa: F401  (fixture)
+from test_admin_api import enterable_tmp_path  # noqa: F401  (fixture)
 
 JSON = {"Content-Type": "application/json"}
 ADMIN = """
@@ -21,7 +22,8 @@ def store_conf(conninfo):
     return 'ApiRouteStore pgsql:"%s"\n' % conninfo + ADMIN
 
 
-def test_two_gateways_share_one_postgresql_store(pg_cluster, gateway):  # noqa: F811
+def test_two_gateways_share_one_postgresql_store(pg_cluster,  # noqa: F811
+                                                 enterable_tmp_path, gateway):
     pg_cluster.psql("CREATE DATABASE admin_fleet")
     conninfo = pg_cluster.conninfo.replace("dbname=postgres",
                                            "dbname=admin_fleet")

@@ -1,18 +1,22 @@
-/* sources: mod_apigw/apigw_route_store.c */
+/* sources: mod_apigw/apigw_route_store.c mod_apigw/apigw_route.c */
 /* libs: -laprutil-1 */
 /* Unit tests for mod_apigw/apigw_route_store.c on real SQLite files in a
  * fresh temporary directory per test: schema creation and migration (open
- * twice, reopen, a newer schema refused), every operation and its error
- * codes, all-or-nothing environment copies (a duplicate id halfway), the
+ * twice, reopen, a newer schema refused, a version 1 store migrated with
+ * its path keys filled in), every operation and its error codes,
+ * all-or-nothing environment copies (a duplicate id halfway), the
  * generation (bumped by each committed write, never by a read or a failed
- * write), injection-shaped names, Unicode, concurrent writers in two
- * processes, a write surviving kill -9, bad specs and missing directories,
- * and no password in any message.
+ * write), path collisions (one route per method and path shape in an
+ * environment, on insert, update, delete and copy), following changes
+ * (changes() after each kind of write, tombstones and their pruning, a
+ * reader following a writer in another process), injection-shaped names,
+ * Unicode, concurrent writers in two processes, a write surviving kill -9,
+ * bad specs and missing directories, and no password in any message.
  *
  * The same tests run on PostgreSQL when APIGW_TEST_PGSQL holds a libpq
- * conninfo (its database's routes, environments, generation and
- * schema_version tables are dropped before each test; needs the
- * libaprutil1-dbd-pgsql driver); without it they are reported skipped. */
+ * conninfo (its database's tables of the store are dropped before each
+ * test; needs the libaprutil1-dbd-pgsql driver); without it they are
+ * reported skipped. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +33,7 @@
 #include <apr_dbd.h>
 #include <apr_file_info.h>
 #include <apr_file_io.h>
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "apigw_route_store.h"
@@ -120,7 +125,8 @@ static void use_backend(void)
         skip();
     }
     raw_sql("pgsql", ci, "DROP TABLE IF EXISTS routes, environments, "
-                         "generation, schema_version");
+                         "generation, schema_version, route_tombstones, "
+                         "route_keys");
     spec = apr_pstrcat(pool, "pgsql:", ci, NULL);
 }
 
@@ -284,7 +290,8 @@ static void test_open_twice_and_reopen(void **state)
     a = fresh();
     OK(apigw_route_store_insert(a, pool, &r));
     b = open_store();
-    assert_int_equal(apigw_route_store_schema_version(b), 1);
+    assert_int_equal(apigw_route_store_schema_version(b),
+                     APIGW_ROUTE_STORE_SCHEMA_VERSION);
     assert_string_equal(env_names(b), "default");
     got = list(b, NULL);
     assert_int_equal(got->nelts, 1);
@@ -316,8 +323,10 @@ static void test_newer_schema_refused(void **state)
     raw_sql("sqlite3", params, "UPDATE schema_version SET version = 99");
     st = (apigw_route_store *)1;
     expect_err(apigw_route_store_open(pool, spec, &st),
-               APIGW_RS_UNAVAILABLE, "schema version 99 is newer than this "
-               "build knows (1)");
+               APIGW_RS_UNAVAILABLE,
+               apr_psprintf(pool, "schema version 99 is newer than this "
+                            "build knows (%d)",
+                            APIGW_ROUTE_STORE_SCHEMA_VERSION));
     assert_null(st);
 }
 
@@ -668,6 +677,869 @@ static void test_generation(void **state)
     apigw_route_store_close(st);
 }
 
+/* ---- path keys: one route per method and path shape ---- */
+
+/* The route of environment env that serves method on path's shape
+ * conflicts: the message names it. */
+static void expect_collision(const apigw_route_store_error *err,
+                             const char *method, const char *path,
+                             const char *other_id, const char *other_path,
+                             const char *env)
+{
+    expect_err(err, APIGW_RS_CONFLICT,
+               apr_psprintf(pool, "%s %s collides with route %s (%s %s) of "
+                            "environment \"%s\"", method, path, other_id,
+                            method, other_path, env));
+}
+
+static apigw_route_record rec_m(const char *id, const char *env,
+                                const char *path, const char *methods)
+{
+    apigw_route_record r = rec(id, env, path);
+
+    r.methods = methods;
+    return r;
+}
+
+static void test_collision_insert(void **state)
+{
+    apigw_route_store *st;
+    apigw_route_record a = rec_m("c-a", "default", "/a/{x}", "GET,POST");
+    apigw_route_record r;
+    apigw_route_record *got;
+    apr_int64_t g;
+
+    (void)state;
+    st = fresh();
+    OK(apigw_route_store_create_environment(st, pool, "staging", NULL, 0,
+                                            NULL, NULL));
+    OK(apigw_route_store_insert(st, pool, &a));
+    g = generation(st);
+
+    r = rec_m("c-b", "default", "/a/{y}", "GET");
+    expect_collision(apigw_route_store_insert(st, pool, &r), "GET", "/a/{y}",
+                     "c-a", "/a/{x}", "default");
+    r.methods = "PUT,POST";               /* one method of two is enough */
+    expect_collision(apigw_route_store_insert(st, pool, &r), "POST",
+                     "/a/{y}", "c-a", "/a/{x}", "default");
+    r.path = "/a/{x}";                    /* the very same path */
+    r.methods = "GET";
+    expect_collision(apigw_route_store_insert(st, pool, &r), "GET", "/a/{x}",
+                     "c-a", "/a/{x}", "default");
+    /* a refused insert leaves nothing behind */
+    OK(apigw_route_store_get(st, pool, "c-b", &got));
+    assert_null(got);
+    assert_true(generation(st) == g);
+    assert_int_equal(list(st, NULL)->nelts, 1);
+
+    /* other methods on the same shape */
+    r = rec_m("c-b", "default", "/a/{y}", "PUT,DELETE");
+    OK(apigw_route_store_insert(st, pool, &r));
+    /* a literal segment is another shape; so is a longer path */
+    r = rec_m("c-lit", "default", "/a/x", "GET");
+    OK(apigw_route_store_insert(st, pool, &r));
+    r = rec_m("c-long", "default", "/a/{x}/{y}", "GET");
+    OK(apigw_route_store_insert(st, pool, &r));
+    /* the same shape and methods in another environment */
+    r = rec_m("c-s", "staging", "/a/{z}", "GET,POST");
+    OK(apigw_route_store_insert(st, pool, &r));
+    r = rec_m("c-s2", "staging", "/a/{q}", "POST");
+    expect_collision(apigw_route_store_insert(st, pool, &r), "POST",
+                     "/a/{q}", "c-s", "/a/{z}", "staging");
+    assert_true(generation(st) == g + 4);
+    assert_int_equal(list(st, "default")->nelts, 4);
+    assert_int_equal(list(st, "staging")->nelts, 1);
+    apigw_route_store_close(st);
+}
+
+static void test_collision_update(void **state)
+{
+    apigw_route_store *st;
+    apigw_route_record a = rec_m("c-a", "default", "/a/{x}", "GET,POST");
+    apigw_route_record d = rec_m("c-d", "default", "/d", "GET");
+    apigw_route_record s = rec_m("c-s", "staging", "/a/{z}", "GET");
+    apigw_route_record r;
+    apigw_route_record *got;
+    apr_int64_t g;
+    int found;
+
+    (void)state;
+    st = fresh();
+    OK(apigw_route_store_create_environment(st, pool, "staging", NULL, 0,
+                                            NULL, NULL));
+    OK(apigw_route_store_insert(st, pool, &a));
+    OK(apigw_route_store_insert(st, pool, &d));
+    OK(apigw_route_store_insert(st, pool, &s));
+    g = generation(st);
+
+    /* a new path that collides: refused, the route as it was */
+    r = d;
+    r.path = "/a/{q}";
+    r.target_url = "http://127.0.0.1:9002/elsewhere";
+    r.updated_at = APR_INT64_C(1800000000000000);
+    found = -1;
+    expect_collision(apigw_route_store_update(st, pool, &r, &found), "GET",
+                     "/a/{q}", "c-a", "/a/{x}", "default");
+    OK(apigw_route_store_get(st, pool, "c-d", &got));
+    assert_non_null(got);
+    assert_record(got, &d);
+    assert_true(generation(st) == g);
+    /* ... and it keeps its own key */
+    r = rec_m("c-e", "default", "/d", "GET");
+    expect_collision(apigw_route_store_insert(st, pool, &r), "GET", "/d",
+                     "c-d", "/d", "default");
+    /* a new method that collides */
+    r = d;
+    r.methods = "GET,POST";
+    r.path = "/a/{q}/x";
+    OK(apigw_route_store_update(st, pool, &r, &found));
+    r.path = "/a/{q}";
+    r.methods = "POST";
+    expect_collision(apigw_route_store_update(st, pool, &r, &found), "POST",
+                     "/a/{q}", "c-a", "/a/{x}", "default");
+    /* a move into an environment where the shape is taken */
+    r = a;
+    r.environment = "staging";
+    expect_collision(apigw_route_store_update(st, pool, &r, &found), "GET",
+                     "/a/{x}", "c-s", "/a/{z}", "staging");
+    OK(apigw_route_store_get(st, pool, "c-a", &got));
+    assert_record(got, &a);
+    assert_true(generation(st) == g + 1);
+    /* no trace of the refused writes for a follower: no tombstone of the
+     * refused move, only the one update that went through */
+    {
+        apr_array_header_t *changed = NULL, *deleted = NULL;
+        apr_int64_t now = -1;
+
+        OK(apigw_route_store_changes(st, pool, "default", g, &now, &changed,
+                                     &deleted));
+        assert_true(now == g + 1);
+        assert_int_equal(changed->nelts, 1);
+        assert_string_equal(ROUTE(changed, 0)->id, "c-d");
+        assert_int_equal(deleted->nelts, 0);
+    }
+
+    /* a route never collides with itself: a renamed variable */
+    a.path = "/a/{renamed}";
+    OK(apigw_route_store_update(st, pool, &a, &found));
+    assert_int_equal(found, 1);
+    /* its keys are replaced: the method it drops is free */
+    r = rec_m("c-f", "default", "/a/{f}", "GET");
+    expect_collision(apigw_route_store_insert(st, pool, &r), "GET", "/a/{f}",
+                     "c-a", "/a/{renamed}", "default");
+    a.methods = "POST";
+    OK(apigw_route_store_update(st, pool, &a, &found));
+    OK(apigw_route_store_insert(st, pool, &r));
+    /* the path it leaves is free */
+    d.path = "/d2";
+    OK(apigw_route_store_update(st, pool, &d, &found));
+    r = rec_m("c-e", "default", "/d", "GET");
+    OK(apigw_route_store_insert(st, pool, &r));
+    /* a move frees the keys of the environment it leaves */
+    s.environment = "default";
+    s.path = "/s/{z}";
+    OK(apigw_route_store_update(st, pool, &s, &found));
+    r = rec_m("c-s2", "staging", "/a/{z2}", "GET");
+    OK(apigw_route_store_insert(st, pool, &r));
+    r = rec_m("c-s3", "default", "/s/{q}", "GET");
+    expect_collision(apigw_route_store_insert(st, pool, &r), "GET", "/s/{q}",
+                     "c-s", "/s/{z}", "default");
+    apigw_route_store_close(st);
+}
+
+static void test_collision_delete(void **state)
+{
+    apigw_route_store *st;
+    apigw_route_record a = rec_m("c-a", "default", "/a/{x}", "GET");
+    apigw_route_record r;
+    int found, n;
+
+    (void)state;
+    st = fresh();
+    OK(apigw_route_store_create_environment(st, pool, "e", NULL, 0, NULL,
+                                            NULL));
+    OK(apigw_route_store_insert(st, pool, &a));
+    r = rec_m("c-b", "default", "/a/{y}", "GET");
+    expect_collision(apigw_route_store_insert(st, pool, &r), "GET", "/a/{y}",
+                     "c-a", "/a/{x}", "default");
+    OK(apigw_route_store_delete(st, pool, "c-a", &found));
+    assert_int_equal(found, 1);
+    OK(apigw_route_store_insert(st, pool, &r));
+    /* the id of a deleted route is free too, and its path then taken */
+    expect_collision(apigw_route_store_insert(st, pool, &a), "GET", "/a/{x}",
+                     "c-b", "/a/{y}", "default");
+
+    /* deleting an environment's routes frees their keys */
+    add_routes(st, "e", "e", 3);          /* GET,POST /r/000 ... */
+    r = rec_m("e-new", "e", "/r/001", "POST");
+    expect_collision(apigw_route_store_insert(st, pool, &r), "POST",
+                     "/r/001", "e-1", "/r/001", "e");
+    OK(apigw_route_store_delete_environment_routes(st, pool, "e", &n));
+    assert_int_equal(n, 3);
+    OK(apigw_route_store_insert(st, pool, &r));
+
+    /* and so does deleting the environment: a new one of that name
+     * starts empty */
+    OK(apigw_route_store_delete_environment(st, pool, "e", &n));
+    assert_int_equal(n, 1);
+    OK(apigw_route_store_create_environment(st, pool, "e", NULL, 0, NULL,
+                                            NULL));
+    r.id = "e-newer";
+    OK(apigw_route_store_insert(st, pool, &r));
+    apigw_route_store_close(st);
+}
+
+/* Keys are per environment: a copy holds the same shapes; inside the copy
+ * they are taken. A copy of a route that collides with nothing works. */
+static void test_collision_copy(void **state)
+{
+    apigw_route_store *st;
+    apigw_route_record r;
+    apr_array_header_t *l;
+    int n = -1;
+
+    (void)state;
+    st = fresh();
+    r = rec_m("c-a", "default", "/a/{x}", "GET,POST");
+    OK(apigw_route_store_insert(st, pool, &r));
+    r = rec_m("c-b", "default", "/a/{y}", "PUT");
+    OK(apigw_route_store_insert(st, pool, &r));
+    id_counter = 0;
+    OK(apigw_route_store_create_environment(st, pool, "copy", "default", 1,
+                                            counter_id, &n));
+    assert_int_equal(n, 2);
+    l = list(st, "copy");
+    assert_int_equal(l->nelts, 2);
+    assert_string_equal(ROUTE(l, 0)->path, "/a/{x}");
+    /* the copies hold their keys in "copy" */
+    r = rec_m("c-c", "copy", "/a/{z}", "POST");
+    expect_collision(apigw_route_store_insert(st, pool, &r), "POST",
+                     "/a/{z}", ROUTE(l, 0)->id, "/a/{x}", "copy");
+    r = rec_m("c-c", "copy", "/a/{z}", "PUT");
+    expect_collision(apigw_route_store_insert(st, pool, &r), "PUT", "/a/{z}",
+                     ROUTE(l, 1)->id, "/a/{y}", "copy");
+    /* and a copy of the copy */
+    OK(apigw_route_store_create_environment(st, pool, "copy2", "copy", 1,
+                                            counter_id, &n));
+    assert_int_equal(n, 2);
+    /* deleting the source leaves the copies' keys */
+    OK(apigw_route_store_delete_environment_routes(st, pool, "default",
+                                                   &n));
+    r = rec_m("c-c", "copy", "/a/{z}", "GET");
+    expect_err(apigw_route_store_insert(st, pool, &r), APIGW_RS_CONFLICT,
+               "collides with route");
+    r.environment = "default";
+    OK(apigw_route_store_insert(st, pool, &r));
+    apigw_route_store_close(st);
+}
+
+/* ---- following changes ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The ids of an array of records (records) or of strings, sorted, joined
+ * with ','. */
+static const char *sorted_ids(const apr_array_header_t *a, int records)
+{
+    apr_array_header_t *ids = apr_array_make(pool, a->nelts + 1,
+                                             sizeof(const char *));
+    int i;
+
+    for (i = 0; i < a->nelts; i++) {
+        APR_ARRAY_PUSH(ids, const char *) = records
+            ? ROUTE(a, i)->id : APR_ARRAY_IDX(a, i, const char *);
+    }
+    qsort(ids->elts, ids->nelts, sizeof(const char *), cmp_str);
+    return apr_array_pstrcat(pool, ids, ',');
+}
+
+typedef struct {
+    apr_int64_t gen;
+    apr_array_header_t *changed;      /* apigw_route_record */
+    apr_array_header_t *deleted;      /* const char * */
+} delta;
+
+static delta changes(apigw_route_store *st, const char *env,
+                     apr_int64_t since)
+{
+    delta d = { -1, NULL, NULL };
+
+    OK(apigw_route_store_changes(st, pool, env, since, &d.gen, &d.changed,
+                                 &d.deleted));
+    assert_non_null(d.changed);
+    assert_non_null(d.deleted);
+    return d;
+}
+
+/* d holds exactly these changed and deleted ids ("" for none) and gen. */
+static void expect_delta(const delta *d, const char *changed,
+                         const char *deleted, apr_int64_t gen)
+{
+    if (strcmp(sorted_ids(d->changed, 1), changed)
+        || strcmp(sorted_ids(d->deleted, 0), deleted) || d->gen != gen) {
+        fail_msg("changes: changed [%s] deleted [%s] gen %" APR_INT64_T_FMT
+                 "; expected [%s] [%s] %" APR_INT64_T_FMT,
+                 sorted_ids(d->changed, 1), sorted_ids(d->deleted, 0),
+                 d->gen, changed, deleted, gen);
+    }
+}
+
+static const apigw_route_record *find_route(const apr_array_header_t *a,
+                                            const char *id)
+{
+    int i;
+
+    for (i = 0; i < a->nelts; i++) {
+        if (strcmp(ROUTE(a, i)->id, id) == 0) {
+            return ROUTE(a, i);
+        }
+    }
+    fail_msg("route %s is not in the array", id);
+    return NULL;
+}
+
+static void test_changes(void **state)
+{
+    apigw_route_store *st;
+    apigw_route_record a = rec("ch-a", "default", "/a");
+    apigw_route_record b = rec("ch-b", "default", "/b");
+    apigw_route_record c = rec("ch-c", "qa", "/c");
+    apigw_route_record d = rec("ch-d", "default", "/d");
+    apigw_route_record bad;
+    apr_int64_t g0, g1, g2, g3, g4;
+    delta x;
+    int found, n;
+
+    (void)state;
+    st = fresh();
+    OK(apigw_route_store_create_environment(st, pool, "qa", NULL, 0, NULL,
+                                            NULL));
+    OK(apigw_route_store_insert(st, pool, &a));
+    OK(apigw_route_store_insert(st, pool, &b));
+    OK(apigw_route_store_insert(st, pool, &c));
+
+    /* since 0: every route of the environment, none deleted */
+    g0 = generation(st);
+    x = changes(st, "default", 0);
+    expect_delta(&x, "ch-a,ch-b", "", g0);
+    assert_record(find_route(x.changed, "ch-a"), &a);
+    assert_record(find_route(x.changed, "ch-b"), &b);
+    x = changes(st, "qa", 0);
+    expect_delta(&x, "ch-c", "", g0);
+    assert_record(find_route(x.changed, "ch-c"), &c);
+    /* nothing since now, and a read changes nothing */
+    x = changes(st, "default", g0);
+    expect_delta(&x, "", "", g0);
+    assert_true(generation(st) == g0);
+
+    /* an insert */
+    OK(apigw_route_store_insert(st, pool, &d));
+    g1 = generation(st);
+    assert_true(g1 == g0 + 1);
+    x = changes(st, "default", g0);
+    expect_delta(&x, "ch-d", "", g1);
+    assert_record(find_route(x.changed, "ch-d"), &d);
+    x = changes(st, "qa", g0);            /* another environment's write */
+    expect_delta(&x, "", "", g1);
+
+    /* an update */
+    a.target_url = "http://127.0.0.1:9003/new";
+    a.methods = "PATCH";
+    a.enabled = 0;
+    a.updated_at = APR_INT64_C(1800000000000000);
+    a.policies = "{\"rateLimit\":{\"average\":5}}";
+    OK(apigw_route_store_update(st, pool, &a, &found));
+    g2 = generation(st);
+    x = changes(st, "default", g1);
+    expect_delta(&x, "ch-a", "", g2);
+    assert_record(find_route(x.changed, "ch-a"), &a);
+
+    /* a delete */
+    OK(apigw_route_store_delete(st, pool, "ch-b", &found));
+    g3 = generation(st);
+    x = changes(st, "default", g2);
+    expect_delta(&x, "", "ch-b", g3);
+    /* all three since g0, and the full list since 0 */
+    x = changes(st, "default", g0);
+    expect_delta(&x, "ch-a,ch-d", "ch-b", g3);
+    x = changes(st, "default", 0);
+    expect_delta(&x, "ch-a,ch-d", "", g3);
+
+    /* writes that fail or change nothing show nowhere */
+    bad = rec_m("ch-bad", "default", "/a", "PATCH");
+    expect_err(apigw_route_store_insert(st, pool, &bad), APIGW_RS_CONFLICT,
+               "collides");
+    OK(apigw_route_store_delete(st, pool, "ch-b", &found));
+    assert_int_equal(found, 0);
+    x = changes(st, "default", g3);
+    expect_delta(&x, "", "", g3);
+
+    /* an update that moves a route: gone from qa, new in default */
+    c.environment = "default";
+    OK(apigw_route_store_update(st, pool, &c, &found));
+    g4 = generation(st);
+    x = changes(st, "qa", g3);
+    expect_delta(&x, "", "ch-c", g4);
+    x = changes(st, "default", g3);
+    expect_delta(&x, "ch-c", "", g4);
+    assert_record(find_route(x.changed, "ch-c"), &c);
+    x = changes(st, "qa", 0);
+    expect_delta(&x, "", "", g4);
+
+    /* deleting an environment's routes: all of them deleted */
+    OK(apigw_route_store_delete_environment_routes(st, pool, "default", &n));
+    assert_int_equal(n, 3);
+    x = changes(st, "default", g4);
+    expect_delta(&x, "", "ch-a,ch-c,ch-d", g4 + 1);
+    x = changes(st, "default", 0);
+    expect_delta(&x, "", "", g4 + 1);
+
+    /* an environment that does not exist: nothing, no error */
+    x = changes(st, "nowhere", 0);
+    expect_delta(&x, "", "", g4 + 1);
+    x = changes(st, "nowhere", g0);
+    expect_delta(&x, "", "", g4 + 1);
+    /* a generation from the future: nothing */
+    x = changes(st, "default", g4 + 100);
+    expect_delta(&x, "", "", g4 + 1);
+    apigw_route_store_close(st);
+}
+
+/* A route deleted and inserted again under its id shows in both arrays:
+ * deletions first, then changes, leaves it there. */
+static void test_changes_delete_and_reinsert(void **state)
+{
+    apigw_route_store *st;
+    apigw_route_record r = rec("re-1", "default", "/re");
+    apr_int64_t g;
+    delta x;
+    int found;
+
+    (void)state;
+    st = fresh();
+    OK(apigw_route_store_insert(st, pool, &r));
+    g = generation(st);
+    OK(apigw_route_store_delete(st, pool, "re-1", &found));
+    r.path = "/re/{again}";
+    OK(apigw_route_store_insert(st, pool, &r));
+    x = changes(st, "default", g);
+    expect_delta(&x, "re-1", "re-1", g + 2);
+    assert_record(find_route(x.changed, "re-1"), &r);
+    apigw_route_store_close(st);
+}
+
+/* Deleting an environment: its routes are deleted for its followers;
+ * copying one: every copy is a change of the new environment. */
+static void test_changes_environments(void **state)
+{
+    apigw_route_store *st;
+    apr_array_header_t *l;
+    apr_int64_t g;
+    delta x;
+    int n, i;
+
+    (void)state;
+    st = fresh();
+    add_routes(st, "default", "src", 3);
+    g = generation(st);
+    id_counter = 0;
+    OK(apigw_route_store_create_environment(st, pool, "copy", "default", 1,
+                                            counter_id, &n));
+    assert_int_equal(n, 3);
+    l = list(st, "copy");
+    x = changes(st, "copy", g);
+    expect_delta(&x, sorted_ids(l, 1), "", g + 1);
+    for (i = 0; i < l->nelts; i++) {
+        assert_record(find_route(x.changed, ROUTE(l, i)->id), ROUTE(l, i));
+    }
+    x = changes(st, "default", g);        /* the source did not change */
+    expect_delta(&x, "", "", g + 1);
+
+    OK(apigw_route_store_delete_environment(st, pool, "copy", &n));
+    assert_int_equal(n, 3);
+    x = changes(st, "copy", g + 1);
+    expect_delta(&x, "", sorted_ids(l, 1), g + 2);
+    x = changes(st, "copy", 0);
+    expect_delta(&x, "", "", g + 2);
+    x = changes(st, "default", g + 1);
+    expect_delta(&x, "", "", g + 2);
+    apigw_route_store_close(st);
+}
+
+/* A reader follows a writer in another process with changes() alone:
+ * applying each answer (deletions first) to what it holds ends with what
+ * list() gives. */
+static void test_changes_follow_writer(void **state)
+{
+    enum { N = 60 };
+    apigw_route_store *st;
+    apr_hash_t *held = apr_hash_make(pool);
+    apr_array_header_t *l;
+    apr_int64_t since = 0;
+    pid_t pid;
+    int status, i, done = 0, polls = 0;
+
+    (void)state;
+    st = fresh();
+    OK(apigw_route_store_create_environment(st, pool, "other", NULL, 0, NULL,
+                                            NULL));
+    add_routes(st, "default", "pre", 5);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        apigw_route_store *mine = NULL;
+        int bad = apigw_route_store_open(pool, spec, &mine) != NULL;
+        int found, n;
+
+        for (i = 0; !bad && i < N; i++) {
+            apigw_route_record r = rec(apr_psprintf(pool, "w-%d", i),
+                                       "default",
+                                       apr_psprintf(pool, "/w/%d", i));
+            bad = apigw_route_store_insert(mine, pool, &r) != NULL;
+            if (!bad && i % 3 == 2) {         /* update an older one */
+                r = rec(apr_psprintf(pool, "w-%d", i - 1), "default",
+                        apr_psprintf(pool, "/w/%d/{v}", i - 1));
+                r.target_url = "http://127.0.0.1:9004/updated";
+                bad = apigw_route_store_update(mine, pool, &r, &found)
+                      || !found;
+            }
+            if (!bad && i % 5 == 4) {         /* delete one */
+                bad = apigw_route_store_delete(mine, pool,
+                          apr_psprintf(pool, "w-%d", i - 2), &found)
+                      || !found;
+            }
+            if (!bad && i % 7 == 6) {         /* move one away */
+                r = rec(apr_psprintf(pool, "w-%d", i), "other",
+                        apr_psprintf(pool, "/w/%d", i));
+                bad = apigw_route_store_update(mine, pool, &r, &found)
+                      || !found;
+            }
+            if (!bad && i % 7 == 0 && i > 0) {  /* and back */
+                r = rec(apr_psprintf(pool, "w-%d", i - 1), "default",
+                        apr_psprintf(pool, "/w/%d/back", i - 1));
+                bad = apigw_route_store_update(mine, pool, &r, &found)
+                      || !found;
+            }
+            if (!bad && i == N / 2) {
+                bad = apigw_route_store_delete_environment_routes(
+                          mine, pool, "default", &n) != NULL;
+            }
+        }
+        _exit(bad);
+    }
+    while (!done) {
+        delta x;
+
+        done = waitpid(pid, &status, WNOHANG) == pid;   /* then once more */
+        x = changes(st, "default", since);
+        assert_true(x.gen >= since);
+        for (i = 0; i < x.deleted->nelts; i++) {
+            apr_hash_set(held, APR_ARRAY_IDX(x.deleted, i, const char *),
+                         APR_HASH_KEY_STRING, NULL);
+        }
+        for (i = 0; i < x.changed->nelts; i++) {
+            apr_hash_set(held, ROUTE(x.changed, i)->id, APR_HASH_KEY_STRING,
+                         ROUTE(x.changed, i));
+        }
+        since = x.gen;
+        polls++;
+        apr_sleep(apr_time_from_msec(2));
+    }
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    l = list(st, "default");
+    assert_true(l->nelts > 0);
+    assert_int_equal((int)apr_hash_count(held), l->nelts);
+    for (i = 0; i < l->nelts; i++) {
+        const apigw_route_record *h = apr_hash_get(held, ROUTE(l, i)->id,
+                                                   APR_HASH_KEY_STRING);
+        if (!h) {
+            fail_msg("the reader lacks %s", ROUTE(l, i)->id);
+        }
+        assert_record(h, ROUTE(l, i));
+    }
+    assert_true(since == generation(st));
+    print_message("    %d polls\n", polls);
+    apigw_route_store_close(st);
+}
+
+/* ---- migration from schema version 1 ---- */
+
+/* The schema version 1 wrote, frozen here: a store of that version as an
+ * older build left it. */
+static const char *const v1_schema[] = {
+    "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+    "INSERT INTO schema_version (version) VALUES (1)",
+    "CREATE TABLE environments ("
+    "name TEXT PRIMARY KEY, "
+    "created_at BIGINT NOT NULL)",
+    "CREATE TABLE routes ("
+    "id TEXT PRIMARY KEY, "
+    "environment TEXT NOT NULL REFERENCES environments (name), "
+    "path TEXT NOT NULL, "
+    "target_url TEXT NOT NULL, "
+    "methods TEXT NOT NULL, "
+    "enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)), "
+    "created_at BIGINT NOT NULL, "
+    "updated_at BIGINT NOT NULL, "
+    "policies TEXT NOT NULL)",
+    "CREATE INDEX routes_by_environment ON routes (environment, path)",
+    "CREATE TABLE generation ("
+    "id INTEGER PRIMARY KEY CHECK (id = 1), "
+    "value BIGINT NOT NULL)",
+    "INSERT INTO generation (id, value) VALUES (1, 7)",
+    "INSERT INTO environments (name, created_at) "
+    "VALUES ('default', 1700000000000000)",
+    "INSERT INTO environments (name, created_at) "
+    "VALUES ('qa', 1700000000000000)",
+    NULL
+};
+
+/* Static SQL on this test's database, behind the store's back. */
+static void raw(const char *sql)
+{
+    raw_sql(be->driver, strchr(spec, ':') + 1, sql);
+}
+
+static void raw_route(const apigw_route_record *r)
+{
+    raw(apr_psprintf(pool, "INSERT INTO routes (id, environment, path, "
+                     "target_url, methods, enabled, created_at, updated_at, "
+                     "policies) VALUES ('%s', '%s', '%s', '%s', '%s', %d, "
+                     "%" APR_INT64_T_FMT ", %" APR_INT64_T_FMT ", '%s')",
+                     r->id, r->environment, r->path, r->target_url,
+                     r->methods, r->enabled, r->created_at, r->updated_at,
+                     r->policies));
+}
+
+/* A version 1 store: two routes on one method and shape (which version 1
+ * allowed), one other, and one in "qa". */
+static void make_v1_store(apigw_route_record *rs)
+{
+    const char *const *s;
+    int i;
+
+    use_backend();
+    for (s = v1_schema; *s; s++) {
+        raw(*s);
+    }
+    rs[0] = rec_m("v1-a", "default", "/a/{x}", "GET,POST");
+    rs[1] = rec_m("v1-b", "default", "/a/{y}", "GET");
+    rs[2] = rec_m("v1-c", "default", "/c", "GET");
+    rs[3] = rec_m("v1-q", "qa", "/a/{x}", "GET");
+    for (i = 0; i < 4; i++) {
+        raw_route(&rs[i]);
+    }
+}
+
+static void test_migrate_v1(void **state)
+{
+    apigw_route_store *st;
+    apigw_route_record rs[4], r;
+    apr_int64_t g;
+    delta x;
+    int i, found;
+
+    (void)state;
+    make_v1_store(rs);
+    st = open_store();
+    assert_int_equal(apigw_route_store_schema_version(st), 2);
+    g = generation(st);
+    assert_true(g >= 7);
+    assert_string_equal(env_names(st), "default,qa");
+    x = changes(st, "default", 0);
+    expect_delta(&x, "v1-a,v1-b,v1-c", "", g);
+    for (i = 0; i < 3; i++) {
+        assert_record(find_route(x.changed, rs[i].id), &rs[i]);
+    }
+    x = changes(st, "qa", 0);
+    expect_delta(&x, "v1-q", "", g);
+    x = changes(st, "default", g);
+    expect_delta(&x, "", "", g);
+
+    /* the keys are there: the first of the two keeps GET /a/{} */
+    r = rec_m("new-1", "default", "/a/{z}", "GET");
+    expect_collision(apigw_route_store_insert(st, pool, &r), "GET", "/a/{z}",
+                     "v1-a", "/a/{x}", "default");
+    r.methods = "POST";
+    expect_collision(apigw_route_store_insert(st, pool, &r), "POST",
+                     "/a/{z}", "v1-a", "/a/{x}", "default");
+    r = rec_m("new-1", "default", "/c", "GET");
+    expect_collision(apigw_route_store_insert(st, pool, &r), "GET", "/c",
+                     "v1-c", "/c", "default");
+    r = rec_m("new-1", "qa", "/a/{w}", "GET");
+    expect_collision(apigw_route_store_insert(st, pool, &r), "GET", "/a/{w}",
+                     "v1-q", "/a/{x}", "qa");
+    r = rec_m("new-1", "default", "/a/{z}", "PUT");
+    OK(apigw_route_store_insert(st, pool, &r));
+    assert_true(generation(st) == g + 1);
+    /* the second of the two must move before it can change */
+    r = rs[1];
+    r.target_url = "http://127.0.0.1:9005/b";
+    expect_collision(apigw_route_store_update(st, pool, &r, &found), "GET",
+                     "/a/{y}", "v1-a", "/a/{x}", "default");
+    r.path = "/b/{y}";
+    OK(apigw_route_store_update(st, pool, &r, &found));
+    assert_int_equal(found, 1);
+    x = changes(st, "default", g);
+    expect_delta(&x, "new-1,v1-b", "", g + 2);
+    apigw_route_store_close(st);
+
+    /* a reopen migrates nothing and writes nothing */
+    st = open_store();
+    assert_int_equal(apigw_route_store_schema_version(st), 2);
+    assert_true(generation(st) == g + 2);
+    r = rec_m("new-2", "default", "/b/{q}", "GET");
+    expect_collision(apigw_route_store_insert(st, pool, &r), "GET", "/b/{q}",
+                     "v1-b", "/b/{y}", "default");
+    apigw_route_store_close(st);
+}
+
+/* An empty version 1 store (no route) migrates too. */
+static void test_migrate_v1_empty(void **state)
+{
+    apigw_route_store *st;
+    apigw_route_record r = rec("e-1", "default", "/e");
+    const char *const *s;
+    delta x;
+
+    (void)state;
+    use_backend();
+    for (s = v1_schema; *s; s++) {
+        raw(*s);
+    }
+    st = open_store();
+    assert_int_equal(apigw_route_store_schema_version(st), 2);
+    x = changes(st, "default", 0);
+    expect_delta(&x, "", "", generation(st));
+    OK(apigw_route_store_insert(st, pool, &r));
+    r.id = "e-2";
+    expect_collision(apigw_route_store_insert(st, pool, &r), "GET", "/e",
+                     "e-1", "/e", "default");
+    apigw_route_store_close(st);
+}
+
+/* Tombstones older than two hours go at the next deletion; younger ones
+ * stay. */
+static void test_changes_tombstones_pruned(void **state)
+{
+    apigw_route_store *st;
+    apr_time_t now = apr_time_now();
+    apr_int64_t g;
+    delta x;
+    int found;
+
+    (void)state;
+    st = fresh();
+    add_routes(st, "default", "t", 3);
+    g = generation(st);
+    raw(apr_psprintf(pool, "INSERT INTO route_tombstones (id, environment, "
+                     "generation, deleted_at) VALUES ('old', 'default', "
+                     "%" APR_INT64_T_FMT ", %" APR_INT64_T_FMT ")", g,
+                     now - apr_time_from_sec(3 * 3600)));
+    raw(apr_psprintf(pool, "INSERT INTO route_tombstones (id, environment, "
+                     "generation, deleted_at) VALUES ('young', 'default', "
+                     "%" APR_INT64_T_FMT ", %" APR_INT64_T_FMT ")", g,
+                     now - apr_time_from_sec(3600)));
+    x = changes(st, "default", g - 1);
+    expect_delta(&x, "t-2", "old,young", g);
+    OK(apigw_route_store_delete(st, pool, "t-0", &found));
+    x = changes(st, "default", g - 1);
+    expect_delta(&x, "t-2", "t-0,young", g + 1);
+    apigw_route_store_close(st);
+}
+
+/* Several processes open a version 1 store at the same moment (httpd's
+ * children after an upgrade): every open succeeds, the store is migrated
+ * once and its keys are filled. */
+static void test_migrate_v1_concurrent_opens(void **state)
+{
+    enum { N = 6 };
+    apigw_route_store *st;
+    apigw_route_record rs[4], r;
+    pid_t pids[N];
+    int status, i;
+
+    (void)state;
+    make_v1_store(rs);
+    for (i = 0; i < N; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            apigw_route_store *mine = NULL;
+            const apigw_route_store_error *e;
+
+            r = rec_m(apr_psprintf(pool, "c-%d", i), "default",
+                      apr_psprintf(pool, "/conc/%d", i), "GET");
+            e = apigw_route_store_open(pool, spec, &mine);
+            if (!e) {
+                e = apigw_route_store_insert(mine, pool, &r);
+            }
+            if (e) {
+                fprintf(stderr, "child %d: %s\n", i, e->message);
+            }
+            _exit(e != NULL);
+        }
+    }
+    for (i = 0; i < N; i++) {
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    st = open_store();
+    assert_int_equal(apigw_route_store_schema_version(st), 2);
+    assert_int_equal(list(st, "default")->nelts, 3 + N);
+    r = rec_m("new-1", "default", "/a/{z}", "GET");
+    expect_collision(apigw_route_store_insert(st, pool, &r), "GET", "/a/{z}",
+                     "v1-a", "/a/{x}", "default");
+    r = rec_m("new-1", "default", "/conc/3", "GET");
+    expect_collision(apigw_route_store_insert(st, pool, &r), "GET",
+                     "/conc/3", "c-3", "/conc/3", "default");
+    apigw_route_store_close(st);
+}
+
+/* The keys of a version 1 store are filled in even when the first open
+ * that migrates it fails before filling them (a crash, a lost connection,
+ * a busy database): here the generation row refuses the first write after
+ * the schema reached version 2 (fill_keys's), once. */
+static void test_migrate_v1_fill_interrupted(void **state)
+{
+    apigw_route_store *st = NULL;
+    apigw_route_record rs[4], r;
+    const apigw_route_store_error *err;
+
+    (void)state;
+    make_v1_store(rs);
+    if (be == &on_sqlite) {
+        raw("CREATE TRIGGER fail_fill BEFORE UPDATE ON generation "
+            "WHEN (SELECT MAX(version) FROM schema_version) = 2 "
+            "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+    }
+    else {
+        raw("CREATE OR REPLACE FUNCTION fail_fill() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            "IF (SELECT MAX(version) FROM schema_version) = 2 THEN "
+            "RAISE EXCEPTION 'injected failure'; END IF; "
+            "RETURN NEW; END $$");
+        raw("CREATE TRIGGER fail_fill BEFORE UPDATE ON generation "
+            "FOR EACH ROW EXECUTE FUNCTION fail_fill()");
+    }
+    err = apigw_route_store_open(pool, spec, &st);
+    print_message("    first open: %s\n", err ? err->message : "no error");
+    if (st) {
+        apigw_route_store_close(st);
+    }
+    raw(be == &on_sqlite ? "DROP TRIGGER fail_fill"
+                         : "DROP TRIGGER fail_fill ON generation");
+    st = open_store();
+    assert_int_equal(apigw_route_store_schema_version(st), 2);
+    r = rec_m("new-1", "default", "/a/{z}", "GET");
+    expect_collision(apigw_route_store_insert(st, pool, &r), "GET", "/a/{z}",
+                     "v1-a", "/a/{x}", "default");
+    apigw_route_store_close(st);
+}
+
 /* ---- hostile and international data ---- */
 
 static void test_injection_shaped_names(void **state)
@@ -763,14 +1635,16 @@ static void test_concurrent_writers(void **state)
 
         for (i = 0; !bad && i < 40; i++) {
             apigw_route_record r = rec(apr_psprintf(pool, "child-%d", i),
-                                       "default", "/child");
+                                       "default",
+                                       apr_psprintf(pool, "/child/%d", i));
             bad = apigw_route_store_insert(mine, pool, &r) != NULL;
         }
         _exit(bad);
     }
     for (i = 0; i < 40; i++) {
         apigw_route_record r = rec(apr_psprintf(pool, "parent-%d", i),
-                                   "default", "/parent");
+                                   "default",
+                                   apr_psprintf(pool, "/parent/%d", i));
         OK(apigw_route_store_insert(st, pool, &r));
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -799,7 +1673,8 @@ static void test_concurrent_first_opens(void **state)
             apigw_route_store *mine = NULL;
             const apigw_route_store_error *e;
             apigw_route_record r = rec(apr_psprintf(pool, "first-%d", i),
-                                       "default", "/first");
+                                       "default",
+                                       apr_psprintf(pool, "/first/%d", i));
 
             e = apigw_route_store_open(pool, spec, &mine);
             if (!e) {
@@ -959,6 +1834,19 @@ int main(void)
         BOTH(test_environments),
         BOTH(test_copy_all_or_nothing),
         BOTH(test_generation),
+        BOTH(test_collision_insert),
+        BOTH(test_collision_update),
+        BOTH(test_collision_delete),
+        BOTH(test_collision_copy),
+        BOTH(test_changes),
+        BOTH(test_changes_delete_and_reinsert),
+        BOTH(test_changes_environments),
+        BOTH(test_changes_follow_writer),
+        BOTH(test_migrate_v1),
+        BOTH(test_migrate_v1_empty),
+        BOTH(test_changes_tombstones_pruned),
+        BOTH(test_migrate_v1_concurrent_opens),
+        BOTH(test_migrate_v1_fill_interrupted),
         BOTH(test_injection_shaped_names),
         BOTH(test_unicode_round_trip),
         BOTH(test_concurrent_writers),

@@ -1,0 +1,54 @@
+/* Serving runtime routes: each child keeps one route table per
+ * environment its hosts serve (ApiEnvironment), follows the route store
+ * in a thread of its own and hands requests the current table without a
+ * lock (apigw_rt_table.h).
+ *
+ *   A write through the admin API of this httpd bumps a generation number
+ *   in shared memory (apigw_rt_serve_changed); every child's builder sees
+ *   it within APIGW_RT_POLL, reads what changed from the store and
+ *   publishes a new table.
+ *   Writes by other gateways on the same store: one poller per httpd (a
+ *   mod_watchdog callback in one child) reads the store's generation
+ *   every ApiRouteRefresh and bumps the shared number when it moved.
+ *   The store unreachable: the current tables stay; at startup, the last
+ *   route set written to the snapshot file beside the store is served
+ *   until the store answers. */
+#ifndef APIGW_RT_SERVE_H
+#define APIGW_RT_SERVE_H
+
+#include "apigw_config.h"
+#include "apigw_rt_model.h"
+
+#define APIGW_RT_POLL apr_time_from_msec(2)
+#define APIGW_RT_DEFAULT_REFRESH apr_time_from_sec(1)
+
+/* post_config: whether routes are served (an ApiRouteStore, an
+ * ApiEnvironment or an admin location), the shared generation, the
+ * poller. store_spec: the store in use (apigw_admin_store_spec). */
+int apigw_rt_serve_post_config(apr_pool_t *pconf, server_rec *s,
+                               const char *store_spec, int admin_used);
+
+/* child_init: the tables and their builder thread. */
+void apigw_rt_serve_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* translate_name, after the static endpoints: r's path and method against
+ * the runtime routes of its server's environment. On FOUND or NO_METHOD
+ * the table stays held until r ends (m->data is an apigw_endpoint *). */
+apigw_route_status apigw_rt_serve_match(request_rec *r, apigw_route_match *m);
+
+/* A runtime endpoint's rate limit and breaker, handed to their modules. */
+void apigw_rt_serve_attach(request_rec *r, const apigw_endpoint *ep);
+
+/* The admin API committed a write: every child reads the store again. */
+void apigw_rt_serve_changed(void);
+
+/* The route model's checks that live in other modules (NULL members when
+ * those are not loaded). */
+const apigw_rt_checks *apigw_rt_serve_checks(void);
+
+/* NULL, or why route collides with an <ApiEndpoint> of a host serving
+ * its environment (static endpoints always win): names its file:line. */
+const char *apigw_rt_serve_static_collision(apr_pool_t *p, server_rec *s,
+                                            const apigw_rt_route *route);
+
+#endif
