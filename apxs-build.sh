@@ -261,6 +261,33 @@ cmd_run() {
 
 # ---- demo ----
 
+# Registers the demo's runtime route through the admin API once the
+# gateway answers (a second demo finds it stored already: 409, fine).
+demo_runtime_route() {
+    "$PYTHON" - "$APIGW_PORT" "$APIGW_DEMO_USERS_PORT" <<'PY' || true
+import json, sys, time, urllib.request, urllib.error
+port, users = sys.argv[1], sys.argv[2]
+body = json.dumps({"path": "/v2/users/{id}",
+                   "targetUrl": "http://127.0.0.1:%s/users/{id}" % users,
+                   "methods": ["GET"]}).encode()
+for _ in range(100):
+    req = urllib.request.Request("http://127.0.0.1:%s/admin/routes" % port,
+                                 data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(req, timeout=2)
+        print("apxs-build: runtime route GET /v2/users/{id} registered")
+        break
+    except urllib.error.HTTPError as e:
+        if e.code == 409:
+            print("apxs-build: runtime route GET /v2/users/{id} already stored")
+            break
+    except OSError:
+        pass
+    time.sleep(0.1)
+PY
+}
+
 cmd_demo() {
     cmd_deps
     cmd_build
@@ -286,8 +313,10 @@ cmd_demo() {
     say "  curl -i http://127.0.0.1:$APIGW_PORT/v1/overview/alice   (two backends, merged)"
     say "  curl -i 'http://127.0.0.1:$APIGW_PORT/v1/orders?status=open&debug=1'"
     say "  curl -i -X DELETE http://127.0.0.1:$APIGW_PORT/v1/users/alice"
-    say "  curl -i -H 'Content-Type: application/json' -d '{\"path\":\"/v2/users/{id}\",\"targetUrl\":\"http://127.0.0.1:$APIGW_DEMO_USERS_PORT/users/{id}\"}' http://127.0.0.1:$APIGW_PORT/admin/routes"
-    say "  curl -i http://127.0.0.1:$APIGW_PORT/admin/routes   (runtime routes: stored, not yet served)"
+    demo_runtime_route
+    say "  curl -i http://127.0.0.1:$APIGW_PORT/v2/users/alice   (a runtime route, registered through the admin API)"
+    say "  curl -i http://127.0.0.1:$APIGW_PORT/admin/routes"
+    say "  curl -i -H 'Content-Type: application/json' -d '{\"path\":\"/v2/orders\",\"targetUrl\":\"http://127.0.0.1:$APIGW_DEMO_ORDERS_PORT/orders\"}' http://127.0.0.1:$APIGW_PORT/admin/routes"
     wait -n "${pids[@]}" || true
 }
 

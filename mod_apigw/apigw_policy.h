@@ -43,7 +43,8 @@ int apigw_policy_body_limit_check(request_rec *r,
 /* The hooks and filters of the policies (apigw_policy_hooks.c,
  * apigw_policy_effective.c, apigw_policy_limits.c), registered by
  * mod_apigw.c. */
-int apigw_policy_check_config(apr_pool_t *pconf, server_rec *s);
+int apigw_policy_check_config(apr_pool_t *pconf, server_rec *s,
+                              int runtime_routes);
 
 /* A runtime route's endpoint: its effective policy (server_pol, its
  * server's, may be NULL, merged with ep->conf->policy) built, checked and

@@ -183,6 +183,12 @@ const char *apigw_cache_set_max_entry(cmd_parms *cmd, const char *arg)
     return NULL;
 }
 
+int apigw_cache_available(void)
+{
+    return provider || ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, "shmcb",
+                                          AP_SOCACHE_PROVIDER_VERSION);
+}
+
 int apigw_cache_check_config(apr_pool_t *pconf, server_rec *s, int used)
 {
     const char *err;

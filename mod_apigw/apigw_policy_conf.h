@@ -164,6 +164,9 @@ void apigw_cache_pre_config(apr_pool_t *pconf);
 const char *apigw_cache_set_store(cmd_parms *cmd, const char *arg);
 const char *apigw_cache_set_max_entry(cmd_parms *cmd, const char *arg);
 int apigw_cache_check_config(apr_pool_t *pconf, server_rec *s, int used);
+/* Is a store at hand without more configuration (an ApiCacheStore, or
+ * mod_socache_shmcb loaded)? */
+int apigw_cache_available(void);
 int apigw_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                             server_rec *s, int used);
 void apigw_cache_child_init(apr_pool_t *pchild, server_rec *s);

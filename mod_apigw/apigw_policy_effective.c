@@ -166,11 +166,15 @@ static int build_effective(apr_pool_t *p, server_rec *main_s, int *cache_used)
 /* Whether any endpoint caches: the cache's store is set up only then. */
 static int cache_used_flag;
 
-int apigw_policy_check_config(apr_pool_t *pconf, server_rec *s)
+int apigw_policy_check_config(apr_pool_t *pconf, server_rec *s,
+                              int runtime_routes)
 {
     if (build_effective(pconf, s, &cache_used_flag) != OK) {
         return !OK;
     }
+    /* a runtime route may ask for the cache at any time: it gets one when
+     * a store is at hand (else only its Cache-Control header) */
+    cache_used_flag |= runtime_routes && apigw_cache_available();
     return apigw_cache_check_config(pconf, s, cache_used_flag);
 }
 

@@ -92,7 +92,7 @@ static APR_OPTIONAL_FN_TYPE(apigw_cb_route_attach) *cb_attach;
 
 /* ---- startup ---- */
 
-static int serves_anything(server_rec *s, int admin_used)
+int apigw_rt_serve_wanted(server_rec *s, int admin_used)
 {
     const apigw_server_conf *main_sc = ap_get_module_config(s->module_config,
                                                             &apigw_module);
@@ -202,7 +202,7 @@ int apigw_rt_serve_post_config(apr_pool_t *pconf, server_rec *s,
     const apigw_server_conf *sc = ap_get_module_config(s->module_config,
                                                        &apigw_module);
 
-    serving = spec && serves_anything(s, admin_used);
+    serving = spec && apigw_rt_serve_wanted(s, admin_used);
     shared = NULL;
     if (!serving || ap_state_query(AP_SQ_MAIN_STATE)
                     == AP_SQ_MS_CREATE_PRE_CONFIG) {

@@ -22,6 +22,10 @@
 #define APIGW_RT_POLL apr_time_from_msec(2)
 #define APIGW_RT_DEFAULT_REFRESH apr_time_from_sec(1)
 
+/* Whether this configuration serves runtime routes: an ApiRouteStore, an
+ * ApiEnvironment or an apigw-admin location (admin_used). */
+int apigw_rt_serve_wanted(server_rec *s, int admin_used);
+
 /* post_config: whether routes are served (an ApiRouteStore, an
  * ApiEnvironment or an admin location), the shared generation, the
  * poller. store_spec: the store in use (apigw_admin_store_spec). */

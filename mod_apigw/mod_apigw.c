@@ -33,11 +33,11 @@
  *
  * Hooks, in the order a server and a request meet them:
  *   pre_config          apigw_policy_cache.c      the cache's mutex type
- *   check_config        apigw_backend.c           timeouts, workers,
+ *   check_config        apigw_admin.c             an unguarded admin API
+ *                       apigw_backend.c           timeouts, workers,
  *                                                 balancers
  *                       apigw_policy_effective.c  effective policies, the
  *                                                 cache's store
- *                       apigw_admin.c             an unguarded admin API
  *   post_config         apigw_admin.c             where the route store is
  *                       apigw_rt_serve.c          the shared generation, the
  *                                                 store poller (watchdog)
@@ -88,17 +88,19 @@ static int apigw_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-/* Backends first: they resolve each endpoint's timeout. */
+/* Backends before policies: they resolve each endpoint's timeout. */
 static int apigw_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
     (void)plog;
     (void)ptemp;
-    if (apigw_backends_prepare(pconf, s) != OK
-        || apigw_policy_check_config(pconf, s) != OK) {
+    /* the admin API's locations first: they mean runtime routes */
+    if (apigw_admin_check_config(pconf, s) != OK
+        || apigw_backends_prepare(pconf, s) != OK) {
         return !OK;
     }
-    return apigw_admin_check_config(pconf, s);
+    return apigw_policy_check_config(pconf, s, apigw_rt_serve_wanted(s,
+                                     apigw_admin_in_use()));
 }
 
 static int apigw_post_config(apr_pool_t *pconf, apr_pool_t *plog,
