@@ -407,10 +407,15 @@ static const apigw_route_store_error *parse_spec(apr_pool_t *p,
                           "string, as in pgsql:\"host=db dbname=apigw\"");
         }
         *driver = "pgsql";
+        st->secrets = conninfo_secrets(p, rest);
+        /* an unreachable server must not hold a caller (a child's builder,
+         * an admin request) for the minutes TCP takes to give up */
+        if (!strstr(rest, "connect_timeout") && !has_prefix(rest, "postgres")) {
+            rest = apr_pstrcat(p, rest, " connect_timeout=5", NULL);
+        }
         *params = rest;
         st->name = "pgsql";
         st->pgsql = 1;
-        st->secrets = conninfo_secrets(p, rest);
         return NULL;
     }
     /* only the word before any ':', '=' or blank: the rest may be a

@@ -257,12 +257,17 @@ static proxy_worker *worker_for(void *ctx, const char *origin,
                                 apr_interval_time_t timeout)
 {
     rt_builder *b = ctx;
-    const char *key = apr_psprintf(b->wpool, "%s|%" APR_TIME_T_FMT, origin,
-                                   timeout);
-    proxy_worker *w = apr_hash_get(b->workers, key, APR_HASH_KEY_STRING);
+    char key[512];
+    proxy_worker *w;
     const char *err;
     apr_status_t rv;
 
+    /* looked up without allocating: every rebuild asks again */
+    if (apr_snprintf(key, sizeof(key), "%s|%" APR_TIME_T_FMT, origin,
+                     timeout) >= (int)sizeof(key) - 1) {
+        return NULL;
+    }
+    w = apr_hash_get(b->workers, key, APR_HASH_KEY_STRING);
     if (w || apr_hash_count(b->workers) >= MAX_WORKERS) {
         return w;
     }
@@ -282,7 +287,8 @@ static proxy_worker *worker_for(void *ctx, const char *origin,
                      "to %s; mod_proxy's default worker is used", origin);
         return NULL;
     }
-    apr_hash_set(b->workers, key, APR_HASH_KEY_STRING, w);
+    apr_hash_set(b->workers, apr_pstrdup(b->wpool, key), APR_HASH_KEY_STRING,
+                 w);
     return w;
 }
 
@@ -584,7 +590,10 @@ static void *APR_THREAD_FUNC builder_main(apr_thread_t *thread, void *data)
         else {
             publish_all(b);        /* sweeps; publishes nothing new */
         }
-        snapshot_maybe(b, p, now);
+        if (b->snapshot_due) {
+            snapshot_maybe(b, p, now);
+            apr_pool_clear(p);
+        }
         apr_sleep(APIGW_RT_POLL);
     }
     apigw_route_store_close(b->store);
