@@ -108,19 +108,21 @@ static const char *handles_of(apr_pool_t *p, const apigw_rt_compile_ctx *cx,
 {
     const char *err;
 
-    if (rt->rate_limit && cx->rl_prepare) {
-        *field = "rateLimit";
-        err = cx->rl_prepare(p, rt->id, rt->rate_limit, &ep->rt_limit);
-        if (err) {
-            return err;
-        }
+    const apigw_rt_error *e = NULL;
+
+    if (rt->rate_limit && cx->rl_prepare
+        && (err = cx->rl_prepare(p, rt->id, rt->rate_limit,
+                                 &ep->rt_limit)) != NULL) {
+        e = apigw_rt_outside_error(p, "rateLimit", err);
     }
-    if (rt->breaker && cx->cb_prepare) {
-        *field = "circuitBreaker";
-        err = cx->cb_prepare(p, rt->id, rt->breaker, &ep->rt_breaker);
-        if (err) {
-            return err;
-        }
+    else if (rt->breaker && cx->cb_prepare
+             && (err = cx->cb_prepare(p, rt->id, rt->breaker,
+                                      &ep->rt_breaker)) != NULL) {
+        e = apigw_rt_outside_error(p, "circuitBreaker", err);
+    }
+    if (e) {
+        *field = e->field;
+        return e->message;
     }
     return NULL;
 }

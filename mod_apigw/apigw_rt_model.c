@@ -601,6 +601,21 @@ static const apigw_rt_error *check_together(apr_pool_t *p,
                         r->cache_ttl));
 }
 
+const apigw_rt_error *apigw_rt_outside_error(apr_pool_t *p,
+                                             const char *group,
+                                             const char *msg)
+{
+    apr_size_t n = strlen(group);
+    const char *colon;
+
+    if (strncmp(msg, group, n) == 0 && (msg[n] == '.' || msg[n] == ':')
+        && (colon = strstr(msg, ": ")) != NULL) {
+        return rt_error(p, apr_pstrmemdup(p, msg, (apr_size_t)(colon - msg)),
+                        colon + 2);
+    }
+    return rt_error(p, group, msg);
+}
+
 static const apigw_rt_error *check_others(apr_pool_t *p,
                                           const apigw_rt_route *r,
                                           const apigw_rt_checks *checks)
@@ -612,11 +627,11 @@ static const apigw_rt_error *check_others(apr_pool_t *p,
     }
     if (r->rate_limit && checks->rate_limit
         && (err = checks->rate_limit(p, r->rate_limit)) != NULL) {
-        return rt_error(p, "rateLimit", err);
+        return apigw_rt_outside_error(p, "rateLimit", err);
     }
     if (r->breaker && checks->breaker
         && (err = checks->breaker(p, r->breaker)) != NULL) {
-        return rt_error(p, "circuitBreaker", err);
+        return apigw_rt_outside_error(p, "circuitBreaker", err);
     }
     return NULL;
 }

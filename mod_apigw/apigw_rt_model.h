@@ -104,6 +104,12 @@ typedef struct {
     const char *(*breaker)(apr_pool_t *p, const apigw_rt_breaker *cb);
 } apigw_rt_checks;
 
+/* An outside check's message as an error: "rateLimit.burst: too big"
+ * names its own field; any other message is group's. */
+const apigw_rt_error *apigw_rt_outside_error(apr_pool_t *p,
+                                             const char *group,
+                                             const char *msg);
+
 /* A route with every default and no group. */
 apigw_rt_route *apigw_rt_route_make(apr_pool_t *p);
 

@@ -566,17 +566,20 @@ static void publish_all(rt_builder *b)
 static void *APR_THREAD_FUNC builder_main(apr_thread_t *thread, void *data)
 {
     rt_builder *b = data;
-    apr_uint32_t seen = 0;
+    apr_uint32_t seen = 0, g;
+    apr_time_t now;
     apr_pool_t *p;
-    int first = 1;
+    int first = 1, due;
 
+    /* no variable of the loop's own scope: apr_thread_exit below unwinds
+     * the stack, which ASan takes for a use after scope */
     apr_pool_create(&p, b->pool);
     while (!apr_atomic_read32(&b->stopping)) {
-        apr_time_t now = apr_time_now();
-        apr_uint32_t g = apr_atomic_read32(&shared->generation);
-        int due = first || g != seen || b->pending
-                  || (b->retry_at && now >= b->retry_at)
-                  || (poll_self && now >= b->next_poll);
+        now = apr_time_now();
+        g = apr_atomic_read32(&shared->generation);
+        due = first || g != seen || b->pending
+              || (b->retry_at && now >= b->retry_at)
+              || (poll_self && now >= b->next_poll);
 
         if (due) {
             /* read before syncing: a write during the sync bumps it again */

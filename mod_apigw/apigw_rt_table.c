@@ -301,8 +301,17 @@ apr_array_header_t *apigw_rt_set_records(const apigw_rt_set *set,
     apr_hash_index_t *hi;
 
     for (hi = apr_hash_first(p, set->entries); hi; hi = apr_hash_next(hi)) {
-        APR_ARRAY_PUSH(a, apigw_route_record) =
-            ((rt_entry *)apr_hash_this_val(hi))->rec;
+        const apigw_route_record *r = &((rt_entry *)apr_hash_this_val(hi))->rec;
+        apigw_route_record *c = apr_array_push(a);
+
+        /* copies: the set's own go when the route changes */
+        *c = *r;
+        c->id = apr_pstrdup(p, r->id);
+        c->environment = apr_pstrdup(p, r->environment);
+        c->path = apr_pstrdup(p, r->path);
+        c->target_url = apr_pstrdup(p, r->target_url);
+        c->methods = apr_pstrdup(p, r->methods);
+        c->policies = apr_pstrdup(p, r->policies);
     }
     return a;
 }
@@ -507,6 +516,38 @@ void apigw_rt_table_release(apigw_rt_table *t)
     }
 }
 
+/* "GET, HEAD" and "POST" as "GET, HEAD, POST": the union, sorted (the
+ * Allow of a path whose routes sit in several shards). */
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static const char *allow_union(apr_pool_t *p, const char *a, const char *b)
+{
+    apr_array_header_t *names = apr_array_make(p, 8, sizeof(char *));
+    char *all = apr_pstrcat(p, a, ", ", b, NULL), *tok, *last;
+    int i, j, n = 0;
+
+    for (tok = apr_strtok(all, ", ", &last); tok;
+         tok = apr_strtok(NULL, ", ", &last)) {
+        APR_ARRAY_PUSH(names, char *) = tok;
+    }
+    qsort(names->elts, (size_t)names->nelts, sizeof(char *), cmp_name);
+    for (i = 0, j = 0; i < names->nelts; i++) {
+        char *s = APR_ARRAY_IDX(names, i, char *);
+        if (j == 0 || strcmp(APR_ARRAY_IDX(names, j - 1, char *), s) != 0) {
+            APR_ARRAY_IDX(names, j++, char *) = s;
+        }
+    }
+    n = j;
+    for (i = 0, all = ""; i < n; i++) {
+        all = apr_pstrcat(p, all, i ? ", " : "",
+                          APR_ARRAY_IDX(names, i, char *), NULL);
+    }
+    return all;
+}
+
 apigw_route_status apigw_rt_table_match(const apigw_rt_table *t,
                                         const char *path, const char *method,
                                         apr_pool_t *p, apigw_route_match *m)
@@ -515,6 +556,7 @@ apigw_route_status apigw_rt_table_match(const apigw_rt_table *t,
     apigw_route_match one;
     int shards[3], n, i;
 
+    memset(m, 0, sizeof(*m));
     if (!t || !path || path[0] != '/') {
         return APIGW_ROUTE_NONE;
     }
@@ -531,9 +573,14 @@ apigw_route_status apigw_rt_table_match(const apigw_rt_table *t,
             *m = one;
             return st;
         }
-        if (st == APIGW_ROUTE_NO_METHOD && best == APIGW_ROUTE_NONE) {
-            best = st;
-            *m = one;
+        if (st == APIGW_ROUTE_NO_METHOD) {
+            if (best == APIGW_ROUTE_NONE) {
+                best = st;
+                *m = one;
+            }
+            else {
+                m->allow = allow_union(p, m->allow, one.allow);
+            }
         }
     }
     return best;

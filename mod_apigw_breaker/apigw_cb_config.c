@@ -1,13 +1,15 @@
 /* Circuit breakers: the ApiCircuitBreaker directive (its options read
  * into an apigw_cb_settings, checked by apigw_cb_breaker_validate),
- * create/merge of the per-directory and per-server config, and the
- * registry of every breaker of this configuration.
+ * ApiRouteBreakerSlots (the runtime routes' states), create/merge of the
+ * per-directory and per-server config, and the registry of every breaker
+ * of this configuration.
  *
  * A breaker's identity is the path of sections holding it (virtual host,
  * <Location>, <ApiEndpoint>... as written), its expression and its scope:
  * not its line number, so that its state in shared memory survives a
  * graceful restart after edits elsewhere in the configuration. */
 #include "apigw_cb_config.h"
+#include "apigw_cb_route.h"
 #include "apigw_cb_url.h"
 #include "apigw_parse.h"
 
@@ -380,6 +382,43 @@ const char *apigw_cb_set_breaker(cmd_parms *cmd, void *mconfig,
     c->set = 1;
     c->breaker = b;
     return NULL;
+}
+
+/* ---- ApiRouteBreakerSlots ---- */
+
+static struct apigw_cb_server_conf *server_conf(server_rec *s)
+{
+    apigw_br_server_conf *c = ap_get_module_config(s->module_config,
+                                                   &apigw_breaker_module);
+    return c->cb;
+}
+
+const char *apigw_cb_set_route_slots(cmd_parms *cmd, void *mconfig,
+                                     const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_uint64_t n;
+
+    (void)mconfig;
+    if (err) {
+        return err;
+    }
+    if (!whole_number(arg, &n) || n < APIGW_CB_ROUTE_MIN_SLOTS
+        || n > APIGW_CB_ROUTE_MAX_SLOTS) {
+        return apr_psprintf(cmd->pool, "ApiRouteBreakerSlots %s: give a "
+                            "number of states from %d to %d", arg,
+                            APIGW_CB_ROUTE_MIN_SLOTS,
+                            APIGW_CB_ROUTE_MAX_SLOTS);
+    }
+    server_conf(cmd->server)->route_slots = (int)n;
+    return NULL;
+}
+
+int apigw_cb_route_slots(server_rec *s)
+{
+    int n = server_conf(s)->route_slots;
+
+    return n ? n : APIGW_CB_ROUTE_DEFAULT_SLOTS;
 }
 
 int apigw_cb_config_pre_config(apr_pool_t *pconf, apr_pool_t *plog,

@@ -37,7 +37,7 @@ struct apigw_cb_dir_conf {
 };
 
 struct apigw_cb_server_conf {
-    int unused;
+    int route_slots;                /* ApiRouteBreakerSlots; 0: unset */
 };
 
 struct apigw_cb_dir_conf *apigw_cb_create_dir_conf(apr_pool_t *p);
@@ -62,6 +62,15 @@ apr_array_header_t *apigw_cb_breakers(void);
 const char *apigw_cb_set_breaker(cmd_parms *cmd, void *mconfig,
                                  const char *args);
 
+/* ApiRouteBreakerSlots N (server config only): the runtime routes'
+ * breaker states in shared memory. */
+const char *apigw_cb_set_route_slots(cmd_parms *cmd, void *mconfig,
+                                     const char *arg);
+
+/* The number of runtime route states of the main server s: the
+ * directive's, or APIGW_CB_ROUTE_DEFAULT_SLOTS. */
+int apigw_cb_route_slots(server_rec *s);
+
 /* The circuit breaker's directives, spliced into the module's table. */
 #define APIGW_CB_CMDS                                                       \
     AP_INIT_RAW_ARGS("ApiCircuitBreaker", apigw_cb_set_breaker, NULL,       \
@@ -69,6 +78,10 @@ const char *apigw_cb_set_breaker(cmd_parms *cmd, void *mconfig,
         "ApiCircuitBreaker \"EXPRESSION\"|PRESET [check=DURATION] "          \
         "[fallback=DURATION] [recovery=DURATION] [status=CODE] "            \
         "[min-requests=N] [fallback-backend=URL] [scope=endpoint|backend], " \
-        "or off"),
+        "or off"),                                                          \
+    AP_INIT_TAKE1("ApiRouteBreakerSlots", apigw_cb_set_route_slots, NULL,   \
+        RSRC_CONF,                                                          \
+        "ApiRouteBreakerSlots N: states in shared memory for the circuit "   \
+        "breakers of runtime routes (16 to 65536, default 256)"),
 
 #endif

@@ -6,13 +6,17 @@
  *       configtest, which fails when mod_proxy cannot make one), their
  *       connection pools in each child.
  *   fixups (FIRST, after mod_apigw_ratelimit and mod_rewrite)
- *       a proxied request of a section with a breaker, not already refused
- *       by another module: the state moves on (fallback elapsed, or an
- *       evaluation due this check period), then the request is admitted,
- *       sent to the fallback backend, or refused (apigw_refuse, so later
- *       phases of other modules skip it). After all of httpd's access
- *       control, so a request Require refuses never counts, and after
- *       mod_apigw has merged the <ApiEndpoint> section (post_perdir_config).
+ *       a proxied request of a section with a breaker, or of a runtime
+ *       route whose breaker mod_apigw attached at translate_name (it
+ *       takes the place of the section's: apigw_cb_route.c), not already
+ *       refused by another module: the state moves on (fallback elapsed,
+ *       or an evaluation due this check period), then the request is
+ *       admitted, sent to the fallback backend, or refused (apigw_refuse,
+ *       so later phases of other modules skip it). A runtime route's state
+ *       is found (or claimed) in the pool of runtime slots here. After all
+ *       of httpd's access control, so a request Require refuses never
+ *       counts, and after mod_apigw has merged the <ApiEndpoint> section
+ *       (post_perdir_config).
  *   handler (REALLY_FIRST)
  *       a refused request is answered with the breaker's status and a
  *       JSON body, before mod_apigw or mod_proxy could contact a backend.
@@ -37,6 +41,7 @@
  * made and logged exactly once across every child. No lock, no thread. */
 #include "apigw_cb_request.h"
 #include "apigw_cb_shm.h"
+#include "apigw_cb_route.h"
 #include "apigw_cb_url.h"
 #include "apigw_contract.h"
 #include "apigw_log.h"
@@ -123,9 +128,12 @@ static void log_change(server_rec *s, const apigw_cb_breaker *b,
     if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
         return;
     }
-    who = apr_psprintf(p, "circuit breaker %s (%s:%u)%s%s", b->section,
-                       b->file, b->line, backend ? " for backend " : "",
-                       backend ? backend : "");
+    /* a runtime route's has no file */
+    who = b->file ? apr_psprintf(p, "circuit breaker %s (%s:%u)%s%s",
+                                 b->section, b->file, b->line,
+                                 backend ? " for backend " : "",
+                                 backend ? backend : "")
+                  : apr_psprintf(p, "circuit breaker of %s", b->section);
     what = b->fallback_worker
            ? apr_psprintf(p, "sending requests to %s",
                           b->set.fallback_backend)
@@ -219,11 +227,29 @@ static double uniform(const request_rec *r, apr_time_t now)
     return (double)(x >> 11) * (1.0 / 9007199254740992.0);
 }
 
+/* The state of a runtime route's breaker, found or claimed in the pool:
+ * NULL when the request is not tracked. */
+static apigw_cb_slot *route_slot(request_rec *r, const apigw_cb_route *rt,
+                                 apr_time_t now)
+{
+    apigw_cb_slot *slot = apigw_cb_route_slot(apigw_cb_shm_route_pool(), rt,
+                                              now);
+
+    if (!slot) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APIGW_LOGNO(02009)
+                      "circuit breaker of %s: no state slot (no pool, or "
+                      "every try lost a race); request not tracked",
+                      rt->breaker.section);
+    }
+    return slot;
+}
+
 int apigw_cb_request_fixups(request_rec *r)
 {
     apigw_br_dir_conf *d;
+    const apigw_cb_route *rt;
     const apigw_cb_breaker *b;
-    apigw_cb_table *table;
+    apigw_cb_table *table = NULL;
     apigw_cb_slot *slot;
     const char *url, *backend = NULL;
     apr_uint64_t key, w;
@@ -235,9 +261,19 @@ int apigw_cb_request_fixups(request_rec *r)
     if (r->main || r->prev) {
         return DECLINED;
     }
-    d = ap_get_module_config(r->per_dir_config, &apigw_breaker_module);
-    if (!d || !d->cb || !(b = d->cb->breaker) || !(url = proxied_url(r))
-        || !(table = apigw_cb_shm_table())) {
+    /* a runtime route's breaker is the route's own: it replaces the
+     * context's, as a section's own replaces the one it inherits */
+    if ((rt = apigw_cb_route_attached(r)) != NULL) {
+        b = &rt->breaker;
+    }
+    else {
+        d = ap_get_module_config(r->per_dir_config, &apigw_breaker_module);
+        if (!d || !d->cb || !(b = d->cb->breaker)
+            || !(table = apigw_cb_shm_table())) {
+            return DECLINED;
+        }
+    }
+    if (!(url = proxied_url(r))) {
         return DECLINED;
     }
     /* another module refused it already (a rate limit): not measured */
@@ -245,7 +281,13 @@ int apigw_cb_request_fixups(request_rec *r)
         return DECLINED;
     }
     now = apr_time_now();
-    if (b->set.scope_backend) {
+    if (rt) {
+        key = b->owner;
+        if (!(slot = route_slot(r, rt, now))) {
+            return DECLINED;
+        }
+    }
+    else if (b->set.scope_backend) {
         if (!(backend = apigw_cb_url_origin(r->pool, url))) {
             return DECLINED;
         }

@@ -224,6 +224,70 @@ apigw_cb_slot *apigw_cb_table_claim(apigw_cb_table *t, apr_uint64_t key,
     return NULL;
 }
 
+apigw_cb_slot *apigw_cb_pool_claim(apigw_cb_table *t, apr_uint64_t key,
+                                   apr_uint64_t owner, const char *label,
+                                   apr_time_t now, apr_uint64_t idle_secs)
+{
+    apr_uint64_t n = t->nslots, start = key % n;
+    apr_uint64_t sec = (apr_uint64_t)apr_time_sec(now);
+    int tries;
+
+    for (tries = 0; tries < BUSY_TRIES; tries++) {
+        apigw_cb_slot *empty = NULL, *stalest = NULL, *target;
+        apr_uint64_t stalest_key = 0, stalest_used = 0, expected, i;
+        int busy = 0;
+
+        for (i = 0; i < n; i++) {
+            apigw_cb_slot *s = &t->slots[(start + i) % n];
+            apr_uint64_t k = load64(&s->key), used;
+
+            if (k == key) {
+                touch(s, now);
+                return s;
+            }
+            if (k == (key | KEY_BUSY)) {
+                busy = 1;               /* someone is claiming it for us */
+                break;
+            }
+            if (k == 0) {
+                empty = s;              /* slots are never freed: the key */
+                break;                  /* is not further on */
+            }
+            if (k & KEY_BUSY) {
+                continue;               /* another key's, being set up */
+            }
+            used = __atomic_load_n(&s->last_used, __ATOMIC_RELAXED);
+            if (!stalest || used < stalest_used) {
+                stalest = s;
+                stalest_key = k;
+                stalest_used = used;
+            }
+        }
+        if (busy) {
+            apr_thread_yield();
+            continue;
+        }
+        if (stalest && (empty == NULL || stalest_used + idle_secs < sec)) {
+            target = stalest;
+            expected = stalest_key;
+        }
+        else if (empty) {
+            target = empty;
+            expected = 0;
+        }
+        else {
+            apr_thread_yield();         /* every slot is being set up */
+            continue;
+        }
+        if (cas64(&target->key, &expected, key | KEY_BUSY)) {
+            slot_setup(target, key, owner, label, now);
+            return target;
+        }
+        /* lost a race for that slot: look again */
+    }
+    return NULL;
+}
+
 void apigw_cb_table_free_unowned(apigw_cb_table *t, const apr_uint64_t *owners,
                                  int n)
 {

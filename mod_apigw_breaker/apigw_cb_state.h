@@ -116,6 +116,21 @@ apigw_cb_slot *apigw_cb_table_claim(apigw_cb_table *t, apr_uint64_t key,
 void apigw_cb_table_free_unowned(apigw_cb_table *t, const apr_uint64_t *owners,
                                  int n);
 
+/* The slot of key in a pool of slots shared by keys that come and go
+ * (runtime routes' breakers: claimed at first use, never pinned, never
+ * freed): found, or claimed (standby, empty window) with a
+ * compare-and-swap. A key is looked for from key % nslots on, up to the
+ * first slot never used; when it is not there, it takes the stalest slot
+ * seen on the way if that one was unused for idle_secs, else that never
+ * used slot, else (the pool is full) the stalest slot of the pool,
+ * whatever its state. Every find counts as a use (last_used, at most one
+ * write a second). NULL only when every try met a slot being set up.
+ * Two processes claiming one key at once in a full pool may each take a
+ * slot; the one found first is used, the other ages out. */
+apigw_cb_slot *apigw_cb_pool_claim(apigw_cb_table *t, apr_uint64_t key,
+                                   apr_uint64_t owner, const char *label,
+                                   apr_time_t now, apr_uint64_t idle_secs);
+
 /* Does s still belong to key (it may have been freed and taken since)? */
 int apigw_cb_slot_is(const apigw_cb_slot *s, apr_uint64_t key);
 

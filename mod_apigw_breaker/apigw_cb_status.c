@@ -4,8 +4,12 @@
  * scope=backend), the state, since when, the share of requests admitted,
  * the window's counts and the expression's values now. Viewing it moves
  * the states on as a request would (a fallback that elapsed, an
- * evaluation that is due), so it never shows a stale state. Protect it
- * like balancer-manager: Require. */
+ * evaluation that is due), so it never shows a stale state. Then, once
+ * some runtime route's breaker has a state in their pool, "route_slots"
+ * (the pool's size) and "routes": each state's route id, the state as the
+ * route's last request left it, the window's counts (the settings live in
+ * mod_apigw's route table, not here).
+ * Protect it like balancer-manager: Require. */
 #include "apigw_cb_status.h"
 #include "apigw_cb_request.h"
 #include "apigw_cb_shm.h"
@@ -119,6 +123,57 @@ static void breaker_json(request_rec *r, const apigw_cb_breaker *b,
     ap_rputs("]}", r);
 }
 
+/* The state slot of a runtime route, as its last request left it. */
+static void route_json(request_rec *r, apigw_cb_slot *slot, apr_time_t now,
+                       int first)
+{
+    apigw_cb_view v = apigw_cb_view_of(apigw_cb_slot_word(slot));
+    apr_uint64_t used = __atomic_load_n(&slot->last_used, __ATOMIC_RELAXED);
+    apigw_cb_totals t;
+    int i;
+
+    apigw_cb_window_totals(&slot->window, now, 0, &t);
+    ap_rprintf(r, "%s\n  {\"route\": %s, \"state\": \"%s\", \"since\": %s, "
+               "\"last_used\": %s, \"trips\": %" APR_UINT64_T_FMT ",\n   "
+               "\"window\": {\"requests\": %" APR_UINT64_T_FMT
+               ", \"network_errors\": %" APR_UINT64_T_FMT, first ? "" : ",",
+               apigw_json_str(r->pool, apr_pstrndup(r->pool, slot->label,
+                                                 APIGW_CB_LABEL_LEN)),
+               apigw_cb_state_name(v.state), iso_time(r->pool, v.since),
+               iso_time(r->pool, apr_time_from_sec((apr_time_t)used)),
+               __atomic_load_n(&slot->trips, __ATOMIC_RELAXED), t.total,
+               t.neterr);
+    for (i = 1; i < APIGW_CB_CLASSES; i++) {
+        ap_rprintf(r, ", \"%dxx\": %" APR_UINT64_T_FMT, i, t.classes[i]);
+    }
+    ap_rputs("}}", r);
+}
+
+/* ,"route_slots": N, "routes": [...] when some runtime route has a state
+ * in the pool; nothing else. */
+static void routes_json(request_rec *r, apigw_cb_table *pool, apr_time_t now)
+{
+    apr_uint64_t i;
+    int n = 0;
+
+    for (i = 0; pool && i < pool->nslots; i++) {
+        apigw_cb_slot *s = &pool->slots[i];
+        apr_uint64_t key = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+
+        if (key == 0 || (key >> 63)) {
+            continue;                   /* free, or being set up */
+        }
+        if (n == 0) {
+            ap_rprintf(r, ",\n\"route_slots\": %" APR_UINT64_T_FMT
+                       ", \"routes\": [", pool->nslots);
+        }
+        route_json(r, s, now, n++ == 0);
+    }
+    if (n) {
+        ap_rputs("\n]", r);
+    }
+}
+
 int apigw_cb_status_handler(request_rec *r)
 {
     apr_array_header_t *all = apigw_cb_breakers();
@@ -145,6 +200,8 @@ int apigw_cb_status_handler(request_rec *r)
         breaker_json(r, APR_ARRAY_IDX(all, i, apigw_cb_breaker *), table, now,
                      i == 0);
     }
-    ap_rputs("\n]}\n", r);
+    ap_rputs("\n]", r);
+    routes_json(r, apigw_cb_shm_route_pool(), now);
+    ap_rputs("}\n", r);
     return OK;
 }

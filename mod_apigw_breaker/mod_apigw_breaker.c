@@ -9,8 +9,12 @@
  *   apigw_cb_window.c    the rolling window (pure)
  *   apigw_cb_state.c     states and their lock-free table (pure)
  *   apigw_cb_url.c       backend origins, fallback URLs (pure)
- *   apigw_cb_config.c    ApiCircuitBreaker, create/merge, the registry
- *   apigw_cb_shm.c       the state table in shared memory
+ *   apigw_cb_config.c    ApiCircuitBreaker, ApiRouteBreakerSlots,
+ *                        create/merge, the registry
+ *   apigw_cb_shm.c       the state table and the runtime routes' pool of
+ *                        states in shared memory
+ *   apigw_cb_route.c     runtime routes' breakers: prepare, attach, their
+ *                        state in the pool
  *   apigw_cb_request.c   admission, refusal, fallback, outcomes
  *   apigw_cb_status.c    the apigw-breaker-status handler (JSON)
  *
@@ -26,6 +30,10 @@
  *
  * Hooks and providers, in the order a server and a request meet them
  * (within a phase, hooks of the same priority run in the order listed):
+ *   optional fn     apigw_cb_route.c     apigw_cb_route_prepare and
+ *                                        apigw_cb_route_attach, for
+ *                                        mod_apigw's runtime routes
+ *                                        (apigw_contract.h)
  *   pre_config      apigw_cb_config.c    a new registry of breakers
  *                   apigw_sus_balancer.c the mutex type
  *   lbmethod        apigw_sus_lbmethod.c failover, roundrobin (looked up
@@ -33,13 +41,16 @@
  *   check_config    apigw_cb_request.c   the fallback backends' workers
  *                   apigw_sus_config.c   named balancers and members
  *                                        exist, member policies hold
- *   post_config     apigw_cb_shm.c       the breakers' state table
+ *   post_config     apigw_cb_shm.c       the breakers' state table, the
+ *                                        runtime routes' pool
  *                   apigw_sus_balancer.c balancer pools, shm, mutex
  *   optional_fn_retrieve
  *                   apigw_sus_request.c  mod_apigw's endpoint deadline
  *   child_init      apigw_cb_request.c   fallback connection pools
  *                   apigw_sus_balancer.c the mutex in the child
- *   fixups          apigw_cb_request.c   admit, fall back or refuse
+ *   fixups          apigw_cb_request.c   admit, fall back or refuse (a
+ *                                        section's breaker, or an attached
+ *                                        runtime route's)
  *                   apigw_sus_request.c  the affinity session's key
  *   handler         apigw_cb_request.c   the refusal (REALLY_FIRST)
  *                   apigw_sus_request.c  retries around mod_proxy's
@@ -55,6 +66,7 @@
 #include "apigw_cb_config.h"
 #include "apigw_cb_shm.h"
 #include "apigw_cb_request.h"
+#include "apigw_cb_route.h"
 #include "apigw_cb_status.h"
 #include "apigw_sus_config.h"
 #include "apigw_sus_balancer.h"
@@ -113,6 +125,8 @@ static void apigw_br_register_server_hooks(apr_pool_t *p)
     static const char *const after_balancer[] = { "mod_proxy_balancer.c",
                                                   NULL };
 
+    APR_REGISTER_OPTIONAL_FN(apigw_cb_route_prepare);
+    APR_REGISTER_OPTIONAL_FN(apigw_cb_route_attach);
     ap_hook_pre_config(apigw_cb_config_pre_config, NULL, NULL,
                        APR_HOOK_MIDDLE);
     ap_hook_pre_config(apigw_sus_balancer_pre_config, NULL, NULL,

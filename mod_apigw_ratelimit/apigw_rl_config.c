@@ -5,13 +5,14 @@
  * functions. An ApiRateLimit or ApiRateLimitTier line is read in three
  * steps: its words into the plain settings (a mistake of syntax is
  * refused here), the settings checked by apigw_rl_limit_validate or
- * apigw_rl_tier_validate (what an admin API will call too), then built
- * into a limit ready for requests (expressions parsed, policies hashed).
+ * apigw_rl_tier_validate (what the admin API calls too), then built
+ * into a limit ready for requests (expressions parsed, policies hashed by
+ * apigw_rl_policy_build, which runtime routes' limits share).
  * Every mistake is refused at configtest, prefixed with the directive's
  * name; httpd adds the file and line. */
 #include "apigw_rl_config.h"
 #include "apigw_rl_limits.h"
-#include "apigw_rl_headers.h"
+#include "apigw_rl_route.h"
 #include "apigw_parse.h"
 
 #include "http_log.h"
@@ -342,34 +343,6 @@ static const char *set_option(apr_pool_t *p, const char *dir,
 
 /* ---- building: settings made ready for requests ---- */
 
-/* pol from numbers n: its rate, identity and hashes. owner: the limit's
- * name, or its file:line. */
-static const char *build_policy(apr_pool_t *p, apigw_rl_policy *pol,
-                                const apigw_rl_numbers *n, const char *owner)
-{
-    const char *err;
-
-    pol->numbers = *n;
-    if ((err = apigw_rl_rate_init(&pol->rate, n->average,
-                                  (apr_uint64_t)n->period * 1000, n->burst,
-                                  (apr_uint64_t)n->delay * 1000)) != NULL) {
-        return err;             /* not after the validation */
-    }
-    pol->ident = apr_psprintf(p, "%s%s%s|%" APR_UINT64_T_FMT "|%"
-                              APR_TIME_T_FMT "|%" APR_UINT64_T_FMT, owner,
-                              pol->tier ? "|tier=" : "",
-                              pol->tier ? pol->tier : "", n->average,
-                              n->period, n->burst);
-    apigw_rl_hash_init(&pol->seed);
-    apigw_rl_hash_add(&pol->seed, pol->ident, strlen(pol->ident));
-    pol->ident_hash = pol->seed;
-    apigw_rl_hash_final(&pol->ident_hash);
-    pol->average_text = apr_psprintf(p, "%" APR_UINT64_T_FMT, n->average);
-    pol->quota_params = apigw_rl_quota_params(p, n->average,
-                                              (apr_uint64_t)n->period * 1000);
-    return NULL;
-}
-
 /* A key part of field (by or tier) ready for requests. */
 static const char *build_key(cmd_parms *cmd, const char *field,
                              const apigw_rl_key *k, apigw_rl_by *out)
@@ -420,9 +393,10 @@ static const char *build_limit(cmd_parms *cmd, apigw_rl_limit *l)
             return err;
         }
     }
-    return build_policy(p, &l->base, &s->numbers,
-                        s->name ? s->name : apr_psprintf(p, "%s:%u", l->file,
-                                                         l->line));
+    return apigw_rl_policy_build(p, &l->base, &s->numbers,
+                                 s->name ? s->name
+                                         : apr_psprintf(p, "%s:%u", l->file,
+                                                        l->line));
 }
 
 /* ---- ApiRateLimit average=N period=DURATION [burst=B] [by=KEY,...]
@@ -582,7 +556,8 @@ static const char *set_tier(cmd_parms *cmd, void *dconf, const char *args)
     t->tier = APR_ARRAY_IDX(ts.values, 0, const char *);
     t->file = cmd->directive->filename;
     t->line = (unsigned)cmd->directive->line_num;
-    if ((err = build_policy(p, t, &ts.numbers, l->spec.name)) != NULL) {
+    if ((err = apigw_rl_policy_build(p, t, &ts.numbers, l->spec.name))
+        != NULL) {
         return apr_pstrcat(p, dir, ": ", err, NULL);
     }
     return add_tier(p, dir, l, t, ts.values);

@@ -5,7 +5,11 @@
  *
  *   apigw_rl_fixups            every limit takes its token; headers; a
  *                              refusal is noted, and marked for the other
- *                              modules (apigw_refuse)
+ *                              modules (apigw_refuse). The limits are the
+ *                              context's, then the runtime route's one
+ *                              attached at translate_name, if any
+ *                              (apigw_rl_route.c): a route's limit adds to
+ *                              the context's as an <ApiEndpoint>'s does
  *   apigw_rl_refusal_handler   a refused request is answered here, before
  *                              mod_apigw or mod_proxy could contact a
  *                              backend
@@ -47,6 +51,7 @@
 #include "apigw_rl_config.h"
 #include "apigw_rl_headers.h"
 #include "apigw_rl_zone.h"
+#include "apigw_rl_route.h"
 #include "apigw_log.h"
 #include "apigw_json_error.h"
 #include "apigw_contract.h"
@@ -115,6 +120,13 @@ static const char *log_name(const apigw_rl_limit *l)
     return l->spec.name ? l->spec.name : "(unnamed)";
 }
 
+/* where a limit or policy comes from: file:line, or a runtime route
+ * (line 0) */
+static const char *where(apr_pool_t *p, const char *file, unsigned line)
+{
+    return line ? apr_psprintf(p, "%s:%u", file, line) : file;
+}
+
 static void log_expr_error(request_rec *r, const apigw_rl_limit *l,
                            const char *err)
 {
@@ -128,10 +140,11 @@ static void log_expr_error(request_rec *r, const apigw_rl_limit *l,
         return;                         /* another thread logs it */
     }
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APIGW_LOGNO(01012)
-                  "rate limit %s (%s:%u): a key expression failed (%s); "
+                  "rate limit %s (%s): a key expression failed (%s); "
                   "its value counts as empty; not reported again for %d s "
                   "in this process",
-                  log_name(l), l->file, l->line, err, EXPR_LOG_INTERVAL_SEC);
+                  log_name(l), where(r->pool, l->file, l->line), err,
+                  EXPR_LOG_INTERVAL_SEC);
 }
 
 /* The value of one key part; NULL when the request has none. */
@@ -351,9 +364,10 @@ static int refuse(rl_pass *ps, const apigw_rl_dir_conf *dc, rl_taken *t,
     note_refusal(r, t->limit->spec.status, "rate limit exceeded",
                  t->d.retry_ns);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APIGW_LOGNO(01001)
-                  "rate limit %s (%s:%u)%s%s exceeded%s: answered %d",
+                  "rate limit %s (%s)%s%s exceeded%s: answered %d",
                   log_name(t->limit),
-                  t->pol->file, t->pol->line, t->pol->tier ? ", tier " : "",
+                  where(r->pool, t->pol->file, t->pol->line),
+                  t->pol->tier ? ", tier " : "",
                   t->pol->tier ? t->pol->tier : "", why,
                   t->limit->spec.status);
     return DECLINED;
@@ -451,14 +465,20 @@ int apigw_rl_fixups(request_rec *r)
     apigw_rl_server_conf *sc = ap_get_module_config(r->server->module_config,
                                                     &apigw_ratelimit_module);
     apigw_rl_table *table = apigw_rl_zone_table();
+    const apigw_rl_limit *route;
     apr_time_t until = 0;
     rl_taken *waiter = NULL;
     rl_pass ps;
     apr_uint64_t now;
-    int i, n;
+    int i, n, nconf;
 
     /* subrequests and internal redirects were counted as the original */
-    if (r->main || r->prev || !dc || dc->limits->nelts == 0) {
+    if (r->main || r->prev || !dc) {
+        return DECLINED;
+    }
+    route = apigw_rl_route_attached(r);
+    nconf = dc->limits->nelts;
+    if (nconf == 0 && !route) {
         return DECLINED;
     }
     ps.r = r;
@@ -466,7 +486,7 @@ int apigw_rl_fixups(request_rec *r)
     if (!table && !ps.store) {
         return DECLINED;
     }
-    n = dc->limits->nelts;
+    n = nconf + (route ? 1 : 0);
     ps.taken = apr_palloc(r->pool, (apr_size_t)n * sizeof(rl_taken));
     ps.ntaken = 0;
     ps.holding = 0;
@@ -476,7 +496,8 @@ int apigw_rl_fixups(request_rec *r)
         apr_status_t rv;
 
         memset(t, 0, sizeof(*t));
-        t->limit = APR_ARRAY_IDX(dc->limits, i, apigw_rl_limit *);
+        t->limit = i < nconf ? APR_ARRAY_IDX(dc->limits, i, apigw_rl_limit *)
+                             : route;
         t->pol = select_policy(r, t->limit);
         t->index = i;
         if (t->pol->rate.unlimited) {

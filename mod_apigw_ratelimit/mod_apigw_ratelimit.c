@@ -17,18 +17,26 @@
  *   apigw_rl_zone.c      the shared memory, kept across restarts
  *   apigw_rl_store.c     cluster mode's connections (hiredis)
  *   apigw_rl_request.c   enforcement: fixups, delay, headers, the refusal
+ *   apigw_rl_route.c     runtime routes' limits: prepare, attach; the
+ *                        policy building every limit shares
  *   apigw_rl_status.c    the apigw-ratelimit-status handler (JSON)
  *
  * Registrations, in the order a server and a request meet them:
  *   optional fn    apigw_rl_status.c   apigw_rl_status_json, for a
  *                                      status page of another module
+ *                  apigw_rl_route.c    apigw_rl_route_prepare and
+ *                                      apigw_rl_route_attach, for
+ *                                      mod_apigw's runtime routes
+ *                                      (apigw_contract.h)
  *   pre_config     apigw_rl_limits.c   a new list of limits
  *   check_config   apigw_rl_limits.c   tier= without ApiRateLimitTier
  *   post_config    apigw_rl_zone.c     zone and counters
  *   child_init     apigw_rl_store.c    Redis connection pools
  *                  apigw_rl_request.c  the cap on waiting requests
  *   fixups         apigw_rl_request.c  tokens, waits, headers; a refusal
- *                                      noted and marked (apigw_refuse)
+ *                                      noted and marked (apigw_refuse);
+ *                                      the context's limits and an
+ *                                      attached runtime route's
  *   handler        apigw_rl_request.c  the refusal (REALLY_FIRST)
  *                  apigw_rl_status.c   apigw-ratelimit-status */
 #include "mod_apigw_ratelimit.h"
@@ -37,6 +45,7 @@
 #include "apigw_rl_zone.h"
 #include "apigw_rl_store.h"
 #include "apigw_rl_request.h"
+#include "apigw_rl_route.h"
 #include "apigw_rl_status.h"
 
 #include "http_request.h"
@@ -61,6 +70,8 @@ static void apigw_rl_register_hooks(apr_pool_t *p)
 
     (void)p;
     APR_REGISTER_OPTIONAL_FN(apigw_rl_status_json);
+    APR_REGISTER_OPTIONAL_FN(apigw_rl_route_prepare);
+    APR_REGISTER_OPTIONAL_FN(apigw_rl_route_attach);
     ap_hook_pre_config(apigw_rl_limits_pre_config, NULL, NULL,
                        APR_HOOK_MIDDLE);
     ap_hook_check_config(apigw_rl_limits_check_config, NULL, NULL,
