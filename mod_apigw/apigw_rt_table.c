@@ -13,6 +13,7 @@
 #define NSHARDS 256                /* hashed by leading static text */
 #define VAR_SHARD NSHARDS          /* routes that start with a {variable} */
 #define ALL_SHARDS (NSHARDS + 1)
+#define SHARD_DEPTH 4              /* leading static segments hashed */
 
 typedef struct rt_entry rt_entry;
 
@@ -24,9 +25,12 @@ struct rt_entry {
     rt_entry *next, *prev;         /* its shard's list */
 };
 
+/* A shard: one route table per leading static text (its key), so a
+ * route never answers for a path probed under another key that happens
+ * to hash alike. */
 typedef struct {
     apr_pool_t *pool;              /* the shard and all it compiled */
-    apigw_route_table *routes;
+    apr_hash_t *tries;             /* key -> apigw_route_table * */
     int users;                     /* published tables holding it */
     int served;                    /* routes in it */
 } rt_shard;
@@ -85,40 +89,62 @@ static int is_static_segment(const char *s, const char *e)
            && !(e - s == 1 && *s == '*');
 }
 
-/* A pattern's shard: its first two segments when both are static text
- * and more follows or the pattern ends there, else its first when it is
- * static, else the variable shard. */
-static int pattern_shard(const char *pattern)
+/* A pattern's key: its leading static segments, up to SHARD_DEPTH of
+ * them (so "/api/v1/items7/{id}" does not share a shard with every other
+ * "/api/v1/..." route), as *len bytes after the first '/'; its shard is
+ * the key's hash, or the variable shard (key "") when the first segment
+ * is not static. */
+static int pattern_key(const char *pattern, apr_size_t *len)
 {
-    const char *s1 = pattern + 1, *e1 = segment_end(s1), *s2, *e2;
+    const char *s = pattern + 1, *e = s, *end = NULL;
+    int depth = 0;
 
-    if (!is_static_segment(s1, e1)) {
-        return VAR_SHARD;
-    }
-    if (*e1 == '/') {
-        s2 = e1 + 1;
-        e2 = segment_end(s2);
-        if (is_static_segment(s2, e2)) {
-            return (int)fnv1a(s1, (apr_size_t)(e2 - s1));
+    while (depth < SHARD_DEPTH) {
+        e = segment_end(s);
+        if (!is_static_segment(s, e)) {
+            break;
         }
+        end = e;
+        depth++;
+        if (*e != '/') {
+            break;
+        }
+        s = e + 1;
     }
-    return (int)fnv1a(s1, (apr_size_t)(e1 - s1));
+    *len = end ? (apr_size_t)(end - pattern - 1) : 0;
+    return end ? (int)fnv1a(pattern + 1, *len) : VAR_SHARD;
 }
 
-/* The shards a request path may be in, most specific first, distinct;
- * returns how many. */
-static int path_shards(const char *path, int out[3])
+static int pattern_shard(const char *pattern)
 {
-    const char *s1 = path + 1, *e1 = segment_end(s1);
-    int n = 0, k;
+    apr_size_t len;
+    return pattern_key(pattern, &len);
+}
 
-    if (*e1 == '/') {
-        out[n++] = (int)fnv1a(s1, (apr_size_t)(segment_end(e1 + 1) - s1));
+/* The keys a request path may be under, most specific first (its first
+ * SHARD_DEPTH segments, then fewer: the order in which one trie would try
+ * static text before variables), then the variable shard's; returns how
+ * many, with each key's length and shard. */
+static int path_keys(const char *path, apr_size_t lens[SHARD_DEPTH + 1],
+                     int out[SHARD_DEPTH + 1])
+{
+    const char *ends[SHARD_DEPTH], *s = path + 1, *e;
+    int depth = 0, n = 0, i;
+
+    while (depth < SHARD_DEPTH) {
+        e = segment_end(s);
+        ends[depth++] = e;
+        if (*e != '/') {
+            break;
+        }
+        s = e + 1;
     }
-    k = (int)fnv1a(s1, (apr_size_t)(e1 - s1));
-    if (n == 0 || out[0] != k) {
-        out[n++] = k;
+    for (i = depth - 1; i >= 0; i--) {
+        lens[n] = (apr_size_t)(ends[i] - path - 1);
+        out[n] = (int)fnv1a(path + 1, lens[n]);
+        n++;
     }
+    lens[n] = 0;
     out[n++] = VAR_SHARD;
     return n;
 }
@@ -323,6 +349,8 @@ static void shard_add(apigw_rt_set *set, rt_shard *sh, const rt_entry *e)
     const char *field = "", *err;
     char *methods, *m, *last;
     const char *path = apr_pstrdup(sh->pool, e->rec.path);
+    apigw_route_table *routes;
+    apr_size_t klen;
     void *data = NULL;
     int added = 0;
 
@@ -331,12 +359,18 @@ static void shard_add(apigw_rt_set *set, rt_shard *sh, const rt_entry *e)
         set->report(set->ctx, &e->rec, field, err);
         return;
     }
+    pattern_key(path, &klen);
+    routes = apr_hash_get(sh->tries, path + 1, (apr_ssize_t)klen);
+    if (!routes) {
+        routes = apigw_route_table_make(sh->pool);
+        apr_hash_set(sh->tries, path + 1, (apr_ssize_t)klen, routes);
+    }
     methods = apr_pstrdup(sh->pool, e->rec.methods);
     for (m = apr_strtok(methods, ",", &last); m;
          m = apr_strtok(NULL, ",", &last)) {
         void *other = NULL;
 
-        err = apigw_route_add(sh->routes, path, m, data,
+        err = apigw_route_add(routes, path, m, data,
                               APIGW_ROUTE_OWN_NAMES, &other);
         if (err) {
             set->report(set->ctx, &e->rec, "path", err);
@@ -361,7 +395,7 @@ static rt_shard *shard_build(apigw_rt_set *set, int k)
     }
     sh = apr_pcalloc(p, sizeof(*sh));
     sh->pool = p;
-    sh->routes = apigw_route_table_make(p);
+    sh->tries = apr_hash_make(p);
     for (e = set->lists[k]; e; e = e->next) {
         shard_add(set, sh, e);
     }
@@ -554,21 +588,24 @@ apigw_route_status apigw_rt_table_match(const apigw_rt_table *t,
 {
     apigw_route_status best = APIGW_ROUTE_NONE;
     apigw_route_match one;
-    int shards[3], n, i;
+    int shards[SHARD_DEPTH + 1], n, i;
+    apr_size_t lens[SHARD_DEPTH + 1];
 
     memset(m, 0, sizeof(*m));
     if (!t || !path || path[0] != '/') {
         return APIGW_ROUTE_NONE;
     }
-    n = path_shards(path, shards);
+    n = path_keys(path, lens, shards);
     for (i = 0; i < n; i++) {
         const rt_shard *sh = t->shards[shards[i]];
+        const apigw_route_table *routes;
         apigw_route_status st;
 
-        if (!sh) {
+        if (!sh || !(routes = apr_hash_get(sh->tries, path + 1,
+                                           (apr_ssize_t)lens[i]))) {
             continue;
         }
-        st = apigw_route_match_path(sh->routes, path, method, p, &one);
+        st = apigw_route_match_path(routes, path, method, p, &one);
         if (st == APIGW_ROUTE_FOUND) {
             *m = one;
             return st;

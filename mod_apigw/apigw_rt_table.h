@@ -3,7 +3,7 @@
  *
  * Two sides. The builder (one thread of the child) owns every route as
  * its store row and applies changes: upsert and remove by id. Routes are
- * grouped in shards by their path's leading static text (up to two
+ * grouped in shards by their path's leading static text (up to four
  * segments, hashed: "/v1/users/{id}" goes with "v1/users"); a change
  * rebuilds only its shard (compiling that shard's routes again, into a
  * fresh pool) and publishes a new table: an immutable array of shard
@@ -89,9 +89,9 @@ apigw_rt_table *apigw_rt_table_acquire(apigw_rt_set *set);
 void apigw_rt_table_release(apigw_rt_table *t);
 
 /* Matches as apigw_route_match_path does, over the table's shards: the
- * shard of the path's first two segments, then of its first, then the
- * shard of routes that start with a {variable}; the first FOUND wins,
- * else the first NO_METHOD. */
+ * shard of the path's first four segments, then three, two, one, then
+ * the shard of routes that start with a {variable}; the first FOUND wins,
+ * else NO_METHOD with the union of the Allow lists. */
 apigw_route_status apigw_rt_table_match(const apigw_rt_table *t,
                                         const char *path, const char *method,
                                         apr_pool_t *p, apigw_route_match *m);
