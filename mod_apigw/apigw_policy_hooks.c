@@ -20,6 +20,7 @@
  * deny-list (called from mod_apigw's translate_name). */
 #include "apigw_policy_conf.h"
 #include "apigw_config.h"
+#include "apigw_rt_serve.h"
 #include "apigw_request.h"
 #include "apigw_query.h"
 #include "apigw_json_error.h"
@@ -159,8 +160,11 @@ int apigw_policy_translate(request_rec *r)
         return DECLINED;
     }
     sc = ap_get_module_config(r->server->module_config, &apigw_module);
+    /* static endpoints first, then runtime routes (whose table, when
+     * one matches, stays held until r ends) */
     if (apigw_route_match_path(sc->routes, r->uri, acrm, r->pool, &m)
-        != APIGW_ROUTE_FOUND) {
+        != APIGW_ROUTE_FOUND
+        && apigw_rt_serve_match(r, acrm, &m) != APIGW_ROUTE_FOUND) {
         return DECLINED;
     }
     return apigw_cors_preflight(r, endpoint_policy(m.data), m.data);

@@ -91,7 +91,7 @@ static apigw_route_status match(request_rec *r, const apigw_server_conf *sc,
     if (st == APIGW_ROUTE_FOUND) {
         return st;
     }
-    switch (apigw_rt_serve_match(r, &rm)) {
+    switch (apigw_rt_serve_match(r, r->method, &rm)) {
     case APIGW_ROUTE_FOUND:
         *m = rm;
         return APIGW_ROUTE_FOUND;

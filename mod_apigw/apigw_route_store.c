@@ -543,6 +543,20 @@ static const apigw_route_store_error *check_conn(apigw_route_store *st,
     return NULL;
 }
 
+/* PostgreSQL's transactions are our own BEGIN and COMMIT: apr_dbd's
+ * pgsql driver dereferences a NULL result when the server has gone away
+ * under a connection it still thinks is fine (a child crash); a plain
+ * query there is an error like any other. The transaction handle is then
+ * only a token (st), never given to apr_dbd. */
+static const apigw_route_store_error *pg_tx(apigw_route_store *st,
+                                            apr_pool_t *p, const char *sql)
+{
+    int n = 0;
+    int rv = apr_dbd_query(st->drv, st->dbd, &n, sql);
+
+    return rv != 0 ? db_err(st, p, rv, sql) : NULL;
+}
+
 static const apigw_route_store_error *tx_begin(apigw_route_store *st,
                                                apr_pool_t *p,
                                                apr_dbd_transaction_t **tx)
@@ -552,6 +566,12 @@ static const apigw_route_store_error *tx_begin(apigw_route_store *st,
 
     *tx = NULL;
     if ((err = check_conn(st, p))) {
+        return err;
+    }
+    if (st->pgsql) {
+        if ((err = pg_tx(st, p, "BEGIN")) == NULL) {
+            *tx = (apr_dbd_transaction_t *)st;
+        }
         return err;
     }
     rv = apr_dbd_transaction_start(st->drv, p, st->dbd, tx);
@@ -575,6 +595,13 @@ static const apigw_route_store_error *tx_end(
 {
     int rv;
 
+    if (st->pgsql) {
+        if (err || !commit) {
+            pg_tx(st, p, "ROLLBACK");
+            return err;
+        }
+        return pg_tx(st, p, "COMMIT");
+    }
     if (err || !commit) {
         apr_dbd_transaction_mode_set(st->drv, tx,
                                      APR_DBD_TRANSACTION_ROLLBACK);
@@ -808,16 +835,42 @@ static const apigw_route_store_error *apply_migrations(apigw_route_store *st,
     return err;
 }
 
+/* The schema's version when it is this build's, read without a
+ * transaction (which on SQLite would wait for another process's write
+ * lock); 0 when it must be looked at in one. */
+static int current_version(apigw_route_store *st, apr_pool_t *p)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int version = 0;
+
+    if (apr_dbd_select(st->drv, p, st->dbd, &res,
+                       "SELECT MAX(version) FROM schema_version", 1) != 0) {
+        return 0;
+    }
+    if (next_row(st, p, res, &row)) {
+        const char *v = entry(st, p, row, 0);
+        version = v && *v ? (int)apr_atoi64(v) : 0;
+        while (next_row(st, p, res, &row)) {
+            continue;
+        }
+    }
+    return version == APIGW_ROUTE_STORE_SCHEMA_VERSION ? version : 0;
+}
+
 /* One transaction: several children may open the same store at once (on
  * PostgreSQL an advisory lock makes them take turns). */
 static const apigw_route_store_error *migrate(apigw_route_store *st,
                                               apr_pool_t *p)
 {
     apr_dbd_transaction_t *tx;
-    const apigw_route_store_error *err = tx_begin(st, p, &tx);
+    const apigw_route_store_error *err;
     int version = 0;
 
-    if (err) {
+    if ((st->schema_version = current_version(st, p)) != 0) {
+        return NULL;
+    }
+    if ((err = tx_begin(st, p, &tx)) != NULL) {
         return err;
     }
     if (st->pgsql) {

@@ -7,10 +7,55 @@
 #include "apigw_agg_conf.h"
 #include "apigw_encode.h"
 
+#include "http_log.h"
 #include "apr_strings.h"
+
+APLOG_USE_MODULE(apigw);
 
 static const char *const rewrite_kinds[] = { "strip-prefix", "add-prefix",
                                              "regex" };
+
+/* Values with '%' or '\\' are expressions, as ApiRequestHeader reads
+ * them; from the admin API, restricted (no file functions). */
+const char *apigw_rt_header_expr(apr_pool_t *p, const char *value,
+                                 const char *file, ap_expr_info_t **out)
+{
+    ap_expr_info_t *info = apr_pcalloc(p, sizeof(*info));
+    const char *err;
+
+    info->filename = file;
+    info->line_number = 0;
+    info->flags = AP_EXPR_FLAG_STRING_RESULT | AP_EXPR_FLAG_RESTRICTED
+                  | AP_EXPR_FLAG_RESTRICTED_FILE_FUNC;
+    info->module_index = APLOG_MODULE_INDEX;
+    err = ap_expr_parse(p, p, info, value, NULL);
+    if (err) {
+        return apr_psprintf(p, "cannot parse the expression: %s", err);
+    }
+    *out = info;
+    return NULL;
+}
+
+static const char *header_exprs(apr_pool_t *p, const char *file,
+                                apr_array_header_t *rules, const char *group,
+                                const char **field)
+{
+    const char *err;
+    int i;
+
+    for (i = 0; rules && i < rules->nelts; i++) {
+        apigw_header_rule *rule = &APR_ARRAY_IDX(rules, i, apigw_header_rule);
+
+        if (rule->value && (strchr(rule->value, '%')
+                            || strchr(rule->value, '\\'))
+            && (err = apigw_rt_header_expr(p, rule->value, file,
+                                           &rule->expr)) != NULL) {
+            *field = apr_psprintf(p, "%s[%d].value", group, i);
+            return err;
+        }
+    }
+    return NULL;
+}
 
 static const char *backend_of(apr_pool_t *p, const apigw_rt_compile_ctx *cx,
                               apigw_endpoint *ep, const apigw_rt_route *rt,
@@ -56,6 +101,12 @@ static const char *policy_of(apr_pool_t *p, apigw_endpoint *ep,
     }
     pol->request_headers = rt->request_headers;
     pol->response_headers = rt->response_headers;
+    if ((err = header_exprs(p, ep->file, pol->request_headers,
+                            "requestHeaders", field)) != NULL
+        || (err = header_exprs(p, ep->file, pol->response_headers,
+                               "responseHeaders", field)) != NULL) {
+        return err;
+    }
     if (rt->path_rewrite) {
         apigw_rewrite_rule *rule;
 
@@ -91,8 +142,12 @@ static void query_of(apigw_dir_conf *c, const apigw_rt_route *rt)
     c->input_query.set = 1;
     switch (rt->query_mode) {
     case APIGW_RT_QUERY_ALL:
-    case APIGW_RT_QUERY_DENY:
         c->input_query.all = 1;
+        break;
+    case APIGW_RT_QUERY_DENY:
+        /* all but the deny-list: the policy's own (ApiDenyQueryStrings
+         * without ApiInputQueryStrings) */
+        c->input_query.set = 0;
         break;
     case APIGW_RT_QUERY_ALLOW:
         c->input_query.names = rt->query_names;

@@ -24,6 +24,11 @@ typedef struct {
     APR_OPTIONAL_FN_TYPE(apigw_cb_route_prepare) *cb_prepare;  /* or NULL */
 } apigw_rt_compile_ctx;
 
+/* value as a header rule's expression (*out from p), restricted as the
+ * admin API's expressions are; NULL or the problem. */
+const char *apigw_rt_header_expr(apr_pool_t *p, const char *value,
+                                 const char *file, ap_expr_info_t **out);
+
 /* rec as an endpoint allocated from p (nothing kept from rec). NULL, or
  * the problem and *field (the route's JSON field). */
 const char *apigw_rt_compile(apr_pool_t *p, const apigw_rt_compile_ctx *cx,

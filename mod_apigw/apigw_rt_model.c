@@ -616,14 +616,39 @@ const apigw_rt_error *apigw_rt_outside_error(apr_pool_t *p,
     return rt_error(p, group, msg);
 }
 
+static const apigw_rt_error *check_values(apr_pool_t *p, const char *group,
+                                          const apr_array_header_t *rules,
+                                          const apigw_rt_checks *checks)
+{
+    const char *err;
+    int i;
+
+    for (i = 0; rules && i < rules->nelts; i++) {
+        const char *v = APR_ARRAY_IDX(rules, i, apigw_header_rule).value;
+
+        if (v && (strchr(v, '%') || strchr(v, '\\'))
+            && (err = checks->header_value(p, v)) != NULL) {
+            return rt_error(p, apr_psprintf(p, "%s[%d].value", group, i), err);
+        }
+    }
+    return NULL;
+}
+
 static const apigw_rt_error *check_others(apr_pool_t *p,
                                           const apigw_rt_route *r,
                                           const apigw_rt_checks *checks)
 {
+    const apigw_rt_error *e;
     const char *err;
 
     if (!checks) {
         return NULL;
+    }
+    if (checks->header_value
+        && ((e = check_values(p, "requestHeaders", r->request_headers, checks))
+            || (e = check_values(p, "responseHeaders", r->response_headers,
+                                 checks)))) {
+        return e;
     }
     if (r->rate_limit && checks->rate_limit
         && (err = checks->rate_limit(p, r->rate_limit)) != NULL) {

@@ -102,6 +102,9 @@ typedef struct apigw_rt_route {
 typedef struct {
     const char *(*rate_limit)(apr_pool_t *p, const apigw_rt_rate_limit *rl);
     const char *(*breaker)(apr_pool_t *p, const apigw_rt_breaker *cb);
+    /* a header rule's value holding '%' or '\\': an ap_expr string, as
+     * ApiRequestHeader reads it (the serving side's, which links httpd) */
+    const char *(*header_value)(apr_pool_t *p, const char *value);
 } apigw_rt_checks;
 
 /* An outside check's message as an error: "rateLimit.burst: too big"

@@ -35,6 +35,7 @@ APLOG_USE_MODULE(apigw);
 #define SNAPSHOT_DIR "apigw-routes"        /* under DefaultRuntimeDir */
 #define MAX_WORKERS 1024                   /* per child; then mod_proxy's */
 #define WATCHDOG_NAME "_apigw_routes_"
+#define FIRST_TABLE_WAIT (SNAPSHOT_AFTER + apr_time_from_sec(1))
 
 /* In shared memory, kept across graceful restarts. */
 typedef struct {
@@ -84,6 +85,7 @@ typedef struct {
 } rt_builder;
 
 static rt_builder *builder;
+static volatile apr_uint32_t first_wait_over;  /* a request waited in vain */
 static apigw_rt_checks checks;
 static APR_OPTIONAL_FN_TYPE(apigw_rl_route_prepare) *rl_prepare;
 static APR_OPTIONAL_FN_TYPE(apigw_rl_route_attach) *rl_attach;
@@ -233,6 +235,12 @@ static const char *check_breaker(apr_pool_t *p, const apigw_rt_breaker *cb)
     return cb_prepare ? cb_prepare(p, "check", cb, &h) : NULL;
 }
 
+static const char *check_header_value(apr_pool_t *p, const char *value)
+{
+    ap_expr_info_t *info;
+    return apigw_rt_header_expr(p, value, "admin API", &info);
+}
+
 static void retrieve_fns(void)
 {
     rl_prepare = APR_RETRIEVE_OPTIONAL_FN(apigw_rl_route_prepare);
@@ -241,11 +249,12 @@ static void retrieve_fns(void)
     cb_attach = APR_RETRIEVE_OPTIONAL_FN(apigw_cb_route_attach);
     checks.rate_limit = rl_prepare ? check_rate_limit : NULL;
     checks.breaker = cb_prepare ? check_breaker : NULL;
+    checks.header_value = check_header_value;
 }
 
 const apigw_rt_checks *apigw_rt_serve_checks(void)
 {
-    if (!checks.rate_limit && !checks.breaker) {
+    if (!checks.header_value) {
         retrieve_fns();
     }
     return &checks;
@@ -553,6 +562,10 @@ static void publish_all(rt_builder *b)
 {
     int i;
 
+    /* nothing before the first load: requests wait for it */
+    if (!b->loaded) {
+        return;
+    }
     b->pending = 0;
     for (i = 0; i < b->envs->nelts; i++) {
         rt_env *env = APR_ARRAY_IDX(b->envs, i, rt_env *);
@@ -571,8 +584,6 @@ static void *APR_THREAD_FUNC builder_main(apr_thread_t *thread, void *data)
     apr_pool_t *p;
     int first = 1, due;
 
-    /* no variable of the loop's own scope: apr_thread_exit below unwinds
-     * the stack, which ASan takes for a use after scope */
     apr_pool_create(&p, b->pool);
     while (!apr_atomic_read32(&b->stopping)) {
         now = apr_time_now();
@@ -601,7 +612,9 @@ static void *APR_THREAD_FUNC builder_main(apr_thread_t *thread, void *data)
     }
     apigw_route_store_close(b->store);
     b->store = NULL;
-    apr_thread_exit(thread, APR_SUCCESS);
+    /* returns rather than apr_thread_exit: the thread's pool goes with
+     * pchild, and ASan takes pthread_exit's unwinding for stack misuse */
+    (void)thread;
     return NULL;
 }
 
@@ -740,6 +753,7 @@ void apigw_rt_serve_child_init(apr_pool_t *pchild, server_rec *s)
     apr_status_t rv;
 
     builder = NULL;
+    first_wait_over = 0;
     retrieve_fns();
     if (!serving || !shared) {
         return;
@@ -780,24 +794,50 @@ void apigw_rt_serve_changed(void)
 
 /* ---- requests ---- */
 
+/* A new child's first table is being built (after a restart, or when a
+ * child replaces another): its first requests wait for it rather than
+ * miss a runtime route, up to FIRST_TABLE_WAIT (past the snapshot's
+ * delay when the store is down). */
+static apigw_rt_table *first_table(apigw_rt_set *set)
+{
+    apr_time_t until;
+    apigw_rt_table *t = NULL;
+
+    if (apr_atomic_read32(&first_wait_over)) {
+        return NULL;
+    }
+    until = apr_time_now() + FIRST_TABLE_WAIT;
+    while (!(t = apigw_rt_table_acquire(set)) && apr_time_now() < until) {
+        apr_sleep(apr_time_from_msec(1));
+    }
+    if (!t) {
+        apr_atomic_set32(&first_wait_over, 1);
+    }
+    return t;
+}
+
 static apr_status_t table_release(void *data)
 {
     apigw_rt_table_release(data);
     return APR_SUCCESS;
 }
 
-apigw_route_status apigw_rt_serve_match(request_rec *r, apigw_route_match *m)
+apigw_route_status apigw_rt_serve_match(request_rec *r, const char *method,
+                                        apigw_route_match *m)
 {
     const apigw_server_conf *sc = ap_get_module_config(r->server->module_config,
                                                        &apigw_module);
     apigw_rt_table *t;
     apigw_route_status st;
 
-    if (!builder || !sc->rt_env
-        || !(t = apigw_rt_table_acquire(sc->rt_env->set))) {
+    if (!builder || !sc->rt_env) {
         return APIGW_ROUTE_NONE;
     }
-    st = apigw_rt_table_match(t, r->uri, r->method, r->pool, m);
+    if (!(t = apigw_rt_table_acquire(sc->rt_env->set))
+        && !(t = first_table(sc->rt_env->set))) {
+        return APIGW_ROUTE_NONE;
+    }
+    st = apigw_rt_table_match(t, r->uri, method, r->pool, m);
     if (st == APIGW_ROUTE_NONE) {
         apigw_rt_table_release(t);
         return st;

@@ -35,10 +35,12 @@ int apigw_rt_serve_post_config(apr_pool_t *pconf, server_rec *s,
 /* child_init: the tables and their builder thread. */
 void apigw_rt_serve_child_init(apr_pool_t *pchild, server_rec *s);
 
-/* translate_name, after the static endpoints: r's path and method against
- * the runtime routes of its server's environment. On FOUND or NO_METHOD
- * the table stays held until r ends (m->data is an apigw_endpoint *). */
-apigw_route_status apigw_rt_serve_match(request_rec *r, apigw_route_match *m);
+/* translate_name, after the static endpoints: r's path and method (r's
+ * own, or a CORS preflight's requested one) against the runtime routes of
+ * its server's environment. On FOUND or NO_METHOD the table stays held
+ * until r ends (m->data is an apigw_endpoint *). */
+apigw_route_status apigw_rt_serve_match(request_rec *r, const char *method,
+                                        apigw_route_match *m);
 
 /* A runtime endpoint's rate limit and breaker, handed to their modules. */
 void apigw_rt_serve_attach(request_rec *r, const apigw_endpoint *ep);

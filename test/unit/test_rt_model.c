@@ -60,7 +60,7 @@ static const char *real_breaker(apr_pool_t *p, const apigw_rt_breaker *cb)
     return apigw_cb_breaker_validate(p, &s);
 }
 
-static const apigw_rt_checks real = { real_rate_limit, real_breaker };
+static const apigw_rt_checks real = { real_rate_limit, real_breaker, NULL };
 
 /* ---- helpers ---- */
 
