@@ -8,7 +8,7 @@
 # an environment emptied, an environment copied and served on its
 # virtual host); requests in flight finishing on their own table;
 # graceful and full restarts serving throughout (a slow store too); the
-# store unusable at run time (write lock held, folder moved away) and
+# store unusable at run time (write lock held) and
 # unopenable at startup (the snapshot served); kill -9 in the middle of a
 # stream of writes losing no acknowledged one and leaving none half-done.
 import json
