@@ -944,17 +944,27 @@ static const apigw_route_store_error *fill_keys(apigw_route_store *st,
     apr_array_header_t *routes;
     int i;
 
-    err = run_select(st, p, Q_ROUTE_KEYLESS, NULL, &res,
-                     "cannot look for routes without keys");
-    if (err) {
+    if ((err = tx_begin(st, p, &tx)) != NULL) {
         return err;
+    }
+    /* several processes may open a migrated store at once: on PostgreSQL
+     * they take turns (the migration's lock), and each looks for keyless
+     * routes only then; on SQLite the second writer fails and its open is
+     * tried again (schema_ready) */
+    if (st->pgsql) {
+        err = exec_static(st, p, "SELECT pg_advisory_xact_lock("
+                                 "7021227712172618355)");
+    }
+    if (!err) {
+        err = run_select(st, p, Q_ROUTE_KEYLESS, NULL, &res,
+                         "cannot look for routes without keys");
+    }
+    if (err) {
+        return tx_end(st, p, tx, err, 0);
     }
     routes = apr_array_make(p, 4, sizeof(apigw_route_record));
     while (next_row(st, p, res, &row)) {
         APR_ARRAY_PUSH(routes, apigw_route_record) = *row_record(st, p, row);
-    }
-    if (routes->nelts == 0 || (err = tx_begin(st, p, &tx))) {
-        return err;
     }
     for (i = 0; !err && i < routes->nelts; i++) {
         err = add_keys(st, p, &APR_ARRAY_IDX(routes, i, apigw_route_record));
@@ -962,7 +972,7 @@ static const apigw_route_store_error *fill_keys(apigw_route_store *st,
             err = NULL;
         }
     }
-    return tx_end(st, p, tx, err, 1);
+    return tx_end(st, p, tx, err, routes->nelts > 0);
 }
 
 /* The schema migrated, the statements prepared, "default" there. When
