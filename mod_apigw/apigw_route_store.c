@@ -944,6 +944,17 @@ static const apigw_route_store_error *fill_keys(apigw_route_store *st,
     apr_array_header_t *routes;
     int i;
 
+    /* a look first, outside a transaction: SQLite's would wait for
+     * another process's write lock, and most opens find nothing to do */
+    err = run_select(st, p, Q_ROUTE_KEYLESS, NULL, &res,
+                     "cannot look for routes without keys");
+    if (err || !next_row(st, p, res, &row)) {
+        return err;
+    }
+    while (next_row(st, p, res, &row)) {
+        continue;
+    }
+    row = NULL;
     if ((err = tx_begin(st, p, &tx)) != NULL) {
         return err;
     }

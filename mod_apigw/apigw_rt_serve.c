@@ -31,7 +31,7 @@ APLOG_USE_MODULE(apigw);
 #define SHM_MAGIC 0x61727467u              /* "artg" */
 #define RETRY_AFTER apr_time_from_msec(200)
 #define SNAPSHOT_AFTER apr_time_from_sec(2) /* of failing at startup */
-#define SNAPSHOT_EVERY apr_time_from_sec(1)
+#define SNAPSHOT_EVERY apr_time_from_sec(3)
 #define SNAPSHOT_DIR "apigw-routes"        /* under DefaultRuntimeDir */
 #define MAX_WORKERS 1024                   /* per child; then mod_proxy's */
 #define WATCHDOG_NAME "_apigw_routes_"
@@ -77,6 +77,7 @@ typedef struct {
     apr_time_t failing_since;              /* 0: the store answers */
     int pending;                           /* a publish waits for a slot */
     int snapshot_due;
+    int snapshot_warned;
     apr_time_t snapshot_at;
     apr_int64_t gen;                       /* the store's, last synced */
     /* runtime backends' workers: origin|timeout -> proxy_worker * */
@@ -340,44 +341,58 @@ static json_t *record_json(const apigw_route_record *r)
                      "policies", r->policies);
 }
 
-static void snapshot_write(rt_builder *b, apr_pool_t *p)
+/* recs (apigw_route_record) as the snapshot of generation gen: a new
+ * file renamed over the old. Says so once (*warned) when it cannot. */
+static void snapshot_write(server_rec *s, apr_pool_t *p, apr_int64_t gen,
+                           const apr_array_header_t *recs, int *warned)
 {
     json_t *doc = json_object(), *routes = json_array();
     const char *tmp = apr_psprintf(p, "%s.%" APR_PID_T_FMT, snapshot_path,
                                    getpid());
-    int i, j;
+    int i;
 
-    json_object_set_new(doc, "generation", json_integer(b->gen));
-    for (i = 0; i < b->envs->nelts; i++) {
-        rt_env *env = APR_ARRAY_IDX(b->envs, i, rt_env *);
-        apr_array_header_t *recs = apigw_rt_set_records(env->set, p);
-
-        for (j = 0; j < recs->nelts; j++) {
-            json_array_append_new(routes, record_json(
-                &APR_ARRAY_IDX(recs, j, apigw_route_record)));
-        }
+    json_object_set_new(doc, "generation", json_integer(gen));
+    for (i = 0; i < recs->nelts; i++) {
+        json_array_append_new(routes, record_json(
+            &APR_ARRAY_IDX(recs, i, apigw_route_record)));
     }
     json_object_set_new(doc, "routes", routes);
     if (json_dump_file(doc, tmp, JSON_COMPACT) != 0
         || rename(tmp, snapshot_path) != 0) {
-        if (!b->snapshot_at) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, errno, b->s,
+        if (!*warned) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s,
                          APIGW_LOGNO(00716) "runtime routes: cannot write "
                          "the snapshot %s; a start without the store will "
                          "serve no runtime route", snapshot_path);
         }
+        *warned = 1;
         unlink(tmp);
     }
     json_decref(doc);
 }
 
-/* One child writes each generation, at most once a second each. */
+static void builder_snapshot(rt_builder *b, apr_pool_t *p)
+{
+    apr_array_header_t *all = apr_array_make(p, 16,
+                                             sizeof(apigw_route_record));
+    int i;
+
+    for (i = 0; i < b->envs->nelts; i++) {
+        rt_env *env = APR_ARRAY_IDX(b->envs, i, rt_env *);
+        apr_array_cat(all, apigw_rt_set_records(env->set, p));
+    }
+    snapshot_write(b->s, p, b->gen, all, &b->snapshot_warned);
+}
+
+/* Without the watchdog (which writes the snapshot off the builders' way):
+ * one child writes each generation, at most once every SNAPSHOT_EVERY. */
 static void snapshot_maybe(rt_builder *b, apr_pool_t *p, apr_time_t now)
 {
     apr_uint64_t old;
 
-    if (!b->snapshot_due || now - b->snapshot_at < SNAPSHOT_EVERY
+    if (!poll_self || !b->snapshot_due || now - b->snapshot_at < SNAPSHOT_EVERY
         || !snapshot_path) {
+        b->snapshot_due = 0;
         return;
     }
     b->snapshot_due = 0;
@@ -387,7 +402,7 @@ static void snapshot_maybe(rt_builder *b, apr_pool_t *p, apr_time_t now)
            != old) {
         return;                    /* another child has it in hand */
     }
-    snapshot_write(b, p);
+    builder_snapshot(b, p);
     b->snapshot_at = now ? now : 1;
 }
 
@@ -623,6 +638,9 @@ static apr_status_t poll_store(int state, void *data, apr_pool_t *pool)
 {
     static apigw_route_store *st;
     static apr_pool_t *sp;
+    static apr_int64_t snap_gen = -1;
+    static apr_time_t snap_at;
+    static int snap_warned;
     server_rec *s = data;
     const apigw_route_store_error *err;
     apr_int64_t gen;
@@ -655,6 +673,19 @@ static apr_status_t poll_store(int state, void *data, apr_pool_t *pool)
     if (!err && (apr_uint64_t)gen != apr_atomic_read64(&shared->store_gen)) {
         apr_atomic_set64(&shared->store_gen, (apr_uint64_t)gen);
         apr_atomic_inc32(&shared->generation);
+    }
+    /* the snapshot, here rather than in a builder: a full dump of 10,000
+     * routes takes a builder away from following changes for 0.1-0.3 s */
+    if (!err && snapshot_path && gen != snap_gen
+        && apr_time_now() - snap_at >= SNAPSHOT_EVERY) {
+        apr_array_header_t *recs;
+
+        err = apigw_route_store_list(st, p, NULL, &recs);
+        if (!err) {
+            snapshot_write(s, p, gen, recs, &snap_warned);
+            snap_gen = gen;
+            snap_at = apr_time_now();
+        }
     }
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "runtime routes: "

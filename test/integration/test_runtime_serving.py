@@ -809,7 +809,7 @@ def test_store_write_locked_at_run_time(store, served, backend):
 
 
 
-def wait_snapshot(path, ids, timeout=5.0):
+def wait_snapshot(path, ids, timeout=12.0):
     deadline = time.monotonic() + timeout
     while True:
         try:
