@@ -1,8 +1,11 @@
 /* One request through an endpoint, phase by phase:
  *
- *   translate_name      match method+path, expand the backend URL, hand the
- *                       request to mod_proxy (proxy:URL, proxy-nocanon);
- *                       an aggregating endpoint keeps it (apigw_agg.c)
+ *   translate_name      match method+path (<ApiEndpoint>s first, then
+ *                       runtime routes, apigw_rt_serve.c, whose rate
+ *                       limit and breaker are handed to their modules),
+ *                       expand the backend URL, hand the request to
+ *                       mod_proxy (proxy:URL, proxy-nocanon); an
+ *                       aggregating endpoint keeps it (apigw_agg.c)
  *   map_to_storage      the gateway's own answers skip the filesystem walk
  *   post_perdir_config  merge the <ApiEndpoint> section over <Location>
  *                       and <Proxy>, before httpd's access checks

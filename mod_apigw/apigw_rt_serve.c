@@ -42,7 +42,8 @@ typedef struct {
     apr_uint32_t magic;
     volatile apr_uint32_t generation;      /* bumped per change seen */
     volatile apr_uint64_t store_gen;       /* the poller's last reading */
-    volatile apr_uint64_t snapshot_gen;    /* the last one written */
+    volatile apr_uint64_t snapshot_gen;    /* the last one a builder wrote
+                                            * (no watchdog only) */
 } rt_shared;
 
 struct apigw_rt_env {

@@ -11,8 +11,11 @@
  *   mod_watchdog callback in one child) reads the store's generation
  *   every ApiRouteRefresh and bumps the shared number when it moved.
  *   The store unreachable: the current tables stay; at startup, the last
- *   route set written to the snapshot file beside the store is served
- *   until the store answers. */
+ *   route set written to the snapshot file (by the poller, at most every
+ *   few seconds after changes; by the builders without mod_watchdog) is
+ *   served until the store answers.
+ *   A new child's first requests wait for its first table
+ *   (apigw_rt_serve_match) rather than miss a runtime route. */
 #ifndef APIGW_RT_SERVE_H
 #define APIGW_RT_SERVE_H
 

@@ -2,9 +2,8 @@
 # on the gateway within the propagation budget, in every child, with its
 # policies; changes and deletions are live without a restart; static
 # <ApiEndpoint>s always win and a colliding route is refused; each
-# virtual host serves its ApiEnvironment; routes survive restarts; the
-# store down at startup (snapshot) and at run time.
-import json
+# virtual host serves its ApiEnvironment; routes survive a restart. (The
+# store down at startup and at run time: test_runtime_serving.py.)
 import os
 import time
 
