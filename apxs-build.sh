@@ -88,6 +88,14 @@ build_module() {
     # apxs writes its objects beside the sources, so it compiles copies.
     cp "$TOP/$name"/*.c "$TOP/common"/*.c "$obj/"
     cp "$TOP/$name"/*.h "$TOP/common"/*.h "$obj/" 2>/dev/null || true
+    # The web console's files, embedded as a C table generated beside the
+    # copies (never in the tree): mod_apigw/console/embed.sh.
+    if [ -d "$TOP/$name/console" ]; then
+        sh "$TOP/$name/console/embed.sh" "$obj/apigw_console_assets.c" || {
+            rm -rf "$obj"
+            die "embedding $name's console failed"
+        }
+    fi
     # -fvisibility=hidden: the module record is the one symbol a module
     # exports (common/apigw_module.h); common/ code stays private to each
     for f in -std=gnu11 -Wall -Wextra -Werror -fvisibility=hidden \

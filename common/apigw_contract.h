@@ -96,4 +96,53 @@ void apigw_socket_timeout_scoped(apr_pool_t *p, apr_socket_t *sock,
                                  apr_interval_time_t t,
                                  apr_interval_time_t saved);
 
+/* ---- Operations: the live state for mod_apigw's management API ----
+ *
+ * mod_apigw_breaker's (pools, breakers, the two actions) and
+ * mod_apigw_ratelimit's (rate limits), retrieved by mod_apigw at
+ * optional_fn_retrieve; a function that is NULL means its module is not
+ * loaded. Each answers JSON text from r->pool, in the shapes of the
+ * GraphQL schema's types (mod_apigw/apigw_admin_schema.graphql); times
+ * are RFC 3339 UTC with milliseconds, or null. Any thread of a child, on
+ * the request path of an admin request; the reads take no lock. The
+ * actions change the state every child sees (shared memory) and log
+ * themselves at notice; the caller logs who asked. */
+
+/* [Pool, ...]: every balancer:// of r's server with its members:
+ * {"name":"balancer://NAME","lbmethod":"byrequests","members":[Member]}.
+ * Member: {"pool","name" (the BalancerMember URL),"state" ("active",
+ * "timeout", "suspended", "disabled"),"suspendedSince","suspendedUntil",
+ * "reason" (always null: the suspension state does not keep the error),
+ * "suspensions","retries"}. */
+APR_DECLARE_OPTIONAL_FN(const char *, apigw_ops_pools, (request_rec *r));
+
+/* [Breaker, ...]: every circuit breaker state (one per backend for
+ * scope=backend), runtime routes' too: {"id","section","backend",
+ * "expression","state" ("closed", "open", "recovering"),"since","trips",
+ * "window":{"requests","networkErrors","status5xx","status4xx"}}. id is
+ * "FILE:LINE", "FILE:LINE#BACKEND" or "route:ID". */
+APR_DECLARE_OPTIONAL_FN(const char *, apigw_ops_breakers, (request_rec *r));
+
+/* [RateLimitCounter, ...]: one per ApiRateLimit policy (its own numbers,
+ * and each ApiRateLimitTier's): {"section","policy","admitted",
+ * "rejected","delayed"}, summed over every child. */
+APR_DECLARE_OPTIONAL_FN(const char *, apigw_ops_rate_limits,
+                        (request_rec *r));
+
+/* Ends a member's suspension (or timeout state) now, as balancer-manager's
+ * "enable" does and with its progression reset: NULL and *member_json (a
+ * Member), or an error message; *not_found = 1 when r's server has no
+ * such pool ("balancer://NAME" or NAME) or member. */
+APR_DECLARE_OPTIONAL_FN(const char *, apigw_ops_resume_member,
+                        (request_rec *r, const char *pool,
+                         const char *member, const char **member_json,
+                         int *not_found));
+
+/* Closes a breaker and empties its window: NULL and *breaker_json (a
+ * Breaker), or an error message; *not_found = 1 when no breaker state
+ * has this id. */
+APR_DECLARE_OPTIONAL_FN(const char *, apigw_ops_reset_breaker,
+                        (request_rec *r, const char *id,
+                         const char **breaker_json, int *not_found));
+
 #endif

@@ -1,10 +1,11 @@
-/* The REST management API of runtime routes: `SetHandler apigw-admin` in
- * a <Location> (protected by httpd's own Require and auth modules).
- * Routes and environments are read and written through the route model
- * (apigw_rt_model.h: JSON, validation) and the route store
- * (apigw_route_store.h); this file owns the HTTP side: paths relative to
- * the location, methods, request bodies, cross-site checks, JSON answers
- * and errors naming the field, and one audit line per change.
+/* The management API of runtime routes: `SetHandler apigw-admin` in a
+ * <Location> (protected by httpd's own Require and auth modules). This
+ * file owns its HTTP side: the startup checks of the locations, paths
+ * relative to the location, methods, cross-site checks, request bodies,
+ * and the REST resources' JSON answers and errors naming the field. The
+ * operations themselves (model, store, audit) are apigw_admin_ops.c's,
+ * shared with the GraphQL resource (apigw_admin_graphql.c); the console's
+ * files are apigw_console.c's.
  *
  *   GET    routes?environment=E     the routes of E (default "default")
  *   POST   routes                   register one (201, Location)
@@ -16,11 +17,14 @@
  *   GET    environments             their names
  *   POST   environments             {"name","from","copyRoutes"}
  *   DELETE environments/NAME        delete it and its routes
- *
- * Each child opens the store when it first needs it, as the user it runs
- * as (a SQLite file must be writable by the children), and keeps it; one
- * mutex per child serializes the calls (a store is one connection). */
+ *   GET, POST graphql               the GraphQL API
+ *   GET    /  console/FILE          the console (the location without its
+ *                                   '/' is redirected to it)
+ */
 #include "apigw_admin.h"
+#include "apigw_admin_graphql.h"
+#include "apigw_admin_ops.h"
+#include "apigw_console.h"
 #include "apigw_config.h"
 #include "apigw_rt_model.h"
 #include "apigw_route_store.h"
@@ -33,7 +37,6 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "apr_strings.h"
-#include "apr_thread_mutex.h"
 #include "unixd.h"
 
 #include <sys/stat.h>
@@ -47,10 +50,6 @@ APLOG_USE_MODULE(apigw);
 
 static const char *store_spec;           /* this generation's */
 static apr_array_header_t *admin_prefixes;  /* const char *: <Location>s */
-static apr_pool_t *store_pool;           /* the child's, its own allocator */
-static apr_time_t store_failed;          /* the last failed open, or 0 */
-static apr_thread_mutex_t *store_mutex;
-static apigw_route_store *store;         /* NULL until opened */
 
 /* ---- startup ---- */
 
@@ -107,7 +106,8 @@ int apigw_admin_post_config(apr_pool_t *pconf, server_rec *s)
         && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         check_sqlite_folder(pconf, s);
     }
-    return OK;
+    return apigw_admin_in_use() ? apigw_admin_graphql_post_config(pconf, s)
+                                : OK;
 }
 
 /* Do SetHandler's arguments (as written, maybe quoted) name ours? */
@@ -198,36 +198,7 @@ int apigw_admin_check_config(apr_pool_t *pconf, server_rec *s)
 
 void apigw_admin_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    apr_status_t rv;
-
-    apr_allocator_t *alloc = NULL;
-
-    store = NULL;
-    store_failed = 0;
-    store_pool = NULL;
-    /* the store is used by request threads under store_mutex only: a
-     * pool of its own, never pchild's allocator, which other code uses
-     * from request threads too */
-    rv = apr_allocator_create(&alloc);
-    if (rv == APR_SUCCESS) {
-        rv = apr_pool_create_ex(&store_pool, pchild, NULL, alloc);
-        if (rv == APR_SUCCESS) {
-            apr_allocator_owner_set(alloc, store_pool);
-        }
-        else {
-            apr_allocator_destroy(alloc);
-        }
-    }
-    if (rv == APR_SUCCESS) {
-        rv = apr_thread_mutex_create(&store_mutex, APR_THREAD_MUTEX_DEFAULT,
-                                     pchild);
-    }
-    if (rv != APR_SUCCESS) {
-        store_mutex = NULL;
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, APIGW_LOGNO(00701)
-                     "admin API: no mutex for the route store; it answers "
-                     "503 in this child");
-    }
+    apigw_ops_child_init(pchild, s, store_spec);
 }
 
 /* ---- answers ---- */
@@ -237,6 +208,7 @@ static int answer(request_rec *r, int status, const char *json)
     r->status = status;
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     ap_set_content_length(r, (apr_off_t)strlen(json) + 1);
     if (!r->header_only) {
         ap_rputs(json, r);
@@ -245,9 +217,18 @@ static int answer(request_rec *r, int status, const char *json)
     return OK;
 }
 
+/* The graphql resource answers its refusals as GraphQL errors. */
+#define GRAPHQL_NOTE "apigw-admin-graphql"
+
 static int fail(request_rec *r, int status, const char *message,
                 const char *field)
 {
+    if (apr_table_get(r->notes, GRAPHQL_NOTE)) {
+        return answer(r, status, apigw_admin_graphql_error(r->pool, message,
+                      status == HTTP_FORBIDDEN ? "FORBIDDEN"
+                      : status >= 500 ? "INTERNAL_SERVER_ERROR"
+                      : "BAD_USER_INPUT"));
+    }
     return answer(r, status, apr_psprintf(r->pool,
                   "{\"status\":%d,\"error\":%s%s%s}", status,
                   apigw_json_str(r->pool, message),
@@ -262,61 +243,13 @@ static int fail_model(request_rec *r, const apigw_rt_error *e)
                 : e->message, e->field && *e->field ? e->field : NULL);
 }
 
-static int store_status(apigw_route_store_code code)
+static int fail_ops(request_rec *r, const apigw_ops_error *e)
 {
-    switch (code) {
-    case APIGW_RS_INVALID:
-        return HTTP_BAD_REQUEST;
-    case APIGW_RS_NOT_FOUND:
-        return HTTP_NOT_FOUND;
-    case APIGW_RS_CONFLICT:
-        return HTTP_CONFLICT;
-    default:
-        return HTTP_SERVICE_UNAVAILABLE;
-    }
-}
+    static const int status[] = { 0, HTTP_BAD_REQUEST, HTTP_NOT_FOUND,
+                                  HTTP_CONFLICT, HTTP_SERVICE_UNAVAILABLE,
+                                  HTTP_INTERNAL_SERVER_ERROR };
 
-static int fail_store(request_rec *r, const apigw_route_store_error *e)
-{
-    if (e->code == APIGW_RS_UNAVAILABLE) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APIGW_LOGNO(00702)
-                      "admin API: the route store failed: %s", e->message);
-        return fail(r, HTTP_SERVICE_UNAVAILABLE, "the route store is "
-                    "unavailable; try again", NULL);
-    }
-    return fail(r, store_status(e->code), e->message, NULL);
-}
-
-/* A write of route: static endpoints always win, so a route that one
- * would shadow is refused (another route's collision is the store's
- * CONFLICT, inside the writing transaction). */
-static int fail_route_write(request_rec *r, const apigw_rt_route *route,
-                            const apigw_route_store_error *se)
-{
-    if (se->code == APIGW_RS_NOT_FOUND) {
-        return fail(r, HTTP_NOT_FOUND, apr_psprintf(r->pool, "environment"
-                    ": there is no environment %s", route->environment),
-                    "environment");
-    }
-    if (se->code == APIGW_RS_CONFLICT) {
-        return fail(r, HTTP_CONFLICT, se->message, "path");
-    }
-    return fail_store(r, se);
-}
-
-static const char *shadowed(request_rec *r, const apigw_rt_route *route)
-{
-    return apigw_rt_serve_static_collision(r->pool, ap_server_conf, route);
-}
-
-/* A committed change: one line at notice with the authenticated user,
- * and every child told to read the store again. */
-static void audit(request_rec *r, const char *action, const char *what)
-{
-    apigw_rt_serve_changed();
-    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, APIGW_LOGNO(00700)
-                  "admin API: %s %s by %s", action, what,
-                  r->user ? r->user : "-");
+    return fail(r, status[e->code], e->message, e->field);
 }
 
 /* ---- the request ---- */
@@ -328,6 +261,7 @@ static void audit(request_rec *r, const char *action, const char *what)
  * its own name in Host: that is not ours. */
 static int host_is_ours(request_rec *r, const char *host)
 {
+
     const server_rec *s = r->server;
     const char *colon = host[0] == '[' ? strchr(host, ']') : host;
     char *name;
@@ -388,8 +322,9 @@ static int cross_site(request_rec *r, int has_body)
     return OK;
 }
 
-/* The request body, at most APIGW_RT_MAX_BODY bytes. */
-static int read_body(request_rec *r, char **buf, apr_size_t *len)
+/* The request body, at most max bytes. */
+static int read_body(request_rec *r, apr_size_t max, char **buf,
+                     apr_size_t *len)
 {
     apr_size_t cap = 8192, n = 0;
     char *b;
@@ -399,7 +334,7 @@ static int read_body(request_rec *r, char **buf, apr_size_t *len)
     if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
         return rc;
     }
-    if (r->remaining > APIGW_RT_MAX_BODY) {
+    if (r->remaining > (apr_off_t)max) {
         r->connection->keepalive = AP_CONN_CLOSE;
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
@@ -410,7 +345,7 @@ static int read_body(request_rec *r, char **buf, apr_size_t *len)
     if (ap_should_client_block(r)) {
         while ((got = ap_get_client_block(r, b + n, cap - n)) > 0) {
             n += (apr_size_t)got;
-            if (n > APIGW_RT_MAX_BODY) {
+            if (n > max) {
                 r->connection->keepalive = AP_CONN_CLOSE;
                 return HTTP_REQUEST_ENTITY_TOO_LARGE;
             }
@@ -431,13 +366,14 @@ static int read_body(request_rec *r, char **buf, apr_size_t *len)
     return OK;
 }
 
-static int body_of(request_rec *r, char **buf, apr_size_t *len)
+static int body_of(request_rec *r, apr_size_t max, char **buf,
+                   apr_size_t *len)
 {
-    int rc = read_body(r, buf, len);
+    int rc = read_body(r, max, buf, len);
 
     if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
         return fail(r, rc, apr_psprintf(r->pool, "the body is larger than "
-                    "%d bytes", APIGW_RT_MAX_BODY), NULL);
+                    "%" APR_SIZE_T_FMT " bytes", max), NULL);
     }
     if (rc != OK) {
         return fail(r, HTTP_BAD_REQUEST, "the body cannot be read", NULL);
@@ -490,73 +426,42 @@ static const char *environment_arg(request_rec *r)
 
 /* ---- routes ---- */
 
-static const apigw_rt_error *route_of(request_rec *r,
-                                      const apigw_route_record *rec,
-                                      apigw_rt_route **out)
-{
-    return apigw_rt_route_from_record(r->pool, rec, apigw_rt_serve_checks(),
-                                      out);
-}
-
-static int list_routes(request_rec *r)
+static int list_routes(request_rec *r, apigw_route_store *st)
 {
     const char *env = environment_arg(r);
-    const apigw_route_store_error *se;
-    apr_array_header_t *recs, *parts;
+    const apigw_ops_error *e;
+    apr_array_header_t *routes, *parts;
     int i;
 
     if (!env) {
         return OK;
     }
-    if ((se = apigw_route_store_list(store, r->pool, env, &recs)) != NULL) {
-        return fail_store(r, se);
+    if ((e = apigw_ops_routes(r, st, env, &routes)) != NULL) {
+        return fail_ops(r, e);
     }
-    parts = apr_array_make(r->pool, recs->nelts + 1, sizeof(const char *));
-    for (i = 0; i < recs->nelts; i++) {
-        apigw_rt_route *route;
-        const apigw_rt_error *e = route_of(r, &APR_ARRAY_IDX(recs, i,
-                                           apigw_route_record), &route);
-        if (e) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APIGW_LOGNO(00703)
-                          "admin API: stored route %s no longer validates "
-                          "(%s: %s); left out",
-                          APR_ARRAY_IDX(recs, i, apigw_route_record).id,
-                          e->field, e->message);
-            continue;
-        }
+    parts = apr_array_make(r->pool, routes->nelts + 1, sizeof(const char *));
+    for (i = 0; i < routes->nelts; i++) {
         APR_ARRAY_PUSH(parts, const char *) = apigw_rt_route_encode(r->pool,
-                                                                    route);
+            APR_ARRAY_IDX(routes, i, apigw_rt_route *));
     }
     return answer(r, HTTP_OK, apr_pstrcat(r->pool, "[",
                   apr_array_pstrcat(r->pool, parts, ','), "]", NULL));
 }
 
-static int register_route(request_rec *r, const char *body,
-                          apr_size_t len)
+static int register_route(request_rec *r, apigw_route_store *st,
+                          const char *body, apr_size_t len)
 {
-    const apigw_route_store_error *se;
+    const apigw_ops_error *oe;
     const apigw_rt_error *e;
-    apigw_route_record rec;
     apigw_rt_route *route;
-    const char *why;
 
-    if ((e = apigw_rt_route_decode(r->pool, body, len,
-                                    apigw_rt_serve_checks(), &route))) {
+    if ((e = apigw_rt_route_decode(r->pool, body, len, apigw_ops_checks(),
+                                   &route))) {
         return fail_model(r, e);
     }
-    if (!(route->id = apigw_rt_uuid(r->pool))) {
-        return fail(r, HTTP_INTERNAL_SERVER_ERROR, "no random id", NULL);
+    if ((oe = apigw_ops_register(r, st, route)) != NULL) {
+        return fail_ops(r, oe);
     }
-    route->created_at = route->updated_at = apr_time_now();
-    if ((why = shadowed(r, route)) != NULL) {
-        return fail(r, HTTP_CONFLICT, why, "path");
-    }
-    apigw_rt_route_to_record(r->pool, route, &rec);
-    if ((se = apigw_route_store_insert(store, r->pool, &rec)) != NULL) {
-        return fail_route_write(r, route, se);
-    }
-    audit(r, "registered route", apr_psprintf(r->pool, "%s (environment %s, "
-          "%s)", route->id, route->environment, route->path));
     apr_table_setn(r->headers_out, "Location",
                    apr_pstrcat(r->pool, ap_escape_uri(r->pool, r->uri),
                                r->uri[strlen(r->uri) - 1] == '/' ? "" : "/",
@@ -564,10 +469,10 @@ static int register_route(request_rec *r, const char *body,
     return answer(r, HTTP_CREATED, apigw_rt_route_encode(r->pool, route));
 }
 
-static int delete_environment_routes(request_rec *r)
+static int delete_environment_routes(request_rec *r, apigw_route_store *st)
 {
+    const apigw_ops_error *e;
     const char *env;
-    const apigw_route_store_error *se;
     int deleted = 0;
 
     /* never by default: an empty id in a script's "routes/$ID" must not
@@ -579,164 +484,91 @@ static int delete_environment_routes(request_rec *r)
     if (!(env = environment_arg(r))) {
         return OK;
     }
-    se = apigw_route_store_delete_environment_routes(store, r->pool, env,
-                                                     &deleted);
-    if (se) {
-        return fail_store(r, se);
+    if ((e = apigw_ops_delete_routes_of(r, st, env, &deleted)) != NULL) {
+        return fail_ops(r, e);
     }
-    audit(r, "deleted the routes of environment", apr_psprintf(r->pool,
-          "%s (%d)", env, deleted));
     return answer(r, HTTP_OK, apr_psprintf(r->pool, "{\"deletedCount\":%d}",
                                            deleted));
 }
 
-/* The stored route id as a model route; answers 404 itself. */
-static int stored_route(request_rec *r, const char *id, apigw_rt_route **out)
-{
-    const apigw_route_store_error *se;
-    const apigw_rt_error *e;
-    apigw_route_record *rec;
-
-    *out = NULL;
-    if (!apigw_rt_is_uuid(id)) {
-        return fail(r, HTTP_NOT_FOUND, "no such route", NULL);
-    }
-    if ((se = apigw_route_store_get(store, r->pool, id, &rec)) != NULL) {
-        return fail_store(r, se);
-    }
-    if (!rec) {
-        return fail(r, HTTP_NOT_FOUND, "no such route", NULL);
-    }
-    if ((e = route_of(r, rec, out)) != NULL) {
-        return fail(r, HTTP_INTERNAL_SERVER_ERROR, apr_psprintf(r->pool,
-                    "the stored route no longer validates (%s: %s)",
-                    e->field, e->message), NULL);
-    }
-    return OK;
-}
-
-static int save_route(request_rec *r, apigw_rt_route *route,
-                      const char *action)
-{
-    const apigw_route_store_error *se;
-    apigw_route_record rec;
-    const char *why;
-    int found = 0;
-
-    route->updated_at = apr_time_now();
-    if (route->updated_at <= route->created_at) {
-        route->updated_at = route->created_at + 1;
-    }
-    if ((why = shadowed(r, route)) != NULL) {
-        return fail(r, HTTP_CONFLICT, why, "path");
-    }
-    apigw_rt_route_to_record(r->pool, route, &rec);
-    if ((se = apigw_route_store_update(store, r->pool, &rec, &found))) {
-        return fail_route_write(r, route, se);
-    }
-    if (!found) {
-        return fail(r, HTTP_NOT_FOUND, "no such route", NULL);
-    }
-    audit(r, action, apr_psprintf(r->pool, "%s (environment %s, %s)",
-          route->id, route->environment, route->path));
-    return answer(r, HTTP_OK, apigw_rt_route_encode(r->pool, route));
-}
-
-static int change_route(request_rec *r, const char *id, int whole,
-                        const char *body, apr_size_t len)
+static int change_route(request_rec *r, apigw_route_store *st,
+                        const char *id, int whole, const char *body,
+                        apr_size_t len)
 {
     apigw_rt_route *old, *route;
+    const apigw_ops_error *oe;
     const apigw_rt_error *e;
-    int rc;
 
-    if ((rc = stored_route(r, id, &old)) != OK || !old) {
-        return rc;
+    if ((oe = apigw_ops_route(r, st, id, &old)) != NULL) {
+        return fail_ops(r, oe);
     }
     if (whole) {
         if ((e = apigw_rt_route_decode(r->pool, body, len,
-                                    apigw_rt_serve_checks(), &route))) {
+                                       apigw_ops_checks(), &route))) {
             return fail_model(r, e);
         }
         route->id = old->id;
         route->created_at = old->created_at;
     }
     else if ((e = apigw_rt_route_patch(r->pool, old, body, len,
-                                       apigw_rt_serve_checks(),
+                                       apigw_ops_checks(),
                                        &route)) != NULL) {
         return fail_model(r, e);
     }
-    return save_route(r, route, whole ? "replaced route" : "changed route");
+    if ((oe = apigw_ops_save(r, st, route, whole ? "replaced route"
+                                                 : "changed route"))) {
+        return fail_ops(r, oe);
+    }
+    return answer(r, HTTP_OK, apigw_rt_route_encode(r->pool, route));
 }
 
-static int delete_route(request_rec *r, const char *id)
+static int one_route(request_rec *r, apigw_route_store *st, const char *id,
+                     const char *body, apr_size_t len)
 {
-    const apigw_route_store_error *se;
-    int found = 0;
-
-    if (!apigw_rt_is_uuid(id)) {
-        return fail(r, HTTP_NOT_FOUND, "no such route", NULL);
-    }
-    if ((se = apigw_route_store_delete(store, r->pool, id, &found)) != NULL) {
-        return fail_store(r, se);
-    }
-    if (!found) {
-        return fail(r, HTTP_NOT_FOUND, "no such route", NULL);
-    }
-    audit(r, "deleted route", id);
-    return answer(r, HTTP_OK, "{\"deletedCount\":1}");
-}
-
-static int one_route(request_rec *r, const char *id, const char *body,
-                     apr_size_t len)
-{
+    const apigw_ops_error *e;
     apigw_rt_route *route;
-    int rc;
 
     switch (r->method_number) {
     case M_GET:
-        if ((rc = stored_route(r, id, &route)) != OK || !route) {
-            return rc;
+        if ((e = apigw_ops_route(r, st, id, &route)) != NULL) {
+            return fail_ops(r, e);
         }
         return answer(r, HTTP_OK, apigw_rt_route_encode(r->pool, route));
     case M_PUT:
-        return change_route(r, id, 1, body, len);
+        return change_route(r, st, id, 1, body, len);
     case M_PATCH:
-        return change_route(r, id, 0, body, len);
-    case M_DELETE:
-        return delete_route(r, id);
-    default:
-        apr_table_setn(r->headers_out, "Allow", "GET, PUT, PATCH, DELETE");
-        return fail(r, HTTP_METHOD_NOT_ALLOWED, "use GET, PUT, PATCH or "
-                    "DELETE on a route", NULL);
+        return change_route(r, st, id, 0, body, len);
+    default:                        /* DELETE: method_allowed said so */
+        if ((e = apigw_ops_delete(r, st, id)) != NULL) {
+            return fail_ops(r, e);
+        }
+        return answer(r, HTTP_OK, "{\"deletedCount\":1}");
     }
 }
 
-static int routes(request_rec *r, const char *body, apr_size_t len)
+static int routes(request_rec *r, apigw_route_store *st, const char *body,
+                  apr_size_t len)
 {
     switch (r->method_number) {
     case M_GET:
-        return list_routes(r);
+        return list_routes(r, st);
     case M_POST:
-        return register_route(r, body, len);
-    case M_DELETE:
-        return delete_environment_routes(r);
-    default:
-        apr_table_setn(r->headers_out, "Allow", "GET, POST, DELETE");
-        return fail(r, HTTP_METHOD_NOT_ALLOWED, "use GET, POST or DELETE on "
-                    "routes", NULL);
+        return register_route(r, st, body, len);
+    default:                        /* DELETE */
+        return delete_environment_routes(r, st);
     }
 }
 
 /* ---- environments ---- */
 
-static int list_environments(request_rec *r)
+static int list_environments(request_rec *r, apigw_route_store *st)
 {
-    const apigw_route_store_error *se;
+    const apigw_ops_error *e;
     apr_array_header_t *names, *parts;
     int i;
 
-    if ((se = apigw_route_store_environments(store, r->pool, &names))) {
-        return fail_store(r, se);
+    if ((e = apigw_ops_environments(r, st, &names)) != NULL) {
+        return fail_ops(r, e);
     }
     parts = apr_array_make(r->pool, names->nelts + 1, sizeof(const char *));
     for (i = 0; i < names->nelts; i++) {
@@ -798,19 +630,14 @@ static const char *environment_body(request_rec *r, const char *body,
         *field = "name";
         return "is required";
     }
-    if (*copy && !*from) {
-        *field = "copyRoutes";
-        return "needs from: the environment to copy";
-    }
     return NULL;
 }
 
-static int create_environment(request_rec *r, const char *body,
-                              apr_size_t len)
+static int create_environment(request_rec *r, apigw_route_store *st,
+                              const char *body, apr_size_t len)
 {
     const char *name, *from, *field, *problem;
-    const apigw_route_store_error *se;
-    const apigw_rt_error *e;
+    const apigw_ops_error *e;
     int copy, copied = 0;
 
     problem = environment_body(r, body, len, &name, &from, &copy, &field);
@@ -818,61 +645,32 @@ static int create_environment(request_rec *r, const char *body,
         return fail(r, HTTP_BAD_REQUEST, field ? apr_pstrcat(r->pool, field,
                     " ", problem, NULL) : problem, field);
     }
-    if ((e = apigw_rt_environment_check(r->pool, name)) != NULL) {
-        return fail(r, HTTP_BAD_REQUEST, apr_pstrcat(r->pool, "name ",
-                    e->message, NULL), "name");
+    e = apigw_ops_create_environment(r, st, name, from, copy, &copied);
+    if (e) {
+        return fail_ops(r, e);
     }
-    se = apigw_route_store_create_environment(store, r->pool, name, from,
-                                              copy, apigw_rt_uuid, &copied);
-    if (se) {
-        return fail_store(r, se);
-    }
-    audit(r, "created environment", apr_psprintf(r->pool, "%s (from %s, %d "
-          "routes copied)", name, from ? from : "-", copied));
     return answer(r, HTTP_CREATED, apr_psprintf(r->pool, "{\"name\":%s,"
                   "\"copiedRoutes\":%d}", apigw_json_str(r->pool, name),
                   copied));
 }
 
-static int delete_environment(request_rec *r, const char *name)
+static int environments(request_rec *r, apigw_route_store *st,
+                        const char *name, const char *body, apr_size_t len)
 {
-    const apigw_route_store_error *se;
+    const apigw_ops_error *e;
     int deleted = 0;
 
-    if (apigw_rt_environment_check(r->pool, name)) {
-        return fail(r, HTTP_NOT_FOUND, "no such environment", NULL);
-    }
-    se = apigw_route_store_delete_environment(store, r->pool, name, &deleted);
-    if (se) {
-        return fail_store(r, se);
-    }
-    audit(r, "deleted environment", apr_psprintf(r->pool, "%s (%d routes)",
-          name, deleted));
-    return answer(r, HTTP_OK, apr_psprintf(r->pool, "{\"deletedCount\":%d}",
-                                           deleted));
-}
-
-static int environments(request_rec *r, const char *name,
-                        const char *body, apr_size_t len)
-{
-    if (name) {
-        if (r->method_number == M_DELETE) {
-            return delete_environment(r, name);
+    if (name) {                     /* DELETE: method_allowed said so */
+        if ((e = apigw_ops_delete_environment(r, st, name, &deleted))) {
+            return fail_ops(r, e);
         }
-        apr_table_setn(r->headers_out, "Allow", "DELETE");
-        return fail(r, HTTP_METHOD_NOT_ALLOWED, "use DELETE on an "
-                    "environment", NULL);
+        return answer(r, HTTP_OK, apr_psprintf(r->pool,
+                      "{\"deletedCount\":%d}", deleted));
     }
-    switch (r->method_number) {
-    case M_GET:
-        return list_environments(r);
-    case M_POST:
-        return create_environment(r, body, len);
-    default:
-        apr_table_setn(r->headers_out, "Allow", "GET, POST");
-        return fail(r, HTTP_METHOD_NOT_ALLOWED, "use GET or POST on "
-                    "environments", NULL);
+    if (r->method_number == M_GET) {
+        return list_environments(r, st);
     }
+    return create_environment(r, st, body, len);
 }
 
 /* ---- dispatch ---- */
@@ -901,55 +699,87 @@ static const char *admin_base(const request_rec *r)
     return best ? apr_pstrmemdup(r->pool, best, best_len) : NULL;
 }
 
-/* The collection ("routes" or "environments") and item of r's path
- * relative to its admin location: /routes, /routes/ID, /environments,
- * /environments/NAME (a trailing '/' allowed); 0 for anything else. */
-static int sub_path(request_rec *r, const char **collection,
-                    const char **item)
+typedef enum {
+    RES_NONE = 0,
+    RES_ROUTES,            /* routes, routes/ID */
+    RES_ENVIRONMENTS,      /* environments, environments/NAME */
+    RES_GRAPHQL,           /* graphql */
+    RES_CONSOLE,           /* the base with a '/' (the page), console/NAME */
+    RES_BARE               /* the base without its '/': redirected */
+} resource;
+
+/* What r's path names relative to its admin location, and the item
+ * (a route id, an environment or a console file; NULL for none). */
+static resource sub_path(request_rec *r, const char **item)
 {
     const char *base = admin_base(r), *rel, *slash;
     apr_size_t n;
+    resource res;
 
+    *item = NULL;
     if (!base) {
-        return 0;
+        return RES_NONE;
     }
     rel = r->uri + (strcmp(base, "/") == 0 ? 0 : strlen(base));
     if (*rel != '/') {
-        return 0;
+        return *rel ? RES_NONE : RES_BARE;
     }
     rel++;
+    if (!*rel) {
+        return RES_CONSOLE;
+    }
     slash = strchr(rel, '/');
     n = slash ? (apr_size_t)(slash - rel) : strlen(rel);
     if (n == 6 && strncmp(rel, "routes", 6) == 0) {
-        *collection = "routes";
+        res = RES_ROUTES;
     }
     else if (n == 12 && strncmp(rel, "environments", 12) == 0) {
-        *collection = "environments";
+        res = RES_ENVIRONMENTS;
+    }
+    else if (n == 7 && strncmp(rel, "graphql", 7) == 0) {
+        return slash && slash[1] ? RES_NONE : RES_GRAPHQL;
+    }
+    else if (n == 7 && strncmp(rel, "console", 7) == 0 && slash
+             && slash[1] && !strchr(slash + 1, '/')) {
+        *item = slash + 1;
+        return RES_CONSOLE;
     }
     else {
-        return 0;
+        return RES_NONE;
     }
-    *item = NULL;
     if (!slash || !slash[1]) {
-        return 1;
+        return res;
     }
     rel = slash + 1;
     slash = strchr(rel, '/');
     if (slash && slash[1]) {
-        return 0;                   /* deeper than an item */
+        return RES_NONE;            /* deeper than an item */
     }
     *item = slash ? apr_pstrmemdup(r->pool, rel, (apr_size_t)(slash - rel))
                   : rel;
-    return 1;
+    return res;
+}
+
+int apigw_admin_is_graphql(request_rec *r)
+{
+    const char *item;
+
+    return r->uri && r->uri[0] == '/' && sub_path(r, &item) == RES_GRAPHQL;
 }
 
 /* The methods a resource takes, as an Allow field. */
-static const char *allowed(const char *collection, const char *item)
+static const char *allowed(resource res, const char *item)
 {
-    if (collection[0] == 'r') {
+    switch (res) {
+    case RES_ROUTES:
         return item ? "GET, PUT, PATCH, DELETE" : "GET, POST, DELETE";
+    case RES_ENVIRONMENTS:
+        return item ? "DELETE" : "GET, POST";
+    case RES_GRAPHQL:
+        return "GET, POST";
+    default:
+        return "GET";
     }
-    return item ? "DELETE" : "GET, POST";
 }
 
 static int method_allowed(const request_rec *r, const char *allow)
@@ -973,66 +803,62 @@ static int is_write(const request_rec *r)
         || r->method_number == M_PATCH || r->method_number == M_DELETE;
 }
 
-static int with_store(request_rec *r)
+static int rest(request_rec *r, resource res, const char *item,
+                const char *body, apr_size_t len)
 {
-    const apigw_route_store_error *se;
-    apr_pool_t *sp;
+    const apigw_ops_error *e;
+    apigw_route_store *st;
+    int rc;
 
-    if (store) {
-        return OK;
+    if ((e = apigw_ops_store_take(r, &st)) != NULL) {
+        return fail_ops(r, e);
     }
-    if (!store_spec) {
-        return fail(r, HTTP_SERVICE_UNAVAILABLE, "no route store: set "
-                    "ApiRouteStore", NULL);
+    if (res == RES_ROUTES) {
+        rc = item ? one_route(r, st, item, body, len)
+                  : routes(r, st, body, len);
     }
-    /* after a failure, at most one attempt each 200 ms */
-    if (store_failed
-        && apr_time_now() - store_failed < apr_time_from_msec(200)) {
-        return fail(r, HTTP_SERVICE_UNAVAILABLE, "the route store is "
-                    "unavailable; try again", NULL);
+    else {
+        rc = environments(r, st, item, body, len);
     }
-    apr_pool_create(&sp, store_pool);
-    if ((se = apigw_route_store_open(sp, store_spec, &store)) != NULL) {
-        store = NULL;
-        store_failed = apr_time_now();
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APIGW_LOGNO(00704)
-                      "admin API: the route store cannot be opened: %s",
-                      se->message);
-        apr_pool_destroy(sp);         /* se's message was logged first */
-        return fail(r, HTTP_SERVICE_UNAVAILABLE, "the route store is "
-                    "unavailable; try again", NULL);
-    }
-    store_failed = 0;
-    return OK;
+    apigw_ops_store_give();
+    return rc;
 }
 
-static int dispatch(request_rec *r, const char *collection, const char *item,
-                    const char *body, apr_size_t len)
+/* The page and its files; the base without its '/' is sent to the base
+ * with it, so the page's relative links resolve under the base. */
+static int console(request_rec *r, resource res, const char *item)
 {
-    int rc = with_store(r);
+    int rc;
 
-    if (rc != OK || r->status != HTTP_OK) {
-        return rc;
+    if (res == RES_BARE) {
+        apr_table_setn(r->headers_out, "Location", apr_pstrcat(r->pool,
+                       ap_escape_uri(r->pool, r->uri), "/", NULL));
+        return HTTP_MOVED_PERMANENTLY;
     }
-    if (collection[0] == 'r') {
-        return item ? one_route(r, item, body, len) : routes(r, body, len);
+    rc = apigw_console_answer(r, item ? item : "");
+    if (rc == HTTP_NOT_FOUND) {
+        return fail(r, HTTP_NOT_FOUND, "no such console file", NULL);
     }
-    return environments(r, item, body, len);
+    return rc;
 }
 
 int apigw_admin_handler(request_rec *r)
 {
-    const char *collection, *item, *host;
+    const char *item, *host;
     char *body = NULL;
     apr_size_t len = 0;
     int rc, has_body;
+    resource res;
 
     if (!r->handler || strcmp(r->handler, APIGW_ADMIN_HANDLER) != 0) {
         return DECLINED;
     }
-    if (!sub_path(r, &collection, &item)) {
+    if ((res = sub_path(r, &item)) == RES_NONE) {
         return fail(r, HTTP_NOT_FOUND, "no such admin resource: use "
-                    "routes or environments", NULL);
+                    "routes, environments or graphql", NULL);
+    }
+    if (res == RES_GRAPHQL) {
+        apr_table_setn(r->notes, GRAPHQL_NOTE, "1");
     }
     /* a page that rebinds its own name to this address must not read
      * the routes either */
@@ -1041,10 +867,13 @@ int apigw_admin_handler(request_rec *r)
         return fail(r, HTTP_FORBIDDEN, "this admin API answers to its own "
                     "host names only", NULL);
     }
-    if (!method_allowed(r, allowed(collection, item))) {
-        apr_table_setn(r->headers_out, "Allow", allowed(collection, item));
+    if (!method_allowed(r, allowed(res, item))) {
+        apr_table_setn(r->headers_out, "Allow", allowed(res, item));
         return fail(r, HTTP_METHOD_NOT_ALLOWED, apr_pstrcat(r->pool,
-                    "use ", allowed(collection, item), " here", NULL), NULL);
+                    "use ", allowed(res, item), " here", NULL), NULL);
+    }
+    if (res == RES_CONSOLE || res == RES_BARE) {
+        return console(r, res, item);
     }
     has_body = r->method_number == M_POST || r->method_number == M_PUT
                || r->method_number == M_PATCH;
@@ -1056,16 +885,14 @@ int apigw_admin_handler(request_rec *r)
     }
     /* the body is read before the store is taken: a slow client holds
      * no other admin request of this child */
-    if (has_body && ((rc = body_of(r, &body, &len)) != OK
+    if (has_body && ((rc = body_of(r, res == RES_GRAPHQL
+                                      ? APIGW_GQL_MAX_BODY
+                                      : APIGW_RT_MAX_BODY, &body, &len)) != OK
                      || r->status != HTTP_OK)) {
         return rc;
     }
-    if (!store_mutex) {
-        return fail(r, HTTP_SERVICE_UNAVAILABLE, "the admin API is "
-                    "unavailable in this process", NULL);
+    if (res == RES_GRAPHQL) {
+        return apigw_admin_graphql(r, body, len);
     }
-    apr_thread_mutex_lock(store_mutex);
-    rc = dispatch(r, collection, item, body, len);
-    apr_thread_mutex_unlock(store_mutex);
-    return rc;
+    return rest(r, res, item, body, len);
 }

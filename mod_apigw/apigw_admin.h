@@ -25,6 +25,10 @@ int apigw_admin_in_use(void);
 /* child_init: the child's store mutex (the store opens on first use). */
 void apigw_admin_child_init(apr_pool_t *pchild, server_rec *s);
 
+/* Is r for the graphql resource of an admin location (whatever the
+ * method; for httpd's own errors there, apigw_error.c)? */
+int apigw_admin_is_graphql(request_rec *r);
+
 /* handler: SetHandler apigw-admin. */
 int apigw_admin_handler(request_rec *r);
 

@@ -45,6 +45,14 @@ void *apigw_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                                               : base->disable_rest;
     c->policy = apigw_policy_merge(p, base->policy, add->policy);
     c->agg = apigw_agg_merge(p, base->agg, add->agg);
+    c->gql_max_bytes = add->gql_max_bytes ? add->gql_max_bytes
+                                          : base->gql_max_bytes;
+    c->gql_max_depth = add->gql_max_depth ? add->gql_max_depth
+                                          : base->gql_max_depth;
+    c->gql_max_fields = add->gql_max_fields ? add->gql_max_fields
+                                            : base->gql_max_fields;
+    c->gql_max_aliases = add->gql_max_aliases ? add->gql_max_aliases
+                                              : base->gql_max_aliases;
     return c;
 }
 
@@ -597,6 +605,51 @@ static const char *set_route_refresh(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* ApiGraphQLMaxBytes SIZE, ApiGraphQLMaxDepth N, ApiGraphQLMaxFields N,
+ * ApiGraphQLMaxAliases N: the bounds of one GraphQL request to the admin
+ * API (cmd->info: which). */
+static const char *set_graphql_bound(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    apigw_dir_conf *c = dconf;
+    const char *which = cmd->info;
+    apr_off_t bytes;
+    apr_int64_t n;
+    char *end;
+
+    if (strcmp(which, "bytes") == 0) {
+        if (apigw_parse_size(arg, &bytes) != NULL || bytes < 1024
+            || bytes > 1024 * 1024) {
+            return apr_psprintf(cmd->pool, "%s %s: must be a size from 1K "
+                                "to 1M", cmd->cmd->name, arg);
+        }
+        c->gql_max_bytes = (apr_size_t)bytes;
+        return NULL;
+    }
+    n = apr_strtoi64(arg, &end, 10);
+    if (!*arg || *end || n < 1 || n > 100000) {
+        return apr_psprintf(cmd->pool, "%s %s: must be a whole number from "
+                            "1 to 100000", cmd->cmd->name, arg);
+    }
+    if (strcmp(which, "depth") == 0) {
+        /* the introspection queries of GraphQL clients nest 13 to 15
+         * deep, fragments expanded */
+        if (n < 16 || n > 64) {
+            return apr_psprintf(cmd->pool, "%s %s: must be from 16 to 64 "
+                                "(GraphQL clients' introspection needs 15)",
+                                cmd->cmd->name, arg);
+        }
+        c->gql_max_depth = (unsigned)n;
+    }
+    else if (strcmp(which, "fields") == 0) {
+        c->gql_max_fields = (unsigned)n;
+    }
+    else {
+        c->gql_max_aliases = (unsigned)n;
+    }
+    return NULL;
+}
+
 static const char *set_disable_rest(cmd_parms *cmd, void *dconf, int flag)
 {
     const char *err = endpoint_only(cmd);
@@ -628,6 +681,16 @@ const command_rec apigw_cmds[] = {
         "default)"),
     AP_INIT_TAKE1("ApiRouteRefresh", set_route_refresh, NULL, RSRC_CONF,
         "how often other gateways' route changes are looked for, e.g. 1s"),
+    AP_INIT_TAKE1("ApiGraphQLMaxBytes", set_graphql_bound, "bytes",
+        ACCESS_CONF, "the largest GraphQL document the admin API takes "
+        "(default 256K)"),
+    AP_INIT_TAKE1("ApiGraphQLMaxDepth", set_graphql_bound, "depth",
+        ACCESS_CONF, "the deepest nesting of a GraphQL request (default 20)"),
+    AP_INIT_TAKE1("ApiGraphQLMaxFields", set_graphql_bound, "fields",
+        ACCESS_CONF, "the most fields a GraphQL request selects, fragments "
+        "expanded (default 1000)"),
+    AP_INIT_TAKE1("ApiGraphQLMaxAliases", set_graphql_bound, "aliases",
+        ACCESS_CONF, "the most aliases in a GraphQL request (default 100)"),
     APIGW_AGG_CMDS,
     APIGW_POLICY_CMDS
     { NULL }

@@ -55,6 +55,11 @@ typedef struct {
     int disable_rest;              /* -1 unset */
     struct apigw_policy_conf *policy; /* edge policies, apigw_policy.h */
     struct apigw_agg_conf *agg;    /* aggregation settings, apigw_agg_conf.h */
+    /* the admin API's GraphQL bounds (ApiGraphQLMax*); 0 unset */
+    apr_size_t gql_max_bytes;
+    unsigned gql_max_depth;
+    unsigned gql_max_fields;
+    unsigned gql_max_aliases;
 } apigw_dir_conf;
 
 struct apigw_endpoint {

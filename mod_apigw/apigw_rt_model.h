@@ -149,6 +149,10 @@ const apigw_rt_error *apigw_rt_route_patch(apr_pool_t *p,
 /* The route as the API answers it: compact JSON text from p. */
 char *apigw_rt_route_encode(apr_pool_t *p, const apigw_rt_route *r);
 
+/* The same as a jansson object (a new reference; strings copied). */
+struct json_t;
+struct json_t *apigw_rt_route_json(apr_pool_t *p, const apigw_rt_route *r);
+
 /* The store's row; strings from p (policies "{}" without groups). */
 void apigw_rt_route_to_record(apr_pool_t *p, const apigw_rt_route *r,
                               apigw_route_record *rec);

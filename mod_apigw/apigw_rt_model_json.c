@@ -1002,7 +1002,7 @@ static char *dump(apr_pool_t *p, json_t *o)
     return out;
 }
 
-char *apigw_rt_route_encode(apr_pool_t *p, const apigw_rt_route *r)
+json_t *apigw_rt_route_json(apr_pool_t *p, const apigw_rt_route *r)
 {
     json_t *o = json_object();
 
@@ -1023,7 +1023,12 @@ char *apigw_rt_route_encode(apr_pool_t *p, const apigw_rt_route *r)
                 json_string(apigw_rt_time_text(p, r->updated_at)));
     }
     groups_json(p, r, o);
-    return dump(p, o);
+    return o;
+}
+
+char *apigw_rt_route_encode(apr_pool_t *p, const apigw_rt_route *r)
+{
+    return dump(p, apigw_rt_route_json(p, r));
 }
 
 /* ---- the store's row ---- */

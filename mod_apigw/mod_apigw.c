@@ -24,7 +24,14 @@
  *                             each policy's own work
  *   apigw_rt_model*.c         runtime routes as data: JSON, validation
  *   apigw_route_store.c       runtime routes' store (apr_dbd)
- *   apigw_admin.c             the REST management API (apigw-admin)
+ *   apigw_admin.c             the management API's HTTP side and REST
+ *                             resources (apigw-admin)
+ *   apigw_admin_ops.c         its operations, shared by REST and GraphQL
+ *   apigw_admin_graphql.c     its GraphQL resource: resolvers, bounds
+ *   apigw_admin_schema.c      the GraphQL schema (schema language)
+ *   apigw_gql_parse.c, apigw_gql_{schema,validate,exec,introspect}.c
+ *                             GraphQL itself: parser, executor (pure)
+ *   apigw_console.c           the console's files (built in)
  *   apigw_rt_table.c          a runtime route table: shards, lock-free
  *                             hand-over to requests
  *   apigw_rt_compile.c        a runtime route as an endpoint
@@ -38,13 +45,14 @@
  *                                                 balancers
  *                       apigw_policy_effective.c  effective policies, the
  *                                                 cache's store
- *   post_config         apigw_admin.c             where the route store is
+ *   post_config         apigw_admin.c             where the route store is,
+ *                                                 the GraphQL schema
  *                       apigw_rt_serve.c          the shared generation, the
  *                                                 store poller (watchdog)
  *                       apigw_policy_cache.c      the cache's store, mutex
  *   child_init          apigw_backend.c           worker pools, curl
  *                       apigw_policy_cache.c      the cache's mutex
- *                       apigw_admin.c             the route store's mutex
+ *                       apigw_admin_ops.c         the route store's mutex
  *                       apigw_rt_serve.c          route tables, their builder
  *   translate_name      apigw_policy_hooks.c      CORS preflights
  *                       apigw_request.c           route match (static, then
@@ -60,7 +68,8 @@
  *                       apigw_policy_hooks.c      the policy output filter
  *   handler             apigw_policy_cache.c      cache hits
  *                       apigw_request.c           mod_proxy or aggregation
- *                       apigw_admin.c             apigw-admin (REST API)
+ *                       apigw_admin.c             apigw-admin (REST,
+ *                                                 GraphQL, console)
  *   proxy pre_request   apigw_backend.c           the endpoint's worker
  *   proxy create_req    apigw_backend.c           status line, deadline
  *

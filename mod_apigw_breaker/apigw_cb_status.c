@@ -19,7 +19,7 @@
 #include "http_protocol.h"
 #include "apr_strings.h"
 
-static const char *iso_time(apr_pool_t *p, apr_time_t t)
+const char *apigw_cb_status_time(apr_pool_t *p, apr_time_t t)
 {
     apr_time_exp_t tm;
     char buf[32];
@@ -36,6 +36,53 @@ static const char *iso_time(apr_pool_t *p, apr_time_t t)
 static const char *ms(apr_pool_t *p, apr_interval_time_t t)
 {
     return apr_psprintf(p, "%" APR_TIME_T_FMT, apr_time_as_msec(t));
+}
+
+int apigw_cb_status_each_state(apr_pool_t *p, const apigw_cb_breaker *b,
+                               apigw_cb_table *table,
+                               apigw_cb_status_state_fn *fn, void *baton)
+{
+    apr_uint64_t i;
+    int n = 0;
+
+    if (!table) {
+        return 0;                   /* no shared memory (yet) */
+    }
+    if (!b->set.scope_backend) {
+        if (b->slot && apigw_cb_slot_is(b->slot, b->owner)) {
+            fn(baton, b->slot, NULL, n++);
+        }
+        return n;
+    }
+    for (i = 0; i < table->nslots; i++) {
+        apigw_cb_slot *s = &table->slots[i];
+        apr_uint64_t key = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+
+        /* free, being set up, or another breaker's */
+        if (key == 0 || (key >> 63) || s->owner != b->owner) {
+            continue;
+        }
+        fn(baton, s, apr_pstrdup(p, s->label), n++);
+    }
+    return n;
+}
+
+int apigw_cb_status_each_route(apigw_cb_table *pool,
+                               apigw_cb_status_state_fn *fn, void *baton)
+{
+    apr_uint64_t i;
+    int n = 0;
+
+    for (i = 0; pool && i < pool->nslots; i++) {
+        apigw_cb_slot *s = &pool->slots[i];
+        apr_uint64_t key = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+
+        if (key == 0 || (key >> 63)) {
+            continue;                   /* free, or being set up */
+        }
+        fn(baton, s, s->label, n++);
+    }
+    return n;
 }
 
 static void state_json(request_rec *r, const apigw_cb_breaker *b,
@@ -60,7 +107,8 @@ static void state_json(request_rec *r, const apigw_cb_breaker *b,
                "{\"requests\": %" APR_UINT64_T_FMT ", \"network_errors\": %"
                APR_UINT64_T_FMT, first ? "" : ",",
                apigw_json_str(r->pool, backend),
-               apigw_cb_state_name(v.state), iso_time(r->pool, v.since),
+               apigw_cb_state_name(v.state),
+               apigw_cb_status_time(r->pool, v.since),
                ms(r->pool, now - v.since),
                apigw_cb_num_text(r->pool, admission, 3),
                __atomic_load_n(&slot->trips, __ATOMIC_RELAXED),
@@ -78,11 +126,25 @@ static void state_json(request_rec *r, const apigw_cb_breaker *b,
     ap_rprintf(r, "}, \"condition\": %s}", cond ? "true" : "false");
 }
 
+typedef struct {
+    request_rec *r;
+    const apigw_cb_breaker *b;
+    apr_time_t now;
+} state_baton;
+
+static void each_state_json(void *baton, apigw_cb_slot *slot,
+                            const char *backend, int n)
+{
+    state_baton *sb = baton;
+
+    state_json(sb->r, sb->b, slot, backend, sb->now, n == 0);
+}
+
 static void breaker_json(request_rec *r, const apigw_cb_breaker *b,
                          apigw_cb_table *table, apr_time_t now, int first)
 {
     apr_pool_t *p = r->pool;
-    int n = 0;
+    state_baton sb;
 
     ap_rprintf(r, "%s\n  {\"section\": %s, \"file\": %s, \"line\": %u,\n   "
                "\"expression\": %s, \"preset\": %s, \"scope\": \"%s\",\n   "
@@ -98,28 +160,10 @@ static void breaker_json(request_rec *r, const apigw_cb_breaker *b,
                ms(p, b->set.timing.recovery), b->set.status,
                b->set.min_requests,
                apigw_json_str(p, b->set.fallback_backend));
-    if (!table) {
-        /* no shared memory (yet): nothing to show */
-    }
-    else if (!b->set.scope_backend) {
-        if (b->slot && apigw_cb_slot_is(b->slot, b->owner)) {
-            state_json(r, b, b->slot, NULL, now, 1);
-        }
-    }
-    else {
-        apr_uint64_t i;
-
-        for (i = 0; i < table->nslots; i++) {
-            apigw_cb_slot *s = &table->slots[i];
-            apr_uint64_t key = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
-
-            /* free, being set up, or another breaker's */
-            if (key == 0 || (key >> 63) || s->owner != b->owner) {
-                continue;
-            }
-            state_json(r, b, s, apr_pstrdup(p, s->label), now, n++ == 0);
-        }
-    }
+    sb.r = r;
+    sb.b = b;
+    sb.now = now;
+    apigw_cb_status_each_state(p, b, table, each_state_json, &sb);
     ap_rputs("]}", r);
 }
 
@@ -139,8 +183,10 @@ static void route_json(request_rec *r, apigw_cb_slot *slot, apr_time_t now,
                ", \"network_errors\": %" APR_UINT64_T_FMT, first ? "" : ",",
                apigw_json_str(r->pool, apr_pstrndup(r->pool, slot->label,
                                                  APIGW_CB_LABEL_LEN)),
-               apigw_cb_state_name(v.state), iso_time(r->pool, v.since),
-               iso_time(r->pool, apr_time_from_sec((apr_time_t)used)),
+               apigw_cb_state_name(v.state),
+               apigw_cb_status_time(r->pool, v.since),
+               apigw_cb_status_time(r->pool,
+                                    apr_time_from_sec((apr_time_t)used)),
                __atomic_load_n(&slot->trips, __ATOMIC_RELAXED), t.total,
                t.neterr);
     for (i = 1; i < APIGW_CB_CLASSES; i++) {
@@ -149,27 +195,36 @@ static void route_json(request_rec *r, apigw_cb_slot *slot, apr_time_t now,
     ap_rputs("}}", r);
 }
 
+typedef struct {
+    request_rec *r;
+    apigw_cb_table *pool;
+    apr_time_t now;
+} route_baton;
+
+/* ,"route_slots": N, "routes": [ before the first route */
+static void each_route_json(void *baton, apigw_cb_slot *slot,
+                            const char *route, int n)
+{
+    route_baton *rb = baton;
+
+    (void)route;
+    if (n == 0) {
+        ap_rprintf(rb->r, ",\n\"route_slots\": %" APR_UINT64_T_FMT
+                   ", \"routes\": [", rb->pool->nslots);
+    }
+    route_json(rb->r, slot, rb->now, n == 0);
+}
+
 /* ,"route_slots": N, "routes": [...] when some runtime route has a state
  * in the pool; nothing else. */
 static void routes_json(request_rec *r, apigw_cb_table *pool, apr_time_t now)
 {
-    apr_uint64_t i;
-    int n = 0;
+    route_baton rb;
 
-    for (i = 0; pool && i < pool->nslots; i++) {
-        apigw_cb_slot *s = &pool->slots[i];
-        apr_uint64_t key = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
-
-        if (key == 0 || (key >> 63)) {
-            continue;                   /* free, or being set up */
-        }
-        if (n == 0) {
-            ap_rprintf(r, ",\n\"route_slots\": %" APR_UINT64_T_FMT
-                       ", \"routes\": [", pool->nslots);
-        }
-        route_json(r, s, now, n++ == 0);
-    }
-    if (n) {
+    rb.r = r;
+    rb.pool = pool;
+    rb.now = now;
+    if (apigw_cb_status_each_route(pool, each_route_json, &rb)) {
         ap_rputs("\n]", r);
     }
 }
@@ -194,7 +249,7 @@ int apigw_cb_status_handler(request_rec *r)
         return OK;
     }
     ap_rprintf(r, "{\"time\": %s, \"slots\": %" APR_UINT64_T_FMT
-               ", \"breakers\": [", iso_time(r->pool, now),
+               ", \"breakers\": [", apigw_cb_status_time(r->pool, now),
                table ? table->nslots : 0);
     for (i = 0; all && i < all->nelts; i++) {
         breaker_json(r, APR_ARRAY_IDX(all, i, apigw_cb_breaker *), table, now,

@@ -210,6 +210,18 @@ static void own_slot(apigw_sus_slot *slot, const proxy_worker *w)
     }
 }
 
+/* The member starts afresh: active, no progression, its next suspension
+ * the first. Under the mutex. */
+static void restart_progression(apigw_sus_slot *slot,
+                                const apigw_sus_policy *pol, proxy_worker *w,
+                                apr_time_t now)
+{
+    memset(&slot->st, 0, sizeof(slot->st));
+    slot->st.since = now;
+    slot->dirty = 0;
+    w->s->retry = apigw_sus_next_suspension(pol, 0);
+}
+
 void apigw_sus_report(request_rec *r, apigw_sus_pool *pool, proxy_worker *w,
                       const apigw_sus_outcome *o, apr_time_t attempt_start)
 {
@@ -242,10 +254,7 @@ void apigw_sus_report(request_rec *r, apigw_sus_pool *pool, proxy_worker *w,
         int was_dirty = slot->dirty != 0;
 
         if (was_dirty) {
-            memset(&slot->st, 0, sizeof(slot->st));
-            slot->st.since = now;
-            slot->dirty = 0;
-            w->s->retry = apigw_sus_next_suspension(pol, 0);
+            restart_progression(slot, pol, w, now);
         }
         slot->probe_until = 0;
         unlock();
@@ -268,6 +277,31 @@ void apigw_sus_report(request_rec *r, apigw_sus_pool *pool, proxy_worker *w,
     if (eff.changed) {
         log_change(r, pool, w, pol, &after, o);
     }
+}
+
+int apigw_sus_resume(request_rec *r, apigw_sus_pool *pool, proxy_worker *w)
+{
+    const apigw_sus_policy *pol = pool ? apigw_sus_policy_of(pool, w) : NULL;
+    apigw_sus_slot *slot = pool ? apigw_sus_slot_of(pool, w) : NULL;
+    int locked = 0;
+
+    if (pol && slot && sus_mutex) {
+        if (!(locked = lock(r))) {
+            return 0;
+        }
+        own_slot(slot, w);
+        restart_progression(slot, pol, w, apr_time_now());
+        slot->probe_until = 0;
+    }
+    /* balancer-manager's "enable" (w_status_D=0), then mod_proxy's own
+     * end of an error state (ap_proxy_retry_worker) */
+    __atomic_and_fetch(&w->s->status, ~(unsigned int)PROXY_WORKER_DISABLED,
+                       __ATOMIC_RELEASE);
+    clear_in_error(w);
+    if (locked) {
+        unlock();
+    }
+    return 1;
 }
 
 int apigw_sus_probe_claim(apigw_sus_pool *pool, proxy_worker *w,

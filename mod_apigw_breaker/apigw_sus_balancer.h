@@ -70,6 +70,14 @@ apigw_sus_slot *apigw_sus_slot_of(const apigw_sus_pool *pool,
 void apigw_sus_report(request_rec *r, apigw_sus_pool *pool, proxy_worker *w,
                       const apigw_sus_outcome *o, apr_time_t attempt_start);
 
+/* Ends member w's suspension or timeout state now, as an operator's
+ * action: its progression starts afresh (under the module's mutex, when
+ * it has a policy), and it is enabled and out of mod_proxy's error state
+ * (balancer-manager's "enable", then what mod_proxy does when a retry is
+ * due). pool may be NULL (a balancer of no suspension policy). 0, and
+ * nothing changed, when the mutex cannot be taken (logged); else 1. */
+int apigw_sus_resume(request_rec *r, apigw_sus_pool *pool, proxy_worker *w);
+
 /* Is member w in the probe after a suspension, and if so may this request
  * be that probe? Claims the probe for it (until the outcome is reported,
  * or ttl). */

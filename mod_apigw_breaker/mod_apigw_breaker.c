@@ -17,6 +17,7 @@
  *                        state in the pool
  *   apigw_cb_request.c   admission, refusal, fallback, outcomes
  *   apigw_cb_status.c    the apigw-breaker-status handler (JSON)
+ *   apigw_cb_ops.c       the management API's breakers, their reset
  *
  * Member suspension, failover groups and retries, apigw_sus_*:
  *   apigw_sus_codes.c    error-code lists (pure)
@@ -27,6 +28,7 @@
  *   apigw_sus_balancer.c shared memory, the mutex, applying states
  *   apigw_sus_request.c  mod_proxy hooks: outcomes, retries, timeouts
  *   apigw_sus_lbmethod.c the "failover" and "roundrobin" lbmethods
+ *   apigw_sus_ops.c      the management API's pools, resuming a member
  *
  * Hooks and providers, in the order a server and a request meet them
  * (within a phase, hooks of the same priority run in the order listed):
@@ -34,6 +36,11 @@
  *                                        apigw_cb_route_attach, for
  *                                        mod_apigw's runtime routes
  *                                        (apigw_contract.h)
+ *                   apigw_sus_ops.c      apigw_ops_pools and
+ *                                        apigw_ops_resume_member,
+ *                   apigw_cb_ops.c       apigw_ops_breakers and
+ *                                        apigw_ops_reset_breaker, for
+ *                                        mod_apigw's management API
  *   pre_config      apigw_cb_config.c    a new registry of breakers
  *                   apigw_sus_balancer.c the mutex type
  *   lbmethod        apigw_sus_lbmethod.c failover, roundrobin (looked up
@@ -68,10 +75,12 @@
 #include "apigw_cb_request.h"
 #include "apigw_cb_route.h"
 #include "apigw_cb_status.h"
+#include "apigw_cb_ops.h"
 #include "apigw_sus_config.h"
 #include "apigw_sus_balancer.h"
 #include "apigw_sus_request.h"
 #include "apigw_sus_lbmethod.h"
+#include "apigw_sus_ops.h"
 
 #include "ap_provider.h"
 #include "apr_optional_hooks.h"
@@ -127,6 +136,10 @@ static void apigw_br_register_server_hooks(apr_pool_t *p)
 
     APR_REGISTER_OPTIONAL_FN(apigw_cb_route_prepare);
     APR_REGISTER_OPTIONAL_FN(apigw_cb_route_attach);
+    APR_REGISTER_OPTIONAL_FN(apigw_ops_pools);
+    APR_REGISTER_OPTIONAL_FN(apigw_ops_resume_member);
+    APR_REGISTER_OPTIONAL_FN(apigw_ops_breakers);
+    APR_REGISTER_OPTIONAL_FN(apigw_ops_reset_breaker);
     ap_hook_pre_config(apigw_cb_config_pre_config, NULL, NULL,
                        APR_HOOK_MIDDLE);
     ap_hook_pre_config(apigw_sus_balancer_pre_config, NULL, NULL,

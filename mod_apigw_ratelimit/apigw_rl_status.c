@@ -15,7 +15,7 @@
 #include "apr_atomic.h"
 #include "apr_strings.h"
 
-static const char *by_text(apr_pool_t *p, const apigw_rl_limit *l)
+const char *apigw_rl_status_by_text(apr_pool_t *p, const apigw_rl_limit *l)
 {
     const char *s = "endpoint";
     int i;
@@ -38,9 +38,21 @@ static apr_uint64_t read_counter(const apigw_rl_policy *pol, size_t field)
 
 #define READ(pol, f) read_counter((pol), APR_OFFSETOF(apigw_rl_counter, f))
 
+void apigw_rl_status_counts(const apigw_rl_policy *pol,
+                            apigw_rl_status_counted *c)
+{
+    c->admitted = READ(pol, admitted);
+    c->rejected = READ(pol, rejected);
+    c->delayed = READ(pol, delayed);
+    c->errors = READ(pol, errors);
+}
+
 static void add_policy(apr_pool_t *p, apr_array_header_t *out,
                        const apigw_rl_policy *pol)
 {
+    apigw_rl_status_counted c;
+
+    apigw_rl_status_counts(pol, &c);
     APR_ARRAY_PUSH(out, const char *) = apr_psprintf(p,
         "\"average\":%" APR_UINT64_T_FMT ",\"period\":%s,"
         "\"burst\":%" APR_UINT64_T_FMT ",\"delay\":%s,"
@@ -49,8 +61,7 @@ static void add_policy(apr_pool_t *p, apr_array_header_t *out,
         APR_UINT64_T_FMT,
         pol->numbers.average, apigw_rl_seconds_text(p, pol->numbers.period),
         pol->numbers.burst, apigw_rl_seconds_text(p, pol->numbers.delay),
-        READ(pol, admitted), READ(pol, rejected), READ(pol, delayed),
-        READ(pol, errors));
+        c.admitted, c.rejected, c.delayed, c.errors);
 }
 
 /* the values of l that select tier t, as a JSON array */
@@ -79,7 +90,7 @@ static const char *limit_json(apr_pool_t *p, const apigw_rl_limit *l)
     APR_ARRAY_PUSH(f, const char *) = apr_psprintf(p,
         "\"name\":%s,\"file\":%s,\"line\":%u,\"by\":%s,\"status\":%d",
         apigw_json_str(p, l->spec.name), apigw_json_str(p, l->file), l->line,
-        apigw_json_str(p, by_text(p, l)), l->spec.status);
+        apigw_json_str(p, apigw_rl_status_by_text(p, l)), l->spec.status);
     add_policy(p, f, &l->base);
     if (l->tier_by) {
         apr_array_header_t *tiers = apr_array_make(p, 4, sizeof(const char *));

@@ -20,6 +20,7 @@
  *   apigw_rl_route.c     runtime routes' limits: prepare, attach; the
  *                        policy building every limit shares
  *   apigw_rl_status.c    the apigw-ratelimit-status handler (JSON)
+ *   apigw_rl_ops.c       the management API's rate-limit counters
  *
  * Registrations, in the order a server and a request meet them:
  *   optional fn    apigw_rl_status.c   apigw_rl_status_json, for a
@@ -28,6 +29,8 @@
  *                                      apigw_rl_route_attach, for
  *                                      mod_apigw's runtime routes
  *                                      (apigw_contract.h)
+ *                  apigw_rl_ops.c      apigw_ops_rate_limits, for
+ *                                      mod_apigw's management API
  *   pre_config     apigw_rl_limits.c   a new list of limits
  *   check_config   apigw_rl_limits.c   tier= without ApiRateLimitTier
  *   post_config    apigw_rl_zone.c     zone and counters
@@ -47,6 +50,7 @@
 #include "apigw_rl_request.h"
 #include "apigw_rl_route.h"
 #include "apigw_rl_status.h"
+#include "apigw_rl_ops.h"
 
 #include "http_request.h"
 
@@ -72,6 +76,7 @@ static void apigw_rl_register_hooks(apr_pool_t *p)
     APR_REGISTER_OPTIONAL_FN(apigw_rl_status_json);
     APR_REGISTER_OPTIONAL_FN(apigw_rl_route_prepare);
     APR_REGISTER_OPTIONAL_FN(apigw_rl_route_attach);
+    APR_REGISTER_OPTIONAL_FN(apigw_ops_rate_limits);
     ap_hook_pre_config(apigw_rl_limits_pre_config, NULL, NULL,
                        APR_HOOK_MIDDLE);
     ap_hook_check_config(apigw_rl_limits_check_config, NULL, NULL,

@@ -1038,11 +1038,17 @@ def test_a_raw_request_with_a_lying_content_length_is_answered(admin):
 
 def test_route_id_with_encoded_path_tricks_is_404(admin):
     doc = admin.register(route())
-    for target in ("/admin/routes/%2e%2e", "/admin/routes/" + doc["id"] + "%00"):
+    # /admin/routes/%2e%2e is /admin/ once httpd resolves the dot
+    # segment: the console's page, not a route
+    for target, ok in (("/admin/routes/%2e%2e", (200,)),
+                       ("/admin/routes/" + doc["id"] + "%00", (400, 404))):
         r = raw_request(admin.gw.port,
                         ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                          "Connection: close\r\n\r\n" % target).encode())
-        assert r is not None and r.status in (400, 404), (target, r and r.status)
+        assert r is not None and r.status in ok, (target, r and r.status)
+        if r.status == 200:
+            assert r.headers["content-type"].startswith("text/html"), \
+                r.headers
     assert admin.routes() == [doc]
     still_serving(admin)
 
