@@ -863,7 +863,129 @@ typedef struct {
     json_t *keep;              /* what gql_val's borrow, released last */
     apigw_gql_resolve_fn *resolve;
     void *baton;
+    apr_hash_t *field_maps;    /* (group, type) -> field_map: the fields of
+                                * every item of a list are collected once */
+    /* the data's text, written as it is completed (no tree of the answer
+     * is built: a thousand routes are a few hundred kilobytes, not tens
+     * of thousands of allocations); a null that bubbles up cuts the text
+     * back to where its parent began. malloc'ed, given to the pool at
+     * the end. */
+    char *out;
+    apr_size_t out_len;
+    apr_size_t out_cap;
+    int out_failed;            /* no memory: the answer is an error */
 } exec_ctx;
+
+/* ---- the answer's text ---- */
+
+static void out_reserve(exec_ctx *c, apr_size_t n)
+{
+    apr_size_t cap;
+    char *bigger;
+
+    if (c->out_len + n + 1 <= c->out_cap || c->out_failed) {
+        return;
+    }
+    cap = c->out_cap ? c->out_cap * 2 : 16384;
+    while (cap < c->out_len + n + 1) {
+        cap *= 2;
+    }
+    if (!(bigger = realloc(c->out, cap))) {
+        c->out_failed = 1;
+        return;
+    }
+    c->out = bigger;
+    c->out_cap = cap;
+}
+
+static void out_put(exec_ctx *c, const char *s, apr_size_t n)
+{
+    out_reserve(c, n);
+    if (!c->out_failed) {
+        memcpy(c->out + c->out_len, s, n);
+        c->out_len += n;
+    }
+}
+
+#define OUT_LIT(c, lit) out_put((c), (lit), sizeof(lit) - 1)
+
+/* s as a JSON string (UTF-8 kept as it is, as jansson writes it). */
+static void out_string(exec_ctx *c, const char *s, apr_size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    apr_size_t i, run = 0;
+
+    out_reserve(c, n + 2);
+    OUT_LIT(c, "\"");
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        char esc[6];
+
+        if (ch >= 0x20 && ch != '"' && ch != '\\') {
+            continue;
+        }
+        out_put(c, s + run, i - run);
+        run = i + 1;
+        esc[0] = '\\';
+        switch (ch) {
+        case '"': esc[1] = '"'; out_put(c, esc, 2); break;
+        case '\\': esc[1] = '\\'; out_put(c, esc, 2); break;
+        case '\n': esc[1] = 'n'; out_put(c, esc, 2); break;
+        case '\r': esc[1] = 'r'; out_put(c, esc, 2); break;
+        case '\t': esc[1] = 't'; out_put(c, esc, 2); break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[ch >> 4];
+            esc[5] = hex[ch & 0xF];
+            out_put(c, esc, 6);
+        }
+    }
+    out_put(c, s + run, n - run);
+    OUT_LIT(c, "\"");
+}
+
+/* A scalar JSON value (a leaf's serialized value). */
+static void out_scalar(exec_ctx *c, json_t *v)
+{
+    char num[64];
+    char *text;
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        out_string(c, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        /* libc's: APR's formatter does not know JSON_INTEGER_FORMAT */
+        out_put(c, num, (apr_size_t)snprintf(num, sizeof(num),
+                "%" JSON_INTEGER_FORMAT, json_integer_value(v)));
+        break;
+    case JSON_TRUE:
+        OUT_LIT(c, "true");
+        break;
+    case JSON_FALSE:
+        OUT_LIT(c, "false");
+        break;
+    case JSON_REAL:
+        /* jansson's own way with reals, so a Float reads back the same */
+        text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        if (text) {
+            out_put(c, text, strlen(text));
+            free(text);
+            break;
+        }
+        /* fall through */
+    default:
+        OUT_LIT(c, "null");
+    }
+}
+
+static apr_status_t out_free(void *data)
+{
+    free(data);
+    return APR_SUCCESS;
+}
 
 /* A response path, from the leaf up; lives on the stack. */
 typedef struct path_seg path_seg;
@@ -994,11 +1116,11 @@ static field_map *field_map_make(apr_pool_t *p)
 
 static int complete(exec_ctx *c, const gql_tref *t,
                     const apr_array_header_t *group, const gql_val *v,
-                    const char *label, const path_seg *path, json_t **out);
+                    const char *label, const path_seg *path);
 
 static int execute_fields(exec_ctx *c, const gql_type *obj,
                           const gql_val *src, const field_map *m,
-                          const path_seg *path, json_t **out);
+                          const path_seg *path);
 
 /* The coerced arguments of a field or directive, a new object; NULL
  * with *err when one cannot be coerced. */
@@ -1123,7 +1245,7 @@ static int resolve_root(exec_ctx *c, const gql_type *obj,
  * reach the parent, 1 when the field is not one of the type's. */
 static int execute_field(exec_ctx *c, const gql_type *obj, const gql_val *src,
                          const apr_array_header_t *group,
-                         const path_seg *path, json_t **out)
+                         const path_seg *path)
 {
     const apigw_gql_selection *f =
         APR_ARRAY_IDX(group, 0, const apigw_gql_selection *);
@@ -1137,8 +1259,14 @@ static int execute_field(exec_ctx *c, const gql_type *obj, const gql_val *src,
         return 1;
     }
     if (def == c->s->typename_field) {
-        *out = json_string(obj->name);
+        out_string(c, obj->name, strlen(obj->name));
         return 0;
+    }
+    /* the common case, a member of a resolver's JSON: no argument to
+     * coerce (validation saw to it that none is given) */
+    if (src->kind == GQL_V_JSON && def->args->nelts == 0) {
+        v = json_val(json_object_get(src->json, f->name));
+        return complete(c, def->type, group, &v, def->label, path);
     }
     args = coerce_args(c, def->args, f->arguments, &err);
     if (!args) {
@@ -1156,43 +1284,50 @@ static int execute_field(exec_ctx *c, const gql_type *obj, const gql_val *src,
     }
     json_decref(args);
     if (rc == 0) {
-        return complete(c, def->type, group, &v,
-                        apr_pstrcat(c->p, obj->name, ".", def->name, NULL),
-                        path, out);
+        return complete(c, def->type, group, &v, def->label, path);
     }
     /* the field is null, and so is its parent when it may not be */
     if (def->type->kind == APIGW_GQL_TYPE_NON_NULL) {
         return -1;
     }
-    *out = json_null();
+    OUT_LIT(c, "null");
     return 0;
 }
 
 static int execute_fields(exec_ctx *c, const gql_type *obj,
                           const gql_val *src, const field_map *m,
-                          const path_seg *path, json_t **out)
+                          const path_seg *path)
 {
-    json_t *res = json_object(), *v;
-    int i, rc;
+    apr_size_t start = c->out_len, mark;
+    int i, rc, first = 1;
 
+    OUT_LIT(c, "{");
     for (i = 0; i < m->keys->nelts; i++) {
         const char *key = APR_ARRAY_IDX(m->keys, i, const char *);
         path_seg seg = { path, key, 0 };
 
-        v = NULL;
+        mark = c->out_len;
+        if (!first) {
+            OUT_LIT(c, ",");
+        }
+        out_string(c, key, strlen(key));
+        OUT_LIT(c, ":");
         rc = execute_field(c, obj, src, apr_hash_get(m->groups, key,
                                                      APR_HASH_KEY_STRING),
-                           &seg, &v);
+                           &seg);
         if (rc < 0) {
             /* the rest is not run: its answer would be thrown away */
-            json_decref(res);
+            c->out_len = start;
             return -1;
         }
         if (rc == 0) {
-            json_object_set_new(res, key, v);
+            first = 0;
+        }
+        else {
+            c->out_len = mark;     /* not a field of the type */
         }
     }
-    *out = res;
+    OUT_LIT(c, "}");
     return 0;
 }
 
@@ -1284,12 +1419,18 @@ static const gql_type *runtime_type(exec_ctx *c, const gql_type *t,
     return NULL;
 }
 
+/* The key of a collected field map. */
+typedef struct {
+    const apr_array_header_t *group;
+    const gql_type *obj;
+} map_key;
+
 static int complete_object(exec_ctx *c, const gql_type *t,
                            const apr_array_header_t *group, const gql_val *v,
-                           const char *label, const path_seg *path,
-                           json_t **out)
+                           const char *label, const path_seg *path)
 {
     const gql_type *obj;
+    map_key key;
     field_map *m;
     apr_hash_t *visited;
     int i;
@@ -1308,22 +1449,30 @@ static int complete_object(exec_ctx *c, const gql_type *t,
             "runtime for field \"%s\": its value has no \"__typename\" "
             "naming one.", t->name, label));
     }
-    m = field_map_make(c->p);
-    visited = apr_hash_make(c->p);
-    for (i = 0; i < group->nelts; i++) {
-        collect_fields(c, obj, APR_ARRAY_IDX(group, i,
-                                             const apigw_gql_selection *)
-                                   ->selections, visited, m);
+    /* the fields depend on the selections, the type and the variables
+     * only (@skip, @include): collected once per execution */
+    key.group = group;
+    key.obj = obj;
+    if (!(m = apr_hash_get(c->field_maps, &key, sizeof(key)))) {
+        map_key *k = apr_pmemdup(c->p, &key, sizeof(key));
+
+        m = field_map_make(c->p);
+        visited = apr_hash_make(c->p);
+        for (i = 0; i < group->nelts; i++) {
+            collect_fields(c, obj, APR_ARRAY_IDX(group, i,
+                                                 const apigw_gql_selection *)
+                                       ->selections, visited, m);
+        }
+        apr_hash_set(c->field_maps, k, sizeof(*k), m);
     }
-    return execute_fields(c, obj, v, m, path, out);
+    return execute_fields(c, obj, v, m, path);
 }
 
 static int complete_list(exec_ctx *c, const gql_tref *t,
                          const apr_array_header_t *group, const gql_val *v,
-                         const char *label, const path_seg *path,
-                         json_t **out)
+                         const char *label, const path_seg *path)
 {
-    json_t *arr, *item;
+    apr_size_t start = c->out_len;
     size_t i, n;
 
     if (v->kind == GQL_V_LIST) {
@@ -1337,71 +1486,80 @@ static int complete_list(exec_ctx *c, const gql_tref *t,
             c->p, "Expected Iterable, but did not find one for field "
             "\"%s\".", label));
     }
-    arr = json_array();
+    OUT_LIT(c, "[");
     for (i = 0; i < n; i++) {
         path_seg seg = { path, NULL, i };
         gql_val iv = v->kind == GQL_V_LIST
             ? APR_ARRAY_IDX(v->items, (int)i, gql_val)
             : json_val(json_array_get(v->json, i));
 
-        item = NULL;
-        if (complete(c, t->of, group, &iv, label, &seg, &item) != 0) {
-            json_decref(arr);
+        if (i) {
+            OUT_LIT(c, ",");
+        }
+        if (complete(c, t->of, group, &iv, label, &seg) != 0) {
+            c->out_len = start;
             return -1;
         }
-        json_array_append_new(arr, item);
     }
-    *out = arr;
+    OUT_LIT(c, "]");
     return 0;
 }
 
-/* v completed along a nullable t. */
+/* v completed along a nullable t: 0 (a value written), 1 (null
+ * written), or -1 (an error: nothing written). */
 static int complete_nullable(exec_ctx *c, const gql_tref *t,
                              const apr_array_header_t *group,
                              const gql_val *v, const char *label,
-                             const path_seg *path, json_t **out)
+                             const path_seg *path)
 {
     const char *err = NULL;
+    json_t *leaf;
 
     if (v->kind == GQL_V_JSON && (!v->json || json_is_null(v->json))) {
-        *out = json_null();
-        return 0;
+        OUT_LIT(c, "null");
+        return 1;
     }
     if (t->kind == APIGW_GQL_TYPE_LIST) {
-        return complete_list(c, t, group, v, label, path, out);
+        return complete_list(c, t, group, v, label, path);
     }
     if (gql_is_leaf(t->named)) {
         if (v->kind != GQL_V_JSON) {
             return completion_error(c, group, path, "A leaf field was not "
                                     "answered with a JSON value.");
         }
-        *out = serialize_leaf(c->p, t->named, v->json, &err);
-        return *out ? 0 : completion_error(c, group, path, err);
+        if (!(leaf = serialize_leaf(c->p, t->named, v->json, &err))) {
+            return completion_error(c, group, path, err);
+        }
+        out_scalar(c, leaf);
+        json_decref(leaf);
+        return 0;
     }
-    return complete_object(c, t->named, group, v, label, path, out);
+    return complete_object(c, t->named, group, v, label, path);
 }
 
-/* 0 and *out, or -1: an error that makes the value null is reported, and
- * the null goes up to the nearest nullable position. */
+/* 0 with the value written, or -1: an error that makes the value null
+ * is reported, and the null goes up to the nearest nullable position
+ * (which writes it). */
 static int complete(exec_ctx *c, const gql_tref *t,
                     const apr_array_header_t *group, const gql_val *v,
-                    const char *label, const path_seg *path, json_t **out)
+                    const char *label, const path_seg *path)
 {
+    apr_size_t start = c->out_len;
+    int rc;
+
     if (t->kind == APIGW_GQL_TYPE_NON_NULL) {
-        if (complete_nullable(c, t->of, group, v, label, path, out) != 0) {
-            return -1;
-        }
-        if (json_is_null(*out)) {
-            json_decref(*out);
-            *out = NULL;
+        rc = complete_nullable(c, t->of, group, v, label, path);
+        if (rc == 1) {
+            c->out_len = start;
             return completion_error(c, group, path, apr_psprintf(
                 c->p, "Cannot return null for non-nullable field %s.",
                 label));
         }
-        return 0;
+        return rc < 0 ? -1 : 0;
     }
-    if (complete_nullable(c, t, group, v, label, path, out) != 0) {
-        *out = json_null();
+    if (complete_nullable(c, t, group, v, label, path) < 0) {
+        c->out_len = start;
+        OUT_LIT(c, "null");
     }
     return 0;
 }
@@ -1559,23 +1717,37 @@ static const char *run(exec_ctx *c, const apigw_gql_operation *op)
                                                           : c->s->query;
     field_map *m = field_map_make(c->p);
     gql_val src;
-    json_t *data = NULL, *resp;
-    const char *out;
+    char *errors = NULL;
 
     memset(&src, 0, sizeof(src));
     src.kind = GQL_V_ROOT;
     collect_fields(c, root, op->selections, apr_hash_make(c->p), m);
-    if (execute_fields(c, root, &src, m, NULL, &data) != 0) {
-        data = json_null();
+    OUT_LIT(c, "{\"data\":");
+    if (execute_fields(c, root, &src, m, NULL) != 0) {
+        OUT_LIT(c, "null");
     }
-    resp = json_object();
-    json_object_set_new(resp, "data", data);
     if (json_array_size(c->errors)) {
-        json_object_set(resp, "errors", c->errors);
+        errors = json_dumps(c->errors, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        OUT_LIT(c, ",\"errors\":");
+        if (errors) {
+            out_put(c, errors, strlen(errors));
+            free(errors);
+        }
+        else {
+            OUT_LIT(c, "[]");
+        }
     }
-    out = dump(c->p, resp);
-    json_decref(resp);
-    return out;
+    OUT_LIT(c, "}");
+    if (c->out_failed || !c->out) {
+        free(c->out);
+        c->out = NULL;
+        return "{\"errors\":[{\"message\":\"The answer could not be "
+               "written.\",\"extensions\":{\"code\":\""
+               CODE_INTERNAL "\"}}]}";
+    }
+    c->out[c->out_len] = '\0';
+    apr_pool_cleanup_register(c->p, c->out, out_free, apr_pool_cleanup_null);
+    return c->out;
 }
 
 /* The checks before anything runs: size, syntax, bounds, validation,
@@ -1663,6 +1835,7 @@ apigw_gql_outcome apigw_gql_execute(apr_pool_t *p,
     c.fragments = fragments;
     c.errors = r.errors;
     c.keep = json_array();
+    c.field_maps = apr_hash_make(p);
     c.resolve = resolve;
     c.baton = baton;
     *response = run(&c, op);

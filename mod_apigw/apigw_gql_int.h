@@ -55,6 +55,7 @@ typedef struct {
     apr_hash_t *arg_index;
     const gql_tref *type;
     const char *deprecation;                /* reason; NULL: current */
+    const char *label;                      /* "Type.field", for messages */
 } gql_field;
 
 typedef struct {

@@ -364,6 +364,7 @@ static void build_fields(build_ctx *c, gql_type *t)
         const char *where = apr_pstrcat(c->p, t->name, ".", d->name, NULL);
 
         f->name = d->name;
+        f->label = where;
         f->description = d->description;
         f->deprecation = deprecation_of(d->directives);
         f->type = resolve_ref(c, d->type, where);
@@ -705,6 +706,7 @@ static gql_field *meta_field(build_ctx *c, const char *name,
     gql_tref *nn;
 
     f->name = name;
+    f->label = name;
     f->args = apr_array_make(c->p, 1, sizeof(gql_arg *));
     f->arg_index = apr_hash_make(c->p);
     f->type = &t->ref;

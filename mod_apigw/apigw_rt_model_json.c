@@ -1078,6 +1078,7 @@ const apigw_rt_error *apigw_rt_route_from_record(apr_pool_t *p,
 {
     apigw_rt_route *r = apigw_rt_route_make(p);
     const apigw_rt_error *e;
+    apr_pool_t *scratch;
     json_t *obj;
 
     *out = NULL;
@@ -1108,7 +1109,17 @@ const apigw_rt_error *apigw_rt_route_from_record(apr_pool_t *p,
             return e;
         }
     }
-    if ((e = apigw_rt_route_validate(p, r, checks))) {
+    /* what validation compiles is thrown away at once: a list of a
+     * thousand routes keeps its memory to the routes themselves */
+    if (apr_pool_create(&scratch, p) != APR_SUCCESS) {
+        return bad(p, "", "out of memory");
+    }
+    if ((e = apigw_rt_route_validate(scratch, r, checks))) {
+        e = bad(p, apr_pstrdup(p, e->field ? e->field : ""),
+                apr_pstrdup(p, e->message));
+    }
+    apr_pool_destroy(scratch);
+    if (e) {
         return e;
     }
     *out = r;

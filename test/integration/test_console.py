@@ -79,11 +79,23 @@ class ConsolePage:
     def js(self, expression):
         return self.page.evaluate(expression)
 
+    def reload(self):
+        """The page loaded again (the URL's fragment kept), its script
+        running."""
+        self.page.events = [e for e in self.page.events
+                            if e.get("method") != "Page.loadEventFired"]
+        self.page.call("Page.reload", {"ignoreCache": True})
+        self.page.wait_event("Page.loadEventFired")
+        self.wait("window.apigwConsole && window.apigwConsole.view")
+
     def wait(self, expression, timeout=10.0, what=None):
         """Until expression (JavaScript) is truthy; returns its value."""
         deadline = time.monotonic() + timeout
         while True:
-            value = self.js(expression)
+            try:
+                value = self.js(expression)
+            except RuntimeError:
+                value = None        # between two documents: try again
             if value:
                 return value
             if time.monotonic() > deadline:
@@ -467,8 +479,8 @@ def test_tabs_keyboard_and_editing_clears_groups(console, backend):
                     "timeoutSeconds": 30,
                     "requestHeaders": [{"action": "set", "name": "X-A", "value": "1"}],
                     "circuitBreaker": {"preset": "5xx"}})
-    page.js("location.reload()")
-    page.wait("window.apigwConsole && window.apigwConsole.view === 'apis'")
+    page.reload()
+    page.wait("window.apigwConsole.view === 'apis'")
     page.wait_rows(lambda rows: len(rows) == 1, "the route")
     page.click(page.row_selector("/ui/kb") + " [data-testid=edit]")
     page.wait("window.apigwConsole.view === 'editor'")
@@ -527,8 +539,8 @@ def test_phone_viewport_has_no_horizontal_overflow(console, backend):
                         "methods": ["GET", "POST", "PUT", "DELETE"],
                         "rateLimit": {"average": 100, "period": "1s"}})
     page.viewport(390, 844, mobile=True)
-    page.js("location.reload()")
-    page.wait("window.apigwConsole && window.apigwConsole.view === 'apis'")
+    page.reload()
+    page.wait("window.apigwConsole.view === 'apis'")
     page.wait_rows(lambda rows: len(rows) == 3, "three routes")
     overflow = ("document.documentElement.scrollWidth - "
                 "document.documentElement.clientWidth")
@@ -644,8 +656,8 @@ def save_screenshots(page, admin, backend_url, folder=DOCS_IMG):
     ids = [admin.register(doc)["id"] for doc in examples]
     page.viewport(1280, 800)
     page.go("#apis")
-    page.js("location.reload()")
-    page.wait("window.apigwConsole && window.apigwConsole.view === 'apis'")
+    page.reload()
+    page.wait("window.apigwConsole.view === 'apis'")
     page.wait_rows(lambda rows: len(rows) == 3, "the examples")
     shots = ["console-dashboard.png"]
     page.screenshot(os.path.join(folder, shots[0]))
