@@ -102,7 +102,7 @@ void apigw_socket_timeout_scoped(apr_pool_t *p, apr_socket_t *sock,
  * mod_apigw_ratelimit's (rate limits), retrieved by mod_apigw at
  * optional_fn_retrieve; a function that is NULL means its module is not
  * loaded. Each answers JSON text from r->pool, in the shapes of the
- * GraphQL schema's types (mod_apigw/apigw_admin_schema.graphql); times
+ * GraphQL schema's types (mod_apigw/console/schema.graphql); times
  * are RFC 3339 UTC with milliseconds, or null. Any thread of a child, on
  * the request path of an admin request; the reads take no lock. The
  * actions change the state every child sees (shared memory) and log

@@ -12,6 +12,7 @@
 #include "apigw_admin_graphql.h"
 #include "apigw_admin_ops.h"
 #include "apigw_config.h"
+#include "apigw_console.h"
 #include "apigw_contract.h"
 #include "apigw_gql_exec.h"
 #include "apigw_log.h"
@@ -33,10 +34,26 @@ APLOG_USE_MODULE(apigw);
 
 static apigw_gql_schema *schema;         /* this generation's */
 
+/* The schema's text: console/schema.graphql, one of the console's files
+ * (so a client may read it at <admin>/console/schema.graphql too). */
+static const char *schema_text(void)
+{
+    apr_size_t i;
+
+    for (i = 0; i < apigw_console_asset_count; i++) {
+        if (strcmp(apigw_console_assets[i].name, "schema.graphql") == 0) {
+            /* embed.sh ends every file with a NUL */
+            return (const char *)apigw_console_assets[i].bytes;
+        }
+    }
+    return NULL;
+}
+
 int apigw_admin_graphql_post_config(apr_pool_t *pconf, server_rec *s)
 {
-    const char *err = apigw_gql_schema_build(pconf, apigw_admin_schema,
-                                             &schema);
+    const char *text = schema_text();
+    const char *err = text ? apigw_gql_schema_build(pconf, text, &schema)
+                           : "console/schema.graphql is not built in";
 
     if (err) {
         schema = NULL;

@@ -1,8 +1,9 @@
 /* The GraphQL side of the management API (apigw_admin_graphql.c):
  * <admin location>/graphql answers POST {"query", "variables",
  * "operationName"} and GET with the same as query arguments (queries
- * only), with the schema of apigw_admin_schema.c, through the operations
- * the REST side runs (apigw_admin_ops.h). */
+ * only), with the schema of console/schema.graphql (built into the
+ * module with the console's files, and served with them), through the
+ * operations the REST side runs (apigw_admin_ops.h). */
 #ifndef APIGW_ADMIN_GRAPHQL_H
 #define APIGW_ADMIN_GRAPHQL_H
 
@@ -11,9 +12,6 @@
 /* The largest request body the graphql resource reads (the document and
  * its variables; ApiGraphQLMaxBytes bounds the document alone). */
 #define APIGW_GQL_MAX_BODY (2 * 1024 * 1024)
-
-/* The schema, in the GraphQL schema language (apigw_admin_schema.c). */
-extern const char apigw_admin_schema[];
 
 /* post_config: builds the schema (refuses to start when it does not
  * build: a defect of this module, logged). */

@@ -28,10 +28,10 @@
  *                             resources (apigw-admin)
  *   apigw_admin_ops.c         its operations, shared by REST and GraphQL
  *   apigw_admin_graphql.c     its GraphQL resource: resolvers, bounds
- *   apigw_admin_schema.c      the GraphQL schema (schema language)
  *   apigw_gql_parse.c, apigw_gql_{schema,validate,exec,introspect}.c
  *                             GraphQL itself: parser, executor (pure)
- *   apigw_console.c           the console's files (built in)
+ *   apigw_console.c           the console's files (built in), and
+ *                             the GraphQL schema (console/schema.graphql)
  *   apigw_rt_table.c          a runtime route table: shards, lock-free
  *                             hand-over to requests
  *   apigw_rt_compile.c        a runtime route as an endpoint

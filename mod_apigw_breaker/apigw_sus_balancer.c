@@ -210,8 +210,8 @@ static void own_slot(apigw_sus_slot *slot, const proxy_worker *w)
     }
 }
 
-/* The member starts afresh: active, no progression, its next suspension
- * the first. Under the mutex. */
+/* The member starts afresh: active, no progression (nor the reason of its
+ * last suspension), its next suspension the first. Under the mutex. */
 static void restart_progression(apigw_sus_slot *slot,
                                 const apigw_sus_policy *pol, proxy_worker *w,
                                 apr_time_t now)
@@ -266,7 +266,8 @@ void apigw_sus_report(request_rec *r, apigw_sus_pool *pool, proxy_worker *w,
         }
         return;
     }
-    apigw_sus_step(pol, &slot->st, cls, attempt_start, now, &eff);
+    apigw_sus_step(pol, &slot->st, cls, apigw_sus_reason_of(o),
+                   attempt_start, now, &eff);
     slot->dirty = apigw_sus_state_dirty(&slot->st);
     if (cls != APIGW_SUS_NEUTRAL || slot->st.state != APIGW_SUS_SUSPENDED) {
         slot->probe_until = 0;

@@ -37,8 +37,19 @@ static void slot_state(const apigw_sus_pool *pool, const proxy_worker *w,
     st->timeouts = __atomic_load_n(&slot->st.timeouts, __ATOMIC_RELAXED);
     st->suspensions = __atomic_load_n(&slot->st.suspensions,
                                       __ATOMIC_RELAXED);
+    st->reason = __atomic_load_n(&slot->st.reason, __ATOMIC_RELAXED);
     st->since = __atomic_load_n(&slot->st.since, __ATOMIC_RELAXED);
     st->length = __atomic_load_n(&slot->st.length, __ATOMIC_RELAXED);
+}
+
+/* The error code that put the member in its state ("connect-refused",
+ * "503") as JSON; null when the state names none (a read that raced the
+ * member's return to active). */
+static const char *reason_json(apr_pool_t *p, apr_uint32_t reason)
+{
+    const char *name = apigw_sus_reason_name(p, reason);
+
+    return name ? apigw_json_str(p, name) : "null";
 }
 
 static const char *member_json(apr_pool_t *p, const proxy_balancer *b,
@@ -47,6 +58,7 @@ static const char *member_json(apr_pool_t *p, const proxy_balancer *b,
 {
     unsigned int status = __atomic_load_n(&w->s->status, __ATOMIC_ACQUIRE);
     const char *state = "active", *since = "null", *until = "null";
+    const char *reason = "null";
     apr_uint32_t suspensions = 0;
     apigw_sus_state st;
 
@@ -59,10 +71,12 @@ static const char *member_json(apr_pool_t *p, const proxy_balancer *b,
         since = apigw_cb_status_time(p, st.since);
         until = apigw_cb_status_time(p, st.since + st.length);
         suspensions = st.suspensions;
+        reason = reason_json(p, st.reason);
     }
     else if (st.state == APIGW_SUS_TIMEOUT) {
         state = "timeout";
         suspensions = st.suspensions;
+        reason = reason_json(p, st.reason);
     }
     else if (status & PROXY_WORKER_IN_ERROR) {
         /* mod_proxy's own error state, without a policy of ours (or
@@ -80,11 +94,11 @@ static const char *member_json(apr_pool_t *p, const proxy_balancer *b,
     }
     return apr_psprintf(p, "{\"pool\":%s,\"name\":%s,\"state\":\"%s\","
                         "\"suspendedSince\":%s,\"suspendedUntil\":%s,"
-                        "\"reason\":null,\"suspensions\":%u,"
+                        "\"reason\":%s,\"suspensions\":%u,"
                         "\"retries\":%u}",
                         apigw_json_str(p, b->s->name),
                         apigw_json_str(p, w->s->name_ex), state, since,
-                        until, suspensions, st.timeouts);
+                        until, reason, suspensions, st.timeouts);
 }
 
 /* Members balancer-manager added in another child, as its own page and

@@ -206,6 +206,26 @@ apigw_sus_class apigw_sus_classify(const apigw_sus_policy *p,
     return APIGW_SUS_SUCCESS;
 }
 
+apr_uint32_t apigw_sus_reason_of(const apigw_sus_outcome *o)
+{
+    if (o->transport) {
+        return o->transport;
+    }
+    if (o->status >= APIGW_SUS_STATUS_MIN && o->status <= APIGW_SUS_STATUS_MAX) {
+        return (apr_uint32_t)o->status;
+    }
+    return 0;
+}
+
+const char *apigw_sus_reason_name(apr_pool_t *p, apr_uint32_t reason)
+{
+    if (reason >= APIGW_SUS_STATUS_MIN && reason <= APIGW_SUS_STATUS_MAX) {
+        return apr_psprintf(p, "%u", (unsigned int)reason);
+    }
+    /* NULL for 0 and for anything but one transport bit */
+    return apigw_sus_transport_name(reason);
+}
+
 int apigw_sus_state_dirty(const apigw_sus_state *st)
 {
     return st->state != APIGW_SUS_ACTIVE || st->last != 0 || st->timeouts != 0;
@@ -227,19 +247,22 @@ static void reassert(const apigw_sus_state *st, apigw_sus_effect *eff)
 }
 
 static void suspend(const apigw_sus_policy *p, apigw_sus_state *st,
-                    apr_time_t now, apigw_sus_effect *eff)
+                    apr_uint32_t reason, apr_time_t now,
+                    apigw_sus_effect *eff)
 {
     apr_interval_time_t len = apigw_sus_next_suspension(p, st->last);
 
     if (len <= 0) {
         /* suspension disabled: fail over only */
         st->state = APIGW_SUS_ACTIVE;
+        st->reason = 0;
         st->since = now;
         st->length = 0;
         eff->action = APIGW_SUS_UNMARK;
         return;
     }
     st->state = APIGW_SUS_SUSPENDED;
+    st->reason = reason;
     st->since = now;
     st->length = len;
     st->last = len;
@@ -251,8 +274,9 @@ static void suspend(const apigw_sus_policy *p, apigw_sus_state *st,
 }
 
 void apigw_sus_step(const apigw_sus_policy *p, apigw_sus_state *st,
-                    apigw_sus_class cls, apr_time_t attempt_start,
-                    apr_time_t now, apigw_sus_effect *eff)
+                    apigw_sus_class cls, apr_uint32_t reason,
+                    apr_time_t attempt_start, apr_time_t now,
+                    apigw_sus_effect *eff)
 {
     int in_window = st->state != APIGW_SUS_ACTIVE && st->length > 0
                     && now < st->since + st->length;
@@ -268,6 +292,7 @@ void apigw_sus_step(const apigw_sus_policy *p, apigw_sus_state *st,
         }
         eff->changed = st->state != APIGW_SUS_ACTIVE;
         st->state = APIGW_SUS_ACTIVE;
+        st->reason = 0;
         st->since = now;
         st->length = 0;
         st->last = 0;
@@ -311,6 +336,7 @@ void apigw_sus_step(const apigw_sus_policy *p, apigw_sus_state *st,
             && p->timeout_state && st->timeouts < (apr_uint32_t)p->retries) {
             st->timeouts++;
             st->state = APIGW_SUS_TIMEOUT;
+            st->reason = reason;
             st->since = now;
             st->length = p->retry_delay;
             eff->changed = 1;
@@ -324,7 +350,7 @@ void apigw_sus_step(const apigw_sus_policy *p, apigw_sus_state *st,
             }
             return;
         }
-        suspend(p, st, now, eff);
+        suspend(p, st, reason, now, eff);
         return;
     }
     keep(eff);

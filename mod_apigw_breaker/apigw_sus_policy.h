@@ -117,6 +117,17 @@ typedef enum {
 apigw_sus_class apigw_sus_classify(const apigw_sus_policy *p,
                                    const apigw_sus_outcome *o);
 
+/* The error code an outcome is, as a member's state keeps it
+ * (apigw_sus_state.reason): one APIGW_SUS_* transport bit (0x01-0x20), or
+ * the member's HTTP status (100-599); 0 for none. The two ranges do not
+ * overlap. */
+apr_uint32_t apigw_sus_reason_of(const apigw_sus_outcome *o);
+
+/* The name of such a code as an error-code list writes it
+ * ("connect-refused", "503"), from p; NULL for 0 or a value no outcome
+ * gives. */
+const char *apigw_sus_reason_name(apr_pool_t *p, apr_uint32_t reason);
+
 /* A member's state (lives in shared memory). */
 #define APIGW_SUS_ACTIVE 0u
 #define APIGW_SUS_TIMEOUT 1u
@@ -126,7 +137,9 @@ typedef struct {
     apr_uint32_t state;             /* APIGW_SUS_ACTIVE, _TIMEOUT, _SUSPENDED */
     apr_uint32_t timeouts;          /* timeout-state errors since the last success */
     apr_uint32_t suspensions;       /* suspensions since the last success */
-    apr_uint32_t pad;
+    apr_uint32_t reason;            /* the code (apigw_sus_reason_of) that
+                                     * last put it in the timeout state or
+                                     * suspended it; 0 while active */
     apr_time_t since;               /* when the state was entered */
     apr_interval_time_t length;     /* its window: suspension or retry delay */
     apr_interval_time_t last;       /* last suspension's length, 0: none */
@@ -152,11 +165,15 @@ typedef struct {
 } apigw_sus_effect;
 
 /* One outcome of an attempt that started at attempt_start, seen at now:
- * updates st and says what to do to the member. Outcomes of attempts that
- * began before the member's current state (requests in flight when it
- * failed) neither escalate nor reset it. */
+ * updates st and says what to do to the member. reason is the outcome's
+ * code (apigw_sus_reason_of), kept in st when the outcome puts the member
+ * in the timeout state or suspends it; the state's reason is cleared
+ * whenever the member is active again. Outcomes of attempts that began
+ * before the member's current state (requests in flight when it failed)
+ * neither escalate nor reset it. */
 void apigw_sus_step(const apigw_sus_policy *p, apigw_sus_state *st,
-                    apigw_sus_class cls, apr_time_t attempt_start,
-                    apr_time_t now, apigw_sus_effect *eff);
+                    apigw_sus_class cls, apr_uint32_t reason,
+                    apr_time_t attempt_start, apr_time_t now,
+                    apigw_sus_effect *eff);
 
 #endif

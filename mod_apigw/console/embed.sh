@@ -23,6 +23,7 @@ type_of() {
         *.png)  echo "image/png" ;;
         *.ico)  echo "image/x-icon" ;;
         *.json) echo "application/json" ;;
+        *.graphql) echo "text/plain; charset=utf-8" ;;
         *)      echo "" ;;
     esac
 }

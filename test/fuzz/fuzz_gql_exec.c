@@ -2,7 +2,7 @@
 /* libs: -ljansson -lm */
 /* libFuzzer target for the GraphQL executor (apigw_gql_schema.c,
  * _validate.c, _exec.c, _introspect.c) serving the admin schema
- * (mod_apigw/apigw_admin_schema.graphql) with resolvers that answer
+ * (mod_apigw/console/schema.graphql) with resolvers that answer
  * canned JSON, some of it of the wrong type, some faults. Checks: no
  * crash or leak, the answer is a JSON object holding data and/or errors
  * (data first when both), every error has a message and a code, a
@@ -141,7 +141,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                                                          (apr_size_t)(slash
                                                                       - here))
                                           : ".",
-                       "/../../mod_apigw/apigw_admin_schema.graphql", NULL);
+                       "/../../mod_apigw/console/schema.graphql", NULL);
     f = fopen(path, "rb");
     CHECK(f, "cannot open %s", path);
     fseek(f, 0, SEEK_END);

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import requests
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SDL_PATH = os.path.join(TOP, "mod_apigw", "apigw_admin_schema.graphql")
+SDL_PATH = os.path.join(TOP, "mod_apigw", "console", "schema.graphql")
 
 JSON_TYPE = "application/json"
 GQL_RESPONSE = "application/graphql-response+json"

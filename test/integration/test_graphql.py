@@ -1,5 +1,5 @@
 # The admin API's GraphQL resource (<admin location>/graphql): every query
-# and mutation of mod_apigw/apigw_admin_schema.graphql against a real
+# and mutation of mod_apigw/console/schema.graphql against a real
 # gateway and store (routes served through the gateway for
 # setRouteEnabled), the language through the API (operations, variables,
 # aliases, fragments, directives), introspection read back by
@@ -24,10 +24,10 @@ from graphql.utils.build_client_schema import build_client_schema
 from graphql.utils.introspection_query import introspection_query
 from graphql.validation import validate
 
-from gql_util import (DOCUMENTS, GQL_RESPONSE, Gql, check_errors, doc,
-                      refused, served_streak, wait_for)
-from test_admin_api import (Admin, admin_conf, route,  # noqa: F401
-                            store_dir)
+from gql_util import (DOCUMENTS, GQL_RESPONSE, SDL_PATH, Gql, check_errors,
+                      doc, refused, served_streak, wait_for)
+from test_admin_api import (Admin, admin_conf, auth_conf,  # noqa: F401
+                            htpasswd, route, store_dir)
 
 try:
     import gql_cases
@@ -1267,3 +1267,55 @@ def test_configtest_bounds_belong_in_a_location(configtest):
                                      "ApiGraphQLMaxFields 100000\n"
                                      "ApiGraphQLMaxAliases 1"))
     assert ok, out
+
+
+# ============================================================ httpd's auth
+
+@pytest.mark.allow_log("AH01617")       # mod_auth_basic: wrong password
+def test_httpd_auth_refusals_are_graphql_errors(store, gateway, htpasswd):
+    """The location's own auth answers first: its 401 reaches a GraphQL
+    client as a GraphQL error, UNAUTHENTICATED, not as httpd's HTML
+    page; with the password the request runs."""
+    gw = gateway(auth_conf(htpasswd, store))
+    g = Gql(gw)
+    q = {"query": "{ environments { name } }"}
+    for auth in (None, ("alice", "wrong")):
+        r = requests.post(g.url(), json=q, auth=auth, timeout=10)
+        assert r.status_code == 401, r.text
+        assert r.headers["Content-Type"].split(";")[0] == "application/json"
+        assert "WWW-Authenticate" in r.headers
+        d = r.json()
+        assert d["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", d
+        assert "data" not in d, d
+    r = requests.post(g.url(), json=q, auth=("alice", "s3cret"), timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"data": {"environments": [{"name": "default"}]}}
+    # the REST resources keep their own error body
+    r = requests.get(gw.url("/admin/routes"), timeout=10)
+    assert r.status_code == 401
+    assert "errors" not in r.text
+
+
+def test_the_schema_is_served_with_the_console(api):
+    g, _ = api
+    r = requests.get(g.gw.url("/admin/console/schema.graphql"), timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("text/plain")
+    with open(SDL_PATH, encoding="utf-8") as f:
+        assert r.text == f.read()
+    assert "type Query" in r.text and "registerRoute(" in r.text
+
+
+@pytest.mark.allow_log("AH01630")       # authz_core: client denied
+def test_httpd_require_refusal_is_a_graphql_forbidden(store, gateway):
+    gw = gateway(admin_conf(store, """
+<Location "/admin/graphql">
+  Require ip 192.0.2.1
+</Location>
+"""))
+    r = requests.post(Gql(gw).url(), json={"query": "{ environments "
+                      "{ name } }"}, timeout=10)
+    assert r.status_code == 403, r.text
+    d = r.json()
+    assert d["errors"][0]["extensions"]["code"] == "FORBIDDEN", d
+    assert "data" not in d, d

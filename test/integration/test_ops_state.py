@@ -149,8 +149,9 @@ ApiBalancerSuspend balancer://pool codes=connect-refused initial=60s factor=2 ma
     ma = member_of(ops, "balancer://pool", a.url)
     assert ma["state"] == "suspended", ma
     assert ma["suspensions"] == 1 and ma["retries"] == 0, ma
-    # the suspension's error is not kept by mod_apigw_breaker: null
-    assert ma["reason"] is None, ma
+    # the error that suspended it, as the policy's codes= names it: the
+    # refused connection to the killed backend
+    assert ma["reason"] == "connect-refused", ma
     since, until = when(ma["suspendedSince"]), when(ma["suspendedUntil"])
     assert abs((until - since).total_seconds() - 60) < 0.01, ma
     assert abs((now() - since).total_seconds()) < 10, ma
@@ -192,13 +193,15 @@ ApiBalancerSuspend balancer://pool codes=connect-refused initial=60s factor=2 ma
 
     # resumeMember: active now, in every child
     done = data(gw, 'mutation { resumeMember(pool: "balancer://pool", '
-                'member: "%s") { pool name state suspensions '
+                'member: "%s") { pool name state reason suspensions '
                 'suspendedUntil } }' % a.url)["resumeMember"]
     assert done == {"pool": "balancer://pool", "name": a.url,
-                    "state": "active", "suspensions": 0,
+                    "state": "active", "reason": None, "suspensions": 0,
                     "suspendedUntil": None}, done
     ma = member_of(operations(gw), "balancer://pool", a.url)
     assert ma["state"] == "active" and ma["suspensions"] == 0, ma
+    # resumed: no reason any more
+    assert ma["reason"] is None, ma
     got = [fresh_get(gw, "/p/x").headers["X-Member"] for _ in range(12)]
     assert "a" in got, got
     assert len(a.hits()) >= 1

@@ -2,7 +2,8 @@
 /* Unit tests for mod_apigw_breaker/apigw_sus_policy.c: how outcomes are
  * sorted, the suspension progression (initial, x factor, capped at max,
  * reset by a success), the timeout state (retries, retry delay), outcomes
- * of requests already in flight, and disabled suspension. */
+ * of requests already in flight, disabled suspension, and the reason (the
+ * error code) a member's state keeps while it is not active. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -47,12 +48,39 @@ static apigw_sus_outcome status(int s)
     return o;
 }
 
-/* One attempt started at t and finished at t (a fresh request). */
+/* The error code an outcome of class cls carries where a test does not
+ * name one: a refused connection suspends, a read timeout marks. */
+static apr_uint32_t code_of(apigw_sus_class cls)
+{
+    switch (cls) {
+    case APIGW_SUS_FAIL_SUSPEND:
+        return APIGW_SUS_CONNECT_REFUSED;
+    case APIGW_SUS_FAIL_TIMEOUT:
+        return APIGW_SUS_READ_TIMEOUT;
+    case APIGW_SUS_NEUTRAL:
+        return APIGW_SUS_TLS;
+    default:
+        return 0;
+    }
+}
+
+/* One attempt of outcome o started at t and finished at t (a fresh
+ * request). */
+static apigw_sus_effect step_o(const apigw_sus_policy *p, apigw_sus_state *st,
+                               apigw_sus_outcome o, apr_time_t t)
+{
+    apigw_sus_effect eff;
+    apigw_sus_step(p, st, apigw_sus_classify(p, &o), apigw_sus_reason_of(&o),
+                   t, t, &eff);
+    return eff;
+}
+
+/* One attempt of class cls started at t and finished at t. */
 static apigw_sus_effect step(const apigw_sus_policy *p, apigw_sus_state *st,
                              apigw_sus_class cls, apr_time_t t)
 {
     apigw_sus_effect eff;
-    apigw_sus_step(p, st, cls, t, t, &eff);
+    apigw_sus_step(p, st, cls, code_of(cls), t, t, &eff);
     return eff;
 }
 
@@ -163,26 +191,31 @@ static void test_in_flight_outcomes(void **state)
     assert_int_equal(eff.retry, SEC(2));
     /* more failures of requests that were in flight: no escalation, the
      * member stays in error for what is left of its suspension */
-    apigw_sus_step(&p, &st, APIGW_SUS_FAIL_SUSPEND, T0 - MS(100), T0 + MS(50),
-                   &eff);
+    apigw_sus_step(&p, &st, APIGW_SUS_FAIL_SUSPEND, APIGW_SUS_READ_TIMEOUT,
+                   T0 - MS(100), T0 + MS(50), &eff);
     assert_int_equal(eff.action, APIGW_SUS_MARK);
     assert_int_equal(eff.error_time, T0);
     assert_int_equal(eff.retry, SEC(2));
     assert_false(eff.changed);
     assert_int_equal(st.suspensions, 1);
+    assert_int_equal(st.reason, APIGW_SUS_CONNECT_REFUSED);
     /* a late success of a request sent before the failure: no reset */
-    apigw_sus_step(&p, &st, APIGW_SUS_SUCCESS, T0 - MS(100), T0 + MS(60), &eff);
+    apigw_sus_step(&p, &st, APIGW_SUS_SUCCESS, 0, T0 - MS(100), T0 + MS(60),
+                   &eff);
     assert_int_equal(eff.action, APIGW_SUS_KEEP);
     assert_int_equal(st.state, APIGW_SUS_SUSPENDED);
+    assert_int_equal(st.reason, APIGW_SUS_CONNECT_REFUSED);
     /* a failure inside the window (forced recovery tried it) re-asserts */
-    apigw_sus_step(&p, &st, APIGW_SUS_FAIL_SUSPEND, T0 + SEC(1), T0 + SEC(1),
-                   &eff);
+    apigw_sus_step(&p, &st, APIGW_SUS_FAIL_SUSPEND, APIGW_SUS_CLOSED,
+                   T0 + SEC(1), T0 + SEC(1), &eff);
     assert_int_equal(eff.action, APIGW_SUS_MARK);
     assert_int_equal(eff.error_time, T0);
     assert_int_equal(st.suspensions, 1);
     /* an uncounted error inside the window also keeps it in error */
-    apigw_sus_step(&p, &st, APIGW_SUS_NEUTRAL, T0 + SEC(1), T0 + SEC(1), &eff);
+    apigw_sus_step(&p, &st, APIGW_SUS_NEUTRAL, APIGW_SUS_TLS, T0 + SEC(1),
+                   T0 + SEC(1), &eff);
     assert_int_equal(eff.action, APIGW_SUS_MARK);
+    assert_int_equal(st.reason, APIGW_SUS_CONNECT_REFUSED);
     /* the probe after the window fails: 4s from now */
     eff = step(&p, &st, APIGW_SUS_FAIL_SUSPEND, T0 + SEC(3));
     assert_int_equal(eff.error_time, T0 + SEC(3));
@@ -193,8 +226,8 @@ static void test_in_flight_outcomes(void **state)
     eff = step(&p, &st, APIGW_SUS_NEUTRAL, T0 + SEC(9));
     assert_int_equal(eff.action, APIGW_SUS_UNMARK);
     /* a failure of a request sent before the member came back */
-    apigw_sus_step(&p, &st, APIGW_SUS_FAIL_SUSPEND, T0 + SEC(7), T0 + SEC(9),
-                   &eff);
+    apigw_sus_step(&p, &st, APIGW_SUS_FAIL_SUSPEND, APIGW_SUS_CONNECT_REFUSED,
+                   T0 + SEC(7), T0 + SEC(9), &eff);
     assert_int_equal(eff.action, APIGW_SUS_UNMARK);
     assert_int_equal(st.state, APIGW_SUS_ACTIVE);
 }
@@ -220,7 +253,8 @@ static void test_timeout_state(void **state)
     assert_int_equal(st.state, APIGW_SUS_TIMEOUT);
     assert_int_equal(st.timeouts, 1);
     /* an in-flight timeout during the delay uses up no retry */
-    apigw_sus_step(&p, &st, APIGW_SUS_FAIL_TIMEOUT, t - MS(10), t + MS(10), &eff);
+    apigw_sus_step(&p, &st, APIGW_SUS_FAIL_TIMEOUT, APIGW_SUS_CLOSED,
+                   t - MS(10), t + MS(10), &eff);
     assert_int_equal(st.timeouts, 1);
     t += SEC(1) + MS(1);
     eff = step(&p, &st, APIGW_SUS_FAIL_TIMEOUT, t);
@@ -259,6 +293,96 @@ static void test_timeout_state(void **state)
     eff = step(&p, &st, APIGW_SUS_FAIL_SUSPEND, t + 2);
     assert_int_equal(eff.retry, SEC(3));
     assert_int_equal(st.state, APIGW_SUS_SUSPENDED);
+}
+
+static void test_reason(void **state)
+{
+    apigw_sus_policy p = policy("connect-refused,503", SEC(2), 2, SEC(60));
+    apigw_sus_state st;
+    apigw_sus_effect eff;
+    apigw_sus_outcome o;
+    apr_time_t t = T0;
+    (void)state;
+
+    /* the codes and their names, as an error-code list writes them */
+    o = transport(APIGW_SUS_CONNECT_REFUSED);
+    assert_int_equal(apigw_sus_reason_of(&o), APIGW_SUS_CONNECT_REFUSED);
+    assert_string_equal(apigw_sus_reason_name(pool, APIGW_SUS_CONNECT_REFUSED),
+                        "connect-refused");
+    o = transport(APIGW_SUS_READ_TIMEOUT);
+    assert_string_equal(apigw_sus_reason_name(pool, apigw_sus_reason_of(&o)),
+                        "read-timeout");
+    o = status(503);
+    assert_int_equal(apigw_sus_reason_of(&o), 503);
+    assert_string_equal(apigw_sus_reason_name(pool, 503), "503");
+    o = status(0);
+    assert_int_equal(apigw_sus_reason_of(&o), 0);
+    assert_null(apigw_sus_reason_name(pool, 0));
+    assert_null(apigw_sus_reason_name(pool, APIGW_SUS_CONNECT_REFUSED
+                                            | APIGW_SUS_CLOSED));
+    assert_null(apigw_sus_reason_name(pool, 600));
+
+    memset(&st, 0, sizeof(st));
+    /* a refused connection suspends: its code is the reason */
+    eff = step_o(&p, &st, transport(APIGW_SUS_CONNECT_REFUSED), t);
+    assert_int_equal(eff.action, APIGW_SUS_MARK);
+    assert_int_equal(st.state, APIGW_SUS_SUSPENDED);
+    assert_int_equal(st.reason, APIGW_SUS_CONNECT_REFUSED);
+    /* an error the policy does not count, even after the window: kept */
+    eff = step_o(&p, &st, transport(APIGW_SUS_CLOSED), t + SEC(3));
+    assert_int_equal(st.reason, APIGW_SUS_CONNECT_REFUSED);
+    /* the failed probe suspends again: the reason is its code */
+    t += SEC(2) + MS(1);
+    eff = step_o(&p, &st, status(503), t);
+    assert_int_equal(eff.retry, SEC(4));
+    assert_int_equal(st.state, APIGW_SUS_SUSPENDED);
+    assert_int_equal(st.reason, 503);
+    assert_string_equal(apigw_sus_reason_name(pool, st.reason), "503");
+    /* the probe succeeds: active, no reason */
+    t += SEC(4) + MS(1);
+    eff = step_o(&p, &st, status(200), t);
+    assert_int_equal(eff.action, APIGW_SUS_ACTIVATE);
+    assert_int_equal(st.state, APIGW_SUS_ACTIVE);
+    assert_int_equal(st.reason, 0);
+
+    /* the timeout state keeps the code that marked the member, then the
+     * one that used up its retries */
+    p.timeout_state = 1;
+    p.retries = 1;
+    p.retry_delay = SEC(1);
+    assert_null(apigw_sus_codes_parse(pool, "read-timeout,closed,504",
+                                      &p.timeout_codes));
+    assert_null(apigw_sus_policy_check(&p));
+    t += SEC(1);
+    eff = step_o(&p, &st, transport(APIGW_SUS_READ_TIMEOUT), t);
+    assert_int_equal(st.state, APIGW_SUS_TIMEOUT);
+    assert_int_equal(st.reason, APIGW_SUS_READ_TIMEOUT);
+    t += SEC(1) + MS(1);
+    eff = step_o(&p, &st, status(504), t);
+    assert_int_equal(st.state, APIGW_SUS_SUSPENDED);
+    assert_int_equal(st.reason, 504);
+    /* a success clears it */
+    t += SEC(2) + MS(1);
+    eff = step_o(&p, &st, status(204), t);
+    assert_int_equal(st.state, APIGW_SUS_ACTIVE);
+    assert_int_equal(st.reason, 0);
+    /* and so does a success in the timeout state */
+    eff = step_o(&p, &st, transport(APIGW_SUS_CLOSED), t + 1);
+    assert_int_equal(st.state, APIGW_SUS_TIMEOUT);
+    assert_int_equal(st.reason, APIGW_SUS_CLOSED);
+    eff = step_o(&p, &st, status(200), t + SEC(2));
+    assert_int_equal(eff.action, APIGW_SUS_ACTIVATE);
+    assert_int_equal(st.state, APIGW_SUS_ACTIVE);
+    assert_int_equal(st.reason, 0);
+    assert_false(apigw_sus_state_dirty(&st));
+
+    /* suspension disabled: the member stays active, with no reason */
+    p = policy(NULL, 0, 1, 0);
+    memset(&st, 0, sizeof(st));
+    eff = step_o(&p, &st, transport(APIGW_SUS_CONNECT_REFUSED), T0);
+    assert_int_equal(eff.action, APIGW_SUS_UNMARK);
+    assert_int_equal(st.state, APIGW_SUS_ACTIVE);
+    assert_int_equal(st.reason, 0);
 }
 
 static void test_disabled_suspension(void **state)
@@ -310,6 +434,7 @@ int main(void)
         T(test_in_flight_outcomes),
         T(test_timeout_state),
         T(test_disabled_suspension),
+        T(test_reason),
         T(test_policy_check),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
