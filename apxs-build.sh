@@ -324,6 +324,8 @@ cmd_demo() {
     demo_runtime_route
     say "  curl -i http://127.0.0.1:$APIGW_PORT/v2/users/alice   (a runtime route, registered through the admin API)"
     say "  curl -i http://127.0.0.1:$APIGW_PORT/admin/routes"
+    say "  curl -s -H 'Content-Type: application/json' -d '{\"query\":\"{ routes(environment: \\\"default\\\") { id path targetUrl enabled } }\"}' http://127.0.0.1:$APIGW_PORT/admin/graphql"
+    say "  http://127.0.0.1:$APIGW_PORT/admin/   (the console, in a browser)"
     say "  curl -i -H 'Content-Type: application/json' -d '{\"path\":\"/v2/orders\",\"targetUrl\":\"http://127.0.0.1:$APIGW_DEMO_ORDERS_PORT/orders\"}' http://127.0.0.1:$APIGW_PORT/admin/routes"
     wait -n "${pids[@]}" || true
 }
