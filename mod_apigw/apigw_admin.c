@@ -203,10 +203,11 @@ void apigw_admin_child_init(apr_pool_t *pchild, server_rec *s)
 
 /* ---- answers ---- */
 
-static int answer(request_rec *r, int status, const char *json)
+int apigw_admin_answer(request_rec *r, int status, const char *type,
+                       const char *json)
 {
     r->status = status;
-    ap_set_content_type(r, "application/json");
+    ap_set_content_type(r, type);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     ap_set_content_length(r, (apr_off_t)strlen(json) + 1);
@@ -215,6 +216,11 @@ static int answer(request_rec *r, int status, const char *json)
         ap_rputs("\n", r);
     }
     return OK;
+}
+
+static int answer(request_rec *r, int status, const char *json)
+{
+    return apigw_admin_answer(r, status, "application/json", json);
 }
 
 /* The graphql resource answers its refusals as GraphQL errors. */

@@ -29,6 +29,11 @@ void apigw_admin_child_init(apr_pool_t *pchild, server_rec *s);
  * method; for httpd's own errors there, apigw_error.c)? */
 int apigw_admin_is_graphql(request_rec *r);
 
+/* Answers r with status and the JSON text json (and a newline) as type,
+ * never cached; returns OK for a handler to return. */
+int apigw_admin_answer(request_rec *r, int status, const char *type,
+                       const char *json);
+
 /* handler: SetHandler apigw-admin. */
 int apigw_admin_handler(request_rec *r);
 

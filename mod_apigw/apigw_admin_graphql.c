@@ -10,6 +10,7 @@
  * comes from mod_apigw_breaker and mod_apigw_ratelimit through their
  * optional functions (common/apigw_contract.h), when they are loaded. */
 #include "apigw_admin_graphql.h"
+#include "apigw_admin.h"
 #include "apigw_admin_ops.h"
 #include "apigw_config.h"
 #include "apigw_console.h"
@@ -539,18 +540,9 @@ static int wants_graphql_response(request_rec *r)
 
 static int answer(request_rec *r, int status, const char *json)
 {
-    r->status = status;
-    ap_set_content_type(r, wants_graphql_response(r)
-                        ? "application/graphql-response+json"
-                        : "application/json");
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
-    ap_set_content_length(r, (apr_off_t)strlen(json) + 1);
-    if (!r->header_only) {
-        ap_rputs(json, r);
-        ap_rputs("\n", r);
-    }
-    return OK;
+    return apigw_admin_answer(r, status, wants_graphql_response(r)
+                              ? "application/graphql-response+json"
+                              : "application/json", json);
 }
 
 static int refuse(request_rec *r, const char *message)
