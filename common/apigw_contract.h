@@ -112,8 +112,9 @@ void apigw_socket_timeout_scoped(apr_pool_t *p, apr_socket_t *sock,
  * {"name":"balancer://NAME","lbmethod":"byrequests","members":[Member]}.
  * Member: {"pool","name" (the BalancerMember URL),"state" ("active",
  * "timeout", "suspended", "disabled"),"suspendedSince","suspendedUntil",
- * "reason" (the suspend or timeout code that put it there, as
- * ApiSuspendCodes names it: "connect-refused", "503", ...; null when
+ * "reason" (the code that put it there, as ApiBalancerSuspend's and
+ * ApiBalancerMarkForSuspension's codes= name it: "connect-refused",
+ * "503", ...; null when
  * active, disabled, or put in error by mod_proxy itself),
  * "suspensions","retries"}. */
 APR_DECLARE_OPTIONAL_FN(const char *, apigw_ops_pools, (request_rec *r));
