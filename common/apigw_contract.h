@@ -114,8 +114,8 @@ void apigw_socket_timeout_scoped(apr_pool_t *p, apr_socket_t *sock,
  * "timeout", "suspended", "disabled"),"suspendedSince","suspendedUntil",
  * "reason" (the code that put it there, as ApiBalancerSuspend's and
  * ApiBalancerMarkForSuspension's codes= name it: "connect-refused",
- * "503", ...; null when
- * active, disabled, or put in error by mod_proxy itself),
+ * "503", ...; null when active, disabled, or put in error by mod_proxy
+ * itself),
  * "suspensions","retries"}. */
 APR_DECLARE_OPTIONAL_FN(const char *, apigw_ops_pools, (request_rec *r));
 
