@@ -90,6 +90,9 @@ const char *apigw_admin_graphql_error(apr_pool_t *p, const char *message,
 typedef struct {
     request_rec *r;
     apigw_route_store *st;
+    apr_hash_t *routes;            /* environment -> json_t *: one read of
+                                    * an environment per request, however
+                                    * many aliases ask for it */
 } gql_request;
 
 static json_t *fault(apigw_gql_fault *f, const char *code,
@@ -126,6 +129,12 @@ static json_t *model_fault(gql_request *g, apigw_gql_fault *f,
                        : "input");
 }
 
+static apr_status_t release_json(void *data)
+{
+    json_decref(data);
+    return APR_SUCCESS;
+}
+
 static const apigw_ops_error *with_store(gql_request *g)
 {
     return g->st ? NULL : apigw_ops_store_take(g->r, &g->st);
@@ -160,6 +169,9 @@ static json_t *q_routes(gql_request *g, json_t *args, apigw_gql_fault *f)
         return fault(f, "BAD_USER_INPUT", apr_pstrcat(g->r->pool,
                      "environment ", ee->message, NULL), "environment");
     }
+    if ((list = apr_hash_get(g->routes, env, APR_HASH_KEY_STRING))) {
+        return json_incref(list);
+    }
     if ((e = with_store(g)) || (e = apigw_ops_routes(g->r, g->st, env,
                                                      &routes))) {
         return ops_fault(g, f, e, NULL);
@@ -169,6 +181,11 @@ static json_t *q_routes(gql_request *g, json_t *args, apigw_gql_fault *f)
         json_array_append_new(list, route_json(g, APR_ARRAY_IDX(routes, i,
                                                     apigw_rt_route *)));
     }
+    /* the request's own reference, released when it ends */
+    apr_hash_set(g->routes, apr_pstrdup(g->r->pool, env),
+                 APR_HASH_KEY_STRING, json_incref(list));
+    apr_pool_cleanup_register(g->r->pool, list, release_json,
+                              apr_pool_cleanup_null);
     return list;
 }
 
@@ -505,7 +522,16 @@ static json_t *resolve(void *baton, apr_pool_t *p, const char *type,
     for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         if (strcmp(fields[i].type, type) == 0
             && strcmp(fields[i].field, field) == 0) {
-            return fields[i].fn(baton, args, f);
+            gql_request *g = baton;
+            json_t *v = fields[i].fn(g, args, f);
+
+            /* the child's store is held by one field at a time: a request
+             * of many fields never keeps the others waiting throughout */
+            if (g->st) {
+                apigw_ops_store_give();
+                g->st = NULL;
+            }
+            return v;
         }
     }
     return fault(f, "INTERNAL_SERVER_ERROR", apr_psprintf(((gql_request *)
@@ -661,7 +687,7 @@ static const char *get_params(request_rec *r, gql_params *p)
 
 int apigw_admin_graphql(request_rec *r, const char *body, apr_size_t len)
 {
-    gql_request g = { r, NULL };
+    gql_request g = { r, NULL, NULL };
     gql_params p = { NULL, 0, NULL, NULL };
     apigw_gql_limits limits;
     apigw_gql_outcome out;
@@ -679,14 +705,12 @@ int apigw_admin_graphql(request_rec *r, const char *body, apr_size_t len)
         return refuse(r, problem);
     }
     limits_of(r, &limits);
+    g.routes = apr_hash_make(r->pool);
     out = apigw_gql_execute(r->pool, schema, &limits, p.query, p.qlen,
                             p.variables, p.operation,
                             r->method_number == M_POST, resolve, &g,
                             &response);
     json_decref(p.variables);
-    if (g.st) {
-        apigw_ops_store_give();
-    }
     if (out == APIGW_GQL_MUTATION_BY_GET) {
         apr_table_setn(r->headers_out, "Allow", "POST");
         return answer(r, HTTP_METHOD_NOT_ALLOWED, apigw_admin_graphql_error(

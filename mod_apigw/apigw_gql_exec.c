@@ -162,39 +162,144 @@ static const char *print_string(apr_pool_t *p, const char *s)
     return out;
 }
 
-const char *gql_print_value(apr_pool_t *p, const apigw_gql_value *v)
+/* A value printed in one pass, at most max bytes (then "..."). */
+typedef struct {
+    apr_pool_t *p;
+    char *buf;
+    apr_size_t len, cap, max;
+} print_buf;
+
+static void print_put(print_buf *b, const char *s)
 {
-    const char *out;
+    apr_size_t n = strlen(s);
+
+    if (b->len >= b->max) {
+        return;
+    }
+    if (n > b->max - b->len) {
+        n = b->max - b->len;
+    }
+    if (b->len + n + 1 > b->cap) {
+        apr_size_t cap = b->cap * 2 > b->len + n + 1 ? b->cap * 2
+                                                     : b->len + n + 1;
+        char *bigger = apr_palloc(b->p, cap);
+
+        memcpy(bigger, b->buf, b->len);
+        b->buf = bigger;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, s, n);
+    b->len += n;
+}
+
+static void print_value(print_buf *b, const apigw_gql_value *v)
+{
     int i;
 
     switch (v->kind) {
     case APIGW_GQL_VARIABLE:
-        return apr_pstrcat(p, "$", v->text, NULL);
+        print_put(b, "$");
+        print_put(b, v->text);
+        break;
     case APIGW_GQL_STRING:
-        return print_string(p, v->text);
+        print_put(b, print_string(b->p, v->text));
+        break;
     case APIGW_GQL_BOOLEAN:
-        return v->boolean ? "true" : "false";
+        print_put(b, v->boolean ? "true" : "false");
+        break;
     case APIGW_GQL_NULL:
-        return "null";
+        print_put(b, "null");
+        break;
     case APIGW_GQL_LIST:
-        out = "[";
-        for (i = 0; i < v->items->nelts; i++) {
-            out = apr_pstrcat(p, out, i ? ", " : "", gql_print_value(
-                p, APR_ARRAY_IDX(v->items, i, const apigw_gql_value *)),
-                NULL);
+        print_put(b, "[");
+        for (i = 0; i < v->items->nelts && b->len < b->max; i++) {
+            print_put(b, i ? ", " : "");
+            print_value(b, APR_ARRAY_IDX(v->items, i,
+                                         const apigw_gql_value *));
         }
-        return apr_pstrcat(p, out, "]", NULL);
+        print_put(b, "]");
+        break;
     case APIGW_GQL_OBJECT:
-        out = "{";
-        for (i = 0; i < v->fields->nelts; i++) {
+        print_put(b, "{");
+        for (i = 0; i < v->fields->nelts && b->len < b->max; i++) {
             const apigw_gql_argument *a =
                 APR_ARRAY_IDX(v->fields, i, const apigw_gql_argument *);
-            out = apr_pstrcat(p, out, i ? ", " : "", a->name, ": ",
-                              gql_print_value(p, a->value), NULL);
+            print_put(b, i ? ", " : "");
+            print_put(b, a->name);
+            print_put(b, ": ");
+            print_value(b, a->value);
         }
-        return apr_pstrcat(p, out, "}", NULL);
+        print_put(b, "}");
+        break;
     default:
-        return v->text;        /* INT, FLOAT, ENUM: as written */
+        print_put(b, v->text);   /* INT, FLOAT, ENUM: as written */
+    }
+}
+
+static const char *print_max(apr_pool_t *p, const apigw_gql_value *v,
+                             apr_size_t max)
+{
+    print_buf b = { p, NULL, 0, 0, max };
+
+    b.cap = 64;
+    b.buf = apr_palloc(p, b.cap);
+    print_value(&b, v);
+    b.buf[b.len] = '\0';
+    return b.len >= max ? apr_pstrcat(p, b.buf, "...", NULL) : b.buf;
+}
+
+const char *gql_print_value(apr_pool_t *p, const apigw_gql_value *v)
+{
+    return print_max(p, v, (apr_size_t)-1 / 2);
+}
+
+const char *gql_print_short(apr_pool_t *p, const apigw_gql_value *v)
+{
+    return print_max(p, v, SHOW_MAX);
+}
+
+int gql_value_equal(const apigw_gql_value *a, const apigw_gql_value *b)
+{
+    int i;
+
+    if (a->kind != b->kind) {
+        return 0;
+    }
+    switch (a->kind) {
+    case APIGW_GQL_BOOLEAN:
+        return a->boolean == b->boolean;
+    case APIGW_GQL_NULL:
+        return 1;
+    case APIGW_GQL_LIST:
+        if (a->items->nelts != b->items->nelts) {
+            return 0;
+        }
+        for (i = 0; i < a->items->nelts; i++) {
+            if (!gql_value_equal(APR_ARRAY_IDX(a->items, i,
+                                               const apigw_gql_value *),
+                                 APR_ARRAY_IDX(b->items, i,
+                                               const apigw_gql_value *))) {
+                return 0;
+            }
+        }
+        return 1;
+    case APIGW_GQL_OBJECT:
+        if (a->fields->nelts != b->fields->nelts) {
+            return 0;
+        }
+        for (i = 0; i < a->fields->nelts; i++) {
+            const apigw_gql_argument *x =
+                APR_ARRAY_IDX(a->fields, i, const apigw_gql_argument *);
+            const apigw_gql_argument *y =
+                APR_ARRAY_IDX(b->fields, i, const apigw_gql_argument *);
+            if (strcmp(x->name, y->name) != 0
+                || !gql_value_equal(x->value, y->value)) {
+                return 0;
+            }
+        }
+        return 1;
+    default:
+        return strcmp(a->text, b->text) == 0;
     }
 }
 
@@ -720,7 +825,14 @@ typedef struct {
     apr_pool_t *p;
     apr_hash_t *fragments;     /* name -> apigw_gql_fragment * */
     apr_hash_t *costs;         /* name -> frag_cost * */
+    unsigned nest;             /* fragments being costed, one in another */
+    int chain_too_long;        /* nest passed MAX_SPREAD_CHAIN */
 } cost_ctx;
+
+/* How deep fragments may spread one another (a in b in c ...): every
+ * walk of the document follows spreads by recursion, so a chain of
+ * thousands in a small document is refused here, first. */
+#define MAX_SPREAD_CHAIN 64
 
 /* Saturating: 2^40 is far beyond any bound and cannot overflow. */
 #define COST_CAP ((apr_uint64_t)1 << 40)
@@ -746,10 +858,16 @@ static const frag_cost *fragment_cost(cost_ctx *c, const char *name)
     if (fc) {
         return fc->state == 2 ? fc : &none;   /* a cycle: validation too */
     }
+    if (c->nest >= MAX_SPREAD_CHAIN) {
+        c->chain_too_long = 1;
+        return &none;
+    }
     fc = apr_pcalloc(c->p, sizeof(*fc));
     fc->state = 1;
     apr_hash_set(c->costs, name, APR_HASH_KEY_STRING, fc);
+    c->nest++;
     cost_of(c, f->selections, &fc->fields, &fc->depth);
+    c->nest--;
     fc->state = 2;
     return fc;
 }
@@ -821,6 +939,8 @@ static const char *check_bounds(apr_pool_t *p, const apigw_gql_document *doc,
     c.p = p;
     c.fragments = fragments;
     c.costs = apr_hash_make(p);
+    c.nest = 0;
+    c.chain_too_long = 0;
     for (i = 0; i < doc->definitions->nelts; i++) {
         const apigw_gql_definition *d =
             APR_ARRAY_IDX(doc->definitions, i, const apigw_gql_definition *);
@@ -833,6 +953,10 @@ static const char *check_bounds(apr_pool_t *p, const apigw_gql_document *doc,
         cost_of(&c, d->u.operation->selections, &f, &dp);
         fields = cost_add(fields, f);
         depth = dp > depth ? dp : depth;
+    }
+    if (c.chain_too_long) {
+        return apr_psprintf(p, "The query's fragments spread one another "
+                            "more than %d deep.", MAX_SPREAD_CHAIN);
     }
     /* without a bound, the parser's own still holds with fragments
      * expanded: validation and execution recurse as deep */
@@ -873,10 +997,15 @@ typedef struct {
     char *out;
     apr_size_t out_len;
     apr_size_t out_cap;
-    int out_failed;            /* no memory: the answer is an error */
+    int out_failed;            /* 1: no memory, 2: over MAX_ANSWER: the
+                                * answer is an error */
 } exec_ctx;
 
 /* ---- the answer's text ---- */
+
+/* The largest answer written: a few aliases of a big list are refused
+ * rather than answered with hundreds of megabytes. */
+#define MAX_ANSWER (16 * 1024 * 1024)
 
 static void out_reserve(exec_ctx *c, apr_size_t n)
 {
@@ -884,6 +1013,10 @@ static void out_reserve(exec_ctx *c, apr_size_t n)
     char *bigger;
 
     if (c->out_len + n + 1 <= c->out_cap || c->out_failed) {
+        return;
+    }
+    if (c->out_len + n + 1 > MAX_ANSWER) {
+        c->out_failed = 2;
         return;
     }
     cap = c->out_cap ? c->out_cap * 2 : 16384;
@@ -1144,7 +1277,7 @@ static json_t *coerce_args(exec_ctx *c, const apr_array_header_t *defs,
             if (gql_coerce_literal(c->p, a->type, g->value, c->vars, &v)) {
                 *err = apr_psprintf(c->p, "Argument \"%s\" has invalid "
                                     "value %s.", a->name,
-                                    gql_print_value(c->p, g->value));
+                                    gql_print_short(c->p, g->value));
             }
         }
         else if (a->default_value) {
@@ -1739,11 +1872,17 @@ static const char *run(exec_ctx *c, const apigw_gql_operation *op)
     }
     OUT_LIT(c, "}");
     if (c->out_failed || !c->out) {
+        int too_big = c->out_failed == 2;
+
         free(c->out);
         c->out = NULL;
-        return "{\"errors\":[{\"message\":\"The answer could not be "
-               "written.\",\"extensions\":{\"code\":\""
-               CODE_INTERNAL "\"}}]}";
+        return too_big
+            ? "{\"errors\":[{\"message\":\"The answer would be larger "
+              "than 16 MB: ask for fewer fields, aliases or routes.\","
+              "\"extensions\":{\"code\":\"" CODE_INPUT "\"}}]}"
+            : "{\"errors\":[{\"message\":\"The answer could not be "
+              "written.\",\"extensions\":{\"code\":\""
+              CODE_INTERNAL "\"}}]}";
     }
     c->out[c->out_len] = '\0';
     apr_pool_cleanup_register(c->p, c->out, out_free, apr_pool_cleanup_null);

@@ -140,6 +140,11 @@ int gql_tref_equal(const gql_tref *a, const gql_tref *b);
 /* A literal printed as GraphQL source: "false", "[GET, POST]",
  * "{a: \"x\"}". */
 const char *gql_print_value(apr_pool_t *p, const apigw_gql_value *v);
+/* The same, at most 120 bytes (then "..."): for messages. */
+const char *gql_print_short(apr_pool_t *p, const apigw_gql_value *v);
+/* Are two literals the same (as written: same kinds, texts, items and
+ * fields in order)? */
+int gql_value_equal(const apigw_gql_value *a, const apigw_gql_value *b);
 /* A JSON value shown in a message (compact, cut when long). */
 const char *gql_show_json(apr_pool_t *p, const json_t *v);
 /* A literal coerced to type t, variables read from vars (NULL: a

@@ -149,6 +149,22 @@ static apr_array_header_t *list_make(parser *ps)
 
 #define PUSH(arr, v) (*(void **)apr_array_push(arr) = (v))
 
+/* How many arguments, directives, variables, list items or object fields
+ * one place may hold. Far beyond any real document, and a bound on what
+ * validation does per place (its checks compare names and values pair
+ * by pair, and print values in messages). */
+#define MAX_ITEMS 1000
+
+/* Before pushing onto arr: a syntax error when it is full. */
+static int room(parser *ps, const apr_array_header_t *arr, const char *what)
+{
+    if (arr->nelts < MAX_ITEMS) {
+        return 0;
+    }
+    return apigw_gql_lex_fail(&ps->lx, TOK(ps)->loc, "more than %d %s in "
+                              "one place.", MAX_ITEMS, what);
+}
+
 /* ---- values ---- */
 
 static int parse_value(parser *ps, int is_const, apigw_gql_value **out);
@@ -202,6 +218,9 @@ static int parse_compound(parser *ps, int is_const, apigw_gql_value **out)
         return -1;
     }
     while ((r = skip(ps, closer)) == 0) {
+        if (room(ps, arr, is_list ? "list items" : "object fields") < 0) {
+            return -1;
+        }
         if (is_list) {
             if (parse_value(ps, is_const, &item) < 0) {
                 return -1;
@@ -308,7 +327,8 @@ static int parse_arguments(parser *ps, int is_const, apr_array_header_t **out)
         return r;
     }
     do {
-        if (parse_argument(ps, is_const, &a) < 0) {
+        if (room(ps, *out, "arguments") < 0
+            || parse_argument(ps, is_const, &a) < 0) {
             return -1;
         }
         PUSH(*out, a);
@@ -323,6 +343,9 @@ static int parse_directives(parser *ps, int is_const,
 
     *out = list_make(ps);
     while (peek(ps, T_(AT))) {
+        if (room(ps, *out, "directives") < 0) {
+            return -1;
+        }
         d = apr_pcalloc(ps->p, sizeof(*d));
         d->loc = TOK(ps)->loc;
         if (advance(ps) < 0 || parse_name(ps, &d->name, NULL) < 0
@@ -500,7 +523,8 @@ static int parse_variable_defs(parser *ps, apr_array_header_t **out)
         return r;
     }
     do {
-        if (parse_variable_def(ps, &v) < 0) {
+        if (room(ps, *out, "variable definitions") < 0
+            || parse_variable_def(ps, &v) < 0) {
             return -1;
         }
         PUSH(*out, v);

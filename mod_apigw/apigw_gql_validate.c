@@ -43,6 +43,9 @@ typedef struct {
 
 /* ---- reporting ---- */
 
+/* The most errors one answer lists. */
+#define MAX_ERRORS 100
+
 static void report_locs(vctx *c, const apigw_gql_loc *a,
                         const apigw_gql_loc *b, const char *msg)
 {
@@ -51,7 +54,16 @@ static void report_locs(vctx *c, const apigw_gql_loc *a,
                                    b ? b->line : 0, b ? b->column : 0);
     json_t *e;
 
-    if (apr_hash_get(c->reported, key, APR_HASH_KEY_STRING)) {
+    if (c->count > MAX_ERRORS
+        || apr_hash_get(c->reported, key, APR_HASH_KEY_STRING)) {
+        return;
+    }
+    if (c->count == MAX_ERRORS) {
+        /* as graphql-js: a document this wrong is not worth more */
+        json_array_append_new(c->errors, gql_error("Too many validation "
+                              "errors, error limit reached. Validation "
+                              "aborted.", NULL, NULL, CODE, NULL));
+        c->count++;
         return;
     }
     apr_hash_set(c->reported, key, APR_HASH_KEY_STRING, "");
@@ -129,23 +141,30 @@ static void walk_untyped(vctx *c, const apigw_gql_value *v)
     }
 }
 
+/* A hash of the names seen: linear in the number of arguments (the
+ * parser allows a thousand in one place). */
 static void unique_names(vctx *c, const apr_array_header_t *args,
                          const char *what)
 {
-    int i, j;
+    apr_hash_t *seen;
+    int i;
 
-    for (i = 0; args && i < args->nelts; i++) {
+    if (!args || args->nelts < 2) {
+        return;
+    }
+    seen = apr_hash_make(c->p);
+    for (i = 0; i < args->nelts; i++) {
         const apigw_gql_argument *a =
             APR_ARRAY_IDX(args, i, const apigw_gql_argument *);
-        for (j = 0; j < i; j++) {
-            const apigw_gql_argument *b =
-                APR_ARRAY_IDX(args, j, const apigw_gql_argument *);
-            if (strcmp(a->name, b->name) == 0) {
-                report_locs(c, &b->loc, &a->loc, apr_psprintf(
-                    c->p, "There can be only one %s named \"%s\".", what,
-                    a->name));
-                break;
-            }
+        const apigw_gql_argument *b = apr_hash_get(seen, a->name,
+                                                   APR_HASH_KEY_STRING);
+        if (b) {
+            report_locs(c, &b->loc, &a->loc, apr_psprintf(
+                c->p, "There can be only one %s named \"%s\".", what,
+                a->name));
+        }
+        else {
+            apr_hash_set(seen, a->name, APR_HASH_KEY_STRING, a);
         }
     }
 }
@@ -238,7 +257,7 @@ static void check_value(vctx *c, const apigw_gql_value *v,
         || v->kind == APIGW_GQL_LIST || v->kind == APIGW_GQL_OBJECT
         || !gql_leaf_literal_ok(inner->named, v)) {
         report(c, &v->loc, "Expected value of type \"%s\", found %s.",
-               gql_tref_str(c->p, t), gql_print_value(c->p, v));
+               gql_tref_str(c->p, t), gql_print_short(c->p, v));
         walk_untyped(c, v);
     }
 }
@@ -569,6 +588,7 @@ static int same_arguments(vctx *c, const apr_array_header_t *a,
 {
     int i, j;
 
+    (void)c;
     if (a->nelts != b->nelts) {
         return 0;
     }
@@ -583,9 +603,8 @@ static int same_arguments(vctx *c, const apr_array_header_t *a,
             }
         }
         if (j == b->nelts
-            || strcmp(gql_print_value(c->p, x->value),
-                      gql_print_value(c->p, APR_ARRAY_IDX(
-                          b, j, const apigw_gql_argument *)->value))) {
+            || !gql_value_equal(x->value, APR_ARRAY_IDX(
+                   b, j, const apigw_gql_argument *)->value)) {
             return 0;
         }
     }
@@ -940,11 +959,14 @@ static void find_cycles(vctx *c, cycle_ctx *cc, const char *name)
             /* the spreads from there to here make the cycle; those before
              * this one are the fragments it goes through */
             const char *via = "";
-            for (k = *at; k < cc->stack->nelts - 1; k++) {
+            for (k = *at; k < cc->stack->nelts - 1 && k < *at + 8; k++) {
                 via = apr_pstrcat(c->p, via, k > *at ? ", " : "", "\"",
                                   APR_ARRAY_IDX(cc->stack, k,
                                                 const apigw_gql_selection *)
                                       ->name, "\"", NULL);
+            }
+            if (k < cc->stack->nelts - 1) {
+                via = apr_pstrcat(c->p, via, ", ...", NULL);
             }
             report(c, &s->loc, "Cannot spread fragment \"%s\" within "
                    "itself%s%s.", s->name, *via ? " via " : "", via);

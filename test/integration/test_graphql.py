@@ -1319,3 +1319,71 @@ def test_httpd_require_refusal_is_a_graphql_forbidden(store, gateway):
     d = r.json()
     assert d["errors"][0]["extensions"]["code"] == "FORBIDDEN", d
     assert "data" not in d, d
+
+
+# ============================================================ costs
+
+def spread_chain(n):
+    """{...f0}, each fragment spreading the next and the first: a chain of
+    n, every link a cycle back to the start."""
+    frags = ["fragment f%d on Query { ...f%d ...f0 }" % (i, i + 1)
+             for i in range(n - 1)]
+    frags.append("fragment f%d on Query { ...f0 }" % (n - 1))
+    return "{ ...f0 } " + " ".join(frags)
+
+
+def test_hostile_documents_cost_little(api):
+    """Small documents that made the validator's or the executor's work
+    grow faster than their size (a long list literal printed in a
+    message, a long chain of cyclic fragments, thousands of arguments)
+    are answered at once with a bounded answer."""
+    g, _ = api
+    many = " ".join(["1"] * 1000)
+    cases = [
+        # items past the parser's cap of 1,000 in one place
+        ("{ routes(environment: [%s 1]) { id } }" % many,
+         "GRAPHQL_PARSE_FAILED"),
+        ("{ __typename(%s) }" % " ".join("a%d: 1" % i for i in range(1001)),
+         "GRAPHQL_PARSE_FAILED"),
+        # 1,000 items: the message prints the value short
+        ("{ routes(environment: [%s]) { id } }" % many,
+         "GRAPHQL_VALIDATION_FAILED"),
+        # a chain of spreads is refused before anything walks it
+        (spread_chain(800), "BAD_USER_INPUT"),
+        # a thousand duplicated arguments: at most 100 errors and a last
+        ("{ __typename(%s) }" % " ".join("a: %d" % i for i in range(1000)),
+         "GRAPHQL_VALIDATION_FAILED"),
+    ]
+    for q, code in cases:
+        t0 = time.monotonic()
+        d = g.answer(g.post(q))
+        took = time.monotonic() - t0
+        assert took < 2.0, (q[:60], took)
+        assert "data" not in d, q[:60]
+        errors = d["errors"]
+        assert errors[0]["extensions"]["code"] == code, (q[:60], errors[:2])
+        assert len(errors) <= 101, len(errors)
+        assert all(len(e["message"]) < 500 for e in errors), errors[:2]
+    assert "error limit reached" in errors[-1]["message"], errors[-1]
+    normal_query_works(g)
+
+
+def test_a_short_chain_of_fragments_still_runs(api):
+    g, _ = api
+    frags = " ".join("fragment f%d on Query { ...f%d }" % (i, i + 1)
+                     for i in range(30))
+    q = "{ ...f0 } %s fragment f30 on Query { environments { name } }" \
+        % frags
+    assert g.run(q) == {"environments": [{"name": "default"}]}
+
+
+def test_aliases_of_one_environment_read_it_once(api):
+    g, _ = api
+    for i in range(5):
+        register(g, **seed("/al/r%d" % i, "http://127.0.0.1:9/x"))
+    q = "{ %s }" % " ".join("a%d: routes(environment: \"default\") { id }"
+                            % i for i in range(50))
+    data = g.run(q)
+    assert len(data) == 50
+    assert all(len(v) == 5 for v in data.values()), data
+    assert len({json.dumps(v) for v in data.values()}) == 1
