@@ -922,10 +922,32 @@ static apr_hash_t *fragments_of(apr_pool_t *p, const apigw_gql_document *doc)
 }
 
 /* NULL, or the message of the first bound the document exceeds. */
+/* Does the document name operation an operation of its own? */
+static int names_operation(const apigw_gql_document *doc,
+                           const char *operation)
+{
+    int i;
+
+    for (i = 0; operation && i < doc->definitions->nelts; i++) {
+        const apigw_gql_definition *d =
+            APR_ARRAY_IDX(doc->definitions, i, const apigw_gql_definition *);
+        if (d->kind == APIGW_GQL_DEF_OPERATION && d->u.operation->name
+            && strcmp(d->u.operation->name, operation) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The bounds hold the operation that would run (all of them when the
+ * name names none: the request is refused later anyway). */
 static const char *check_bounds(apr_pool_t *p, const apigw_gql_document *doc,
                                 apr_hash_t *fragments,
-                                const apigw_gql_limits *lim)
+                                const apigw_gql_limits *lim,
+                                const char *operation)
 {
+    int only = names_operation(doc, operation);
+    apr_hash_index_t *hi;
     cost_ctx c;
     apr_uint64_t fields = 0;
     unsigned depth = 0;
@@ -947,12 +969,22 @@ static const char *check_bounds(apr_pool_t *p, const apigw_gql_document *doc,
         apr_uint64_t f;
         unsigned dp;
 
-        if (d->kind != APIGW_GQL_DEF_OPERATION) {
+        if (d->kind != APIGW_GQL_DEF_OPERATION
+            || (only && (!d->u.operation->name
+                         || strcmp(d->u.operation->name, operation) != 0))) {
             continue;
         }
         cost_of(&c, d->u.operation->selections, &f, &dp);
         fields = cost_add(fields, f);
         depth = dp > depth ? dp : depth;
+    }
+    /* every fragment's chain, used or not: validation walks them all */
+    for (hi = apr_hash_first(p, fragments); hi && !c.chain_too_long;
+         hi = apr_hash_next(hi)) {
+        const void *name;
+
+        apr_hash_this(hi, &name, NULL, NULL);
+        fragment_cost(&c, name);
     }
     if (c.chain_too_long) {
         return apr_psprintf(p, "The query's fragments spread one another "
@@ -1924,7 +1956,7 @@ static const apigw_gql_operation *admit(refusal *r,
         return NULL;
     }
     *fragments = fragments_of(r->p, doc);
-    msg = check_bounds(r->p, doc, *fragments, lim);
+    msg = check_bounds(r->p, doc, *fragments, lim, operation_name);
     if (msg) {
         refuse(r, msg, NULL, CODE_INPUT);
         return NULL;

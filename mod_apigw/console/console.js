@@ -238,7 +238,12 @@
 
   let firstRoute = true;
   function dispatch() {
-    const hash = decodeURIComponent(location.hash.replace(/^#\/?/, ''));
+    let hash = location.hash.replace(/^#\/?/, '');
+    try {
+      hash = decodeURIComponent(hash);
+    } catch (e) {
+      hash = '';                 // a malformed %: the dashboard
+    }
     const focus = !firstRoute;
     firstRoute = false;
     hideBanner();

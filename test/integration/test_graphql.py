@@ -1387,3 +1387,26 @@ def test_aliases_of_one_environment_read_it_once(api):
     assert len(data) == 50
     assert all(len(v) == 5 for v in data.values()), data
     assert len({json.dumps(v) for v in data.values()}) == 1
+
+
+def test_an_unused_chain_of_fragments_is_refused_too(api):
+    g, _ = api
+    frags = " ".join("fragment f%d on Query { ...f%d }" % (i, i + 1)
+                     for i in range(3000))
+    q = "{ __typename } %s fragment f3000 on Query { __typename }" % frags
+    t0 = time.monotonic()
+    d = g.answer(g.post(q))
+    assert time.monotonic() - t0 < 2.0
+    e = refused(d)[0]
+    assert e["extensions"]["code"] == "BAD_USER_INPUT", e
+    assert "spread one another" in e["message"], e
+
+
+def test_bounds_count_the_operation_that_runs(store, gateway):
+    g = Gql(gateway(bounds_conf(store, "ApiGraphQLMaxFields 5")))
+    big = " ".join("a%d: __typename" % i for i in range(10))
+    q = "query Big { %s } query Small { environments { name } }" % big
+    assert g.run(q, operation="Small") == {
+        "environments": [{"name": "default"}]}
+    e = refused(g.answer(g.post(q, operation="Big")))[0]
+    assert "ApiGraphQLMaxFields" in e["message"], e
