@@ -28,7 +28,6 @@
 #include "apigw_config.h"
 #include "apigw_rt_model.h"
 #include "apigw_route_store.h"
-#include "apigw_rt_serve.h"
 #include "apigw_json.h"
 #include "apigw_log.h"
 

@@ -1,10 +1,13 @@
 /* The GraphQL lexer (apigw_gql_lex.c), private to the parser
  * (apigw_gql_parse.c): turns UTF-8 source into tokens one at a time, as
- * the specification's lexical grammar (October 2021) reads it. It skips
- * the ignored tokens (BOM, white space, line terminators, commas,
- * comments), decodes string values (escapes, block string dedent) and
- * keeps the line and column (in code points) of every token. Errors are
- * graphql-js's words, with every byte a message quotes made printable. */
+ * the specification's lexical grammar (October 2021) reads it, bar two
+ * things graphql-core (our reference) refuses and so refused here too:
+ * \u{...} escapes and control characters other than tab in strings and
+ * comments. It skips the ignored tokens (BOM, white space, line
+ * terminators, commas, comments), decodes string values (escapes, block
+ * string dedent) and keeps the line and column (in code points) of every
+ * token. Errors are graphql-js's words, with every byte a message quotes
+ * made printable. */
 #ifndef APIGW_GQL_LEX_H
 #define APIGW_GQL_LEX_H
 

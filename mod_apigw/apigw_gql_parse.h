@@ -5,7 +5,8 @@
  * escapes incl. surrogate pairs, block strings), then the executable and
  * type system definitions. Bounded: the caller gives the deepest nesting
  * the parser will follow (it recurses), so no input can exhaust the
- * stack. Pure: APR only. */
+ * stack, and one place holds at most 1,000 arguments, directives,
+ * variables, list items or object fields. Pure: APR only. */
 #ifndef APIGW_GQL_PARSE_H
 #define APIGW_GQL_PARSE_H
 

@@ -64,7 +64,8 @@
  *                       apigw_policy_hooks.c      header rules, body limit
  *                                                 (aggregating), cache lookup
  *   insert_filter       apigw_policy_hooks.c      the policy output filter
- *   insert_error_filter apigw_error.c             JSON error bodies
+ *   insert_error_filter apigw_error.c             JSON error bodies (GraphQL
+ *                                                 errors on graphql)
  *                       apigw_policy_hooks.c      the policy output filter
  *   handler             apigw_policy_cache.c      cache hits
  *                       apigw_request.c           mod_proxy or aggregation

@@ -879,6 +879,56 @@ static void test_megabyte(void **state)
     assert_true(apr_time_now() - t < apr_time_from_msec(500));
 }
 
+/* A document with n copies of item in one place: head, then the copies
+ * (each numbered by %d), then tail. */
+static const char *many(const char *head, const char *item, int n,
+                        const char *tail)
+{
+    const char *out = head;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        out = apr_pstrcat(pool, out, apr_psprintf(pool, item, i), NULL);
+    }
+    return apr_pstrcat(pool, out, tail, NULL);
+}
+
+/* One place holds at most 1,000 of anything: the thousand-and-first is
+ * refused where it starts. */
+static void test_items_bound(void **state)
+{
+    static const struct {
+        const char *head, *item, *tail, *what;
+    } cases[] = {
+        { "{ f(a: [", "%d ", "]) }", "list items" },
+        { "{ f(a: {", "x%d: 1 ", "}) }", "object fields" },
+        { "{ f(", "a%d: 1 ", ") }", "arguments" },
+        { "{ f ", "@d%d ", "}", "directives" },
+        { "query q(", "$v%d: Int ", ") { f }", "variable definitions" },
+    };
+    apr_size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *ok = many(cases[i].head, cases[i].item, 1000,
+                              cases[i].tail);
+        const char *over = many(cases[i].head, cases[i].item, 1001,
+                                cases[i].tail);
+        const char *msg = apr_psprintf(pool, SE "more than 1000 %s in one "
+                                       "place.", cases[i].what);
+        const apigw_gql_syntax_error *e;
+        apigw_gql_document *doc = NULL;
+
+        parse(ok);
+        e = apigw_gql_parse(pool, over, strlen(over), DEPTH, &doc);
+        if (!e || strcmp(e->message, msg) != 0) {
+            fail_msg("%s: got %s, want %s", cases[i].what,
+                     e ? e->message : "no error", msg);
+        }
+        assert_null(doc);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -903,6 +953,7 @@ int main(void)
         T(test_deep_hostile),
         T(test_counts),
         T(test_megabyte),
+        T(test_items_bound),
     };
 
     return cmocka_run_group_tests_name("apigw_gql_parse", tests, group_setup,
