@@ -17,7 +17,8 @@ PACKAGES=(apache2 apache2-dev apache2-utils libapr1-dev libaprutil1-dev
           pkg-config clang libclang-rt-14-dev python3 python3-pytest
           python3-requests curl nginx-light wrk libhiredis-dev redis-server
           libcurl4-openssl-dev chromium python3-websocket
-          libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql postgresql)
+          libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql postgresql
+          libyaml-dev)   # libyaml: only test/fuzz/fuzz_encode reads YAML back
 
 say() { printf 'apxs-build: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -37,7 +38,10 @@ usage: ./apxs-build.sh [command]
               under ASan), ending with a summary line
   bench [NAME] the gateway benchmark against plain mod_proxy and nginx, or
               test/bench/bench_NAME.sh; "bench all" runs every one
-  fuzz        the libFuzzer targets in test/fuzz/ (fuzz --seconds N)
+  fuzz        the libFuzzer targets in test/fuzz/: --seconds N each in
+              turn, --replay the seeds, or a depth campaign: --minutes N
+              [--runs N] [--jobs N] [--merge] (all cores, one report line
+              per target, failures minimized)
 EOF
 }
 

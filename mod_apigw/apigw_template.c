@@ -230,6 +230,26 @@ static apigw_expand_status check_value(const char *v, int tail, int in_query)
     }
 }
 
+/* Writes what goes between the expanded URL and the appended query: '?'
+ * when the template has no query, nothing after the query's own '?' or
+ * after a '&' (no empty pair), else '&'. Only the first '?' opens the
+ * query (RFC 3986); a later one is data, so "?id?" still takes a '&'.
+ * Values are percent-encoded, so the first '?' after the origin is the
+ * template's own. */
+static void append_separator(char **out, const char *path, int has_query)
+{
+    char *o = *out;
+
+    *o = '\0';
+    if (!has_query) {
+        *o++ = '?';
+    }
+    else if (o[-1] != '&' && o - 1 != strchr(path, '?')) {
+        *o++ = '&';
+    }
+    *out = o;
+}
+
 apigw_expand_status apigw_template_expand(const apigw_template *t,
                                           const apr_array_header_t *vars,
                                           const char *query, apr_pool_t *p,
@@ -290,12 +310,7 @@ apigw_expand_status apigw_template_expand(const apigw_template *t,
         }
     }
     if (query && *query) {
-        if (!t->has_query) {
-            *out++ = '?';
-        }
-        else if (out[-1] != '?' && out[-1] != '&') {
-            *out++ = '&';
-        }
+        append_separator(&out, buf + t->origin_len, t->has_query);
         memcpy(out, query, strlen(query));
         out += strlen(query);
     }

@@ -177,6 +177,7 @@ static apigw_expand_status ref_expand(apr_pool_t *p, const char *url,
     const char *s = auth + strcspn(auth, "/?#");
     const char *t;
     int in_query = 0, has_query = 0, pass;
+    size_t opener = (size_t)-1;     /* where the query's own '?' was put */
 
     /* pass 0 checks every variable in order, pass 1 writes */
     for (pass = 0; pass < 2; pass++) {
@@ -224,6 +225,9 @@ static apigw_expand_status ref_expand(apr_pool_t *p, const char *url,
                 continue;
             }
             if (*t == '?') {
+                if (pass == 1 && !has_query) {
+                    opener = o->len;
+                }
                 in_query = has_query = 1;
             }
             if (pass == 1) {
@@ -233,7 +237,15 @@ static apigw_expand_status ref_expand(apr_pool_t *p, const char *url,
         }
     }
     if (query && *query) {
-        put(p, o, has_query ? '&' : '?', 0);
+        /* RFC 3986: only the first '?' opens the query; the appended
+         * parameters never make an empty pair, so no separator after the
+         * opener itself or after a '&' */
+        if (!has_query) {
+            put(p, o, '?', 0);
+        }
+        else if (o->buf[o->len - 1] != '&' && o->len - 1 != opener) {
+            put(p, o, '&', 0);
+        }
         for (t = query; *t; t++) {
             put(p, o, *t, 0);
         }
@@ -275,7 +287,7 @@ static void check_expansion(apr_pool_t *p, const apigw_template *tpl,
     /* end of the template's own text: the appended query follows */
     end = o.len;
     if (query && *query) {
-        end -= strlen(query) + 1;
+        end -= strlen(query);       /* the separator, if any, is checked */
     }
     for (k = 0; k < end; k++) {
         unsigned char c = (unsigned char)url[k];

@@ -291,6 +291,24 @@ static void test_expand_no_path(void **state)
     expand_ok(compile_ok("http://h/"), NULL, NULL, "http://h/");
 }
 
+/* Only the template's first '?' opens the query: a later '?' is data, so
+ * the appended query still takes a '&' after it (see also
+ * test_expand_query_after_open_query). */
+static void test_expand_query_separator(void **state)
+{
+    (void)state;
+    expand_ok(compile_ok("http://h/p?x={v}"), make_vars("v", "", NULL), "z=9",
+              "http://h/p?x=&z=9");
+    expand_ok(compile_ok("http://h/p??"), NULL, "z=9", "http://h/p??&z=9");
+    /* the fuzz_template finding: {user} empty, the template's last '?' */
+    expand_ok(compile_ok("http://h/users/{user}?id?{user}"),
+              make_vars("user", "", NULL), "a=1&b=2",
+              "http://h/users/?id?&a=1&b=2");
+    expand_ok(compile_ok("http://h/users/{user}?id?{user}"),
+              make_vars("user", "?", NULL), "a=1",
+              "http://h/users/%3F?id?%3F&a=1");
+}
+
 static void test_expand_literals_kept_as_written(void **state)
 {
     (void)state;
@@ -576,6 +594,7 @@ int main(void)
         T(test_compile_variable_names),
         T(test_expand_basic),
         T(test_expand_no_path),
+        T(test_expand_query_separator),
         T(test_expand_literals_kept_as_written),
         T(test_expand_missing_variable_is_empty),
         T(test_expand_unreserved_kept),
