@@ -91,8 +91,14 @@ int apigw_cors_origin_matches(const apigw_origin_pattern *op,
     if (apr_cstr_casecmp(ohost + hlen - slen, suffix) != 0) {
         return 0;
     }
+    /* the labels [ohost, ohost + hlen - slen): host characters, none
+     * empty ("..example.com", "a..b.example.com" are not subdomains); the
+     * last one is followed by the suffix's '.' */
+    if (*ohost == '.') {
+        return 0;
+    }
     for (; hlen > slen; hlen--, ohost++) {
-        if (!is_host_char(*ohost)) {
+        if (!is_host_char(*ohost) || (ohost[0] == '.' && ohost[1] == '.')) {
             return 0;
         }
     }

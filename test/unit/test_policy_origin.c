@@ -91,12 +91,28 @@ static void test_wildcard(void **state)
     NO_MATCH("http://*.example.test:9000", "http://api.example.test");
 }
 
+/* A wildcard stands for one or more labels, none of them empty: these
+ * are not subdomains of example.com (found by test/fuzz/fuzz_cors.c). */
+static void test_wildcard_empty_label(void **state)
+{
+    (void)state;
+    NO_MATCH("https://*.example.com", "https://..example.com");
+    NO_MATCH("https://*.example.com", "https://...example.com");
+    NO_MATCH("https://*.example.com", "https://.a.example.com");
+    NO_MATCH("https://*.example.com", "https://a..example.com");
+    NO_MATCH("https://*.example.com", "https://a..b.example.com");
+    NO_MATCH("http://*.example.test:9000", "http://..example.test:9000");
+    MATCH("https://*.example.com", "https://a.b.example.com");
+    MATCH("https://*.example.com", "https://-.example.com");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_check),
         T(test_exact),
         T(test_wildcard),
+        T(test_wildcard_empty_label),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
