@@ -47,8 +47,10 @@
  *   trailing space, not null/true/false/yes/no/on/off/y/n in any case, so
  *   YAML 1.1 readers agree); otherwise it is double-quoted with escapes
  *   (\" \\ \n \t \r \0 \xXX, \uXXXX for U+2028/U+2029, U+FEFF, U+FFFE and
- *   U+FFFF, and \x80..\x9F). Reals always carry a '.' ("1.0e+300"), so
- *   YAML 1.1 readers see floats too.
+ *   U+FFFF, and \x80..\x9F). A key written longer than 1024 bytes is an
+ *   explicit key ("? key", then ": value" on the next line), since YAML
+ *   limits an implicit key to 1024 characters. Reals always carry a '.'
+ *   ("1.0e+300"), so YAML 1.1 readers see floats too.
  * - string: the "content" key's string as the body (as KrakenD), "" when
  *   there is none or it is not a string.
  * APIGW_OUT_NEGOTIATE must be resolved with apigw_negotiate first, and

@@ -160,7 +160,10 @@ static int is_attr_key(const char *key, const json_t *v)
 }
 
 /* The attributes, text and children of an object element whose start tag
- * is open ("<name" written). */
+ * is open ("<name" written). depth, here and in xml_put_element, is the
+ * JSON nesting of the value (the document is 1 deep, its members 2), not
+ * the element nesting: an array under a key adds no element but counts,
+ * so XML gives up on exactly the documents the JSON writer does. */
 static void xml_put_object(obuf *b, apr_pool_t *scratch, apr_size_t name_off,
                            apr_size_t name_len, const json_t *obj, int depth)
 {
@@ -172,6 +175,10 @@ static void xml_put_object(obuf *b, apr_pool_t *scratch, apr_size_t name_off,
     apr_pool_t *sub = NULL;
     int has_children = 0;
 
+    if (depth >= APIGW_ENCODE_MAX_DEPTH && json_object_size(obj) > 0) {
+        b->failed = 1;      /* members, attributes and text alike */
+        return;
+    }
     /* attributes first */
     json_object_foreach((json_t *)obj, key, val) {
         if (strcmp(key, "#text") == 0 && xml_scalar(val)) {
@@ -239,7 +246,7 @@ static void xml_put_object(obuf *b, apr_pool_t *scratch, apr_size_t name_off,
 
             for (i = 0; i < size && !b->failed; i++) {
                 xml_put_element(b, scratch, key, strlen(key),
-                                json_array_get(val, i), depth + 1);
+                                json_array_get(val, i), depth + 2);
             }
         }
         else {
@@ -325,7 +332,7 @@ void apigw_encode_xml(obuf *b, apr_pool_t *p, const json_t *doc)
 
         if (!json_is_array(val) && key[0] != '-'
             && strcmp(key, "#text") != 0) {
-            xml_put_element(b, scratch, key, strlen(key), val, 1);
+            xml_put_element(b, scratch, key, strlen(key), val, 2);
             ob_putc(b, '\n');
             apr_pool_destroy(scratch);
             return;

@@ -10,6 +10,13 @@
 
 static const char HEX[] = "0123456789abcdef";
 
+/* YAML puts the ':' of an implicit key ("key: value") at most 1024
+ * characters after the key's start (libyaml and PyYAML refuse a longer
+ * one); a key written longer than this many bytes (never fewer than its
+ * characters) is written as an explicit "? key" with ": value" on the
+ * next line. */
+#define YAML_MAX_IMPLICIT_KEY 1024
+
 static int yaml_plain_ok(const char *s, apr_size_t n)
 {
     static const char *const reserved[] = {
@@ -197,11 +204,21 @@ static void yaml_put_block(obuf *b, const json_t *v, int indent, int inline_firs
         json_t *val;
 
         json_object_foreach((json_t *)v, key, val) {
+            apr_size_t off;
+
             if (!(first && inline_first)) {
                 yaml_indent(b, indent);
             }
             first = 0;
+            off = b->len;
             yaml_put_string(b, key, strlen(key));
+            if (b->len - off > YAML_MAX_IMPLICIT_KEY && ob_room(b, 2)) {
+                memmove(b->data + off + 2, b->data + off, b->len - off);
+                memcpy(b->data + off, "? ", 2);
+                b->len += 2;
+                ob_putc(b, '\n');
+                yaml_indent(b, indent);
+            }
             ob_putc(b, ':');
             yaml_put_after(b, val, indent, 0, depth);
             if (b->failed) {

@@ -643,6 +643,40 @@ static void test_yaml_quoting(void **state)
                "\"true\": 1\na b: 2\n\"\": 3\n\"1\": 4\n\"x:y\": 5\n");
 }
 
+/* A key written longer than 1024 bytes is an explicit key: YAML refuses
+ * an implicit one whose ':' comes more than 1024 characters after its
+ * start (fuzz_encode, regress-yaml-long-key). */
+static void test_yaml_long_key(void **state)
+{
+    char *k1024 = apr_palloc(pool, 1201), *k1100, *doc, *want;
+
+    (void)state;
+    memset(k1024, 'k', 1200);
+    k1024[1024] = '\0';
+    k1100 = apr_pstrndup(pool, memset(apr_palloc(pool, 1100), 'k', 1100),
+                         1100);
+    /* 1024 bytes: still implicit */
+    doc = apr_psprintf(pool, "{\"%s\":1}", k1024);
+    expect_enc(doc, APIGW_OUT_YAML, apr_psprintf(pool, "%s: 1\n", k1024));
+    /* 1025 bytes, and 1023 characters that quoting makes 1025 bytes */
+    doc = apr_psprintf(pool, "{\"%sk\":1,\"b\":2}", k1024);
+    expect_enc(doc, APIGW_OUT_YAML,
+               apr_psprintf(pool, "? %sk\n: 1\nb: 2\n", k1024));
+    k1024[1023] = ' ';
+    k1024[1022] = ' ';
+    doc = apr_psprintf(pool, "{\"%s\":1}", k1024 + 1);
+    expect_enc(doc, APIGW_OUT_YAML,
+               apr_psprintf(pool, "? \"%s\"\n: 1\n", k1024 + 1));
+    /* nested values, and the first key of a mapping inside a sequence */
+    doc = apr_psprintf(pool, "{\"a\":{\"%s\":{\"b\":[1]}}}", k1100);
+    want = apr_psprintf(pool, "a:\n  ? %s\n  :\n    b:\n      - 1\n", k1100);
+    expect_enc(doc, APIGW_OUT_YAML, want);
+    doc = apr_psprintf(pool, "[{\"%s\":[1,2],\"%s\":null}]", k1100, "c");
+    want = apr_psprintf(pool, "- ? %s\n  :\n    - 1\n    - 2\n  c: null\n",
+                        k1100);
+    expect_enc(doc, APIGW_OUT_YAML, want);
+}
+
 /* ---- limits ---- */
 
 static void test_depth_limit(void **state)
@@ -694,6 +728,64 @@ static void test_depth_limit(void **state)
     assert_null(apigw_encode(pool, NULL, APIGW_OUT_JSON, &len, &ct));
 }
 
+/* A document n levels of {"a": ...} deep around leaf (NULL: an object
+ * with one attribute and text), or of {"a": [...]} when arrays. */
+static json_t *nested(int n, int arrays, json_t *leaf)
+{
+    json_t *v = leaf ? leaf : json_pack("{s:s,s:s}", "-id", "1", "#text",
+                                        "t");
+    int i;
+
+    for (i = 0; i < n; i++) {
+        v = arrays && i % 2 ? json_pack("[o]", v) : json_pack("{s:o}", "a", v);
+    }
+    return v;
+}
+
+/* XML gives up on exactly the documents JSON and YAML give up on: depth
+ * is the JSON nesting, arrays under keys (which add no element), the
+ * root key, attributes and text included (fuzz_encode,
+ * regress-xml-depth). */
+static void test_xml_depth_as_json(void **state)
+{
+    static const struct {
+        int levels, arrays, with_leaf;
+    } shapes[] = {
+        { APIGW_ENCODE_MAX_DEPTH - 1, 0, 1 },   /* 512 deep with the 1 */
+        { APIGW_ENCODE_MAX_DEPTH, 0, 1 },       /* 513 */
+        { APIGW_ENCODE_MAX_DEPTH - 1, 1, 1 },
+        { APIGW_ENCODE_MAX_DEPTH, 1, 1 },
+        { APIGW_ENCODE_MAX_DEPTH - 2, 0, 0 },   /* 512: "-id" at the limit */
+        { APIGW_ENCODE_MAX_DEPTH - 1, 0, 0 },   /* 513 */
+    };
+    apr_size_t i, len;
+    const char *ct;
+    int e;
+
+    (void)state;
+    for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        json_t *doc = nested(shapes[i].levels, shapes[i].arrays,
+                             shapes[i].with_leaf ? json_integer(1) : NULL);
+        int fits = (int)(i % 2 == 0);
+
+        for (e = APIGW_OUT_JSON; e <= APIGW_OUT_YAML; e++) {
+            const char *body;
+
+            if (e == APIGW_OUT_JSON_COLLECTION) {
+                continue;
+            }
+            body = apigw_encode(pool, doc, (apigw_output_encoding)e, &len,
+                                &ct);
+            if ((body != NULL) != fits) {
+                fail_msg("shape %d as %s: %s", (int)i,
+                         apigw_output_encoding_name((apigw_output_encoding)e),
+                         body ? "written" : "NULL");
+            }
+        }
+        json_decref(doc);
+    }
+}
+
 static void test_large(void **state)
 {
     json_t *doc = json_object();
@@ -738,7 +830,9 @@ int main(void)
         T(test_xml_round_trip),
         T(test_yaml),
         T(test_yaml_quoting),
+        T(test_yaml_long_key),
         T(test_depth_limit),
+        T(test_xml_depth_as_json),
         T(test_large),
     };
 
