@@ -12,10 +12,11 @@
  *   3. the calls, all at once (apigw_fetch.c), or one backend after the
  *      other with ApiSequential, each ApiConcurrentCalls times
  *   4. decode (apigw_decode*.c), shape and merge the bodies
- *      (apigw_merge.c), static data, error details, the status,
- *      X-Apigw-Completed, and encode (apigw_encode*.c). A backend that fails, times out, answers a
- *      non-2xx status or a body that cannot be read counts as failed; the
- *      others still make a partial answer. */
+ *      (apigw_merge.c), static data (apigw_static.c), error details, the
+ *      status, X-Apigw-Completed, and encode (apigw_encode*.c). A backend
+ *      that fails, times out, answers a non-2xx status or a body that
+ *      cannot be read counts as failed; the others still make a partial
+ *      answer. */
 #include "apigw_agg_conf.h"
 #include "apigw_decode.h"
 #include "apigw_merge.h"
@@ -545,32 +546,6 @@ static const char *details_key(const agg_ctx *x, const agg_backend *ab)
                                    "_", ab->be->name, NULL);
 }
 
-static int static_applies(apigw_static_strategy s, int complete, int errored)
-{
-    switch (s) {
-    case APIGW_STATIC_ALWAYS:     return 1;
-    case APIGW_STATIC_SUCCESS:    return !errored;
-    case APIGW_STATIC_ERRORED:    return errored;
-    case APIGW_STATIC_INCOMPLETE: return !complete;
-    case APIGW_STATIC_COMPLETE:   return complete;
-    }
-    return 0;
-}
-
-static void add_statics(const agg_ctx *x, json_t *doc, int complete,
-                        int errored)
-{
-    int i;
-
-    for (i = 0; x->c->statics && i < x->c->statics->nelts; i++) {
-        const apigw_static *st = &APR_ARRAY_IDX(x->c->statics, i,
-                                                apigw_static);
-        if (static_applies(st->strategy, complete, errored)) {
-            apigw_merge_into(doc, st->data);
-        }
-    }
-}
-
 static void log_failure(const agg_ctx *x, const agg_backend *ab)
 {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, x->r, APIGW_LOGNO(00145)
@@ -695,7 +670,7 @@ static int answer_merged(agg_ctx *x)
     apr_size_t len;
 
     merge_backends(x, doc, &ok, &failed, &errored);
-    add_statics(x, doc, failed == 0, errored);
+    apigw_static_add(doc, x->c->statics, failed == 0, errored);
     if (x->ep->status_from >= 0) {
         const agg_backend *ab = &x->backends[x->ep->status_from];
         if (ab->result) {

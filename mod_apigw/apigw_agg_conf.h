@@ -7,25 +7,13 @@
 
 #include "apigw_agg.h"
 #include "apigw_encode.h"
+#include "apigw_static.h"
 #include "ap_expr.h"
 
 #include <jansson.h>
 
 #define APIGW_DEFAULT_COMPLETED_HEADER "X-Apigw-Completed"
 #define APIGW_DEFAULT_MAX_BACKEND_BODY (4 * 1024 * 1024)
-
-typedef enum {
-    APIGW_STATIC_ALWAYS,
-    APIGW_STATIC_SUCCESS,          /* no backend failed */
-    APIGW_STATIC_ERRORED,          /* a backend failed (transport or status) */
-    APIGW_STATIC_INCOMPLETE,       /* the response is not complete */
-    APIGW_STATIC_COMPLETE          /* the response is complete */
-} apigw_static_strategy;
-
-typedef struct {
-    apigw_static_strategy strategy;
-    json_t *data;                  /* an object, released with pconf */
-} apigw_static;
 
 typedef enum {
     APIGW_HOST_NONE = 0,

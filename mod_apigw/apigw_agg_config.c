@@ -1,6 +1,6 @@
 /* Aggregating endpoints: their directives, create/merge, and the checks
  * made once an <ApiEndpoint> section has been read (see apigw_agg.h and
- * apigw_agg_conf.h).
+ * apigw_agg_conf.h); ApiStatic's arguments are read by apigw_static.c.
  * Each mistake is refused at configtest with the directive, and for
  * cross-directive checks the endpoint's file and line. */
 #include "apigw_agg_conf.h"
@@ -66,12 +66,6 @@ static const char *only_in_endpoint(const cmd_parms *cmd)
     return apigw_cmd_in_endpoint(cmd) ? NULL
            : apr_pstrcat(cmd->pool, cmd->cmd->name,
                          " is only allowed inside <ApiEndpoint>", NULL);
-}
-
-static apr_status_t release_json(void *data)
-{
-    json_decref(data);
-    return APR_SUCCESS;
 }
 
 /* ---- directives ---- */
@@ -175,66 +169,22 @@ const char *apigw_agg_set_concurrent(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-static const char *parse_strategy(const char *word, apigw_static_strategy *out)
-{
-    static const struct {
-        const char *name;
-        apigw_static_strategy s;
-    } names[] = {
-        { "always", APIGW_STATIC_ALWAYS }, { "success", APIGW_STATIC_SUCCESS },
-        { "errored", APIGW_STATIC_ERRORED },
-        { "incomplete", APIGW_STATIC_INCOMPLETE },
-        { "complete", APIGW_STATIC_COMPLETE }, { NULL, 0 }
-    };
-    int i;
-
-    for (i = 0; names[i].name; i++) {
-        if (strcmp(word, names[i].name) == 0) {
-            *out = names[i].s;
-            return NULL;
-        }
-    }
-    return "strategy is always, success, errored, incomplete or complete";
-}
-
 const char *apigw_agg_set_static(cmd_parms *cmd, void *dconf, const char *args)
 {
     struct apigw_agg_conf *c = agg_of(dconf);
     const char *err = only_in_endpoint(cmd);
-    apigw_static *st;
-    json_error_t jerr;
+    apigw_static st;
 
     if (err) {
         return err;
     }
-    while (apr_isspace(*args)) {
-        args++;
+    if ((err = apigw_static_parse(cmd->pool, args, &st)) != NULL) {
+        return err;
     }
     if (!c->statics) {
         c->statics = apr_array_make(cmd->pool, 1, sizeof(apigw_static));
     }
-    st = apr_array_push(c->statics);
-    st->strategy = APIGW_STATIC_ALWAYS;
-    if (strncmp(args, "strategy=", 9) == 0) {
-        const char *word = ap_getword_white(cmd->temp_pool, &args);
-        if ((err = parse_strategy(word + 9, &st->strategy)) != NULL) {
-            return apr_psprintf(cmd->pool, "ApiStatic %s: %s", word, err);
-        }
-        while (apr_isspace(*args)) {
-            args++;
-        }
-    }
-    st->data = json_loads(args, JSON_REJECT_DUPLICATES, &jerr);
-    if (!st->data) {
-        return apr_psprintf(cmd->pool, "ApiStatic: not valid JSON at "
-                            "character %d: %s", jerr.position, jerr.text);
-    }
-    apr_pool_cleanup_register(cmd->pool, st->data, release_json,
-                              apr_pool_cleanup_null);
-    if (!json_is_object(st->data)) {
-        return "ApiStatic: the data must be a JSON object, like "
-               "{\"source\": \"gateway\"}";
-    }
+    APR_ARRAY_PUSH(c->statics, apigw_static) = st;
     return NULL;
 }
 

@@ -13,6 +13,7 @@
  *                             deadline
  *   apigw_error.c             httpd's own errors as JSON
  *   apigw_agg*.c              aggregating endpoints: directives, handler
+ *   apigw_static.c           ApiStatic data, when it applies (pure)
  *   apigw_fetch.c             their backend calls (libcurl)
  *   apigw_merge.c, apigw_encode*.c, apigw_decode*.c
  *                             their data: merging, output and input formats

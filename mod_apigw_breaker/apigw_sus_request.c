@@ -307,22 +307,15 @@ typedef struct {
     apr_size_t value_len;
 } cookie_find;
 
+/* apr_table_do over Set-Cookie headers: stops at the first one that sets
+ * the affinity cookie to a value. */
 static int find_set_cookie(void *data, const char *key, const char *val)
 {
     cookie_find *cf = data;
 
     (void)key;
-    if (strncmp(val, cf->name, cf->name_len) == 0
-        && val[cf->name_len] == '=') {
-        const char *v = val + cf->name_len + 1;
-        apr_size_t n = strcspn(v, ";");
-        if (n) {
-            cf->value = v;
-            cf->value_len = n;
-            return 0;
-        }
-    }
-    return 1;
+    return !apigw_sus_set_cookie_value(val, cf->name, cf->name_len,
+                                       &cf->value, &cf->value_len);
 }
 
 /* A successful answer: the session (the request's, or the one the member

@@ -1,5 +1,8 @@
-/* The session-affinity table (see apigw_sus_session.h). */
+/* The session-affinity table and the Set-Cookie value of a session
+ * (see apigw_sus_session.h). */
 #include "apigw_sus_session.h"
+
+#include <string.h>
 
 #define PROBES 8
 #define MEMBER_BITS 16
@@ -118,4 +121,50 @@ void apigw_sus_session_put(apigw_sus_session *t, apr_uint32_t n,
             __atomic_store_n(&oldest->val, pack(member, now), __ATOMIC_RELEASE);
         }
     }
+}
+
+/* ---- Set-Cookie ---- */
+
+static int is_wsp(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* [*s, *e) without SP and HTAB at either end. */
+static void trim_wsp(const char **s, const char **e)
+{
+    while (*s < *e && is_wsp(**s)) {
+        (*s)++;
+    }
+    while (*e > *s && is_wsp((*e)[-1])) {
+        (*e)--;
+    }
+}
+
+int apigw_sus_set_cookie_value(const char *header, const char *name,
+                               apr_size_t name_len, const char **value,
+                               apr_size_t *value_len)
+{
+    const char *end = header + strcspn(header, ";");
+    const char *eq = memchr(header, '=', (apr_size_t)(end - header));
+    const char *ns = header, *ne = eq, *vs, *comma;
+
+    if (!eq) {
+        return 0;
+    }
+    trim_wsp(&ns, &ne);
+    if ((apr_size_t)(ne - ns) != name_len || memcmp(ns, name, name_len) != 0) {
+        return 0;
+    }
+    vs = eq + 1;
+    trim_wsp(&vs, &end);
+    if ((comma = memchr(vs, ',', (apr_size_t)(end - vs))) != NULL) {
+        end = comma;
+    }
+    if (end == vs) {
+        return 0;
+    }
+    *value = vs;
+    *value_len = (apr_size_t)(end - vs);
+    return 1;
 }

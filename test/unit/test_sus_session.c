@@ -2,7 +2,8 @@
 /* libs: -lpthread */
 /* Unit tests for mod_apigw_breaker/apigw_sus_session.c: the session-
  * affinity table (find, timeout, refresh, replacement, a full
- * neighbourhood, threads on one table). */
+ * neighbourhood, threads on one table) and the session value of a
+ * backend's Set-Cookie. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -114,12 +115,67 @@ static void test_threads(void **state)
     }
 }
 
+/* The value of SESSION in h, or NULL. */
+static const char *set_cookie(const char *h)
+{
+    static char buf[64];
+    const char *v = NULL;
+    apr_size_t n = 0;
+
+    if (!apigw_sus_set_cookie_value(h, "SESSION", 7, &v, &n)) {
+        return NULL;
+    }
+    assert_true(v >= h && v + n <= h + strlen(h));
+    assert_true(n > 0 && n < sizeof(buf));
+    memcpy(buf, v, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void test_set_cookie_value(void **state)
+{
+    (void)state;
+    assert_string_equal(set_cookie("SESSION=abc123"), "abc123");
+    assert_string_equal(set_cookie("SESSION=abc; Path=/; HttpOnly"), "abc");
+    assert_string_equal(set_cookie("SESSION=a=b"), "a=b");
+    /* quotes are part of the value: the client sends them back */
+    assert_string_equal(set_cookie("SESSION=\"q v\"; Secure"), "\"q v\"");
+    /* the name exactly, case counts */
+    assert_null(set_cookie("xSESSION=abc"));
+    assert_null(set_cookie("SESSIONx=abc"));
+    assert_null(set_cookie("session=abc"));
+    assert_null(set_cookie("SESSION"));
+    assert_null(set_cookie("Path=/; SESSION=abc"));
+    /* the cookie being cleared */
+    assert_null(set_cookie("SESSION=; Max-Age=0"));
+}
+
+/* Found by fuzz_affinity: a client stores name and value without the
+ * white space around them (RFC 6265 5.2) and sends back SESSION=abc, and
+ * httpd's ap_cookie_read ends a value at ','; the value hashed from
+ * Set-Cookie was "abc " or "a,b" (or none for "SESSION = abc"), so the
+ * client's next request had another key. */
+static void test_set_cookie_value_as_sent_back(void **state)
+{
+    (void)state;
+    assert_string_equal(set_cookie("SESSION=abc ; Path=/"), "abc");
+    assert_string_equal(set_cookie("SESSION = abc ; Path=/"), "abc");
+    assert_string_equal(set_cookie(" SESSION=\t abc\t"), "abc");
+    assert_string_equal(set_cookie("SESSION=a,b; Path=/"), "a");
+    assert_string_equal(set_cookie("SESSION=a ,b"), "a ");
+    assert_null(set_cookie("SESSION=   ; Path=/"));
+    assert_null(set_cookie("SESSION=,b"));
+    assert_int_equal(key("abc"), apigw_sus_session_key("abc ; x", 3));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_find_timeout),
         cmocka_unit_test(test_full_neighbourhood_evicts_oldest),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_set_cookie_value),
+        cmocka_unit_test(test_set_cookie_value_as_sent_back),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
