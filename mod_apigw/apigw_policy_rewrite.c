@@ -23,7 +23,11 @@ static int has_ctl(const char *s)
 }
 
 /* The highest group "$N" or "${N}" in a replacement refers to, or -1 when
- * the replacement is malformed ("$x", "${", a lone "$" at the end). */
+ * the replacement is malformed ("$x", "${", a lone "$" at the end). Every
+ * digit counts, as when PCRE2 applies the replacement ("$00012" is group
+ * 12); a number past MAX_GROUP stays there. */
+#define MAX_GROUP 65536
+
 static int highest_group(const char *s)
 {
     int high = 0;
@@ -41,8 +45,10 @@ static int highest_group(const char *s)
         if (braced) {
             s++;
         }
-        while (*s >= '0' && *s <= '9' && digits < 4) {
-            n = n * 10 + (*s - '0');
+        while (*s >= '0' && *s <= '9') {
+            if (n < MAX_GROUP) {
+                n = n * 10 + (*s - '0');
+            }
             s++;
             digits++;
         }
@@ -59,11 +65,27 @@ static int highest_group(const char *s)
     return high;
 }
 
+/* What one match may cost: PCRE2's defaults (ten million steps, 20 GB of
+ * heap) let a hostile pattern ("a*a*(?=[^!]*+!)") spend seconds of CPU on
+ * an 8 KB path, per request. A hundred thousand steps is a few
+ * milliseconds with the JIT, and ample for the usual patterns (anchored,
+ * no nested repeats) on the longest request line; the interpreter's
+ * backtracking frames are held to 8 MB. The JIT's own stack is 32 KB,
+ * which a repeated group ("(a|b)*") outgrows on a path of a couple of KB;
+ * such a match is run again on a 1 MB JIT stack. A match past these fails
+ * the rewrite (AGW00605). Without the JIT (a PCRE2 built without it, or a
+ * pattern it cannot compile) the interpreter counts the steps afresh at
+ * each start position, so an unanchored hostile pattern still costs up to
+ * the path's length times as much. */
+#define MATCH_LIMIT 100000
+#define HEAP_LIMIT_KIB 8192
+#define JIT_STACK_MAX (1024 * 1024)
+
 static const char *compile_regex(apr_pool_t *p, apigw_rewrite_rule *rule)
 {
     int errcode, high;
     PCRE2_SIZE erroffset;
-    uint32_t groups = 0;
+    uint32_t groups = 0, options = 0;
     pcre2_code *code;
 
     code = pcre2_compile((PCRE2_SPTR)rule->arg, PCRE2_ZERO_TERMINATED, 0,
@@ -88,6 +110,26 @@ static const char *compile_regex(apr_pool_t *p, apigw_rewrite_rule *rule)
         return apr_psprintf(p, "replacement \"%s\" uses $%d but \"%s\" has "
                             "%u group(s)", rule->replacement, high, rule->arg,
                             groups);
+    }
+    if (strpbrk(rule->replacement, "?# ")) {
+        return apr_psprintf(p, "replacement \"%s\": a path cannot hold '?', "
+                            "'#' or a space", rule->replacement);
+    }
+    pcre2_pattern_info(code, PCRE2_INFO_ALLOPTIONS, &options);
+    if (options & PCRE2_UTF) {
+        /* PCRE2 checks a UTF pattern's replacement before any match: one
+         * that is not UTF-8 would fail every request */
+        pcre2_code *lit = pcre2_compile((PCRE2_SPTR)rule->replacement,
+                                        PCRE2_ZERO_TERMINATED,
+                                        PCRE2_UTF | PCRE2_LITERAL, &errcode,
+                                        &erroffset, NULL);
+        if (!lit) {
+            return apr_psprintf(p, "replacement \"%s\" is not UTF-8 (byte "
+                                "%lu), which \"%s\" asks for",
+                                rule->replacement, (unsigned long)erroffset,
+                                rule->arg);
+        }
+        pcre2_code_free(lit);
     }
     rule->code = code;
     return NULL;
@@ -188,33 +230,51 @@ static void pool_free(void *block, void *data)
     (void)data;
 }
 
+/* The first match of rule in path replaced. A group that took no part in
+ * the match ("(b)?") is empty. */
 static const char *substitute(apr_pool_t *p, const apigw_rewrite_rule *rule,
                               const char *path, const char **err)
 {
     pcre2_general_context *gc = pcre2_general_context_create(pool_malloc,
                                                              pool_free, p);
-    pcre2_match_data *md;
+    pcre2_match_context *mc = NULL;
+    pcre2_match_data *md = NULL;
+    pcre2_jit_stack *stack = NULL;
     PCRE2_SIZE len = strlen(path) * 2 + strlen(rule->replacement) + 64;
     PCRE2_UCHAR *out;
     int rc;
 
-    if (!gc || !(md = pcre2_match_data_create_from_pattern(rule->code, gc))) {
+    if (!gc || !(mc = pcre2_match_context_create(gc))
+        || !(md = pcre2_match_data_create_from_pattern(rule->code, gc))) {
         *err = "out of memory";
         return NULL;
     }
+    pcre2_set_match_limit(mc, MATCH_LIMIT);
+    pcre2_set_depth_limit(mc, MATCH_LIMIT);
+    pcre2_set_heap_limit(mc, HEAP_LIMIT_KIB);
     for (;;) {
         PCRE2_SIZE outlen = len;
         out = apr_palloc(p, len);
         rc = pcre2_substitute(rule->code, (PCRE2_SPTR)path,
                               PCRE2_ZERO_TERMINATED, 0,
-                              PCRE2_SUBSTITUTE_OVERFLOW_LENGTH, md, NULL,
+                              PCRE2_SUBSTITUTE_OVERFLOW_LENGTH
+                              | PCRE2_SUBSTITUTE_UNSET_EMPTY, md, mc,
                               (PCRE2_SPTR)rule->replacement,
                               PCRE2_ZERO_TERMINATED, out, &outlen);
         if (rc == PCRE2_ERROR_NOMEMORY && outlen > len) {
             len = outlen;                /* what it needs, with the NUL */
             continue;
         }
+        if (rc == PCRE2_ERROR_JIT_STACKLIMIT && !stack
+            && (stack = pcre2_jit_stack_create(32 * 1024, JIT_STACK_MAX,
+                                               gc)) != NULL) {
+            pcre2_jit_stack_assign(mc, NULL, stack);
+            continue;
+        }
         break;
+    }
+    if (stack) {
+        pcre2_jit_stack_free(stack);
     }
     if (rc < 0) {
         PCRE2_UCHAR msg[120];

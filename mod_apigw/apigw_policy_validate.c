@@ -102,18 +102,44 @@ const apigw_invalid *apigw_cors_validate(apr_pool_t *p,
 
 /* ---- header rules ---- */
 
-/* Control characters, and the escapes "\r" "\n" an expression would turn
- * into them. */
+static int ctl_byte(unsigned c)
+{
+    return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+/* Control characters, and the escapes that turn into one: a value holding
+ * '%' or '\' is an ap_expr string, whose lexer (httpd 2.4) makes "\n",
+ * "\r", "\b", "\f" and an octal "\0".."\377" into bytes ("\t" is a tab,
+ * "\\" a backslash followed by text, "\x0d" the text "x0d"). What a
+ * %{variable} holds is checked when the value is set. */
 static int bad_header_value(const char *v)
 {
     const char *s;
 
     for (s = v; *s; s++) {
-        if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f) {
+        unsigned n = 0;
+        int k;
+
+        if (ctl_byte((unsigned char)*s)) {
             return 1;
         }
-        if (*s == '\\' && (s[1] == 'r' || s[1] == 'n')) {
+        if (*s != '\\') {
+            continue;
+        }
+        if (s[1] == 'r' || s[1] == 'n' || s[1] == 'b' || s[1] == 'f') {
             return 1;
+        }
+        for (k = 1; k <= 3 && s[k] >= '0' && s[k] <= '7'; k++) {
+            n = n * 8 + (unsigned)(s[k] - '0');
+        }
+        if (k > 1) {
+            if (ctl_byte(n)) {
+                return 1;
+            }
+            s += k - 1;                 /* past the digits */
+        }
+        else if (s[1] == '\\') {
+            s++;                        /* "\\": what follows is text */
         }
     }
     return 0;
@@ -138,7 +164,8 @@ static const char *header_rule_problem(apr_pool_t *p,
     }
     if (bad_header_value(rule->value)) {
         return apr_psprintf(p, "%s: the value holds CR, LF or another "
-                            "control character, which cannot be part of a "
+                            "control character (or an escape such as \\r "
+                            "that makes one), which cannot be part of a "
                             "header", rule->name);
     }
     return NULL;

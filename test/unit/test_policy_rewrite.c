@@ -150,6 +150,86 @@ static void test_refused(void **state)
     refused("replace", "/a", NULL, "unknown rewrite");
 }
 
+/* A group that took no part in the match is empty, not an error that
+ * would forward the path unrewritten (found by fuzz_rewrite). */
+static void test_unset_group_is_empty(void **state)
+{
+    (void)state;
+    add("regex", "^/api(/v[0-9]+)?/(.*)$", "/svc$1/$2");
+    rewrites("/api/users", "/svc/users");
+    rewrites("/api/v2/users", "/svc/v2/users");
+    rules = NULL;
+    add("regex", "^/a(b)?/(.*)", "/x${1}/$2");
+    rewrites("/a/c", "/x/c");
+}
+
+/* "$N" reads every digit, as PCRE2 does when it applies the replacement:
+ * configtest no longer accepts "$00012" against one group (a failure on
+ * every request) nor refuses "${00001}" (found by fuzz_rewrite). */
+static void test_group_number_digits(void **state)
+{
+    (void)state;
+    refused("regex", "^/(a)", "$00012", "has 1 group");
+    refused("regex", "^/(a)", "/$99999999999999999999", "has 1 group");
+    add("regex", "^/(a)", "/${00001}x$0001");
+    rewrites("/a", "/axa");
+}
+
+/* PCRE2's default limits let a hostile pattern spend seconds of CPU on a
+ * long path; the rewrite gives up after 100,000 steps (found by
+ * fuzz_rewrite: "a*a*(?=[^!]*+!)" took 1.7-4.4 s on an 8 KB path). */
+static void test_match_limit(void **state)
+{
+    const char *err = NULL;
+    char in[8002];
+    (void)state;
+    /* 2^20 ways to split the a's: under PCRE2's default limit this ends as
+     * no match; under the rewrite's it stops at the limit */
+    add("regex", "^/(?:a+)+$", "/x");
+    assert_null(apigw_rewrite_path(pool, rules, "/aaaaaaaaaaaaaaaaaaaa!",
+                                   &err));
+    assert_string_equal(err, "match limit exceeded");
+    rules = NULL;
+    add("regex", "a*a*(?=[^!]*+!)", "/x");
+    memset(in, 'a', sizeof(in) - 1);
+    in[0] = '/';
+    in[sizeof(in) - 1] = '\0';
+    err = NULL;
+    assert_null(apigw_rewrite_path(pool, rules, in, &err));
+    assert_string_equal(err, "match limit exceeded");
+}
+
+/* A repeated group outgrows the JIT's 32 KB stack on a long path; the
+ * match runs again on a larger one instead of failing (found by
+ * fuzz_rewrite). */
+static void test_long_path_jit_stack(void **state)
+{
+    char in[8002];
+    size_t i;
+    (void)state;
+    in[0] = '/';
+    for (i = 1; i < sizeof(in) - 1; i++) {
+        in[i] = i % 2 ? 'a' : 'b';
+    }
+    in[sizeof(in) - 1] = '\0';
+    add("regex", "^/((?:a|b)*)$", "/x/$1");
+    rewrites(in, apr_pstrcat(pool, "/x", in, NULL));
+}
+
+/* A replacement is a path, as a prefix is: no '?', '#' or space (found by
+ * fuzz_rewrite: "/b c" made the backend URL hold a space); and one for a
+ * UTF pattern must be UTF-8, which PCRE2 checks on every request. */
+static void test_replacement_refused(void **state)
+{
+    (void)state;
+    refused("regex", "^/a", "/b c", "cannot hold");
+    refused("regex", "^/a", "/b?debug=1", "cannot hold");
+    refused("regex", "^/a", "/b#top", "cannot hold");
+    refused("regex", "(*UTF)^/(.)", "/x\xff$1", "not UTF-8");
+    add("regex", "(*UTF)^/(.)", "/caf\xc3\xa9/$1");
+    rewrites("/a", "/caf\xc3\xa9/a");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,6 +239,11 @@ int main(void)
         R(test_in_order),
         R(test_long_results),
         R(test_refused),
+        R(test_unset_group_is_empty),
+        R(test_group_number_digits),
+        R(test_match_limit),
+        R(test_long_path_jit_stack),
+        R(test_replacement_refused),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

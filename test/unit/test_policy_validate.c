@@ -146,6 +146,38 @@ static void test_header_rules(void **state)
            "unknown action");
 }
 
+/* A value holding '\' is an ap_expr string: its escapes that make a
+ * control character are refused like the character, those that do not
+ * are not (found by fuzz_headers; checked against httpd 2.4.71's
+ * lexer: "\015" is CR, "\b" a backspace, "\0" ends the value, "\\r"
+ * a backslash and an 'r', "\x0d" the text "x0d"). */
+static void test_header_value_escapes(void **state)
+{
+    static const char *const refused[] = {
+        "a\\015b", "a\\12", "a\\0", "a\\177", "\\33[31m", "a\\bb",
+        "a\\fb", "a\\\\\\rb", NULL
+    };
+    static const char *const accepted[] = {
+        "a\\\\rb", "a\\\\nb", "a\\101b", "a\\x0db", "a\\tb", "a\\40b",
+        "%{REMOTE_ADDR}\\\\", "a\\", NULL
+    };
+    int i;
+
+    (void)state;
+    for (i = 0; refused[i]; i++) {
+        expect(apigw_header_rules_validate(pool, "responseHeaders",
+               rules(APIGW_HDR_SET, "X-A", refused[i])),
+               "responseHeaders[1]", "control character");
+    }
+    for (i = 0; accepted[i]; i++) {
+        const apigw_invalid *inv = apigw_header_rules_validate(pool,
+            "responseHeaders", rules(APIGW_HDR_ADD, "X-A", accepted[i]));
+        if (inv) {
+            fail_msg("\"%s\" refused: %s", accepted[i], inv->problem);
+        }
+    }
+}
+
 static void test_query_limits_times(void **state)
 {
     (void)state;
@@ -197,6 +229,7 @@ int main(void)
         T(test_cors_valid),
         T(test_cors_fields),
         T(test_header_rules),
+        T(test_header_value_escapes),
         T(test_query_limits_times),
         T(test_endpoint_together),
     };
