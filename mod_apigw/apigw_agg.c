@@ -335,6 +335,10 @@ static void prepare_backend(agg_ctx *x, agg_backend *ab)
         return;
     }
     url = apigw_policy_rewrite_url(x->r, x->ep, with_host(x, be, url));
+    if (!url) {
+        ab->failure = "its path cannot be rewritten";
+        return;
+    }
     for (i = 0; i < copies; i++) {
         agg_call *call = &ab->calls[i];
         apigw_fetch *f = &call->fetch;

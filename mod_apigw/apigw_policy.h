@@ -22,14 +22,16 @@ struct apigw_policy_conf *apigw_policy_merge(apr_pool_t *p,
 
 /* The backend URL after the endpoint's path rewrite and query deny-list
  * (url as expanded from ApiBackend; returned unchanged when the endpoint
- * has neither). Called from translate_name. */
+ * has neither). NULL when the rewrite failed: *status says how to answer
+ * (404, 500), the reason is logged. Called from translate_name. */
 const char *apigw_policy_backend_url(request_rec *r,
                                      const struct apigw_endpoint *ep,
-                                     const char *url);
+                                     const char *url, int *status);
 
 /* An aggregating endpoint's backend URL (any of its backends) after the
  * endpoint's path rewrite; its query was filtered already. Returned
- * unchanged when the endpoint has no ApiPathRewrite. */
+ * unchanged when the endpoint has no ApiPathRewrite; NULL when the
+ * rewrite failed (logged). */
 const char *apigw_policy_rewrite_url(request_rec *r,
                                      const struct apigw_endpoint *ep,
                                      const char *url);

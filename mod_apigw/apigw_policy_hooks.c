@@ -55,12 +55,14 @@ apigw_policy_req *apigw_policy_req_get(const request_rec *r)
 
 /* The path of url (after its origin_len bytes of scheme://host:port, up
  * to any '?') through the endpoint's rewrites; *query gets what follows
- * the '?' (NULL when none). */
+ * the '?' (NULL when none). NULL when the rewrite failed: *status is 404
+ * for a result climbing out with a dot segment (the client's path made
+ * it), 500 for the regex engine's own failure (a limit). */
 static const char *rewritten_path(request_rec *r,
                                   const struct apigw_endpoint *ep,
                                   const apigw_policy_conf *pol,
                                   const char *url, apr_size_t origin_len,
-                                  const char **query)
+                                  const char **query, int *status)
 {
     const char *q = strchr(url + origin_len, '?'), *path, *in, *err = NULL;
 
@@ -73,13 +75,22 @@ static const char *rewritten_path(request_rec *r,
     }
     in = *path ? path : "/";
     path = apigw_rewrite_path(r->pool, pol->rewrites, in, &err);
-    if (!path) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APIGW_LOGNO(00605)
-                      "endpoint %s: ApiPathRewrite failed (%s); the path "
-                      "is forwarded unchanged", ep->pattern, err);
-        path = in;
+    if (path) {
+        return path;
     }
-    return path;
+    if (err == apigw_rewrite_dot_segment) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APIGW_LOGNO(00609)
+                      "endpoint %s: ApiPathRewrite refused: %s", ep->pattern,
+                      err);
+        *status = HTTP_NOT_FOUND;
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APIGW_LOGNO(00605)
+                      "endpoint %s: ApiPathRewrite failed (%s); the request "
+                      "is refused", ep->pattern, err);
+        *status = HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return NULL;
 }
 
 /* url's origin (its first origin_len bytes), path and query. */
@@ -93,7 +104,7 @@ static const char *join_url(request_rec *r, const char *url,
 
 const char *apigw_policy_backend_url(request_rec *r,
                                      const struct apigw_endpoint *ep,
-                                     const char *url)
+                                     const char *url, int *status)
 {
     const apigw_policy_conf *pol = endpoint_policy(ep);
     const char *origin, *path, *query;
@@ -108,7 +119,10 @@ const char *apigw_policy_backend_url(request_rec *r,
     if (strncmp(url, origin, origin_len) != 0) {
         return url;                     /* not ours to touch */
     }
-    path = rewritten_path(r, ep, pol, url, origin_len, &query);
+    if (!(path = rewritten_path(r, ep, pol, url, origin_len, &query,
+                                status))) {
+        return NULL;
+    }
     if (pol->query_deny) {
         const char *kept = apigw_query_filter_deny(r->pool, r->args,
                                                    pol->query_deny);
@@ -130,13 +144,14 @@ const char *apigw_policy_rewrite_url(request_rec *r,
     const apigw_policy_conf *pol = endpoint_policy(ep);
     const char *sep, *path, *query;
     apr_size_t origin_len;
+    int status;
 
     if (!pol || !pol->rewrites || !(sep = strstr(url, "://"))) {
         return url;
     }
     origin_len = strcspn(sep + 3, "/?") + (apr_size_t)(sep + 3 - url);
-    path = rewritten_path(r, ep, pol, url, origin_len, &query);
-    return join_url(r, url, origin_len, path, query);
+    path = rewritten_path(r, ep, pol, url, origin_len, &query, &status);
+    return path ? join_url(r, url, origin_len, path, query) : NULL;
 }
 
 int apigw_policy_body_limit_check(request_rec *r,

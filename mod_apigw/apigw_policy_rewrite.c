@@ -285,9 +285,43 @@ static const char *substitute(apr_pool_t *p, const apigw_rewrite_rule *rule,
     return (const char *)out;
 }
 
+const char apigw_rewrite_dot_segment[] =
+    "the rewritten path has a '.' or '..' segment";
+
+/* '.' or "%2e" (any case) at s; its length, or 0. */
+static apr_size_t dot_at(const char *s)
+{
+    if (*s == '.') {
+        return 1;
+    }
+    if (s[0] == '%' && s[1] == '2' && (s[2] == 'e' || s[2] == 'E')) {
+        return 3;
+    }
+    return 0;
+}
+
+/* Whether path has a "." or ".." segment, plain or percent-encoded. */
+static int has_dot_segment(const char *path)
+{
+    const char *s = path;
+
+    while ((s = strchr(s, '/')) != NULL) {
+        apr_size_t n = dot_at(++s);
+        if (n) {
+            apr_size_t m = dot_at(s + n);
+            const char *end = s + n + m;
+            if (*end == '/' || *end == '\0' || *end == '?') {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 const char *apigw_rewrite_path(apr_pool_t *p, const apr_array_header_t *rules,
                                const char *path, const char **err)
 {
+    int had_dot = has_dot_segment(path), has_dot;
     int i;
 
     for (i = 0; rules && i < rules->nelts; i++) {
@@ -309,6 +343,12 @@ const char *apigw_rewrite_path(apr_pool_t *p, const apr_array_header_t *rules,
         if (path[0] != '/') {
             path = apr_pstrcat(p, "/", path, NULL);
         }
+        has_dot = has_dot_segment(path);
+        if (has_dot && !had_dot) {
+            *err = apigw_rewrite_dot_segment;
+            return NULL;
+        }
+        had_dot = has_dot;
     }
     return path;
 }

@@ -27,9 +27,15 @@ const char *apigw_rewrite_compile(apr_pool_t *p, const char *kind,
                                   const char *arg, const char *replacement,
                                   apigw_rewrite_rule **out);
 
+/* The message of a rewrite refused because a rule's result holds a "." or
+ * ".." segment (also spelt %2e) the rule's input did not: a rule capturing
+ * part of a segment ("^/v1(.*)$" over "/v1../admin") must not climb out of
+ * a prefix. Compare *err with it by address. */
+extern const char apigw_rewrite_dot_segment[];
+
 /* Applies rules (apigw_rewrite_rule *) in order to path (starts with '/').
  * Returns the new path from p (always starting with '/'), or NULL when a
- * substitution failed (*err says why). */
+ * substitution failed or the result climbs (*err says why). */
 const char *apigw_rewrite_path(apr_pool_t *p, const apr_array_header_t *rules,
                                const char *path, const char **err);
 

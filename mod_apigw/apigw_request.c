@@ -118,6 +118,7 @@ int apigw_request_translate(request_rec *r)
     apigw_endpoint *ep;
     apigw_backend *be;
     const char *query, *url, *bad = NULL;
+    int status;
 
     if (r->proxyreq || !r->uri || r->uri[0] != '/') {
         return DECLINED;
@@ -167,7 +168,13 @@ int apigw_request_translate(request_rec *r)
         return answer_self(r, rq, HTTP_BAD_REQUEST, apr_psprintf(r->pool,
                            "{%s} holds a control character", bad));
     }
-    url = apigw_policy_backend_url(r, ep, url); /* edge policies: path rewrite, query deny-list */
+    /* edge policies: path rewrite, query deny-list */
+    if (!(url = apigw_policy_backend_url(r, ep, url, &status))) {
+        rq->endpoint = NULL;
+        return answer_self(r, rq, status, status == HTTP_NOT_FOUND
+                           ? "no resource has that path"
+                           : "the backend path cannot be rewritten");
+    }
     r->filename = apr_pstrcat(r->pool, "proxy:", url, NULL);
     r->proxyreq = PROXYREQ_REVERSE;
     r->handler = APIGW_HANDLER;

@@ -21,6 +21,8 @@
  *     $N/${N} the group's text, a group that did not take part empty, $$
  *     a '$'; no match leaves the path alone; a result lacking a leading
  *     '/' gets one.
+ *   - a rule whose result has a "." or ".." segment (also spelt %2e)
+ *     that its input had not fails: it would climb out of a prefix.
  *   - all together: rule by rule in order; a failed rule fails the lot.
  *
  * Properties of every result: starts with '/'; no control character,
@@ -407,6 +409,34 @@ static MODEL int is_limit(int rc)
            || rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT;
 }
 
+/* Whether a segment of path, with every "%2e"/"%2E" read as '.', is "."
+ * or "..". */
+static MODEL int ref_climbs(apr_pool_t *p, const char *path)
+{
+    char *copy = apr_pstrdup(p, path), *seg, *last = NULL;
+
+    for (seg = apr_strtok(copy, "/", &last); seg;
+         seg = apr_strtok(NULL, "/", &last)) {
+        char dec[7];
+        size_t n = 0;
+        const char *c = seg;
+        while (*c && n < 3) {
+            if (c[0] == '%' && c[1] == '2' && (c[2] == 'e' || c[2] == 'E')) {
+                dec[n++] = '.';
+                c += 3;
+            }
+            else {
+                dec[n++] = *c++;
+            }
+        }
+        if (!*c && ((n == 1 && dec[0] == '.')
+                    || (n == 2 && dec[0] == '.' && dec[1] == '.'))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The reference result of m on path, or NULL with *st FAIL/UNKNOWN. */
 static MODEL const char *ref_apply(apr_pool_t *p, const mrule *m,
                                    const char *path, outcome *st)
@@ -483,6 +513,10 @@ static MODEL const char *ref_apply(apr_pool_t *p, const mrule *m,
     }
     if (out[0] != '/') {
         out = apr_pstrcat(p, "/", out, NULL);
+    }
+    if (ref_climbs(p, out) && !ref_climbs(p, path)) {
+        *st = OUT_FAIL;
+        return NULL;
     }
     return out;
 }

@@ -197,6 +197,53 @@ def test_path_rewrite_on_every_backend_of_an_aggregating_endpoint(backend, gatew
     assert doc["two"]["query"] == "fixed=1&page=2"
 
 
+def test_path_rewrite_never_climbs_out_of_its_prefix(backend, gateway):
+    # a rule capturing part of a segment could make "/internal/../admin"
+    # of "/v1../admin": refused 404, never sent; on an aggregating endpoint
+    # that backend fails and the others answer
+    gw = gateway(f"""
+<ApiEndpoint "/api/*">
+  ApiBackend {backend.url}/{{*}}
+  ApiPathRewrite regex "^/v1(.*)$" "$1"
+  ApiPathRewrite add-prefix /internal
+</ApiEndpoint>
+<ApiEndpoint "/agg/{{id}}">
+  ApiBackend {backend.url}/v1/{{id}} group=one
+  ApiBackend {backend.url}/fixed/{{id}} group=two
+  ApiPathRewrite regex "^/v1/x(.*)$" "$1"
+</ApiEndpoint>
+""")
+    r = requests.get(gw.url("/api/v1/users"))
+    assert r.status_code == 200 and r.json()["path"] == "/internal/users"
+    for climbing in ("/api/v1../admin", "/api/v1%2e%2e/admin", "/api/v1."):
+        r = requests.get(gw.url(climbing))
+        assert r.status_code == 404, (climbing, r.text)
+        assert r.json() == {"status": 404,
+                            "error": "no resource has that path"}
+    r = requests.get(gw.url("/api/v1.../x"))
+    assert r.status_code == 200 and r.json()["path"] == "/internal/.../x"
+    r = requests.get(gw.url("/agg/x.."))
+    assert r.status_code == 200, r.text
+    assert "one" not in r.json() and r.json()["two"]["path"] == "/fixed/x.."
+    assert r.headers.get("X-Apigw-Completed") == "false"
+
+
+@pytest.mark.allow_log("AGW00605")
+def test_path_rewrite_past_its_bounds_is_refused(backend, gateway):
+    # 2^20 ways to split the a's: the match stops at its step limit, and the
+    # request is answered 500 rather than forwarded unrewritten
+    gw = gateway(f"""
+<ApiEndpoint "/r/*">
+  ApiBackend {backend.url}/{{*}}
+  ApiPathRewrite regex "^/(?:a+)+$" "/rewritten"
+</ApiEndpoint>
+""")
+    assert requests.get(gw.url("/r/aaaa")).json()["path"] == "/rewritten"
+    r = requests.get(gw.url("/r/" + "a" * 20 + "!"))
+    assert r.status_code == 500, r.text
+    assert r.json()["error"] == "the backend path cannot be rewritten"
+
+
 def test_query_deny_list(backend, gateway):
     gw = gateway(shaping_conf(backend))
 

@@ -230,6 +230,34 @@ static void test_replacement_refused(void **state)
     rewrites("/a", "/caf\xc3\xa9/a");
 }
 
+/* A rule capturing part of a segment must not make a dot segment that
+ * climbs out of a prefix (found by fuzz_rewrite); one the input already
+ * had (the operator's own template) is not the rewrite's doing. */
+static void test_dot_segment_refused(void **state)
+{
+    static const char *const climbing[] = {
+        "/v1../admin", "/v1./admin", "/v1..", "/v1%2e%2e/admin",
+        "/v1.%2E/admin", "/v1%2e", NULL
+    };
+    const char *err;
+    int i;
+
+    (void)state;
+    add("regex", "^/v1(.*)$", "$1");
+    add("add-prefix", "/internal", NULL);
+    for (i = 0; climbing[i]; i++) {
+        err = NULL;
+        if (apigw_rewrite_path(pool, rules, climbing[i], &err)) {
+            fail_msg("%s: rewritten", climbing[i]);
+        }
+        assert_ptr_equal(err, apigw_rewrite_dot_segment);
+    }
+    rewrites("/v1.../admin", "/internal/.../admin");
+    rewrites("/v1.a/b", "/internal/.a/b");
+    rewrites("/v1/users", "/internal/users");
+    rewrites("/v1/a/./b", "/internal/a/./b");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +272,7 @@ int main(void)
         R(test_match_limit),
         R(test_long_path_jit_stack),
         R(test_replacement_refused),
+        R(test_dot_segment_refused),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
