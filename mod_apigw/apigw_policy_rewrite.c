@@ -300,7 +300,8 @@ static apr_size_t dot_at(const char *s)
     return 0;
 }
 
-/* Whether path has a "." or ".." segment, plain or percent-encoded. */
+/* Whether path (no query) has a "." or ".." segment, plain or
+ * percent-encoded. */
 static int has_dot_segment(const char *path)
 {
     const char *s = path;
@@ -310,7 +311,7 @@ static int has_dot_segment(const char *path)
         if (n) {
             apr_size_t m = dot_at(s + n);
             const char *end = s + n + m;
-            if (*end == '/' || *end == '\0' || *end == '?') {
+            if (*end == '/' || *end == '\0') {
                 return 1;
             }
         }

@@ -256,6 +256,12 @@ static void test_dot_segment_refused(void **state)
     rewrites("/v1.a/b", "/internal/.a/b");
     rewrites("/v1/users", "/internal/users");
     rewrites("/v1/a/./b", "/internal/a/./b");
+    /* the path holds no query: a '?' in it does not end a segment */
+    rules = NULL;
+    add("add-prefix", "/.", NULL);
+    err = NULL;
+    assert_null(apigw_rewrite_path(pool, rules, "/%2E?b", &err));
+    assert_ptr_equal(err, apigw_rewrite_dot_segment);
 }
 
 int main(void)
