@@ -48,14 +48,8 @@
 
 #include "apigw_sus_session.h"
 
-#define CHECK(cond, ...) do {                                               \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "fuzz_affinity: check failed: %s\n  ", #cond);  \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-            abort();                                                        \
-        }                                                                   \
-    } while (0)
+#define FUZZ_TARGET "fuzz_affinity"
+#include "fuzz_check.h"
 
 #define T0 ((apr_time_t)1700000000 * APR_USEC_PER_SEC)
 #define MAX_SLOTS 48

@@ -18,14 +18,8 @@
 
 #include "apigw_cb_expr.h"
 
-#define CHECK(cond, ...) do {                                               \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "fuzz_cb_expr: check failed: %s\n  ", #cond);   \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-            abort();                                                        \
-        }                                                                   \
-    } while (0)
+#define FUZZ_TARGET "fuzz_cb_expr"
+#include "fuzz_check.h"
 
 static apr_pool_t *root;
 

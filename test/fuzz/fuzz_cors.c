@@ -45,14 +45,8 @@
 #define MAX_PATTERNS 16
 #define MAX_ORIGINS 32
 
-#define CHECK(cond, ...) do {                                             \
-        if (!(cond)) {                                                    \
-            fprintf(stderr, "fuzz_cors: check failed: %s\n  ", #cond);    \
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fprintf(stderr, "\n");                                        \
-            abort();                                                      \
-        }                                                                 \
-    } while (0)
+#define FUZZ_TARGET "fuzz_cors"
+#include "fuzz_check.h"
 
 typedef struct {
     const char *s;

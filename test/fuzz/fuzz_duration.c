@@ -15,14 +15,8 @@
 
 #include "apigw_parse.h"
 
-#define CHECK(cond, ...) do {                                               \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "fuzz_duration: check failed: %s\n  ", #cond);  \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-            abort();                                                        \
-        }                                                                   \
-    } while (0)
+#define FUZZ_TARGET "fuzz_duration"
+#include "fuzz_check.h"
 
 typedef __int128 i128;
 

@@ -72,14 +72,8 @@
 
 #include "apigw_encode.h"
 
-#define CHECK(cond, ...) do {                                               \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "fuzz_encode: check failed: %s\n  ", #cond);    \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-            abort();                                                        \
-        }                                                                   \
-    } while (0)
+#define FUZZ_TARGET "fuzz_encode"
+#include "fuzz_check.h"
 
 #define MAX_STRINGS 48
 #define XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

@@ -23,14 +23,8 @@
 
 #include "apigw_gql_exec.h"
 
-#define CHECK(cond, ...) do {                                             \
-        if (!(cond)) {                                                    \
-            fprintf(stderr, "fuzz_gql_exec: check failed: %s\n  ", #cond);\
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fprintf(stderr, "\n");                                        \
-            abort();                                                      \
-        }                                                                 \
-    } while (0)
+#define FUZZ_TARGET "fuzz_gql_exec"
+#include "fuzz_check.h"
 
 static apr_pool_t *schema_pool;
 static apigw_gql_schema *schema;

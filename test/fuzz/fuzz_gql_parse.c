@@ -29,14 +29,8 @@
 
 #define MAX_DEPTH 24
 
-#define CHECK(cond, ...) do {                                                \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "fuzz_gql_parse: check failed: %s\n  ", #cond);  \
-            fprintf(stderr, __VA_ARGS__);                                    \
-            fprintf(stderr, "\n");                                           \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
+#define FUZZ_TARGET "fuzz_gql_parse"
+#include "fuzz_check.h"
 
 #define NTH(arr, i, type) (((type **)(arr)->elts)[i])
 

@@ -48,14 +48,8 @@
 
 #include "apigw_policy_validate.h"
 
-#define CHECK(cond, ...) do {                                               \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "fuzz_headers: check failed: %s\n  ", #cond);   \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-            abort();                                                        \
-        }                                                                   \
-    } while (0)
+#define FUZZ_TARGET "fuzz_headers"
+#include "fuzz_check.h"
 
 /* The model's own loops stay out of the coverage feedback (as in
  * fuzz_route.c). */

@@ -46,14 +46,8 @@
 #include "apigw_encode.h"
 #include "apigw_merge.h"
 
-#define CHECK(cond, ...) do {                                               \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "fuzz_merge: check failed: %s\n  ", #cond);     \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-            abort();                                                        \
-        }                                                                   \
-    } while (0)
+#define FUZZ_TARGET "fuzz_merge"
+#include "fuzz_check.h"
 
 #define MAX_TOKENS 16
 

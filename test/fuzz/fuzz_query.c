@@ -45,14 +45,8 @@
 #define MAX_QUERIES 32
 #define MAX_PAIRS 512
 
-#define CHECK(cond, ...) do {                                             \
-        if (!(cond)) {                                                    \
-            fprintf(stderr, "fuzz_query: check failed: %s\n  ", #cond);   \
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fprintf(stderr, "\n");                                        \
-            abort();                                                      \
-        }                                                                 \
-    } while (0)
+#define FUZZ_TARGET "fuzz_query"
+#include "fuzz_check.h"
 
 typedef struct {
     const char *s;                 /* into the query */

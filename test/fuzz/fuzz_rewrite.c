@@ -61,14 +61,8 @@
 
 #include "apigw_policy_rewrite.h"
 
-#define CHECK(cond, ...) do {                                               \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "fuzz_rewrite: check failed: %s\n  ", #cond);   \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-            abort();                                                        \
-        }                                                                   \
-    } while (0)
+#define FUZZ_TARGET "fuzz_rewrite"
+#include "fuzz_check.h"
 
 /* The model's own loops say nothing about the library; they stay out of
  * the coverage feedback (as in fuzz_route.c). */

@@ -24,14 +24,8 @@
 
 #include "apigw_rl_redis.h"
 
-#define CHECK(cond, ...) do {                                               \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "fuzz_rl_redis: check failed: %s\n  ", #cond);  \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-            abort();                                                        \
-        }                                                                   \
-    } while (0)
+#define FUZZ_TARGET "fuzz_rl_redis"
+#include "fuzz_check.h"
 
 static apr_pool_t *root;
 

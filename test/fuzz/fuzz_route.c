@@ -55,14 +55,8 @@ static const char *const METHODS[8] = {
     "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "get"
 };
 
-#define CHECK(cond, ...) do {                                             \
-        if (!(cond)) {                                                    \
-            fprintf(stderr, "fuzz_route: check failed: %s\n  ", #cond);   \
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fprintf(stderr, "\n");                                        \
-            abort();                                                      \
-        }                                                                 \
-    } while (0)
+#define FUZZ_TARGET "fuzz_route"
+#include "fuzz_check.h"
 
 /* The model's own computations carry no coverage instrumentation: their
  * branches and comparisons (pattern text against path text, both from the

@@ -28,14 +28,8 @@
 #include "apigw_rl_spec.h"
 #include "apigw_cb_settings.h"
 
-#define CHECK(cond, ...) do {                                               \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "fuzz_rt_model: check failed: %s\n  ", #cond);  \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-            abort();                                                        \
-        }                                                                   \
-    } while (0)
+#define FUZZ_TARGET "fuzz_rt_model"
+#include "fuzz_check.h"
 
 static apr_pool_t *root_pool;
 

@@ -27,14 +27,8 @@
 #define MAX_HELD 80
 #define MAX_VERSIONS 512
 
-#define CHECK(cond, ...) do {                                             \
-        if (!(cond)) {                                                    \
-            fprintf(stderr, "fuzz_rt_table: check failed: %s\n  ", #cond);\
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fprintf(stderr, "\n");                                        \
-            abort();                                                      \
-        }                                                                 \
-    } while (0)
+#define FUZZ_TARGET "fuzz_rt_table"
+#include "fuzz_check.h"
 
 static const char *const SEGS[] = {
     "a", "b", "c", "", "{x}", "{y}", "{z}", "*", "a{x}", "{", "}", "x*"

@@ -36,14 +36,8 @@
 
 #include "apigw_static.h"
 
-#define CHECK(cond, ...) do {                                               \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "fuzz_static: check failed: %s\n  ", #cond);    \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-            abort();                                                        \
-        }                                                                   \
-    } while (0)
+#define FUZZ_TARGET "fuzz_static"
+#include "fuzz_check.h"
 
 #define MAX_STATICS 16
 #define JANSSON_MAX_DEPTH 2048

@@ -19,14 +19,8 @@
 
 #include "apigw_sus_codes.h"
 
-#define CHECK(cond, ...) do {                                               \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "fuzz_sus_codes: check failed: %s\n  ", #cond); \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-            abort();                                                        \
-        }                                                                   \
-    } while (0)
+#define FUZZ_TARGET "fuzz_sus_codes"
+#include "fuzz_check.h"
 
 typedef struct {
     unsigned transport;

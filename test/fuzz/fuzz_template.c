@@ -23,14 +23,8 @@
 #include "apigw_route.h"
 #include "apigw_template.h"
 
-#define CHECK(cond, ...) do {                                               \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "fuzz_template: check failed: %s\n  ", #cond);  \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fprintf(stderr, "\n");                                          \
-            abort();                                                        \
-        }                                                                   \
-    } while (0)
+#define FUZZ_TARGET "fuzz_template"
+#include "fuzz_check.h"
 
 static const char *const MESSAGES[] = {
     "the backend must be a URL such as http://host:port/path",
