@@ -211,6 +211,7 @@
     env: storageGet('apigw.console.env') || 'default',
     envs: [],
     routes: [],
+    shownEnv: undefined,    /* the environment whose rows the table shows */
     editing: null,          /* the route being edited, null when adding */
     opsTimer: 0,
     opsLoading: false,
@@ -270,10 +271,21 @@
     sel.value = state.env;
     $('env-delete').disabled = state.env === 'default';
     $('env-delete').title = state.env === 'default' ? 'The default environment cannot be deleted' : '';
+    if (state.shownEnv !== undefined && state.shownEnv !== state.env) clearRoutesFor(state.env);
+  }
+
+  /* Another environment's rows never stay under this one's name while its
+   * routes load: the table empties and says what it waits for. */
+  function clearRoutesFor(env) {
+    $('routes-body').replaceChildren();
+    $('routes-caption').textContent = 'Loading the Custom APIs of ' + env + '\u2026';
+    $('routes-table').hidden = true;
+    $('routes-empty').hidden = true;
   }
 
   async function loadRoutes() {
     const env = state.env;
+    if (state.shownEnv !== env) clearRoutesFor(env);
     const data = await gql(Q.routes, {environment: env});
     if (env !== state.env) return;       /* switched meanwhile */
     state.routes = data.routes;
@@ -306,6 +318,7 @@
 
   function renderRoutes() {
     const body = $('routes-body');
+    state.shownEnv = state.env;
     $('routes-caption').textContent = 'Custom APIs of ' + state.env;
     const rows = state.routes.map((r) => {
       const badges = policyBadges(r);

@@ -374,12 +374,16 @@ def test_route_added_switched_limited_branched_deleted(console, backend):
     page.click("[data-testid=branch-create]")
     page.wait("document.getElementById('env-select').value === 'staging'",
               what="the branched environment selected")
-    rows = page.wait_rows(lambda rows: len(rows) == 2, "the two copies")
-    assert sorted(r["path"] for r in rows) == ["/ui/orders", "/ui/users/{id}"]
     copies = admin.routes("staging")
     assert sorted(d["path"] for d in copies) == ["/ui/orders", "/ui/users/{id}"]
-    assert not {d["id"] for d in copies} & {r["id"] for r in admin.routes("default")}
-    assert {r["id"] for r in rows} == {d["id"] for d in copies}
+    originals = {r["id"] for r in admin.routes("default")}
+    assert not {d["id"] for d in copies} & originals
+    # never the default's rows under the staging name, even while it loads
+    assert not {r["id"] for r in page.rows()} & originals
+    rows = page.wait_rows(lambda rows: {r["id"] for r in rows} == {d["id"] for d in copies},
+                          "the two copies")
+    assert sorted(r["path"] for r in rows) == ["/ui/orders", "/ui/users/{id}"]
+    assert page.text("#routes-caption") == "Custom APIs of staging"
     assert not page.js("document.getElementById('env-delete').disabled")
 
     # one copy deleted (confirmed), then the whole environment
