@@ -182,6 +182,36 @@ GATEWAY_MODULES=(
     "status_module mod_status.so"
 )
 
+# protocol_modules CONF RUNDIR: the stock modules CONF's protocols need,
+# as LoadModule lines: mod_http2 when it lists h2 or h2c in Protocols,
+# mod_proxy_http2 for h2:// and h2c:// backends, mod_ssl when it turns
+# TLS on (a self-signed certificate for 127.0.0.1 is made in
+# RUNDIR/tls and named by the variables APIGW_TLS_CERT and APIGW_TLS_KEY).
+protocol_modules() {
+    local conf=$1 run=$2
+    if grep -Eqi '^[[:space:]]*Protocols[[:space:]].*\bh2c?\b' "$conf"; then
+        echo "LoadModule http2_module $STOCK_MODULES/mod_http2.so"
+    fi
+    if grep -Eqi '^[[:space:]]*ApiBackend[[:space:]]+"?h2c?://' "$conf"; then
+        echo "LoadModule proxy_http2_module $STOCK_MODULES/mod_proxy_http2.so"
+    fi
+    if grep -Eqi '^[[:space:]]*SSL(Proxy)?Engine[[:space:]]+on' "$conf"; then
+        echo "LoadModule socache_shmcb_module $STOCK_MODULES/mod_socache_shmcb.so"
+        echo "LoadModule ssl_module $STOCK_MODULES/mod_ssl.so"
+        if [ ! -f "$run/tls/cert.pem" ]; then
+            mkdir -p "$run/tls"
+            openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
+                -subj /CN=localhost -addext basicConstraints=critical,CA:FALSE \
+                -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
+                -keyout "$run/tls/key.pem" -out "$run/tls/cert.pem" \
+                >/dev/null 2>&1 || die "openssl could not make a test certificate"
+        fi
+        echo "SSLSessionCache \"shmcb:$run/tls/session-cache(512000)\""
+        echo "Define APIGW_TLS_CERT \"$run/tls/cert.pem\""
+        echo "Define APIGW_TLS_KEY \"$run/tls/key.pem\""
+    fi
+}
+
 # write_httpd_conf CONF RUNDIR MODDIR: the config a user should not write.
 write_httpd_conf() {
     local conf=$1 run=$2 moddir=$3 m user_line=""
@@ -204,6 +234,7 @@ Group ${APIGW_GROUP:-www-data}"
             set -- $m
             echo "LoadModule $1 $STOCK_MODULES/$2"
         done
+        protocol_modules "$conf" "$run"
         echo "LoadModule apigw_module \"$moddir/mod_apigw.so\""
         echo "LoadModule apigw_ratelimit_module \"$moddir/mod_apigw_ratelimit.so\""
         echo "LoadModule apigw_breaker_module \"$moddir/mod_apigw_breaker.so\""

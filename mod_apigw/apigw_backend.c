@@ -19,6 +19,7 @@
 #include "apigw_agg.h"
 #include "apigw_fetch.h"
 #include "apigw_contract.h"
+#include "apigw_stream.h"
 #include "apigw_log.h"
 
 #include "http_log.h"
@@ -42,8 +43,8 @@ static proxy_worker *worker_for(apr_pool_t *pconf, apr_hash_t *by_key,
                                 const char **err)
 {
     const char *origin = apigw_template_origin(be->tpl);
-    const char *key = apr_psprintf(pconf, "%s|%" APR_TIME_T_FMT, origin,
-                                   timeout);
+    const char *key = apr_psprintf(pconf, "%s|%" APR_TIME_T_FMT "|%d", origin,
+                                   timeout, be->websocket);
     proxy_worker *w = apr_hash_get(by_key, key, APR_HASH_KEY_STRING);
 
     if (w) {
@@ -55,6 +56,10 @@ static proxy_worker *worker_for(apr_pool_t *pconf, apr_hash_t *by_key,
     }
     w->s->timeout = timeout;
     w->s->timeout_set = 1;
+    if (be->websocket && strncmp(origin, "ws", 2) != 0) {
+        /* http(s) with upgrade=websocket; ws:// workers upgrade anyway */
+        apr_cpystrn(w->s->upgrade, "websocket", sizeof(w->s->upgrade));
+    }
     apr_hash_set(by_key, key, APR_HASH_KEY_STRING, w);
     APR_ARRAY_PUSH(apigw_workers, proxy_worker *) = w;
     return w;
@@ -109,6 +114,9 @@ int apigw_backends_prepare(apr_pool_t *pconf, server_rec *s)
                                                 : apigw_server_timeout(sc);
             apigw_agg_resolve(ep, sc);
             any_aggregate |= ep->aggregate;
+            if (apigw_stream_prepare(ep, sc) != OK) {
+                return !OK;
+            }
             for (j = 0; j < ep->conf->backends->nelts; j++) {
                 apigw_backend *be = APR_ARRAY_IDX(ep->conf->backends, j,
                                                   apigw_backend *);
@@ -170,7 +178,8 @@ static int is_status_line(const char *s, apr_size_t len)
 }
 
 /* Reads the backend's first non-empty line and fails the read unless it is
- * an HTTP/1.x status line; then steps aside. */
+ * an HTTP/1.x status line; then steps aside. A 101 tells apigw_stream.c
+ * (f->ctx is the client's request) that the tunnel begins. */
 apr_status_t apigw_status_line_filter(ap_filter_t *f, apr_bucket_brigade *bb,
                                        ap_input_mode_t mode,
                                        apr_read_type_e block,
@@ -191,6 +200,10 @@ apr_status_t apigw_status_line_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         return rv;                     /* a stray CRLF, mod_proxy skips it */
     }
     ap_remove_input_filter(f);
+    if (is_status_line(line, len) && memcmp(line + 9, "101", 3) == 0
+        && f->ctx) {
+        apigw_ws_switched(f->ctx, f->r);
+    }
     if (!is_status_line(line, len)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, f->r, APIGW_LOGNO(00104)
                       "the backend's response does not start with an HTTP "
@@ -213,12 +226,13 @@ int apigw_backend_create_req(request_rec *r, request_rec *rp)
     if (!rq || !rq->endpoint || !rp->connection) {
         return DECLINED;
     }
-    ap_add_input_filter_handle(apigw_status_line_filter_handle, NULL, rp,
+    ap_add_input_filter_handle(apigw_status_line_filter_handle, r, rp,
                                rp->connection);
     sock = ap_get_conn_socket(rp->connection);
     if (!sock || apr_socket_timeout_get(sock, &current) != APR_SUCCESS) {
         return DECLINED;
     }
+    apigw_stream_backend_seen(r, rp, sock, current);
     left = apigw_endpoint_deadline(r) - apr_time_now();
     if (left < apr_time_from_msec(1)) {
         left = apr_time_from_msec(1);

@@ -7,6 +7,7 @@
 #include "apigw_parse.h"
 #include "apigw_policy_validate.h"
 #include "apigw_rt_model.h"
+#include "apigw_stream.h"
 
 #include "http_log.h"
 #include "apr_strings.h"
@@ -43,6 +44,8 @@ void *apigw_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->cache_ttl = add->cache_ttl_set ? add->cache_ttl : base->cache_ttl;
     c->disable_rest = add->disable_rest != -1 ? add->disable_rest
                                               : base->disable_rest;
+    c->ws_idle = add->ws_idle ? add->ws_idle : base->ws_idle;
+    c->stream_idle = add->stream_idle ? add->stream_idle : base->stream_idle;
     c->policy = apigw_policy_merge(p, base->policy, add->policy);
     c->agg = apigw_agg_merge(p, base->agg, add->agg);
     c->gql_max_bytes = add->gql_max_bytes ? add->gql_max_bytes
@@ -116,6 +119,9 @@ void *apigw_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
                               || base->max_backend_body_set;
     c->max_backend_body = add->max_backend_body_set ? add->max_backend_body
                                                     : base->max_backend_body;
+    c->ws_idle = add->ws_idle ? add->ws_idle : base->ws_idle;
+    c->stream_idle = add->stream_idle ? add->stream_idle : base->stream_idle;
+    c->ws_max_per_child = base->ws_max_per_child;
     c->routes = apigw_route_table_make(p);
     for (i = 0; i < add->endpoints->nelts; i++) {
         add_routes(p, c->routes, APR_ARRAY_IDX(add->endpoints, i,
@@ -343,7 +349,15 @@ static const char *set_backend_option(cmd_parms *cmd, apigw_backend *be,
     key = eq ? apr_pstrmemdup(cmd->pool, word, (apr_size_t)(eq - word))
              : word;
     value = eq ? eq + 1 : NULL;
-    if (strcmp(key, "method") == 0) {
+    if (strcmp(key, "upgrade") == 0) {
+        if (!value || ap_cstr_casecmp(value, "websocket") != 0) {
+            return apr_psprintf(cmd->pool, "ApiBackend %s: upgrade=%s: only "
+                                "upgrade=websocket is supported", be->url,
+                                value ? value : "");
+        }
+        be->websocket = 1;
+    }
+    else if (strcmp(key, "method") == 0) {
         if (!value || !(be->method = apigw_method_known(value, 0))) {
             return apr_psprintf(cmd->pool, "ApiBackend %s: unknown method "
                                 "'%s'", be->url, value ? value : "");
@@ -352,8 +366,8 @@ static const char *set_backend_option(cmd_parms *cmd, apigw_backend *be,
     else if ((err = apigw_agg_backend_option(cmd->pool, be, key, value))
              == NULL) {
         return apr_psprintf(cmd->pool, "ApiBackend %s: unknown option '%s' "
-                            "(method, name, group, target, allow, deny, "
-                            "mapping, collection, encoding)", be->url, key);
+                            "(method, upgrade, name, group, target, allow, "
+                            "deny, mapping, collection, encoding)", be->url, key);
     }
     else if (*err) {
         return apr_psprintf(cmd->pool, "ApiBackend %s: %s=%s: %s", be->url,
@@ -393,6 +407,7 @@ static const char *set_backend(cmd_parms *cmd, void *dconf, const char *args)
                             "balancer)", be->url, scheme);
     }
     be->is_balancer = strcmp(scheme, "balancer") == 0;
+    be->websocket = strcmp(scheme, "ws") == 0 || strcmp(scheme, "wss") == 0;
     while (*(word = ap_getword_conf(cmd->pool, &args))) {
         if ((err = set_backend_option(cmd, be, word)) != NULL) {
             return err;
@@ -692,6 +707,7 @@ const command_rec apigw_cmds[] = {
     AP_INIT_TAKE1("ApiGraphQLMaxAliases", set_graphql_bound, "aliases",
         ACCESS_CONF, "the most aliases in a GraphQL request (default 100)"),
     APIGW_AGG_CMDS,
+    APIGW_STREAM_CMDS
     APIGW_POLICY_CMDS
     { NULL }
 };

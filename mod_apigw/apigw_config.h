@@ -26,6 +26,7 @@ typedef struct {
     const char *method;            /* NULL: the request's own method */
     apr_table_t *options;          /* every key=value as written */
     int is_balancer;               /* balancer://: mod_proxy_balancer picks */
+    int websocket;                 /* ws://, wss:// or upgrade=websocket */
     proxy_worker *worker;          /* direct backends: our pooled worker */
     struct apigw_shape *shape;     /* data manipulation (apigw_merge.h) */
     int shaped;                    /* any manipulation option given */
@@ -53,6 +54,8 @@ typedef struct {
     int timeout_set;
     int cache_ttl_set;
     int disable_rest;              /* -1 unset */
+    apr_interval_time_t ws_idle;   /* ApiWebSocketIdleTimeout, 0 unset */
+    apr_interval_time_t stream_idle; /* ApiStreamIdleTimeout, 0 unset */
     struct apigw_policy_conf *policy; /* edge policies, apigw_policy.h */
     struct apigw_agg_conf *agg;    /* aggregation settings, apigw_agg_conf.h */
     /* the admin API's GraphQL bounds (ApiGraphQLMax*); 0 unset */
@@ -72,6 +75,8 @@ struct apigw_endpoint {
                                     * into each request; NULL if none */
     apigw_dir_conf *conf;          /* this module's part of section_config */
     apr_interval_time_t timeout;   /* in force: endpoint, else server, else 2s */
+    apr_interval_time_t ws_idle;   /* in force (apigw_stream.c); 0 default */
+    apr_interval_time_t stream_idle;
     const char *cache_control;     /* "public, max-age=N" or NULL */
     int aggregate;                 /* the gateway calls the backends itself
                                     * (apigw_agg.c) instead of mod_proxy */
@@ -98,6 +103,9 @@ typedef struct {
                                     * serves (apigw_rt_serve.c) */
     apr_off_t max_backend_body;
     int max_backend_body_set;
+    apr_interval_time_t ws_idle;   /* ApiWebSocketIdleTimeout, 0 unset */
+    apr_interval_time_t stream_idle; /* ApiStreamIdleTimeout, 0 unset */
+    int ws_max_per_child;          /* ApiWebSocketMaxPerChild, 0 unset */
 } apigw_server_conf;
 
 extern const command_rec apigw_cmds[];

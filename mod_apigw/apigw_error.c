@@ -4,7 +4,8 @@
  * added at insert_error_filter, so API clients never parse httpd's HTML
  * error pages. The body itself is common/apigw_json_error.c's. A request
  * to the admin API's GraphQL resource gets a GraphQL error instead
- * (UNAUTHENTICATED for a 401, FORBIDDEN for a 403, ...). */
+ * (UNAUTHENTICATED for a 401, FORBIDDEN for a 403, ...), a gRPC call a
+ * gRPC status (common/apigw_json_error.h). */
 #include "apigw_error.h"
 #include "apigw_admin.h"
 #include "apigw_admin_graphql.h"
@@ -24,6 +25,7 @@ ap_filter_rec_t *apigw_json_error_filter_handle;
 typedef struct {
     const char *body;
     int headers_set;
+    int grpc;                      /* a gRPC call: grpc-status, no body */
 } error_body;
 
 /* Replaces the HTML body of an error httpd generates with the JSON one:
@@ -34,6 +36,11 @@ apr_status_t apigw_json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     error_body *eb = f->ctx;
     apr_bucket *b, *next;
 
+    if (eb->grpc && !eb->headers_set) {
+        eb->headers_set = 1;
+        eb->body = "";
+        apigw_grpc_error_headers(r, r->status, apigw_status_reason(r->status));
+    }
     if (!eb->body) {
         eb->body = apigw_json_error_body(r, r->status,
                                          apigw_status_reason(r->status));
@@ -47,7 +54,7 @@ apr_status_t apigw_json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = next) {
         next = APR_BUCKET_NEXT(b);
         if (APR_BUCKET_IS_EOS(b)) {
-            if (!r->header_only) {
+            if (!r->header_only && *eb->body) {
                 const char *body = eb->body;
                 APR_BUCKET_INSERT_BEFORE(b, apr_bucket_immortal_create(
                     body, strlen(body), f->c->bucket_alloc));
@@ -89,6 +96,13 @@ void apigw_error_insert_filter(request_rec *r)
     }
     if (!apigw_request_get(r)) {
         if (!apigw_admin_is_graphql(r)) {
+            /* a gRPC call to no endpoint still gets a gRPC status */
+            if (apigw_error_for_grpc(r)) {
+                eb = apr_pcalloc(r->pool, sizeof(*eb));
+                eb->grpc = 1;
+                ap_add_output_filter_handle(apigw_json_error_filter_handle,
+                                            eb, r, r->connection);
+            }
             return;
         }
         body = apigw_admin_graphql_error(r->pool, apr_psprintf(r->pool,
@@ -97,6 +111,7 @@ void apigw_error_insert_filter(request_rec *r)
     }
     eb = apr_pcalloc(r->pool, sizeof(*eb));
     eb->body = body;
+    eb->grpc = !body && apigw_error_for_grpc(r);
     ap_add_output_filter_handle(apigw_json_error_filter_handle, eb, r,
                                 r->connection);
 }

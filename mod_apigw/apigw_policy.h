@@ -36,6 +36,12 @@ const char *apigw_policy_rewrite_url(request_rec *r,
                                      const struct apigw_endpoint *ep,
                                      const char *url);
 
+/* May a WebSocket handshake from origin (NULL: no Origin header, not a
+ * browser) open on ep? Only when ep's CORS policy has an origin list does
+ * it decide: the same list as its CORS answers (apigw_policy_cors.c). */
+int apigw_cors_ws_origin_allowed(const struct apigw_endpoint *ep,
+                                 const char *origin);
+
 /* Enforces the request body limit of an endpoint request: httpd's
  * LimitRequestBody, or ApiRequestBodyLimit when smaller (see
  * apigw_policy_limits.c). Returns OK or 413. */

@@ -321,3 +321,18 @@ void apigw_cors_response(request_rec *r, const apigw_cors_policy *c,
         put(t, "Access-Control-Expose-Headers", c->expose_str);
     }
 }
+
+/* ---- WebSocket handshakes (apigw_stream.c) ---- */
+
+int apigw_cors_ws_origin_allowed(const struct apigw_endpoint *ep,
+                                 const char *origin)
+{
+    const apigw_policy_conf *pol = ep->conf->policy
+                                   ? ep->conf->policy->effective : NULL;
+
+    if (!pol || pol->cors.enabled != 1 || !pol->cors.origins
+        || pol->cors.any_origin || !origin) {
+        return 1;
+    }
+    return origin_allowed(&pol->cors, origin);
+}

@@ -26,6 +26,7 @@
 #include "apigw_query.h"
 #include "apigw_contract.h"
 #include "apigw_rt_serve.h"
+#include "apigw_stream.h"
 #include "apigw_log.h"
 
 #include "http_core.h"
@@ -141,6 +142,15 @@ int apigw_request_translate(request_rec *r)
     if (ep->route_id) {
         apigw_rt_serve_attach(r, ep);
     }
+    if (apigw_ws_requested(r)) {
+        const char *why;
+
+        rq->websocket = 1;
+        if ((status = apigw_ws_check(r, ep, &why)) != 0) {
+            rq->endpoint = NULL;
+            return answer_self(r, rq, status, why);
+        }
+    }
     query = apigw_query_filter(r->pool, r->args, ep->conf->input_query.all,
                                ep->conf->input_query.names);
     if (ep->aggregate) {
@@ -209,6 +219,7 @@ static int keep_header(void *data, const char *key, const char *value)
     void **ctx = data;
     apr_table_t *out = ctx[0];
     const apigw_allow_list *allow = ctx[1];
+    const apigw_request *rq = ctx[2];
     int i;
 
     apr_size_t len = strlen(key);
@@ -220,7 +231,8 @@ static int keep_header(void *data, const char *key, const char *value)
             return 1;
         }
     }
-    if (apigw_allow_list_has(allow, key, 1)) {
+    if (apigw_allow_list_has(allow, key, 1)
+        || (rq->websocket && apigw_ws_handshake_header(key, len))) {
         apr_table_addn(out, key, value);
     }
     return 1;
@@ -234,7 +246,7 @@ int apigw_request_fixups(request_rec *r)
     apigw_request *rq = apigw_request_get(r);
     const apigw_allow_list *allow;
     apr_table_t *kept;
-    void *ctx[2];
+    void *ctx[3];
 
     if (!rq || !rq->endpoint) {
         return DECLINED;
@@ -246,6 +258,7 @@ int apigw_request_fixups(request_rec *r)
     kept = apr_table_make(r->pool, 8);
     ctx[0] = kept;
     ctx[1] = (void *)allow;
+    ctx[2] = rq;
     apr_table_do(keep_header, ctx, r->headers_in, NULL);
     rq->client_headers = r->headers_in;
     r->headers_in = kept;
@@ -269,7 +282,14 @@ apr_status_t apigw_cache_control_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 /* Maps what mod_proxy's handler returned to the gateway's answer. */
 static int proxy_error(request_rec *r, const apigw_request *rq, int status)
 {
-    if (status == HTTP_BAD_GATEWAY && apr_table_get(r->notes, "proxy_timedout")) {
+    /* mod_proxy_http notes a timeout; mod_proxy_http2 answers 503 without
+     * a note, so a failure once the deadline passed is taken for one */
+    int timed_out = apr_table_get(r->notes, "proxy_timedout") != NULL
+        || ((status == HTTP_BAD_GATEWAY || status == HTTP_SERVICE_UNAVAILABLE)
+            && apr_time_now() >= apigw_endpoint_deadline(r));
+
+    if (timed_out && (status == HTTP_BAD_GATEWAY
+                      || status == HTTP_SERVICE_UNAVAILABLE)) {
         return apigw_send_error(r, HTTP_GATEWAY_TIME_OUT, apr_psprintf(r->pool,
                                 "the backend did not answer within %" APR_TIME_T_FMT
                                 "ms", apr_time_as_msec(rq->endpoint->timeout)));
@@ -301,6 +321,10 @@ static int run_proxy(request_rec *r, const apigw_request *rq)
 
     if (rq->endpoint->cache_control) {
         ap_add_output_filter_handle(apigw_cache_control_filter_handle, NULL, r,
+                                    r->connection);
+    }
+    if (!rq->websocket) {
+        ap_add_output_filter_handle(apigw_stream_filter_handle, NULL, r,
                                     r->connection);
     }
     if (rq->backend->method && strcmp(rq->backend->method, r->method) != 0) {
@@ -336,9 +360,20 @@ int apigw_request_handler(request_rec *r)
         return status;
     }
     status = apigw_policy_body_limit_check(r, rq->endpoint);
+    if (status == OK && rq->websocket) {
+        status = apigw_ws_begin(r, rq);
+        if (status != OK) {
+            if (rq->client_headers) {
+                r->headers_in = rq->client_headers;
+            }
+            return apigw_send_error(r, status, "too many WebSockets are open "
+                                    "on this gateway; try again later");
+        }
+    }
     if (status == OK) {
         status = run_proxy(r, rq);
     }
+    apigw_ws_end(r, rq);
     /* from here on the request is the client's again (logging, errors) */
     if (rq->client_headers) {
         r->headers_in = rq->client_headers;

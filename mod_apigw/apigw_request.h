@@ -16,6 +16,13 @@ typedef struct {
     apr_table_t *client_headers;    /* headers_in as the client sent them */
     apr_array_header_t *vars;       /* the route's variables */
     const char *query;              /* allow-listed query, encoded */
+    int websocket;                  /* a WebSocket handshake */
+    int ws_slot;                    /* holds one of the child's tunnels */
+    apr_interval_time_t client_timeout; /* the client socket's, saved */
+    /* the backend connection of a proxied request (proxy create_req) */
+    apr_socket_t *backend_sock;
+    apr_pool_t *backend_pool;       /* ends when the connection is released */
+    apr_interval_time_t backend_timeout; /* its socket's own timeout */
 } apigw_request;
 
 /* The request's state, or NULL when no endpoint matched. */

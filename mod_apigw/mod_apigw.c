@@ -11,6 +11,8 @@
  *   apigw_backend.c           pooled workers, mod_proxy hooks, timeouts
  *   apigw_request.c           an endpoint through the request phases, its
  *                             deadline
+ *   apigw_stream.c            WebSocket handshakes and tunnels, streaming
+ *                             responses' idle timeouts
  *   apigw_error.c             httpd's own errors as JSON
  *   apigw_agg*.c              aggregating endpoints: directives, handler
  *   apigw_static.c           ApiStatic data, when it applies (pure)
@@ -52,6 +54,7 @@
  *                                                 store poller (watchdog)
  *                       apigw_policy_cache.c      the cache's store, mutex
  *   child_init          apigw_backend.c           worker pools, curl
+ *                       apigw_stream.c            the WebSocket bound
  *                       apigw_policy_cache.c      the cache's mutex
  *                       apigw_admin_ops.c         the route store's mutex
  *                       apigw_rt_serve.c          route tables, their builder
@@ -70,10 +73,14 @@
  *                       apigw_policy_hooks.c      the policy output filter
  *   handler             apigw_policy_cache.c      cache hits
  *                       apigw_request.c           mod_proxy or aggregation
+ *                                                 (a WebSocket's slot and
+ *                                                 timeouts: apigw_stream.c)
  *                       apigw_admin.c             apigw-admin (REST,
  *                                                 GraphQL, console)
  *   proxy pre_request   apigw_backend.c           the endpoint's worker
- *   proxy create_req    apigw_backend.c           status line, deadline
+ *   proxy create_req    apigw_backend.c           status line (a 101),
+ *                                                 deadline, the socket for
+ *                                                 apigw_stream.c's filter
  *
  * Optional function: apigw_endpoint_deadline (apigw_request.c), for the
  * other modules (common/apigw_contract.h). */
@@ -86,6 +93,7 @@
 #include "apigw_contract.h"
 #include "apigw_admin.h"
 #include "apigw_rt_serve.h"
+#include "apigw_stream.h"
 #include "apigw_module.h"
 
 #include "apr_optional_hooks.h"
@@ -129,6 +137,7 @@ static int apigw_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 static void apigw_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apigw_backends_child_init(pchild, s);
+    apigw_stream_child_init(pchild, s);
     apigw_cache_child_init(pchild, s);
     apigw_admin_child_init(pchild, s);
     apigw_rt_serve_child_init(pchild, s);
@@ -146,6 +155,9 @@ static void apigw_register_filters(void)
     apigw_cache_control_filter_handle =
         ap_register_output_filter("APIGW_CACHE_CONTROL",
                                   apigw_cache_control_filter, NULL,
+                                  AP_FTYPE_CONTENT_SET);
+    apigw_stream_filter_handle =
+        ap_register_output_filter("APIGW_STREAM", apigw_stream_filter, NULL,
                                   AP_FTYPE_CONTENT_SET);
     apigw_json_error_filter_handle =
         ap_register_output_filter("APIGW_JSON_ERROR", apigw_json_error_filter,

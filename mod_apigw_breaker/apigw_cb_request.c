@@ -415,7 +415,7 @@ int apigw_cb_request_log_transaction(request_rec *r)
     }
     b = note->b;
     now = apr_time_now();
-    smp.status = last->status;
+    smp.status = apigw_outcome_status(last);
     if (note->status_seen && note->proxy_status != OK
         && note->proxy_status != DONE) {
         smp.neterr = note->proxy_status == HTTP_BAD_GATEWAY

@@ -356,7 +356,8 @@ static int outcome_of(request_rec *r, apigw_sus_req *st, int status,
     o->transport = 0;
     o->status = 0;
     if (status == OK) {
-        o->status = r->status;      /* the member's, as mod_proxy passed it */
+        /* the member's, as mod_proxy passed it (a gRPC one's grpc-status) */
+        o->status = apigw_outcome_status(r);
         return 1;
     }
     if (status == DONE) {

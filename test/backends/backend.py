@@ -25,6 +25,13 @@
     /__partial_chunked/...  a chunked body cut off before its last chunk
     /__garbage/<kind>/...   not HTTP ("raw") or a bad status line ("status"),
                             then close
+    /__sse/<n>/<ms>/...     server-sent events: 200 text/event-stream,
+                            chunked, n events one every <ms> (the first at
+                            once), each its own chunk, flushed:
+                            id: <i>\ndata: {"i": <i>, "t": <time.time()>}
+                            then the last chunk; a client gone ends it quietly
+    /__sse_idle/<ms>/...    the same head and one event, <ms> without a byte,
+                            a second event, the end
     anything else           echo: method, path, query, headers, body as JSON
 
 --port 0 picks a free port; the chosen one is printed as "PORT <n>".
@@ -110,6 +117,31 @@ class Handler(BaseHTTPRequestHandler):
         headers = {"X-Backend": self.server.name}
         headers.update(extra or {})
         self._send(status, json.dumps(doc).encode(), extra=headers)
+
+    def _sse(self, offsets):
+        """Server-sent events, chunked, one event per chunk, the ith sent
+        offsets[i] seconds after the head. A client gone ends it quietly."""
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            if self.command == "HEAD":
+                return
+            start = time.monotonic()
+            for i, offset in enumerate(offsets):
+                wait = start + offset - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                event = ("id: %d\ndata: %s\n\n"
+                         % (i, json.dumps({"i": i, "t": time.time()}))).encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:  # the client went away
+            self.close_connection = True
 
     def handle_any(self):
         with LOCK:
@@ -211,6 +243,11 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(2)
             return
+        if ctl == "__sse":
+            n, ms = int(parts[2]), int(parts[3])
+            return self._sse([i * ms / 1000.0 for i in range(n)])
+        if ctl == "__sse_idle":
+            return self._sse([0.0, int(parts[2]) / 1000.0])
         if ctl == "__json":
             return self._send(200, unquote("/".join(parts[2:])).encode())
         if ctl == "__reply":
