@@ -18,7 +18,8 @@ PACKAGES=(apache2 apache2-dev apache2-utils libapr1-dev libaprutil1-dev
           python3-requests curl nginx-light wrk libhiredis-dev redis-server
           libcurl4-openssl-dev chromium python3-websocket
           libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql postgresql
-          libyaml-dev)   # libyaml: only test/fuzz/fuzz_encode reads YAML back
+          libyaml-dev    # libyaml: only test/fuzz/fuzz_encode reads YAML back
+          python3-grpcio openssl)   # gRPC test client/backend; TLS test certificates
 
 say() { printf 'apxs-build: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }

@@ -8,7 +8,8 @@
 #include "http_protocol.h"
 #include "apr_strings.h"
 
-const char *apigw_json_error_body(request_rec *r, int status, const char *message)
+const char *apigw_json_error_body(request_rec *r, int status,
+                                  const char *message)
 {
     return apr_psprintf(r->pool, "{\"status\":%d,\"error\":%s}\n",
                         status, apigw_json_str(r->pool, message));

@@ -21,6 +21,7 @@
  * A gRPC response's grpc-status is noted at its end, so breakers and
  * suspension judge it by that (apigw_outcome_status). */
 #include "apigw_stream.h"
+#include "apigw_ws_handshake.h"
 #include "apigw_policy.h"
 #include "apigw_parse.h"
 #include "apigw_contract.h"
@@ -33,7 +34,6 @@
 #include "http_protocol.h"
 #include "ap_mpm.h"
 #include "apr_atomic.h"
-#include "apr_base64.h"
 #include "apr_strings.h"
 
 APLOG_USE_MODULE(apigw);
@@ -46,56 +46,10 @@ static apr_uint32_t ws_max = 1;
 
 /* ---- the handshake ---- */
 
-/* Does the comma-separated header value hold token (case-insensitive)? */
-static int has_token(const char *value, const char *token)
-{
-    apr_size_t tlen = strlen(token);
-
-    while (value && *value) {
-        const char *end;
-
-        while (*value == ' ' || *value == '\t' || *value == ',') {
-            value++;
-        }
-        end = value;
-        while (*end && *end != ',') {
-            end++;
-        }
-        while (end > value && (end[-1] == ' ' || end[-1] == '\t')) {
-            end--;
-        }
-        if ((apr_size_t)(end - value) == tlen
-            && ap_cstr_casecmpn(value, token, tlen) == 0) {
-            return 1;
-        }
-        value = *end ? end + 1 : end;
-    }
-    return 0;
-}
-
 int apigw_ws_requested(const request_rec *r)
 {
-    return has_token(apr_table_get(r->headers_in, "Upgrade"), "websocket");
-}
-
-/* A key is the base64 of 16 bytes: 22 characters of the alphabet and
- * "==" (RFC 6455 4.1). */
-static int key_valid(const char *key)
-{
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                   "abcdefghijklmnopqrstuvwxyz0123456789+/";
-    int i;
-
-    if (!key || strlen(key) != 24 || strcmp(key + 22, "==") != 0) {
-        return 0;
-    }
-    for (i = 0; i < 22; i++) {
-        if (!key[i] || !strchr(alphabet, key[i])) {
-            return 0;
-        }
-    }
-    /* the last character before the padding carries 4 bits only */
-    return strchr("AQgw", key[21]) != NULL;
+    return apigw_ws_has_token(apr_table_get(r->headers_in, "Upgrade"),
+                              "websocket");
 }
 
 int apigw_ws_check(request_rec *r, const apigw_endpoint *ep,
@@ -117,7 +71,8 @@ int apigw_ws_check(request_rec *r, const apigw_endpoint *ep,
         *message = "a WebSocket opens with GET";
         return HTTP_BAD_REQUEST;
     }
-    if (!has_token(apr_table_get(r->headers_in, "Connection"), "upgrade")) {
+    if (!apigw_ws_has_token(apr_table_get(r->headers_in, "Connection"),
+                            "upgrade")) {
         *message = "a WebSocket handshake needs Connection: Upgrade";
         return HTTP_BAD_REQUEST;
     }
@@ -127,7 +82,8 @@ int apigw_ws_check(request_rec *r, const apigw_endpoint *ep,
         *message = "only WebSocket version 13 is supported";
         return HTTP_UPGRADE_REQUIRED;
     }
-    if (!key_valid(apr_table_get(r->headers_in, "Sec-WebSocket-Key"))) {
+    if (!apigw_ws_key_valid(apr_table_get(r->headers_in,
+                                          "Sec-WebSocket-Key"))) {
         *message = "Sec-WebSocket-Key must be 16 bytes in base64";
         return HTTP_BAD_REQUEST;
     }
