@@ -432,6 +432,12 @@ static const char *check_backend(apr_pool_t *p,
     const apr_array_header_t *vars = apigw_template_vars(be->tpl);
     int i, n;
 
+    if (be->websocket) {
+        return apr_psprintf(p, "ApiBackend %s (%s:%u): a WebSocket backend "
+                            "needs an endpoint of its own; the gateway calls "
+                            "an aggregating endpoint's backends itself",
+                            be->url, be->file, be->line);
+    }
     if (strcmp(scheme, "http") && strcmp(scheme, "https")
         && strcmp(scheme, "balancer")) {
         return apr_psprintf(p, "ApiBackend %s (%s:%u): the gateway calls "

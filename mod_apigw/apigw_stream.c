@@ -71,6 +71,18 @@ int apigw_ws_check(request_rec *r, const apigw_endpoint *ep,
         *message = "a WebSocket opens with GET";
         return HTTP_BAD_REQUEST;
     }
+    if (r->proto_num < HTTP_VERSION(1, 1)) {
+        /* httpd sends no 101 to an HTTP/1.0 client: the tunnel would
+         * open without the client knowing */
+        *message = "a WebSocket opens over HTTP/1.1";
+        return HTTP_BAD_REQUEST;
+    }
+    if (apr_table_get(r->headers_in, "Transfer-Encoding")
+        || (apr_table_get(r->headers_in, "Content-Length")
+            && strcmp(apr_table_get(r->headers_in, "Content-Length"), "0"))) {
+        *message = "a WebSocket handshake carries no body";
+        return HTTP_BAD_REQUEST;
+    }
     if (!apigw_ws_has_token(apr_table_get(r->headers_in, "Connection"),
                             "upgrade")) {
         *message = "a WebSocket handshake needs Connection: Upgrade";
@@ -96,6 +108,8 @@ int apigw_ws_check(request_rec *r, const apigw_endpoint *ep,
         *message = "this origin may not open WebSockets here";
         return HTTP_FORBIDDEN;
     }
+    /* mod_proxy_http upgrades on "websocket" alone, not on a list */
+    apr_table_setn(r->headers_in, "Upgrade", "websocket");
     return 0;
 }
 
@@ -257,25 +271,28 @@ apr_status_t apigw_stream_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 
 int apigw_stream_prepare(apigw_endpoint *ep, const apigw_server_conf *sc)
 {
-    int i;
+    const apigw_backend *be;
+    const char *scheme;
 
     ep->ws_idle = ep->conf->ws_idle ? ep->conf->ws_idle : sc->ws_idle;
     ep->stream_idle = ep->conf->stream_idle ? ep->conf->stream_idle
                                             : sc->stream_idle;
-    if (!ep->aggregate) {
+    if (ep->aggregate || !ep->conf->stream_idle
+        || ep->conf->backends->nelts != 1) {
         return OK;
     }
-    for (i = 0; i < ep->conf->backends->nelts; i++) {
-        const apigw_backend *be = APR_ARRAY_IDX(ep->conf->backends, i,
-                                                apigw_backend *);
-        if (be->websocket) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, NULL, APIGW_LOGNO(00800)
-                         "ApiBackend %s (%s:%u): a WebSocket backend needs "
-                         "an endpoint of its own: <ApiEndpoint %s> "
-                         "aggregates several backends", be->url, be->file,
-                         be->line, ep->pattern);
-            return !OK;
-        }
+    /* mod_proxy_http2 waits on its connection with the worker's timeout:
+     * an endpoint's own ApiStreamIdleTimeout would be a promise not kept */
+    be = APR_ARRAY_IDX(ep->conf->backends, 0, apigw_backend *);
+    scheme = apigw_template_scheme(be->tpl);
+    if (strcmp(scheme, "h2") == 0 || strcmp(scheme, "h2c") == 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, NULL, APIGW_LOGNO(00800)
+                     "<ApiEndpoint %s> (%s:%u): ApiStreamIdleTimeout has no "
+                     "effect on an %s:// backend, whose streams wait "
+                     "ApiTimeout between messages; give a streaming method "
+                     "an endpoint of its own with a longer ApiTimeout",
+                     ep->pattern, ep->file, ep->line, scheme);
+        return !OK;
     }
     return OK;
 }

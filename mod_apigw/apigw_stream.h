@@ -54,8 +54,9 @@ apr_interval_time_t apigw_ws_idle(const apigw_endpoint *ep);
 apr_interval_time_t apigw_stream_idle(const apigw_endpoint *ep);
 
 /* check_config: the endpoint's idle timeouts resolved (endpoint, else
- * server, else the defaults); a WebSocket backend on an aggregating
- * endpoint refused. Logs and returns !OK on a mistake. */
+ * server, else the defaults); an endpoint's own ApiStreamIdleTimeout over
+ * an h2/h2c backend refused (mod_proxy_http2 cannot keep it). Logs and
+ * returns !OK on a mistake. */
 int apigw_stream_prepare(apigw_endpoint *ep, const apigw_server_conf *sc);
 
 /* child_init: the number of tunnels this child may hold. */

@@ -154,6 +154,29 @@ def bad_log_lines(text, tags, patterns):
 
 # ---------------------------------------------------------------- backends
 
+def read_port_line(proc, what):
+    """The port a test backend started with --port 0 reports on its stdout
+    ("PORT <n>"), within 10 s; the process is killed if it says nothing."""
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + 10
+    line = b""
+    while time.monotonic() < deadline and not line.endswith(b"\n"):
+        if not sel.select(timeout=deadline - time.monotonic()):
+            break
+        ch = os.read(proc.stdout.fileno(), 1)
+        if not ch:
+            break
+        line += ch
+    sel.close()
+    m = re.match(rb"PORT (\d+)", line)
+    if not m:
+        proc.kill()
+        proc.wait()
+        raise RuntimeError("%s did not report its port: %r" % (what, line))
+    return int(m.group(1))
+
+
 class Backend:
     """One backend.py process on a free port."""
 
@@ -164,29 +187,9 @@ class Backend:
         self.proc = subprocess.Popen(
             [PYTHON, BACKEND_PY, "--port", "0", "--name", name],
             stdout=subprocess.PIPE, stderr=self._log, start_new_session=True)
-        self.port = self._read_port()
+        self.port = read_port_line(self.proc, "backend.py")
         self.url = "http://127.0.0.1:%d" % self.port
         self._probes = 0          # our own /__stats calls, not counted
-
-    def _read_port(self):
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 10
-        line = b""
-        while time.monotonic() < deadline and not line.endswith(b"\n"):
-            if not sel.select(timeout=deadline - time.monotonic()):
-                break
-            ch = os.read(self.proc.stdout.fileno(), 1)
-            if not ch:
-                break
-            line += ch
-        sel.close()
-        m = re.match(rb"PORT (\d+)", line)
-        if not m:
-            self.proc.kill()
-            self.proc.wait()
-            raise RuntimeError("backend.py did not report its port: %r" % line)
-        return int(m.group(1))
 
     def get(self, path, **kw):
         """A request straight to the backend, bypassing the gateway."""
@@ -232,6 +235,60 @@ def backend_factory(tmp_path):
 @pytest.fixture
 def backend(backend_factory):
     return backend_factory("backend")
+
+
+BACKENDS = os.path.join(TOP, "test", "backends")
+
+
+class ProtoBackend:
+    """test/backends/<script> --port 0 (ws_backend.py, grpc_backend.py) in
+    its own session; stop() is idempotent (a test may stop it early) and
+    checks the port is freed."""
+
+    def __init__(self, script):
+        self.script = script
+        self.proc = subprocess.Popen(
+            [PYTHON, os.path.join(BACKENDS, script), "--port", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        try:
+            self.port = read_port_line(self.proc, script)
+        except RuntimeError as e:
+            self.stop(check=False)
+            pytest.fail(str(e))
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def stop(self, check=True):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if not self.proc.stdout.closed:
+            self.proc.stdout.close()
+        if check:
+            assert self.proc.returncode is not None, "%s still running" % self.script
+            deadline = time.monotonic() + 3
+            while port_open(self.port) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not port_open(self.port), \
+                "%s's port %d still open" % (self.script, self.port)
+
+
+@pytest.fixture
+def ws_backend(request):
+    b = ProtoBackend("ws_backend.py")
+    request.addfinalizer(b.stop)
+    return b
+
+
+@pytest.fixture
+def grpc_backend(request):
+    b = ProtoBackend("grpc_backend.py")
+    request.addfinalizer(b.stop)
+    return b
 
 
 # ---------------------------------------------------------------- gateways

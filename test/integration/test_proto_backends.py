@@ -7,11 +7,7 @@ import hashlib
 import http.client
 import json
 import os
-import re
-import selectors
 import socket
-import subprocess
-import sys
 import time
 
 import grpc
@@ -19,56 +15,15 @@ import pytest
 import websocket
 
 import grpc_util
-
-BACKENDS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "backends"))
-PYTHON = sys.executable or "/usr/bin/python3"
+from conftest import ProtoBackend
 KEY = base64.b64encode(b"0123456789abcdef").decode()
-
-
-def _port_open(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 def _start(request, script):
     """Start test/backends/<script> --port 0; its port, stopped at the end."""
-    proc = subprocess.Popen([PYTHON, os.path.join(BACKENDS, script), "--port", "0"],
-                            stdout=subprocess.PIPE, start_new_session=True)
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline, line = time.monotonic() + 10, b""
-    while time.monotonic() < deadline and not line.endswith(b"\n"):
-        if not sel.select(timeout=deadline - time.monotonic()):
-            break
-        ch = os.read(proc.stdout.fileno(), 1)
-        if not ch:
-            break
-        line += ch
-    sel.close()
-    m = re.match(rb"PORT (\d+)\n", line)
-    if not m:
-        proc.kill()
-        proc.wait()
-        pytest.fail("%s did not report its port: %r" % (script, line))
-    port = int(m.group(1))
-
-    def stop():
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            proc.stdout.close()
-        assert proc.returncode is not None, "%s still running" % script
-        assert not _port_open(port), "%s's port %d still open" % (script, port)
-
-    request.addfinalizer(stop)
-    return port
+    b = ProtoBackend(script)
+    request.addfinalizer(b.stop)
+    return b.port
 
 
 @pytest.fixture
