@@ -185,15 +185,16 @@ GATEWAY_MODULES=(
 
 # protocol_modules CONF RUNDIR: the stock modules CONF's protocols need,
 # as LoadModule lines: mod_http2 when it lists h2 or h2c in Protocols,
-# mod_proxy_http2 for h2:// and h2c:// backends, mod_ssl when it turns
-# TLS on (a self-signed certificate for 127.0.0.1 is made in
-# RUNDIR/tls and named by the variables APIGW_TLS_CERT and APIGW_TLS_KEY).
+# mod_proxy_http2 for h2:// and h2c:// backends (ApiBackend, BalancerMember,
+# ProxyPass), mod_ssl when it turns TLS on (a self-signed certificate for
+# 127.0.0.1 is made in RUNDIR/tls and named by the variables APIGW_TLS_CERT
+# and APIGW_TLS_KEY).
 protocol_modules() {
     local conf=$1 run=$2
     if grep -Eqi '^[[:space:]]*Protocols[[:space:]].*\bh2c?\b' "$conf"; then
         echo "LoadModule http2_module $STOCK_MODULES/mod_http2.so"
     fi
-    if grep -Eqi '^[[:space:]]*ApiBackend[[:space:]]+"?h2c?://' "$conf"; then
+    if grep -Eqi '^[[:space:]]*(ApiBackend|BalancerMember|ProxyPass|ProxyPassMatch)[[:space:]].*"?h2c?://' "$conf"; then
         echo "LoadModule proxy_http2_module $STOCK_MODULES/mod_proxy_http2.so"
     fi
     if grep -Eqi '^[[:space:]]*SSL(Proxy)?Engine[[:space:]]+on' "$conf"; then

@@ -25,7 +25,7 @@ import requests
 import websocket
 
 import grpc_util
-from conftest import free_port, raw_request
+from conftest import ProtoBackend, free_port, raw_request
 KEY = base64.b64encode(b"0123456789abcdef").decode()
 
 
@@ -1096,6 +1096,40 @@ def test_grpc_backend_down_is_unavailable(grpc_backend, gateway):
     assert time.monotonic() - t0 < 1.0
     status, headers = grpc_raw_error(gw, "/apigw.test.Echo/Unary")
     assert status == 200 and headers.get("grpc-status") == "14", (status, headers)
+
+
+@pytest.mark.allow_log("AGW02505")
+def test_grpc_status_suspends_a_balancer_member(backend_factory, gateway,
+                                                request):
+    """Member suspension judges a gRPC member by its grpc-status: a call
+    the primary answers INVALID_ARGUMENT (HTTP 200, grpc-status 3 in the
+    trailers) counts as a 400, so codes=400 suspends it and the next call
+    goes to the other member."""
+    a, b = ProtoBackend("grpc_backend.py"), ProtoBackend("grpc_backend.py")
+    request.addfinalizer(a.stop)
+    request.addfinalizer(b.stop)
+    gw = gateway(f"""
+Protocols h2c http/1.1
+<Proxy balancer://grpcpool>
+  BalancerMember h2c://127.0.0.1:{a.port}
+  BalancerMember h2c://127.0.0.1:{b.port}
+  ProxySet lbmethod=failover
+</Proxy>
+ApiBalancerSuspend balancer://grpcpool codes=400 initial=30s
+<ApiEndpoint "/apigw.test.Echo/{{method}}" POST>
+  ApiBackend balancer://grpcpool/apigw.test.Echo/{{method}}
+</ApiEndpoint>
+""")
+    assert grpc_util.unary(grpc_target(gw), b"one")[0] == b"echo:one"
+    grpc_fails(gw, b"fail:bad", grpc.StatusCode.INVALID_ARGUMENT)
+    deadline = time.monotonic() + 5
+    while "AGW02505" not in gw.error_log_text():
+        assert time.monotonic() < deadline, gw.error_log_text()
+        time.sleep(0.05)
+    line = [l for l in gw.error_log_text().splitlines() if "AGW02505" in l][0]
+    assert str(a.port) in line and "400" in line, line
+    a.stop()                            # only b can answer from now on
+    assert grpc_util.unary(grpc_target(gw), b"two")[0] == b"echo:two"
 
 
 def _until_breaker_open(gw, payload, code, budget=5.0):
