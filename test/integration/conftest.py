@@ -154,6 +154,17 @@ def bad_log_lines(text, tags, patterns):
 
 # ---------------------------------------------------------------- backends
 
+def end_process(proc):
+    """SIGTERM, five seconds to exit, then SIGKILL; waited for."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def read_port_line(proc, what):
     """The port a test backend started with --port 0 reports on its stdout
     ("PORT <n>"), within 10 s; the process is killed if it says nothing."""
@@ -204,13 +215,7 @@ class Backend:
                 "requests": doc["requests"] - self._probes}
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end_process(self.proc)
         self.proc.stdout.close()
         self._log.close()
         assert self.proc.poll() is not None, "backend %s still running" % self.name
@@ -259,13 +264,7 @@ class ProtoBackend:
         self.url = "http://127.0.0.1:%d" % self.port
 
     def stop(self, check=True):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end_process(self.proc)
         if not self.proc.stdout.closed:
             self.proc.stdout.close()
         if check:
