@@ -23,8 +23,10 @@ const char *apigw_status_reason(int status)
 
 int apigw_error_for_grpc(const request_rec *r)
 {
-    return apigw_grpc_content_type(apr_table_get(r->headers_in,
-                                                 "Content-Type"));
+    /* every gRPC call is a POST */
+    return r->method_number == M_POST
+           && apigw_grpc_content_type(apr_table_get(r->headers_in,
+                                                    "Content-Type"));
 }
 
 void apigw_grpc_error_headers(request_rec *r, int status, const char *message)
@@ -36,6 +38,7 @@ void apigw_grpc_error_headers(request_rec *r, int status, const char *message)
     apr_table_unset(r->notes, "error-notes");
     ap_set_content_type(r, "application/grpc");
     ap_set_content_length(r, 0);
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "grpc-status",
                    apr_itoa(r->pool, apigw_grpc_status_for_http(status)));
     apr_table_setn(r->headers_out, "grpc-message",

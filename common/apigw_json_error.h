@@ -13,7 +13,7 @@
  * note APIGW_NOTE_STATUS for the log and the other modules. */
 int apigw_send_error(request_rec *r, int status, const char *message);
 
-/* Is r a gRPC call (a gRPC Content-Type)? */
+/* Is r a gRPC call (a POST with a gRPC Content-Type)? */
 int apigw_error_for_grpc(const request_rec *r);
 
 /* The gRPC error's headers alone (see apigw_send_error). */

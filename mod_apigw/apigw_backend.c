@@ -65,6 +65,33 @@ static proxy_worker *worker_for(apr_pool_t *pconf, apr_hash_t *by_key,
     return w;
 }
 
+/* A balancer:// backend with upgrade=websocket: mod_proxy_http upgrades
+ * only through members that take WebSockets (ws://, wss://, or their own
+ * upgrade=websocket), so every member must. */
+static int ws_members_check(apr_pool_t *pconf, const apigw_backend *be,
+                            proxy_balancer *bal)
+{
+    int i;
+
+    for (i = 0; i < bal->workers->nelts; i++) {
+        proxy_worker *w = APR_ARRAY_IDX(bal->workers, i,
+                                              proxy_worker *);
+        int ws = !ap_cstr_casecmp(w->s->scheme, "ws")
+                 || !ap_cstr_casecmp(w->s->scheme, "wss");
+
+        if (!ap_proxy_worker_can_upgrade(pconf, w, "websocket",
+                                         ws ? "websocket" : NULL)) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, NULL, APIGW_LOGNO(00105)
+                         "ApiBackend %s upgrade=websocket (%s:%u): member %s "
+                         "of the balancer takes no WebSocket; make it ws:// "
+                         "or give it upgrade=websocket", be->url, be->file,
+                         be->line, ap_proxy_worker_name(pconf, w));
+            return !OK;
+        }
+    }
+    return OK;
+}
+
 static int prepare_backend(apr_pool_t *pconf, apr_hash_t *by_key,
                            server_rec *s, apigw_endpoint *ep,
                            apigw_backend *be)
@@ -77,14 +104,16 @@ static int prepare_backend(apr_pool_t *pconf, apr_hash_t *by_key,
     if (be->is_balancer) {
         proxy_server_conf *pc = ap_get_module_config(s->module_config,
                                                      &proxy_module);
-        if (!ap_proxy_get_balancer(pconf, pc, be->url, 0)) {
+        proxy_balancer *bal = ap_proxy_get_balancer(pconf, pc, be->url, 0);
+
+        if (!bal) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APIGW_LOGNO(00101)
                          "ApiBackend %s (%s:%u): no <Proxy balancer://...> "
                          "with that name is defined for this server",
                          be->url, be->file, be->line);
             return !OK;
         }
-        return OK;
+        return be->websocket ? ws_members_check(pconf, be, bal) : OK;
     }
     be->worker = worker_for(pconf, by_key, be, ep->timeout, &err);
     if (!be->worker) {
@@ -200,18 +229,17 @@ apr_status_t apigw_status_line_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         return rv;                     /* a stray CRLF, mod_proxy skips it */
     }
     ap_remove_input_filter(f);
-    if (is_status_line(line, len) && memcmp(line + 9, "101", 3) == 0
-        && f->ctx) {
-        apigw_ws_switched(f->ctx, f->r);
+    if (is_status_line(line, len)) {
+        if (f->ctx && memcmp(line + 9, "101", 3) == 0) {
+            apigw_ws_switched(f->ctx, f->r);
+        }
+        return rv;
     }
-    if (!is_status_line(line, len)) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, f->r, APIGW_LOGNO(00104)
-                      "the backend's response does not start with an HTTP "
-                      "status line");
-        apr_brigade_cleanup(bb);
-        return APR_EGENERAL;
-    }
-    return rv;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, f->r, APIGW_LOGNO(00104)
+                  "the backend's response does not start with an HTTP "
+                  "status line");
+    apr_brigade_cleanup(bb);
+    return APR_EGENERAL;
 }
 
 /* rp is the request mod_proxy_http reads the backend's response with, on
@@ -232,7 +260,7 @@ int apigw_backend_create_req(request_rec *r, request_rec *rp)
     if (!sock || apr_socket_timeout_get(sock, &current) != APR_SUCCESS) {
         return DECLINED;
     }
-    apigw_stream_backend_seen(r, rp, sock, current);
+    apigw_stream_backend_seen(r, rp, sock);
     left = apigw_endpoint_deadline(r) - apr_time_now();
     if (left < apr_time_from_msec(1)) {
         left = apr_time_from_msec(1);

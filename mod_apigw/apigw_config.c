@@ -350,10 +350,19 @@ static const char *set_backend_option(cmd_parms *cmd, apigw_backend *be,
              : word;
     value = eq ? eq + 1 : NULL;
     if (strcmp(key, "upgrade") == 0) {
+        const char *scheme = apigw_template_scheme(be->tpl);
+
         if (!value || ap_cstr_casecmp(value, "websocket") != 0) {
             return apr_psprintf(cmd->pool, "ApiBackend %s: upgrade=%s: only "
                                 "upgrade=websocket is supported", be->url,
                                 value ? value : "");
+        }
+        if (strcmp(scheme, "http") && strcmp(scheme, "https")
+            && strcmp(scheme, "balancer")) {
+            return apr_psprintf(cmd->pool, "ApiBackend %s: upgrade=websocket "
+                                "is for http://, https:// and balancer:// "
+                                "backends (ws:// needs none; an HTTP/2 "
+                                "backend cannot carry a WebSocket)", be->url);
         }
         be->websocket = 1;
     }

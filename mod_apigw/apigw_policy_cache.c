@@ -515,7 +515,8 @@ static int request_cacheable(request_rec *r, const apigw_policy_req *pr)
     const apr_table_t *client = rq && rq->client_headers ? rq->client_headers
                                                          : r->headers_in;
 
-    if (r->method_number != M_GET || r->main || r->prev) {
+    if (r->method_number != M_GET || r->main || r->prev
+        || (rq && rq->websocket)) {
         return 0;                    /* HEAD is M_GET with header_only */
     }
     if (!((pr->pol->cache.flags > 0 ? pr->pol->cache.flags : 0)

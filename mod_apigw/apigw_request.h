@@ -20,9 +20,8 @@ typedef struct {
     int ws_slot;                    /* holds one of the child's tunnels */
     apr_interval_time_t client_timeout; /* the client socket's, saved */
     /* the backend connection of a proxied request (proxy create_req) */
-    apr_socket_t *backend_sock;
+    apr_socket_t *backend_sock;     /* NULL once the connection is released */
     apr_pool_t *backend_pool;       /* ends when the connection is released */
-    apr_interval_time_t backend_timeout; /* its socket's own timeout */
 } apigw_request;
 
 /* The request's state, or NULL when no endpoint matched. */

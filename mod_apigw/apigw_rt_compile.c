@@ -73,6 +73,8 @@ static const char *backend_of(apr_pool_t *p, const apigw_rt_compile_ctx *cx,
         return err;
     }
     be->is_balancer = strcmp(apigw_template_scheme(be->tpl), "balancer") == 0;
+    be->websocket = !strcmp(apigw_template_scheme(be->tpl), "ws")
+                    || !strcmp(apigw_template_scheme(be->tpl), "wss");
     if (be->is_balancer) {
         proxy_server_conf *pc = ap_get_module_config(cx->s->module_config,
                                                      &proxy_module);

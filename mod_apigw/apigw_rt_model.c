@@ -274,9 +274,10 @@ static const apigw_rt_error *check_target(apr_pool_t *p, const char *url,
         return rt_error(p, "targetUrl", "is longer than 2048 characters");
     }
     if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)
+        && strncmp(url, "ws://", 5) && strncmp(url, "wss://", 6)
         && strncmp(url, "balancer://", 11)) {
-        return rt_error(p, "targetUrl", "must be an http://, https:// or "
-                        "balancer:// URL");
+        return rt_error(p, "targetUrl", "must be an http://, https://, ws://, "
+                        "wss:// or balancer:// URL");
     }
     if (has_ctl(url) || strchr(url, '\\')) {
         return rt_error(p, "targetUrl", "control characters (CR, LF...) and "

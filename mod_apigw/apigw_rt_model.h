@@ -10,8 +10,9 @@
  *   id               output only (a v4 UUID the gateway assigns)
  *   environment      1-64 of [A-Za-z0-9._-], default "default"
  *   path             <ApiEndpoint> path syntax: {vars}, a trailing / *
- *   targetUrl        http://, https:// or balancer://NAME/...; {vars} of
- *                    the path ({*} for its wildcard)
+ *   targetUrl        http://, https://, ws://, wss:// (a WebSocket route)
+ *                    or balancer://NAME/...; {vars} of the path ({*} for
+ *                    its wildcard)
  *   methods          ["GET", ...] upper case, no duplicates; default GET
  *   enabled          default true
  *   createdAt, updatedAt   output only, RFC 3339 UTC

@@ -56,6 +56,7 @@ int apigw_ws_check(request_rec *r, const apigw_endpoint *ep,
                    const char **message)
 {
     const char *version, *origin;
+    const char *clen = apr_table_get(r->headers_in, "Content-Length");
     const apigw_backend *be;
 
     if (ep->aggregate) {
@@ -78,8 +79,7 @@ int apigw_ws_check(request_rec *r, const apigw_endpoint *ep,
         return HTTP_BAD_REQUEST;
     }
     if (apr_table_get(r->headers_in, "Transfer-Encoding")
-        || (apr_table_get(r->headers_in, "Content-Length")
-            && strcmp(apr_table_get(r->headers_in, "Content-Length"), "0"))) {
+        || (clen && strspn(clen, "0") != strlen(clen))) {
         *message = "a WebSocket handshake carries no body";
         return HTTP_BAD_REQUEST;
     }
@@ -117,11 +117,12 @@ int apigw_ws_handshake_header(const char *name, apr_size_t len)
 {
     static const char prefix[] = "Sec-WebSocket-";
     const apr_size_t plen = sizeof(prefix) - 1;
-    const char *rest = name + plen;
+    const char *rest;
 
     if (len <= plen || ap_cstr_casecmpn(name, prefix, plen) != 0) {
         return 0;
     }
+    rest = name + plen;
     return !ap_cstr_casecmp(rest, "Key") || !ap_cstr_casecmp(rest, "Version")
         || !ap_cstr_casecmp(rest, "Protocol")
         || !ap_cstr_casecmp(rest, "Extensions");
@@ -141,8 +142,6 @@ apr_interval_time_t apigw_stream_idle(const apigw_endpoint *ep)
 
 int apigw_ws_begin(request_rec *r, apigw_request *rq)
 {
-    apr_socket_t *csock = ap_get_conn_socket(r->connection);
-
     if (apr_atomic_inc32(&ws_open) >= ws_max) {
         apr_atomic_dec32(&ws_open);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APIGW_LOGNO(00802)
@@ -154,25 +153,36 @@ int apigw_ws_begin(request_rec *r, apigw_request *rq)
     }
     rq->ws_slot = 1;
     rq->client_timeout = -1;
-    if (csock && apr_socket_timeout_get(csock, &rq->client_timeout)
-                 == APR_SUCCESS) {
-        apr_socket_timeout_set(csock, apigw_ws_idle(rq->endpoint));
-    }
     return OK;
 }
 
 void apigw_ws_end(request_rec *r, apigw_request *rq)
 {
-    apr_socket_t *csock = ap_get_conn_socket(r->connection);
-
     if (!rq->ws_slot) {
         return;
     }
     rq->ws_slot = 0;
     apr_atomic_dec32(&ws_open);
-    if (csock && rq->client_timeout >= 0) {
-        apr_socket_timeout_set(csock, rq->client_timeout);
+    if (rq->client_timeout >= 0) {
+        apr_socket_timeout_set(ap_get_conn_socket(r->connection),
+                               rq->client_timeout);
     }
+}
+
+/* The client side: its socket waits the idle timeout too, so the tunnel's
+ * timeout (the longer of the two) is exactly the idle timeout. Not on an
+ * HTTP/2 stream (RFC 8441): its connection's socket is mod_http2's, one
+ * for every stream of the process. */
+static void client_idle(request_rec *r, apigw_request *rq)
+{
+    apr_socket_t *csock = ap_get_conn_socket(r->connection);
+
+    if (r->connection->master || !csock || rq->client_timeout >= 0
+        || apr_socket_timeout_get(csock, &rq->client_timeout)
+           != APR_SUCCESS) {
+        return;
+    }
+    apr_socket_timeout_set(csock, apigw_ws_idle(rq->endpoint));
 }
 
 void apigw_ws_switched(request_rec *r, request_rec *rp)
@@ -182,26 +192,42 @@ void apigw_ws_switched(request_rec *r, request_rec *rp)
                                         : NULL;
     apr_interval_time_t current;
 
-    if (!rq || !rq->websocket || !sock
+    if (!rq || !rq->websocket || !rq->ws_slot || !sock
         || apr_socket_timeout_get(sock, &current) != APR_SUCCESS) {
         return;
     }
     apigw_socket_timeout_scoped(rp->pool, sock, apigw_ws_idle(rq->endpoint),
                                 current);
+    client_idle(r, rq);
 }
 
 /* ---- streaming responses ---- */
 
+/* The backend connection is released (its request's pool destroyed, the
+ * socket back in the pool or closed) before mod_proxy_http passes the
+ * response's last brigade on: from then on the filter must not touch it. */
+static apr_status_t backend_gone(void *data)
+{
+    apigw_request *rq = data;
+
+    rq->backend_sock = NULL;
+    rq->backend_pool = NULL;
+    return APR_SUCCESS;
+}
+
 void apigw_stream_backend_seen(request_rec *r, request_rec *rp,
-                               apr_socket_t *sock,
-                               apr_interval_time_t current)
+                               apr_socket_t *sock)
 {
     apigw_request *rq = apigw_request_get(r);
 
-    if (rq) {
+    if (rq && !rq->websocket) {
+        if (rq->backend_pool) {      /* an earlier attempt's, still held */
+            apr_pool_cleanup_run(rq->backend_pool, rq, backend_gone);
+        }
         rq->backend_sock = sock;
         rq->backend_pool = rp->pool;
-        rq->backend_timeout = current;
+        apr_pool_cleanup_register(rp->pool, rq, backend_gone,
+                                  apr_pool_cleanup_null);
     }
 }
 

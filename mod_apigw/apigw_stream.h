@@ -27,21 +27,20 @@ int apigw_ws_check(request_rec *r, const apigw_endpoint *ep,
  * -Extensions), kept for the backend whatever ApiInputHeaders says? */
 int apigw_ws_handshake_header(const char *name, apr_size_t len);
 
-/* handler, before mod_proxy: takes one of this child's tunnel slots and
- * gives the client connection the idle timeout. OK, or 503 when every
- * slot is taken (answered by the caller). apigw_ws_end gives both back. */
+/* handler, before mod_proxy: takes one of this child's tunnel slots. OK,
+ * or 503 when every slot is taken (answered by the caller). apigw_ws_end
+ * gives it back, and the client socket's own timeout. */
 int apigw_ws_begin(request_rec *r, apigw_request *rq);
 void apigw_ws_end(request_rec *r, apigw_request *rq);
 
 /* The backend answered 101 on rp (its response as mod_proxy_http reads
- * it): its connection waits the idle timeout from now on. */
+ * it): both connections wait the idle timeout from now on. */
 void apigw_ws_switched(request_rec *r, request_rec *rp);
 
 /* proxy create_req: where the backend connection of r is, for the
- * stream filter. */
+ * stream filter, for as long as r holds it (rp->pool). */
 void apigw_stream_backend_seen(request_rec *r, request_rec *rp,
-                               apr_socket_t *sock,
-                               apr_interval_time_t current);
+                               apr_socket_t *sock);
 
 /* Output filter of a proxied endpoint response: a streaming one (server-
  * sent events, gRPC) gets ApiStreamIdleTimeout on its backend reads once

@@ -26,6 +26,8 @@ import websocket
 
 import grpc_util
 from conftest import ProtoBackend, free_port, raw_request
+from test_admin_api import Admin, admin_conf, store_dir  # noqa: F401 (fixture)
+from test_runtime_routes import store  # noqa: F401 (fixture)
 KEY = base64.b64encode(b"0123456789abcdef").decode()
 
 
@@ -383,6 +385,21 @@ WS_CONFIG_ERRORS = [
 </ApiEndpoint>
 """, "upgrade=websocket", ["ApiBackend http://127.0.0.1:9/b",
                             "needs an endpoint of its own"]),
+    ("upgrade-on-h2c-backend", """
+<ApiEndpoint "/x">
+  ApiBackend h2c://127.0.0.1:9/x upgrade=websocket
+</ApiEndpoint>
+""", "upgrade=websocket", ["an HTTP/2 backend cannot carry a WebSocket"]),
+    ("upgrade-balancer-plain-member", """
+<Proxy balancer://wsp>
+  BalancerMember ws://127.0.0.1:9
+  BalancerMember http://127.0.0.1:10
+</Proxy>
+<ApiEndpoint "/x">
+  ApiBackend balancer://wsp/x upgrade=websocket
+</ApiEndpoint>
+""", "ApiBackend balancer://", ["AGW00105", "http://127.0.0.1:10",
+                                "takes no WebSocket"]),
     ("upgrade-h2c", """
 <ApiEndpoint "/x">
   ApiBackend http://127.0.0.1:9/x upgrade=h2c
@@ -448,6 +465,13 @@ ApiWebSocketMaxPerChild 100000
 </ApiEndpoint>
 <ApiEndpoint "/up">
   ApiBackend http://127.0.0.1:9/x upgrade=websocket
+</ApiEndpoint>
+<Proxy balancer://wsp>
+  BalancerMember ws://127.0.0.1:9
+  BalancerMember http://127.0.0.1:10 upgrade=websocket
+</Proxy>
+<ApiEndpoint "/pool">
+  ApiBackend balancer://wsp/x upgrade=websocket
 </ApiEndpoint>
 """)
     assert ok, out
@@ -815,6 +839,21 @@ def test_sse_response_body_limit_counts_as_it_streams(backend, gateway):
     assert time.monotonic() - t0 < 1.5      # cut, not waited out (2 s)
 
 
+def test_sse_head_and_short_streams(backend, gateway):
+    """HEAD on an event stream, and streams shorter than one read, end
+    after their backend connection went back to the pool: answered whole,
+    again and again on kept-alive connections (ASan: no use of the
+    released connection)."""
+    gw = gateway(sse_conf(backend, "ApiStreamIdleTimeout 5s"))
+    s = requests.Session()
+    for _ in range(20):
+        r = s.head(gw.url("/events/3/0"), timeout=5)
+        assert r.status_code == 200, r.status_code
+        assert r.headers["Content-Type"].startswith("text/event-stream")
+        r = s.get(gw.url("/events/2/0"), timeout=5)
+        assert r.status_code == 200 and r.text.count("data: ") == 2, r.text
+
+
 @pytest.mark.allow_log("AH01102", "AH00898", "AH01110")
 def test_plain_response_stalling_is_still_cut_at_api_timeout(backend, gateway):
     """Regression guard: a JSON (non-stream) response stalling mid-body
@@ -1067,6 +1106,7 @@ def test_grpc_gateway_errors_are_grpc_statuses(grpc_backend, gateway):
     assert status == 200 and headers.get("grpc-status") == "12", (status, headers)
     assert headers["content-type"].startswith("application/grpc"), headers
     assert headers.get("grpc-message"), headers
+    assert headers.get("cache-control") == "no-store", headers
 
 
 def test_grpc_httpd_refusal_is_a_grpc_status(grpc_backend, gateway, tmp_path):
@@ -1177,3 +1217,72 @@ def test_grpc_failures_trip_the_breaker(grpc_backend, gateway, breaker, payload,
     status, headers = grpc_raw_error(gw, "/apigw.test.Echo/Unary")
     assert status == 200 and headers.get("grpc-status") == "14", (status, headers)
     assert headers.get("retry-after", "").isdigit(), headers
+
+
+# ---------------------------------------------------------------- runtime routes
+
+def test_ws_runtime_route(store, ws_backend, gateway):  # noqa: F811
+    """A route registered through the admin API with a ws:// target is a
+    WebSocket endpoint like an <ApiEndpoint>: the handshake checked, the
+    tunnel open, its CORS origin list enforced; an http:// route refuses
+    upgrades."""
+    gw = gateway(admin_conf(store, ""))
+    admin = Admin(gw)
+    admin.register({"path": "/live/{room}",
+                    "targetUrl": "ws://127.0.0.1:%d/rooms/{room}" % ws_backend.port,
+                    "cors": {"allowOrigins": ["https://app.example.com"]}})
+    admin.register({"path": "/plain/{room}",
+                    "targetUrl": "http://127.0.0.1:%d/rooms/{room}" % ws_backend.port})
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            ws = ws_connect(gw, "/live/lobby", origin="https://app.example.com")
+            break
+        except (websocket.WebSocketBadStatusException, OSError):
+            assert time.monotonic() < deadline, "the route was never served"
+            time.sleep(0.05)
+    hello = json.loads(ws.recv())
+    assert hello["path"] == "/rooms/lobby", hello
+    ws.send("over a runtime route")
+    assert ws.recv() == "over a runtime route"
+    ws.close()
+    with pytest.raises(websocket.WebSocketBadStatusException) as info:
+        ws_connect(gw, "/live/lobby", origin="https://evil.example.net")
+    assert info.value.status_code == 403
+    resp = raw_request(gw.port, handshake("/plain/lobby", gw.port), timeout=5)
+    assert_json_refusal(resp, 400, "does not accept WebSocket upgrades")
+    assert ws_stats(ws_backend.port)["handshakes"] == 1
+
+
+def test_ws_through_a_balancer(ws_backend, gateway):
+    """balancer://NAME with upgrade=websocket and ws:// members: the
+    handshake goes through the pool and the tunnel opens."""
+    gw = gateway(f"""
+<Proxy balancer://wspool>
+  BalancerMember ws://127.0.0.1:{ws_backend.port}
+</Proxy>
+<ApiEndpoint "/ws/{{room}}" GET>
+  ApiBackend balancer://wspool/rooms/{{room}} upgrade=websocket
+</ApiEndpoint>
+""")
+    ws = ws_connect(gw, "/ws/pooled")
+    assert json.loads(ws.recv())["path"] == "/rooms/pooled"
+    ws.send("through the pool")
+    assert ws.recv() == "through the pool"
+    ws.close()
+
+
+@pytest.mark.allow_log("AH01102", "AH00898")
+def test_grpc_shape_only_for_posts(backend, gateway):
+    """A GET that claims a gRPC Content-Type is no gRPC call: its errors
+    stay JSON (and so can never be taken for a cacheable 200)."""
+    gw = gateway(f"""
+<ApiEndpoint "/slow/*" GET>
+  ApiBackend {backend.url}/{{*}}
+  ApiTimeout 500ms
+</ApiEndpoint>
+""")
+    r = requests.get(gw.url("/slow/__delay/2000/x"), timeout=5,
+                     headers={"Content-Type": "application/grpc"})
+    assert r.status_code == 504, r.status_code
+    assert r.headers["Content-Type"].startswith("application/json")

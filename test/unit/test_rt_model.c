@@ -221,12 +221,14 @@ static void test_target_url(void **state)
 {
     static const bad_case bad[] = {
         { "{\"path\":\"/a\"}", "targetUrl", "is required" },
-        { T1("file:///etc/passwd"), "targetUrl", "http://, https:// or" },
-        { T1("gopher://h:70/x"), "targetUrl", "http://, https:// or" },
-        { T1("ftp://h/"), "targetUrl", "http://, https:// or" },
-        { T1("HTTP://h/"), "targetUrl", "http://, https:// or" },
-        { T1("//h/x"), "targetUrl", "http://, https:// or" },
-        { T1("ws://h/x"), "targetUrl", "http://, https:// or" },
+        { T1("file:///etc/passwd"), "targetUrl", "http://, https://, ws://" },
+        { T1("gopher://h:70/x"), "targetUrl", "http://, https://, ws://" },
+        { T1("ftp://h/"), "targetUrl", "http://, https://, ws://" },
+        { T1("HTTP://h/"), "targetUrl", "http://, https://, ws://" },
+        { T1("//h/x"), "targetUrl", "http://, https://, ws://" },
+        { T1("ws://h/x"), NULL, NULL },         /* a WebSocket route */
+        { T1("wss://h:8443/r/{id}"), NULL, NULL },
+        { T1("WS://h/x"), "targetUrl", "http://, https://, ws://" },
         { T1("http://user@h/x"), "targetUrl", "userinfo" },
         { T1("http://u:p@h:80/x"), "targetUrl", "userinfo" },
         { T1("http://h/x@y"), NULL, NULL },     /* '@' in the path is fine */
