@@ -131,7 +131,7 @@ CASES = [
   ApiBackend {B}/a
   ApiBackend ws://127.0.0.1:9/b
 </ApiEndpoint>
-""", ["ApiBackend ws://"], ["http or"]),
+""", ["ApiBackend ws://"], ["needs an endpoint of its own"]),
 
     ("output-outside-endpoint", """
 ApiOutputEncoding json
