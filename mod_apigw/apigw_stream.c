@@ -4,9 +4,10 @@
  * or one with upgrade=websocket) and runs the tunnel itself, in the
  * request's thread, with an idle timeout that is the longer of the client
  * and backend sockets' timeouts when the 101 arrives. The gateway checks
- * the handshake before any backend sees it (RFC 6455 4.2.1: GET, the
- * Connection upgrade token, a 16-byte key, version 13; the Origin against
- * the endpoint's CORS list, against cross-site WebSocket hijacking), sets
+ * the handshake before any backend sees it (RFC 6455 4.2.1: GET over
+ * HTTP/1.1 without a body, the Connection upgrade token, a 16-byte key,
+ * version 13; the Origin against the endpoint's CORS list, against
+ * cross-site WebSocket hijacking), sets
  * both sockets to ApiWebSocketIdleTimeout so the tunnel idles out exactly
  * then and never at ApiTimeout, and bounds the tunnels a child holds at
  * once (each holds a worker thread), so WebSockets cannot take every
@@ -52,22 +53,12 @@ int apigw_ws_requested(const request_rec *r)
                               "websocket");
 }
 
-int apigw_ws_check(request_rec *r, const apigw_endpoint *ep,
-                   const char **message)
+/* The handshake itself (RFC 6455 4.1): 0, or the status and why. */
+static int handshake_status(request_rec *r, const char **message)
 {
-    const char *version, *origin;
     const char *clen = apr_table_get(r->headers_in, "Content-Length");
-    const apigw_backend *be;
+    const char *version;
 
-    if (ep->aggregate) {
-        *message = "an aggregating endpoint cannot carry a WebSocket";
-        return HTTP_BAD_REQUEST;
-    }
-    be = APR_ARRAY_IDX(ep->conf->backends, 0, apigw_backend *);
-    if (!be->websocket) {
-        *message = "this endpoint does not accept WebSocket upgrades";
-        return HTTP_BAD_REQUEST;
-    }
     if (r->method_number != M_GET) {
         *message = "a WebSocket opens with GET";
         return HTTP_BAD_REQUEST;
@@ -99,7 +90,26 @@ int apigw_ws_check(request_rec *r, const apigw_endpoint *ep,
         *message = "Sec-WebSocket-Key must be 16 bytes in base64";
         return HTTP_BAD_REQUEST;
     }
-    origin = apr_table_get(r->headers_in, "Origin");
+    return 0;
+}
+
+int apigw_ws_check(request_rec *r, const apigw_endpoint *ep,
+                   const char **message)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    int status;
+
+    if (ep->aggregate) {
+        *message = "an aggregating endpoint cannot carry a WebSocket";
+        return HTTP_BAD_REQUEST;
+    }
+    if (!APR_ARRAY_IDX(ep->conf->backends, 0, apigw_backend *)->websocket) {
+        *message = "this endpoint does not accept WebSocket upgrades";
+        return HTTP_BAD_REQUEST;
+    }
+    if ((status = handshake_status(r, message)) != 0) {
+        return status;
+    }
     if (!apigw_cors_ws_origin_allowed(ep, origin)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APIGW_LOGNO(00801)
                       "endpoint %s: WebSocket refused, origin %s is not on "
