@@ -12,7 +12,8 @@ the service apigw.test.Echo takes and returns raw bytes.
                                     one every <ms> (the first at once), then
                                     OK with trailing metadata x-count: <n>
 
-Listens on 127.0.0.1 only, without TLS (gRPC over h2c, prior knowledge).
+Listens on 127.0.0.1 only, without TLS (gRPC over h2c, prior knowledge),
+or with TLS (h2 by ALPN) given --tls CERT KEY (PEM files).
 --port 0 picks a free port; the chosen one is printed as "PORT <n>".
 SIGTERM stops the server (cancelling the calls in flight) and exits.
 """
@@ -74,6 +75,7 @@ def server_stream(request, context):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = ap.parse_args()
 
     handler = grpc.method_handlers_generic_handler(SERVICE, {
@@ -84,7 +86,13 @@ def main():
     })
     pool = futures.ThreadPoolExecutor(max_workers=16)
     server = grpc.server(pool, handlers=(handler,))
-    port = server.add_insecure_port("127.0.0.1:%d" % args.port)
+    address = "127.0.0.1:%d" % args.port
+    if args.tls:
+        with open(args.tls[0], "rb") as c, open(args.tls[1], "rb") as k:
+            creds = grpc.ssl_server_credentials([(k.read(), c.read())])
+        port = server.add_secure_port(address, creds)
+    else:
+        port = server.add_insecure_port(address)
     if not port:
         print("cannot listen on 127.0.0.1:%d" % args.port, file=sys.stderr)
         return 1

@@ -250,10 +250,11 @@ class ProtoBackend:
     its own session; stop() is idempotent (a test may stop it early) and
     checks the port is freed."""
 
-    def __init__(self, script):
+    def __init__(self, script, args=()):
         self.script = script
         self.proc = subprocess.Popen(
-            [PYTHON, os.path.join(BACKENDS, script), "--port", "0"],
+            [PYTHON, os.path.join(BACKENDS, script), "--port", "0"]
+            + list(args),
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             start_new_session=True)
         try:

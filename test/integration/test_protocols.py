@@ -1037,6 +1037,39 @@ def _stream(gw, request, timeout=10):
     return got, error, time.monotonic() - t0
 
 
+@pytest.mark.allow_log("AH01882")
+def test_grpc_over_tls_to_an_h2_backend(gateway, request, tmp_path):
+    """ApiBackend h2://: mod_proxy_http2 over TLS (SSLProxyEngine, the
+    backend's certificate verified against its own CA file), trailers and
+    gateway errors as for h2c."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-addext", "basicConstraints=critical,CA:TRUE",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    tls = ProtoBackend("grpc_backend.py", ["--tls", str(cert), str(key)])
+    request.addfinalizer(tls.stop)
+    gw = gateway(f"""
+Protocols h2c http/1.1
+SSLProxyEngine on
+SSLProxyCACertificateFile {cert}
+<ApiEndpoint "/apigw.test.Echo/{{method}}" POST>
+  ApiBackend h2://127.0.0.1:{tls.port}/apigw.test.Echo/{{method}}
+  ApiTimeout 1s
+</ApiEndpoint>
+""")
+    reply, _, trailing = grpc_util.unary(grpc_target(gw), b"secure")
+    assert reply == b"echo:secure"
+    assert trailing.get("x-echo-trailer") == "yes", trailing
+    messages, trailing = grpc_util.server_stream(grpc_target(gw), b"3:100")
+    assert [m for m, _ in messages] == [b"msg 0", b"msg 1", b"msg 2"]
+    assert trailing.get("x-count") == "3", trailing
+    err = grpc_fails(gw, b"sleep:3000", grpc.StatusCode.DEADLINE_EXCEEDED)
+    assert "1000ms" in err.details(), err.details()
+
+
 def test_grpc_stream_longer_than_api_timeout(grpc_backend, gateway):
     """A server stream lasting 2 s (a message every 400 ms) with ApiTimeout
     1s completes: ApiTimeout is not a bound on the whole stream."""
