@@ -37,6 +37,7 @@ close (or spoke HTTP/1.0 without keep-alive). Idle connections just wait
 (the server's own timeout is 15 minutes).
 
 --port 0 picks a free port; the chosen one is printed as "PORT <n>".
+--tls CERT KEY (PEM files) serves TLS instead (wss://).
 SIGTERM closes the listening socket and exits.
 """
 import argparse
@@ -48,6 +49,7 @@ import re
 import signal
 import socket
 import socketserver
+import ssl
 import struct
 import sys
 import threading
@@ -412,8 +414,13 @@ class Server(socketserver.ThreadingTCPServer):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = ap.parse_args()
     srv = Server(("127.0.0.1", args.port), Handler)
+    if args.tls:                        # wss:// (and https:// for /__stats)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 
     def on_term(signum, frame):
         raise SystemExit(0)

@@ -1037,11 +1037,8 @@ def _stream(gw, request, timeout=10):
     return got, error, time.monotonic() - t0
 
 
-@pytest.mark.allow_log("AH01882")
-def test_grpc_over_tls_to_an_h2_backend(gateway, request, tmp_path):
-    """ApiBackend h2://: mod_proxy_http2 over TLS (SSLProxyEngine, the
-    backend's certificate verified against its own CA file), trailers and
-    gateway errors as for h2c."""
+def self_signed(tmp_path):
+    """A certificate for 127.0.0.1 that is its own CA: (cert, key) paths."""
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
                     "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
@@ -1049,6 +1046,37 @@ def test_grpc_over_tls_to_an_h2_backend(gateway, request, tmp_path):
                     "-addext", "basicConstraints=critical,CA:TRUE",
                     "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.mark.allow_log("AH01882")
+def test_wss_backend(gateway, request, tmp_path):
+    """ApiBackend wss://: the tunnel over TLS to the backend (SSLProxyEngine,
+    its certificate verified), the handshake headers and echo as for ws://."""
+    cert, key = self_signed(tmp_path)
+    wss = ProtoBackend("ws_backend.py", ["--tls", str(cert), str(key)])
+    request.addfinalizer(wss.stop)
+    gw = gateway(f"""
+SSLProxyEngine on
+SSLProxyCACertificateFile {cert}
+<ApiEndpoint "/ws/{{room}}" GET>
+  ApiBackend wss://127.0.0.1:{wss.port}/rooms/{{room}}
+</ApiEndpoint>
+""")
+    ws = ws_connect(gw, "/ws/secure", subprotocols=["chat"])
+    hello = json.loads(ws.recv())
+    assert hello["path"] == "/rooms/secure" and hello["protocol"] == "chat"
+    ws.send("over TLS")
+    assert ws.recv() == "over TLS"
+    ws.close()
+
+
+@pytest.mark.allow_log("AH01882")
+def test_grpc_over_tls_to_an_h2_backend(gateway, request, tmp_path):
+    """ApiBackend h2://: mod_proxy_http2 over TLS (SSLProxyEngine, the
+    backend's certificate verified against its own CA file), trailers and
+    gateway errors as for h2c."""
+    cert, key = self_signed(tmp_path)
     tls = ProtoBackend("grpc_backend.py", ["--tls", str(cert), str(key)])
     request.addfinalizer(tls.stop)
     gw = gateway(f"""
