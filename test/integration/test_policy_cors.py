@@ -101,8 +101,9 @@ def test_browser_preflighted_request_with_custom_header(backend, gateway,
     # the preflight was answered by the gateway: one request reached the
     # backend, the PUT itself
     assert backend.stats()["requests"] - before == 1
-    log = gw.wait_access_log('"OPTIONS /v1/listed/items HTTP/1.1" 204')
-    assert '"PUT /v1/listed/items HTTP/1.1" 200' in log
+    # each line lands after its answer was sent: wait for both
+    gw.wait_access_log('"OPTIONS /v1/listed/items HTTP/1.1" 204')
+    gw.wait_access_log('"PUT /v1/listed/items HTTP/1.1" 200')
 
 
 def test_browser_credentials(backend, gateway, pages, browser):
