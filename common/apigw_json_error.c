@@ -29,16 +29,24 @@ int apigw_error_for_grpc(const request_rec *r)
                                                     "Content-Type"));
 }
 
+/* What every answer of the gateway's own has: its status, type, length,
+ * never cached, no note of mod_proxy's left for httpd's error page. */
+static void error_head(request_rec *r, int status, const char *ctype,
+                       apr_size_t len)
+{
+    r->status = status;
+    r->status_line = NULL;          /* mod_proxy may have set its own */
+    apr_table_unset(r->notes, "error-notes");
+    ap_set_content_type(r, ctype);
+    ap_set_content_length(r, (apr_off_t)len);
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+}
+
 void apigw_grpc_error_headers(request_rec *r, int status, const char *message)
 {
     apr_table_setn(r->notes, APIGW_NOTE_STATUS,
                    apr_itoa(r->pool, status));
-    r->status = HTTP_OK;
-    r->status_line = NULL;
-    apr_table_unset(r->notes, "error-notes");
-    ap_set_content_type(r, "application/grpc");
-    ap_set_content_length(r, 0);
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    error_head(r, HTTP_OK, "application/grpc", 0);
     apr_table_setn(r->headers_out, "grpc-status",
                    apr_itoa(r->pool, apigw_grpc_status_for_http(status)));
     apr_table_setn(r->headers_out, "grpc-message",
@@ -57,18 +65,12 @@ int apigw_send_error(request_rec *r, int status, const char *message)
     }
     body = apigw_json_error_body(r, status, message);
     len = strlen(body);
-    r->status = status;
-    r->status_line = NULL;          /* mod_proxy may have set its own */
-    apr_table_unset(r->notes, "error-notes");
-    ap_set_content_type(r, "application/json");
-    ap_set_content_length(r, (apr_off_t)len);
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    error_head(r, status, "application/json", len);
     if (!r->header_only) {
         ap_rwrite(body, (int)len, r);
     }
     return OK;
 }
-
 
 int apigw_outcome_status(const request_rec *r)
 {

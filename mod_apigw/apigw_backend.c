@@ -74,8 +74,7 @@ static int ws_members_check(apr_pool_t *pconf, const apigw_backend *be,
     int i;
 
     for (i = 0; i < bal->workers->nelts; i++) {
-        proxy_worker *w = APR_ARRAY_IDX(bal->workers, i,
-                                              proxy_worker *);
+        proxy_worker *w = APR_ARRAY_IDX(bal->workers, i, proxy_worker *);
         int ws = !ap_cstr_casecmp(w->s->scheme, "ws")
                  || !ap_cstr_casecmp(w->s->scheme, "wss");
 

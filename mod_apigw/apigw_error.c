@@ -94,20 +94,17 @@ void apigw_error_insert_filter(request_rec *r)
         || ap_response_code_string(r, ap_index_of_response(r->status))) {
         return;
     }
+    /* outside endpoints, only the admin API's GraphQL resource and gRPC
+     * calls get an error of their own shape */
     if (!apigw_request_get(r)) {
-        if (!apigw_admin_is_graphql(r)) {
-            /* a gRPC call to no endpoint still gets a gRPC status */
-            if (apigw_error_for_grpc(r)) {
-                eb = apr_pcalloc(r->pool, sizeof(*eb));
-                eb->grpc = 1;
-                ap_add_output_filter_handle(apigw_json_error_filter_handle,
-                                            eb, r, r->connection);
-            }
+        if (apigw_admin_is_graphql(r)) {
+            body = apigw_admin_graphql_error(r->pool, apr_psprintf(r->pool,
+                       "%d %s", r->status, apigw_status_reason(r->status)),
+                       graphql_code(r->status));
+        }
+        else if (!apigw_error_for_grpc(r)) {
             return;
         }
-        body = apigw_admin_graphql_error(r->pool, apr_psprintf(r->pool,
-                   "%d %s", r->status, apigw_status_reason(r->status)),
-                   graphql_code(r->status));
     }
     eb = apr_pcalloc(r->pool, sizeof(*eb));
     eb->body = body;

@@ -3,19 +3,23 @@
  *   translate_name      match method+path (<ApiEndpoint>s first, then
  *                       runtime routes, apigw_rt_serve.c, whose rate
  *                       limit and breaker are handed to their modules),
+ *                       check a WebSocket handshake (apigw_stream.c),
  *                       expand the backend URL, hand the request to
  *                       mod_proxy (proxy:URL, proxy-nocanon); an
  *                       aggregating endpoint keeps it (apigw_agg.c)
  *   map_to_storage      the gateway's own answers skip the filesystem walk
  *   post_perdir_config  merge the <ApiEndpoint> section over <Location>
  *                       and <Proxy>, before httpd's access checks
- *   fixups              forward only allow-listed client headers
+ *   fixups              forward only allow-listed client headers (and a
+ *                       WebSocket handshake's own)
  *   handler             enforce the request body limit (httpd skips
  *                       LimitRequestBody for proxied requests; see
- *                       apigw_policy_limits.c), run mod_proxy's handler
- *                       through apigw_proxy_handler_run and answer its
- *                       errors in JSON (504 on timeout, 502 when
- *                       unreachable); an aggregating endpoint's handler
+ *                       apigw_policy_limits.c), take a WebSocket's tunnel
+ *                       slot, add apigw_stream.c's filter, run mod_proxy's
+ *                       handler through apigw_proxy_handler_run and answer
+ *                       its errors in JSON (504 on timeout, 502 when
+ *                       unreachable; a gRPC status to a gRPC call); an
+ *                       aggregating endpoint's handler
  *   output filter       Cache-Control from ApiCacheTTL on 2xx responses
  *
  * It also owns an endpoint request's deadline, apigw_endpoint_deadline

@@ -60,7 +60,8 @@
  *                       apigw_rt_serve.c          route tables, their builder
  *   translate_name      apigw_policy_hooks.c      CORS preflights
  *                       apigw_request.c           route match (static, then
- *                                                 runtime), backend URL
+ *                                                 runtime), a WebSocket
+ *                                                 handshake, backend URL
  *   map_to_storage      apigw_request.c           no filesystem walk
  *   post_perdir_config  apigw_request.c           the endpoint's section
  *   header_parser       apigw_policy_hooks.c      deny-list, CORS passthrough

@@ -1356,3 +1356,21 @@ def test_grpc_shape_only_for_posts(backend, gateway):
                      headers={"Content-Type": "application/grpc"})
     assert r.status_code == 504, r.status_code
     assert r.headers["Content-Type"].startswith("application/json")
+
+
+def test_ws_handshake_skips_the_response_cache(ws_backend, gateway):
+    """On an endpoint with ApiCache, a plain GET is cached, but a handshake
+    on the same URL never is answered from it: it opens a WebSocket."""
+    gw = gateway("""<IfModule !socache_shmcb_module>
+  LoadModule socache_shmcb_module /usr/lib/apache2/modules/mod_socache_shmcb.so
+</IfModule>
+""" + ws_conf(ws_backend, "ApiCacheTTL 60s\n  ApiCache On"))
+    first = requests.get(gw.url("/ws/cached"), timeout=5)
+    again = requests.get(gw.url("/ws/cached"), timeout=5)
+    assert first.status_code == again.status_code == 200
+    assert again.headers.get("X-Cache") == "HIT", again.headers
+    ws = ws_connect(gw, "/ws/cached")
+    assert json.loads(ws.recv())["hello"] is True
+    ws.send("live")
+    assert ws.recv() == "live"
+    ws.close()
