@@ -6,7 +6,7 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD=${APIGW_BUILD_DIR:-$TOP/build}   # where build puts the modules
-read -r -a MODULES <<< "${APIGW_BUILD_MODULES:-mod_apigw mod_apigw_ratelimit mod_apigw_breaker}"
+read -r -a MODULES <<< "${APIGW_BUILD_MODULES:-mod_apigw mod_apigw_ratelimit mod_apigw_breaker mod_apigw_auth}"
 HTTPD_BIN=${HTTPD_BIN:-/usr/sbin/apache2}
 STOCK_MODULES=/usr/lib/apache2/modules
 PYTHON=/usr/bin/python3      # Debian's interpreter: it has pytest and requests
@@ -79,7 +79,8 @@ cmd_deps() {
 # ---- build ----
 
 # Libraries a module links against beyond httpd/APR (apxs -l...).
-declare -A MODULE_LIBS=([mod_apigw]="-lcurl -ljansson -lpcre2-8" [mod_apigw_ratelimit]="-lhiredis")
+declare -A MODULE_LIBS=([mod_apigw]="-lcurl -ljansson -lpcre2-8" [mod_apigw_ratelimit]="-lhiredis"
+                        [mod_apigw_auth]="-lcurl -ljansson -lcrypto")
 
 # build_module NAME OUTDIR EXTRA_FLAGS...
 build_module() {
@@ -157,7 +158,7 @@ cmd_install() {
         } > "$avail/$short.load"
         echo "LoadModule ${short}_module $libexec/$m.so" > "$avail/$short.conf"
     done
-    say "installed into $libexec; enable with: a2enmod apigw apigw_ratelimit apigw_breaker"
+    say "installed into $libexec; enable with: a2enmod apigw apigw_ratelimit apigw_breaker apigw_auth"
 }
 
 # ---- run ----
@@ -240,6 +241,7 @@ Group ${APIGW_GROUP:-www-data}"
         echo "LoadModule apigw_module \"$moddir/mod_apigw.so\""
         echo "LoadModule apigw_ratelimit_module \"$moddir/mod_apigw_ratelimit.so\""
         echo "LoadModule apigw_breaker_module \"$moddir/mod_apigw_breaker.so\""
+        echo "LoadModule apigw_auth_module \"$moddir/mod_apigw_auth.so\""
         echo "TypesConfig /etc/mime.types"
         echo "LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b %D\" gateway"
         echo "CustomLog \"$run/access.log\" gateway"

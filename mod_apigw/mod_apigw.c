@@ -161,7 +161,7 @@ static void apigw_register_filters(void)
         ap_register_output_filter("APIGW_STREAM", apigw_stream_filter, NULL,
                                   AP_FTYPE_CONTENT_SET);
     apigw_json_error_filter_handle =
-        ap_register_output_filter("APIGW_JSON_ERROR", apigw_json_error_filter,
+        ap_register_output_filter("APIGW_JSON_ERROR", apigw_error_filter,
                                   NULL, AP_FTYPE_CONTENT_SET);
     apigw_policy_filter_handle =
         ap_register_output_filter("APIGW_POLICY_OUT", apigw_policy_out_filter,
