@@ -69,6 +69,12 @@ int apigw_refused(const request_rec *r);
 
 /* mod_apigw's: the absolute time by which an endpoint request must be
  * answered, or 0 when r is not an endpoint request. */
+/* The claim name (a dotted path) of the JWT that authenticated r, as text
+ * (arrays joined with ","), or NULL: offered by mod_apigw_auth for the
+ * {JWT.name} variables of backend URL templates. */
+APR_DECLARE_OPTIONAL_FN(const char *, apigw_auth_claim,
+                        (request_rec *r, const char *name));
+
 APR_DECLARE_OPTIONAL_FN(apr_time_t, apigw_endpoint_deadline,
                         (request_rec *r));
 

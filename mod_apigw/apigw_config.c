@@ -182,7 +182,7 @@ static const char *endpoint_only(const cmd_parms *cmd)
 
 /* ---- <ApiEndpoint> ---- */
 
-static const char *check_backend_vars(apr_pool_t *p, const apigw_endpoint *ep,
+static const char *check_backend_vars(apr_pool_t *p, apigw_endpoint *ep,
                                       const apigw_backend *be)
 {
     const apr_array_header_t *names = apigw_template_vars(be->tpl);
@@ -196,6 +196,12 @@ static const char *check_backend_vars(apr_pool_t *p, const apigw_endpoint *ep,
 
         if (apigw_agg_is_resp_var(name, &index)) {
             continue;              /* an earlier response's field */
+        }
+        if (strncmp(name, APIGW_CLAIM_VAR_PREFIX,
+                    sizeof(APIGW_CLAIM_VAR_PREFIX) - 1) == 0
+            && name[sizeof(APIGW_CLAIM_VAR_PREFIX) - 1]) {
+            ep->claim_vars = 1;
+            continue;              /* a claim of the request's JWT */
         }
         if (strcmp(name, "*") == 0 ? !has_wildcard
                                    : !strstr(ep->pattern, braced)) {

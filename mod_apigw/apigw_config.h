@@ -65,6 +65,10 @@ typedef struct {
     unsigned gql_max_aliases;
 } apigw_dir_conf;
 
+/* {JWT.name} in a backend URL: a claim of the token that authenticated
+ * the request (mod_apigw_auth's apigw_auth_claim). */
+#define APIGW_CLAIM_VAR_PREFIX "JWT."
+
 struct apigw_endpoint {
     const char *pattern;
     apr_array_header_t *methods;   /* const char *, upper case */
@@ -84,6 +88,8 @@ struct apigw_endpoint {
     int status_from;               /* ApiStatusFrom's backend index or -1 */
     const char *completed_header;  /* "" when off */
     apr_size_t max_backend_body;
+    int claim_vars;                /* a backend URL uses {JWT.name}: it is
+                                    * expanded at fixups, after auth */
     /* a runtime route's (apigw_rt_compile.c); NULL for <ApiEndpoint>s */
     const char *route_id;
     void *rt_limit;                /* mod_apigw_ratelimit's handle */

@@ -6,12 +6,16 @@
  *                       check a WebSocket handshake (apigw_stream.c),
  *                       expand the backend URL, hand the request to
  *                       mod_proxy (proxy:URL, proxy-nocanon); an
- *                       aggregating endpoint keeps it (apigw_agg.c)
+ *                       aggregating endpoint keeps it (apigw_agg.c); a
+ *                       URL with {JWT.name} waits for fixups
  *   map_to_storage      the gateway's own answers skip the filesystem walk
  *   post_perdir_config  merge the <ApiEndpoint> section over <Location>
  *                       and <Proxy>, before httpd's access checks
- *   fixups              forward only allow-listed client headers (and a
- *                       WebSocket handshake's own)
+ *   fixups              the {JWT.name} variables from the token that
+ *                       authenticated the request (mod_apigw_auth), the
+ *                       URL expanded with them; forward only
+ *                       allow-listed client headers (and a WebSocket
+ *                       handshake's own)
  *   handler             enforce the request body limit (httpd skips
  *                       LimitRequestBody for proxied requests; see
  *                       apigw_policy_limits.c), take a WebSocket's tunnel
@@ -115,14 +119,56 @@ static apigw_route_status match(request_rec *r, const apigw_server_conf *sc,
     return st;
 }
 
+/* Expands the endpoint's backend URL with vars and hands r to mod_proxy
+ * (proxy:URL, proxy-nocanon), or has the gateway answer a value that
+ * cannot be sent. */
+static int backend_url(request_rec *r, apigw_request *rq,
+                       const apr_array_header_t *vars, const char *query)
+{
+    const apigw_endpoint *ep = rq->endpoint;
+    const apigw_backend *be;
+    const char *url, *bad;
+    int status;
+
+    be = rq->backend = APR_ARRAY_IDX(ep->conf->backends, 0, apigw_backend *);
+    switch (apigw_template_expand(be->tpl, vars, query, r->pool, &url,
+                                  &bad)) {
+    case APIGW_EXPAND_OK:
+        break;
+    case APIGW_EXPAND_NOT_FOUND:
+        rq->endpoint = NULL;
+        return answer_self(r, rq, HTTP_NOT_FOUND, apr_psprintf(r->pool,
+                           "no resource has that {%s}", bad));
+    case APIGW_EXPAND_BAD_REQUEST:
+        rq->endpoint = NULL;
+        return answer_self(r, rq, HTTP_BAD_REQUEST, apr_psprintf(r->pool,
+                           "{%s} holds a control character", bad));
+    }
+    /* edge policies: path rewrite, query deny-list */
+    if (!(url = apigw_policy_backend_url(r, ep, url, &status))) {
+        rq->endpoint = NULL;
+        return answer_self(r, rq, status, status == HTTP_NOT_FOUND
+                           ? "no resource has that path"
+                           : "the backend path cannot be rewritten");
+    }
+    r->filename = apr_pstrcat(r->pool, "proxy:", url, NULL);
+    r->proxyreq = PROXYREQ_REVERSE;
+    r->handler = APIGW_HANDLER;
+    apr_table_setn(r->notes, "proxy-nocanon", "1");
+    /* the expanded URL may hold secrets from the path or query: log the
+     * backend as configured */
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                  "endpoint %s matched, backend %s", ep->pattern, be->url);
+    return OK;
+}
+
 int apigw_request_translate(request_rec *r)
 {
     const apigw_server_conf *sc;
     apigw_route_match m;
     apigw_request *rq;
     apigw_endpoint *ep;
-    apigw_backend *be;
-    const char *query, *url, *bad = NULL;
+    const char *query;
     int status;
 
     if (r->proxyreq || !r->uri || r->uri[0] != '/') {
@@ -168,36 +214,15 @@ int apigw_request_translate(request_rec *r)
                       ep->conf->backends->nelts);
         return OK;
     }
-    be = rq->backend = APR_ARRAY_IDX(ep->conf->backends, 0, apigw_backend *);
-    switch (apigw_template_expand(be->tpl, m.vars, query, r->pool, &url,
-                                  &bad)) {
-    case APIGW_EXPAND_OK:
-        break;
-    case APIGW_EXPAND_NOT_FOUND:
-        rq->endpoint = NULL;
-        return answer_self(r, rq, HTTP_NOT_FOUND, apr_psprintf(r->pool,
-                           "no resource has that {%s}", bad));
-    case APIGW_EXPAND_BAD_REQUEST:
-        rq->endpoint = NULL;
-        return answer_self(r, rq, HTTP_BAD_REQUEST, apr_psprintf(r->pool,
-                           "{%s} holds a control character", bad));
+    if (ep->claim_vars) {
+        /* expanded at fixups, once a token has been checked */
+        rq->vars = m.vars;
+        rq->query = query;
+        r->handler = APIGW_HANDLER;
+        r->filename = apr_pstrcat(r->pool, "apigw:", r->uri, NULL);
+        return OK;
     }
-    /* edge policies: path rewrite, query deny-list */
-    if (!(url = apigw_policy_backend_url(r, ep, url, &status))) {
-        rq->endpoint = NULL;
-        return answer_self(r, rq, status, status == HTTP_NOT_FOUND
-                           ? "no resource has that path"
-                           : "the backend path cannot be rewritten");
-    }
-    r->filename = apr_pstrcat(r->pool, "proxy:", url, NULL);
-    r->proxyreq = PROXYREQ_REVERSE;
-    r->handler = APIGW_HANDLER;
-    apr_table_setn(r->notes, "proxy-nocanon", "1");
-    /* the expanded URL may hold secrets from the path or query: log the
-     * backend as configured */
-    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
-                  "endpoint %s matched, backend %s", ep->pattern, be->url);
-    return OK;
+    return backend_url(r, rq, m.vars, query);
 }
 
 int apigw_request_map_to_storage(request_rec *r)
@@ -242,6 +267,67 @@ static int keep_header(void *data, const char *key, const char *value)
     return 1;
 }
 
+/* The route's variables and each {JWT.name} of the endpoint's backends
+ * (the claims of the token that authenticated r); NULL with *missing
+ * naming a claim the request does not have. */
+static apr_array_header_t *claim_vars(request_rec *r, const apigw_request *rq,
+                                      const char **missing)
+{
+    static APR_OPTIONAL_FN_TYPE(apigw_auth_claim) *claim_of;
+    const apr_size_t plen = sizeof(APIGW_CLAIM_VAR_PREFIX) - 1;
+    apr_array_header_t *vars = rq->vars
+        ? apr_array_copy(r->pool, rq->vars)
+        : apr_array_make(r->pool, 2, sizeof(apigw_route_var));
+    int i, j;
+
+    if (!claim_of) {
+        claim_of = APR_RETRIEVE_OPTIONAL_FN(apigw_auth_claim);
+    }
+    for (i = 0; i < rq->endpoint->conf->backends->nelts; i++) {
+        const apigw_backend *be = APR_ARRAY_IDX(rq->endpoint->conf->backends,
+                                                i, apigw_backend *);
+        const apr_array_header_t *names = apigw_template_vars(be->tpl);
+
+        for (j = 0; j < names->nelts; j++) {
+            const char *name = APR_ARRAY_IDX(names, j, const char *);
+            apigw_route_var *v;
+            const char *value;
+
+            if (strncmp(name, APIGW_CLAIM_VAR_PREFIX, plen) != 0) {
+                continue;
+            }
+            if (!claim_of || !(value = claim_of(r, name + plen))) {
+                *missing = name;
+                return NULL;
+            }
+            v = apr_array_push(vars);
+            v->name = name;
+            v->value = value;
+        }
+    }
+    return vars;
+}
+
+/* An endpoint whose backend URLs name claims: its variables completed
+ * now that authentication has run, and the URL expanded. */
+static int expand_with_claims(request_rec *r, apigw_request *rq)
+{
+    const char *missing = NULL;
+    apr_array_header_t *vars = claim_vars(r, rq, &missing);
+
+    if (!vars) {
+        rq->endpoint = NULL;
+        return answer_self(r, rq, HTTP_FORBIDDEN, apr_psprintf(r->pool,
+                           "the request carries no token claim for {%s}",
+                           missing));
+    }
+    if (rq->endpoint->aggregate) {
+        rq->vars = vars;
+        return OK;
+    }
+    return backend_url(r, rq, vars, rq->query);
+}
+
 /* Runs before mod_headers' fixup, so RequestHeader lines of the operator
  * still reach the backend; the client's own table is restored for logging
  * once the backend has answered. */
@@ -254,6 +340,12 @@ int apigw_request_fixups(request_rec *r)
 
     if (!rq || !rq->endpoint) {
         return DECLINED;
+    }
+    if (rq->endpoint->claim_vars && !rq->error_status) {
+        expand_with_claims(r, rq);
+        if (!rq->endpoint) {
+            return OK;                 /* the gateway answers */
+        }
     }
     allow = &rq->endpoint->conf->input_headers;
     if (allow->all) {
@@ -362,6 +454,11 @@ int apigw_request_handler(request_rec *r)
             r->headers_in = rq->client_headers;
         }
         return status;
+    }
+    if (!rq->backend) {
+        /* a {JWT.name} URL never expanded: the fixups did not run */
+        return apigw_send_error(r, HTTP_INTERNAL_SERVER_ERROR,
+                                "the backend URL was not prepared");
     }
     status = apigw_policy_body_limit_check(r, rq->endpoint);
     if (status == OK && rq->websocket) {

@@ -61,7 +61,7 @@ static int hex_value(char c)
 /* 64 hex digits (either case) into 32 bytes; 0 if hex is not that. */
 static int parse_hash(const char *hex, unsigned char *hash)
 {
-    int i;
+    apr_size_t i;
 
     if (strlen(hex) != 2 * APIGW_APIKEY_HASH_LEN) {
         return 0;
@@ -265,7 +265,7 @@ const char *apigw_apikey_hash_hex(apr_pool_t *p, const char *key,
     static const char digits[] = "0123456789abcdef";
     unsigned char hash[APIGW_APIKEY_HASH_LEN];
     char *hex;
-    int i;
+    apr_size_t i;
 
     if ((!key && len) || !sha256(key ? key : "", len, hash)) {
         return NULL;

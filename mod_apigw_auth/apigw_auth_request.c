@@ -379,6 +379,16 @@ int apigw_auth_check_apikey(request_rec *r)
 
 /* ---- claims to backends ---- */
 
+const char *apigw_auth_claim(request_rec *r, const char *name)
+{
+    apigw_auth_state *st = apigw_auth_state_get(r);
+
+    if (!st || !st->claims) {
+        return NULL;
+    }
+    return apigw_jwt_claim_text(r->pool, apigw_jwt_claim(st->claims, name));
+}
+
 static int header_safe(const char *v)
 {
     for (; *v; v++) {

@@ -34,6 +34,9 @@ int apigw_auth_note_failure(request_rec *r, const char *auth_type);
 void apigw_auth_insert_error_filter(request_rec *r);
 int apigw_auth_fixups(request_rec *r);
 
+/* The optional function apigw_auth_claim (common/apigw_contract.h). */
+const char *apigw_auth_claim(request_rec *r, const char *name);
+
 extern ap_filter_rec_t *apigw_auth_error_filter_handle;
 
 #endif

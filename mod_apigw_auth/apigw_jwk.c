@@ -18,7 +18,7 @@
 
 /* More key data than this is refused unparsed (BIO lengths are ints; a
  * real JWK set is a few kB). */
-#define JWK_MAX_DATA (16 * 1024 * 1024)
+#define JWK_MAX_DATA ((apr_size_t)16 * 1024 * 1024)
 /* Longer RSA moduli are refused: OpenSSL does not verify with them. */
 #define JWK_MAX_RSA_BITS 16384
 /* A kid or a PEM name is echoed in a skipped line only when it is at
@@ -403,7 +403,8 @@ static const char *jwk_ec(apr_pool_t *p, json_t *o, apigw_jwk *k)
     OSSL_PARAM_BLD_free(bld);
     k->kty = APIGW_KTY_EC;
     /* OpenSSL refuses a point off the curve already; checked again */
-    why = k->pkey ? check_ec_pkey(k->pkey, &got) : "point is not on the curve";
+    why = k->pkey ? check_ec_pkey(k->pkey, &got)
+                  : "point is not on the curve";
     if (!why && got != curve) {
         why = "unsupported curve";
     }
@@ -499,12 +500,36 @@ static const char *check_purpose(json_t *o)
     return verify ? NULL : "not for verification (key_ops)";
 }
 
+/* The key of JWK o by its "kty" into k, or why not. */
+static const char *jwk_key(apr_pool_t *p, json_t *o, apigw_jwk *k)
+{
+    const char *type = json_string_value(json_object_get(o, "kty"));
+
+    if (!type) {
+        return "kty is missing or not a string";
+    }
+    if (strcmp(type, "RSA") == 0) {
+        return jwk_rsa(p, o, k);
+    }
+    if (strcmp(type, "EC") == 0) {
+        return jwk_ec(p, o, k);
+    }
+    if (strcmp(type, "OKP") == 0) {
+        return jwk_okp(p, o, k);
+    }
+    if (strcmp(type, "oct") == 0) {
+        return jwk_oct(p, o, k);
+    }
+    return echo(type) ? apr_pstrcat(p, "unsupported key type ", type, NULL)
+                      : "unsupported key type";
+}
+
 /* One JWK (the index-th of its set, from 1). */
 static void parse_jwk(jwk_ctx *c, json_t *o, size_t index)
 {
     const char *label = apr_psprintf(c->p, "key #%lu", (unsigned long)index);
-    const char *why, *name, *type;
-    json_t *kid, *kty, *alg;
+    const char *why, *name;
+    json_t *kid, *alg;
     apigw_jwk k;
     apigw_jwk *kept;
 
@@ -521,34 +546,9 @@ static void parse_jwk(jwk_ctx *c, json_t *o, size_t index)
     if (kid && (name = echo(json_string_value(kid))) != NULL) {
         label = apr_pstrcat(c->p, "key ", name, NULL);
     }
-    if ((why = check_purpose(o)) != NULL) {
-        note(c, label, why, 1);
-        return;
-    }
-    kty = json_object_get(o, "kty");
-    type = json_is_string(kty) ? json_string_value(kty) : "";
-    if (!json_is_string(kty)) {
-        why = "kty is missing or not a string";
-    }
-    else if (strcmp(type, "RSA") == 0) {
-        why = jwk_rsa(c->p, o, &k);
-    }
-    else if (strcmp(type, "EC") == 0) {
-        why = jwk_ec(c->p, o, &k);
-    }
-    else if (strcmp(type, "OKP") == 0) {
-        why = jwk_okp(c->p, o, &k);
-    }
-    else if (strcmp(type, "oct") == 0) {
-        why = jwk_oct(c->p, o, &k);
-    }
-    else {
-        why = echo(type) ? apr_pstrcat(c->p, "unsupported key type ", type,
-                                       NULL)
-                         : "unsupported key type";
-    }
-    if (why) {
-        EVP_PKEY_free(k.pkey);
+    if ((why = check_purpose(o)) != NULL
+        || (why = jwk_key(c->p, o, &k)) != NULL) {
+        EVP_PKEY_free(k.pkey);       /* NULL unless a helper forgot it */
         note(c, label, why, 1);
         return;
     }

@@ -183,20 +183,18 @@ json_t *apigw_jwt_claim(json_t *claims, const char *path)
     if ((v = json_object_get(claims, path)) != NULL) {
         return v;
     }
+    /* each name between dots, "" included, names a member of an object */
     v = claims;
-    for (seg = path; ; seg = dot + 1) {
-        dot = strchr(seg, '.');
+    for (seg = path; v; seg = dot + 1) {
         if (!json_is_object(v)) {
             return NULL;
         }
-        if (!dot) {
-            return *seg ? json_object_get(v, seg) : NULL;
-        }
-        if (dot == seg) {
-            return NULL;             /* an empty name: "a..b", ".a", "a." */
+        if ((dot = strchr(seg, '.')) == NULL) {
+            return json_object_get(v, seg);
         }
         v = json_object_getn(v, seg, (size_t)(dot - seg));
     }
+    return NULL;
 }
 
 /* A number's or boolean's JSON spelling in buf, or NULL for other types. */

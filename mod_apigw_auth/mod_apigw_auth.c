@@ -19,6 +19,9 @@
  *   apigw_apikey.c        the API key table and its lookup (pure)
  *
  * Registrations:
+ *   optional fn      apigw_auth_request.c  apigw_auth_claim, for
+ *                                          mod_apigw's {JWT.name}
+ *                                          URL variables
  *   authz providers  apigw_auth_authz.c    jwt-claim, jwt-scope,
  *                                          jwt-role, apikey-role
  *   pre_config       apigw_auth_keys.c     the URL list, the key mutex
@@ -42,6 +45,7 @@
 #include "apigw_auth_request.h"
 #include "apigw_auth_authz.h"
 #include "apigw_error_filter.h"
+#include "apigw_contract.h"
 
 #include "http_protocol.h"
 #include "http_request.h"
@@ -52,6 +56,7 @@ static void apigw_auth_register_hooks(apr_pool_t *p)
     static const char *const before_watchdog[] = { "mod_watchdog.c", NULL };
     static const char *const after_apigw[] = { "mod_apigw.c", NULL };
 
+    APR_REGISTER_OPTIONAL_FN(apigw_auth_claim);
     apigw_auth_register_providers(p);
     ap_hook_pre_config(apigw_auth_keys_pre_config, NULL, NULL,
                        APR_HOOK_MIDDLE);
