@@ -382,14 +382,16 @@ static const char *jwk_ec(apr_pool_t *p, json_t *o, apigw_jwk *k)
         || (why = member_b64(p, o, "y", &y, &yl)) != NULL) {
         return why;
     }
-    if (xl != curve->size || yl != curve->size) {
+    /* RFC 7518 6.2.1.2 wants the full field size, but common libraries
+     * drop leading zero bytes: shorter coordinates are padded back */
+    if (xl == 0 || yl == 0 || xl > curve->size || yl > curve->size) {
         return apr_psprintf(p, "x and y are not %d bytes each",
                             (int)curve->size);
     }
-    pub = apr_palloc(p, 2 * curve->size + 1);
+    pub = apr_pcalloc(p, 2 * curve->size + 1);
     pub[0] = 0x04;                   /* uncompressed: 04 || x || y */
-    memcpy(pub + 1, x, curve->size);
-    memcpy(pub + 1 + curve->size, y, curve->size);
+    memcpy(pub + 1 + (curve->size - xl), x, xl);
+    memcpy(pub + 1 + curve->size + (curve->size - yl), y, yl);
     bld = OSSL_PARAM_BLD_new();
     if (!bld
         || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
