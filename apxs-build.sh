@@ -79,7 +79,11 @@ cmd_deps() {
 # ---- build ----
 
 # Libraries a module links against beyond httpd/APR (apxs -l...).
-declare -A MODULE_LIBS=([mod_apigw]="-lcurl -ljansson -lpcre2-8" [mod_apigw_ratelimit]="-lhiredis"
+# common/ is compiled into every module, so each links what it needs
+# (libcrypto: common/apigw_apikey.c).
+declare -A MODULE_LIBS=([mod_apigw]="-lcurl -ljansson -lpcre2-8 -lcrypto"
+                        [mod_apigw_ratelimit]="-lhiredis -lcrypto"
+                        [mod_apigw_breaker]="-lcrypto"
                         [mod_apigw_auth]="-lcurl -ljansson -lcrypto")
 
 # build_module NAME OUTDIR EXTRA_FLAGS...

@@ -75,6 +75,14 @@ int apigw_refused(const request_rec *r);
 APR_DECLARE_OPTIONAL_FN(const char *, apigw_auth_claim,
                         (request_rec *r, const char *name));
 
+/* The API key kept in the route store (ApiRouteStore; keys created and
+ * revoked through the admin API) whose SHA-256 is that of key[0..len), or
+ * NULL: offered by mod_apigw for mod_apigw_auth's ApiKeyStore. The key
+ * record stays valid as long as r. */
+struct apigw_apikey;
+APR_DECLARE_OPTIONAL_FN(const struct apigw_apikey *, apigw_store_apikey_find,
+                        (request_rec *r, const char *key, apr_size_t len));
+
 APR_DECLARE_OPTIONAL_FN(apr_time_t, apigw_endpoint_deadline,
                         (request_rec *r));
 

@@ -1,6 +1,6 @@
-/* sources: mod_apigw_auth/apigw_apikey.c */
+/* sources: common/apigw_apikey.c */
 /* libs: -lcrypto */
-/* libFuzzer target for the API key file of mod_apigw_auth/apigw_apikey.c.
+/* libFuzzer target for the API key file of common/apigw_apikey.c.
  * The input is a key file. Beyond crashes and leaks it checks:
  *  - parse against a reference of the grammar written here (lines split
  *    on LF with one CR before it dropped, tokens split on blanks, names,

@@ -1,6 +1,6 @@
-/* sources: mod_apigw_auth/apigw_apikey.c */
+/* sources: common/apigw_apikey.c */
 /* libs: -lcrypto */
-/* Unit tests for mod_apigw_auth/apigw_apikey.c: the key file's grammar
+/* Unit tests for common/apigw_apikey.c: the key file's grammar
  * and its errors with their line numbers, the lookup of presented keys by
  * their SHA-256, roles, and the hash written for a new key. */
 #include <stdarg.h>

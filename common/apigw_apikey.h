@@ -11,7 +11,7 @@
 /* Presented keys longer than this are refused without hashing. */
 #define APIGW_APIKEY_MAX_LEN 512
 
-typedef struct {
+typedef struct apigw_apikey {
     const char *name;                /* the key's name: r->user */
     unsigned char hash[APIGW_APIKEY_HASH_LEN];
     apr_array_header_t *roles;       /* const char * */
