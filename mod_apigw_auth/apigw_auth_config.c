@@ -21,6 +21,7 @@ void *apigw_auth_create_dir_conf(apr_pool_t *p, char *dir)
 
     (void)dir;
     c->leeway = -1;
+    c->key_store = -1;
     return c;
 }
 
@@ -45,6 +46,7 @@ void *apigw_auth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->key_header = PICK(key_header, NULL);
     c->keys = PICK(keys, NULL);
     c->key_file = PICK(key_file, NULL);
+    c->key_store = PICK(key_store, -1);
     return c;
 }
 
@@ -302,5 +304,10 @@ const command_rec apigw_auth_cmds[] = {
                   "(default X-API-Key)"),
     AP_INIT_TAKE1("ApiKeyFile", set_key_file, NULL, RSRC_CONF | ACCESS_CONF,
                   "a file of API keys: NAME SHA256-HEX [ROLES] per line"),
+    AP_INIT_FLAG("ApiKeyStore", ap_set_flag_slot,
+                 (void *)APR_OFFSETOF(apigw_auth_dir_conf, key_store),
+                 RSRC_CONF | ACCESS_CONF,
+                 "also accept the API keys of the route store, managed "
+                 "through the admin API (default off)"),
     { NULL }
 };

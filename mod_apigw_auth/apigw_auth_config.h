@@ -35,6 +35,7 @@ typedef struct {
     const char *key_header;          /* ApiKeyHeader */
     apigw_apikey_set *keys;          /* ApiKeyFile; NULL: unset */
     const char *key_file;
+    int key_store;                   /* ApiKeyStore; -1: unset */
 } apigw_auth_dir_conf;
 
 #define APIGW_AUTH_DEFAULT_ROLES_CLAIM "roles"

@@ -9,6 +9,7 @@
 #include "apigw_auth_cache.h"
 #include "apigw_auth_keys.h"
 #include "apigw_error_filter.h"
+#include "apigw_contract.h"
 #include "apigw_jwt.h"
 #include "apigw_jwt_verify.h"
 
@@ -343,6 +344,27 @@ int apigw_auth_check_jwt(request_rec *r)
 
 /* ---- API keys ---- */
 
+/* The key of c's file, else of the route store (ApiKeyStore on). */
+static const apigw_apikey *find_key(request_rec *r,
+                                    const apigw_auth_dir_conf *c,
+                                    const char *key)
+{
+    static APR_OPTIONAL_FN_TYPE(apigw_store_apikey_find) *store_find;
+    const apigw_apikey *k = NULL;
+    apr_size_t len = strlen(key);
+
+    if (c->keys) {
+        k = apigw_apikey_find(c->keys, key, len);
+    }
+    if (!k && c->key_store == 1) {
+        if (!store_find) {
+            store_find = APR_RETRIEVE_OPTIONAL_FN(apigw_store_apikey_find);
+        }
+        k = store_find ? store_find(r, key, len) : NULL;
+    }
+    return k;
+}
+
 int apigw_auth_check_apikey(request_rec *r)
 {
     const apigw_auth_dir_conf *c;
@@ -355,9 +377,10 @@ int apigw_auth_check_apikey(request_rec *r)
     c = apigw_auth_conf(r);
     st = state_make(r, APIGW_AUTH_APIKEY);
     r->ap_auth_type = (char *)type;
-    if (!c->keys) {
+    if (!c->keys && c->key_store != 1) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APIGW_LOGNO(03022)
-                      "AuthType apikey without ApiKeyFile for %s", r->uri);
+                      "AuthType apikey without ApiKeyFile or ApiKeyStore "
+                      "on for %s", r->uri);
         return refuse(r, st, HTTP_INTERNAL_SERVER_ERROR,
                       "authentication is not configured", 0);
     }
@@ -369,7 +392,7 @@ int apigw_auth_check_apikey(request_rec *r)
     if (!key) {
         return refuse(r, st, HTTP_UNAUTHORIZED, "an API key is required", 0);
     }
-    st->key = apigw_apikey_find(c->keys, key, strlen(key));
+    st->key = find_key(r, c, key);
     if (!st->key) {
         return refuse(r, st, HTTP_UNAUTHORIZED, "unknown API key", 1);
     }
