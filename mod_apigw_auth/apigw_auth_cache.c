@@ -19,6 +19,7 @@ typedef struct {
     unsigned char hash[APIGW_AUTH_CACHE_HASH];
     const void *key_set;
     int alg;
+    apr_uint64_t gen;                /* the key set's generation */
     json_t *claims;                  /* NULL: empty */
     apr_time_t expires;
 } slot;
@@ -55,7 +56,7 @@ static unsigned slot_of(const unsigned char *hash)
 }
 
 json_t *apigw_auth_cache_get(const unsigned char *hash, const void *key_set,
-                             int *alg)
+                             apr_uint64_t gen, int *alg)
 {
     json_t *claims = NULL;
     unsigned i;
@@ -69,7 +70,7 @@ json_t *apigw_auth_cache_get(const unsigned char *hash, const void *key_set,
     apr_thread_mutex_lock(locks[i % STRIPES]);
     if (s->claims && s->key_set == key_set
         && CRYPTO_memcmp(s->hash, hash, APIGW_AUTH_CACHE_HASH) == 0) {
-        if (apr_time_now() < s->expires) {
+        if (s->gen == gen && apr_time_now() < s->expires) {
             claims = json_incref(s->claims);
             *alg = s->alg;
         }
@@ -83,7 +84,8 @@ json_t *apigw_auth_cache_get(const unsigned char *hash, const void *key_set,
 }
 
 void apigw_auth_cache_put(const unsigned char *hash, const void *key_set,
-                          int alg, json_t *claims, apr_time_t expires)
+                          apr_uint64_t gen, int alg, json_t *claims,
+                          apr_time_t expires)
 {
     apr_time_t limit = apr_time_now() + MAX_AGE;
     json_t *old;
@@ -100,6 +102,7 @@ void apigw_auth_cache_put(const unsigned char *hash, const void *key_set,
     memcpy(s->hash, hash, APIGW_AUTH_CACHE_HASH);
     s->key_set = key_set;
     s->alg = alg;
+    s->gen = gen;
     s->claims = json_incref(claims);
     s->expires = expires && expires < limit ? expires : limit;
     apr_thread_mutex_unlock(locks[i % STRIPES]);

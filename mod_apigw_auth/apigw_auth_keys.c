@@ -589,6 +589,20 @@ const apr_array_header_t *apigw_key_sources_current(request_rec *r,
     return all;
 }
 
+apr_uint64_t apigw_key_sources_generation(const apigw_key_sources *srcs)
+{
+    apr_uint64_t sum = 0;
+    int i;
+
+    for (i = 0; srcs && i < srcs->list->nelts; i++) {
+        const key_source *ks = &APR_ARRAY_IDX(srcs->list, i, key_source);
+        if (ks->url && ks->url->shared) {
+            sum += apr_atomic_read32(&ks->url->shared->generation);
+        }
+    }
+    return sum;
+}
+
 int apigw_key_sources_refetch(request_rec *r, const apigw_key_sources *srcs)
 {
     int i, changed = 0;

@@ -34,6 +34,11 @@ const apr_array_header_t *apigw_key_sources_current(request_rec *r,
                                                     const apigw_key_sources *srcs,
                                                     const char **unavailable);
 
+/* A number that changes whenever a document of srcs' URLs changes (the
+ * sum of their shared generations): what a token verified with these
+ * keys was verified under. One atomic read per URL, no lock. */
+apr_uint64_t apigw_key_sources_generation(const apigw_key_sources *srcs);
+
 /* A token named a kid no key of srcs has: fetches srcs' URLs again,
  * each at most once per its refresh across all children. 1 when a
  * document changed (the caller asks for the current keys again). */

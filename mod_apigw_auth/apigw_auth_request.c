@@ -271,6 +271,7 @@ static json_t *verify_token(request_rec *r, const apigw_auth_dir_conf *c,
     apigw_jwt_rules rules = rules_of(c);
     apr_size_t len = strlen(token);
     apr_time_t exp = 0;
+    apr_uint64_t gen = apigw_key_sources_generation(c->sources);
     apigw_jwt t;
     json_t *claims;
     int alg, hashed;
@@ -281,7 +282,8 @@ static json_t *verify_token(request_rec *r, const apigw_auth_dir_conf *c,
         return NULL;
     }
     hashed = EVP_Digest(token, len, hash, NULL, EVP_sha256(), NULL) == 1;
-    if (hashed && (claims = apigw_auth_cache_get(hash, c->sources, &alg))) {
+    if (hashed
+        && (claims = apigw_auth_cache_get(hash, c->sources, gen, &alg))) {
         t = cached_jwt(claims);
         if (!(allowed_algs(c) & APIGW_ALG_BIT(alg))) {
             *why = "algorithm not allowed";
@@ -302,7 +304,7 @@ static json_t *verify_token(request_rec *r, const apigw_auth_dir_conf *c,
     }
     alg = apigw_alg_from_name(t.alg);
     if (hashed && alg >= 0) {
-        apigw_auth_cache_put(hash, c->sources, alg, t.claims, exp);
+        apigw_auth_cache_put(hash, c->sources, gen, alg, t.claims, exp);
     }
     return json_incref(t.claims);
 }

@@ -765,3 +765,50 @@ def expect_json_error(resp, status):
 def json_error():
     return expect_json_error
 
+
+
+# ---------------------------------------------------------------- JWK sets
+
+class JwksBackend(ProtoBackend):
+    """test/backends/jwks_backend.py serving a JWK set (a dict, written as
+    JSON) from a file it reads again on every fetch: write() rotates the
+    keys; count() is how many fetches it has served; stop() takes it down.
+    tls=(cert, key, ca) serves HTTPS (count() then trusts ca)."""
+
+    def __init__(self, workdir, doc, tls=None, index=0):
+        self.file = os.path.join(workdir, "jwks-%d.json" % index)
+        self.write(doc)
+        args = ["--file", self.file]
+        if tls:
+            args += ["--cert", tls[0], "--key", tls[1]]
+        self.verify = tls[2] if tls else True
+        super().__init__("jwks_backend.py", args)
+        if tls:
+            self.url = "https://127.0.0.1:%d" % self.port
+        self.jwks_url = self.url + "/jwks.json"
+
+    def write(self, doc):
+        tmp = self.file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(doc if isinstance(doc, str) else json.dumps(doc))
+        os.replace(tmp, self.file)
+
+    def count(self):
+        return requests.get(self.url + "/count", timeout=5,
+                            verify=self.verify).json()["count"]
+
+
+@pytest.fixture
+def jwks_backend(tmp_path):
+    """jwks_backend(doc, tls=None) -> JwksBackend, stopped after the test
+    (after the gateways when the test names this fixture before them)."""
+    made = []
+
+    def make(doc, tls=None):
+        b = JwksBackend(str(tmp_path), doc, tls, len(made))
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        b.stop()
