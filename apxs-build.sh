@@ -19,7 +19,8 @@ PACKAGES=(apache2 apache2-dev apache2-utils libapr1-dev libaprutil1-dev
           libcurl4-openssl-dev chromium python3-websocket
           libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql postgresql
           libyaml-dev    # libyaml: only test/fuzz/fuzz_encode reads YAML back
-          python3-grpcio openssl)   # gRPC test client/backend; TLS test certificates
+          python3-grpcio openssl    # gRPC test client/backend; TLS test certificates
+          python3-jwt python3-cryptography)   # tokens for the auth tests
 
 say() { printf 'apxs-build: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
