@@ -1049,3 +1049,32 @@ def test_krakend_jwt_5(jwks_backend, backend, gateway):
     r = wait_status(gw, "/private/extract_jwt_claim", token)
     assert r.status_code == spec["out"]["status_code"] == 200, r.text
     assert r.json()["path"] == "/param_forwarding/1234567890qwertyuio"
+
+
+def test_cors_preflight_needs_no_token_and_401_is_readable(backend, gateway,
+                                                          kf):
+    """A browser's preflight carries no credentials: it is answered before
+    authentication; the 401 of the real request carries the CORS headers,
+    so the page can read why it was refused."""
+    origin = "https://app.example.com"
+    gw = gateway(ep(backend, "/v1/cors", f"""
+  ApiJwtKeys file:{kf.all}
+  ApiCorsAllowOrigins {origin}
+  ApiCorsAllowHeaders Authorization
+  Require valid-user""", methods="GET"))
+    before = backend.stats()["requests"]
+    r = requests.options(gw.url("/v1/cors"), headers={
+        "Origin": origin, "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization"}, timeout=5)
+    assert r.status_code == 204, r.text
+    assert r.headers["Access-Control-Allow-Origin"] == origin
+    assert "authorization" in r.headers["Access-Control-Allow-Headers"].lower()
+    r = requests.get(gw.url("/v1/cors"), headers={"Origin": origin},
+                     timeout=5)
+    expect_401(r, invalid=False)
+    assert r.headers["Access-Control-Allow-Origin"] == origin
+    r = get(gw, "/v1/cors", sign(keys().rsa, "RS256", claims(), kid="rsa1"),
+            headers={"Origin": origin})
+    assert r.status_code == 200, r.text
+    assert r.headers["Access-Control-Allow-Origin"] == origin
+    assert backend.stats()["requests"] == before + 1
