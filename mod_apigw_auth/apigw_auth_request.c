@@ -235,8 +235,13 @@ static apigw_alg_set allowed_algs(const apigw_auth_dir_conf *c)
     return c->algs ? c->algs : APIGW_ALG_ALL;
 }
 
-/* Verifies the token's signature with c's keys; NULL or why not, with
- * *status 503 when there are no keys to verify with. */
+/* Keys a token without a kid is tried with, at most: each costs a
+ * signature check, and a client chooses how many keys fit. */
+#define MAX_KEYS_TRIED 4
+
+/* Verifies the token's signature with c's keys: the key its kid names,
+ * or each that fits its algorithm (up to MAX_KEYS_TRIED); NULL or why
+ * not, with *status 503 when there are no keys to verify with. */
 static const char *verify_signature(request_rec *r,
                                     const apigw_auth_dir_conf *c,
                                     const apigw_jwt *t, int *status)
@@ -244,7 +249,8 @@ static const char *verify_signature(request_rec *r,
     const apr_array_header_t *keys;
     const apigw_jwk *k;
     const char *why = NULL, *unavailable = NULL;
-    int unknown_kid = 0;
+    const char *err = "no key for this token";
+    int unknown_kid = 0, from = 0, tried;
 
     keys = apigw_key_sources_current(r, c->sources, &unavailable);
     k = apigw_jwt_pick_key(t, keys, allowed_algs(c), &why, &unknown_kid);
@@ -259,7 +265,17 @@ static const char *verify_signature(request_rec *r,
         }
         return why ? why : "no key for this token";
     }
-    return apigw_jwt_verify_sig(r->pool, t, k);
+    for (tried = 1;; tried++) {
+        k = apigw_jwt_pick_next_key(t, keys, &from, allowed_algs(c), &why,
+                                    NULL);
+        if (!k) {
+            return err;                /* the last key's reason */
+        }
+        if (!(err = apigw_jwt_verify_sig(r->pool, t, k)) || t->kid
+            || tried == MAX_KEYS_TRIED) {
+            return err;
+        }
+    }
 }
 
 /* Checks token fully (or finds it in the cache); the verified claims

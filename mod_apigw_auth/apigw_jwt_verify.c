@@ -163,6 +163,15 @@ const apigw_jwk *apigw_jwt_pick_key(const apigw_jwt *t,
                                     apigw_alg_set allowed, const char **why,
                                     int *unknown_kid)
 {
+    int from = 0;
+    return apigw_jwt_pick_next_key(t, keys, &from, allowed, why, unknown_kid);
+}
+
+const apigw_jwk *apigw_jwt_pick_next_key(const apigw_jwt *t,
+                                         const apr_array_header_t *keys,
+                                         int *from, apigw_alg_set allowed,
+                                         const char **why, int *unknown_kid)
+{
     int a = apigw_alg_from_name(t->alg), i, named = 0;
     int n = keys ? keys->nelts : 0;
     const apigw_jwk *k;
@@ -175,7 +184,7 @@ const apigw_jwk *apigw_jwt_pick_key(const apigw_jwt *t,
         *why = "algorithm not allowed";
         return NULL;
     }
-    for (i = 0; i < n; i++) {
+    for (i = *from; i < n; i++) {
         if ((k = key_at(keys, i)) == NULL) {
             continue;
         }
@@ -186,9 +195,11 @@ const apigw_jwk *apigw_jwt_pick_key(const apigw_jwt *t,
             named = 1;
         }
         if (apigw_alg_fits_key((apigw_alg)a, k)) {
+            *from = i + 1;
             return k;
         }
     }
+    *from = n;
     if (!t->kid) {
         *why = algs[a].no_key;
     }

@@ -44,6 +44,15 @@ const apigw_jwk *apigw_jwt_pick_key(const apigw_jwt *t,
                                     apigw_alg_set allowed, const char **why,
                                     int *unknown_kid);
 
+/* As apigw_jwt_pick_key, looking from keys[*from] on, and setting *from
+ * past the key it gives: a caller whose signature check failed with that
+ * key asks for the next one that fits (several keys without kids, as
+ * while a secret is being rotated). */
+const apigw_jwk *apigw_jwt_pick_next_key(const apigw_jwt *t,
+                                         const apr_array_header_t *keys,
+                                         int *from, apigw_alg_set allowed,
+                                         const char **why, int *unknown_kid);
+
 /* Verifies t's signature with k under t's alg (which must fit k): RSA
  * PKCS#1 v1.5 and PSS (salt length = hash length), ECDSA with the JOSE
  * r||s encoding (exact length for the curve), Ed25519/Ed448, HMAC

@@ -153,6 +153,21 @@ def test_pem_certificate_single_jwk_and_secret_sources(backend, gateway, kf):
         expect_401(get(gw, path, token))
 
 
+def test_secret_rotation_tokens_without_kid(backend, gateway):
+    """Two secrets while one replaces the other: a token without a kid is
+    tried with each key that fits its algorithm, so tokens of the old and
+    of the new secret pass, and a third secret's do not."""
+    old, new = secrets.token_urlsafe(40), secrets.token_urlsafe(40)
+    gw = gateway(ep(backend, "/v1/rot", "ApiJwtKeys secret:APIGW_OLD\n"
+                    "  ApiJwtKeys secret:APIGW_NEW\n  Require valid-user"),
+                 env={"APIGW_OLD": old, "APIGW_NEW": new})
+    for secret in (old, new):
+        r = get(gw, "/v1/rot", sign(secret.encode(), "HS256", claims()))
+        assert r.status_code == 200, r.text
+    expect_401(get(gw, "/v1/rot", sign(secrets.token_bytes(40), "HS256",
+                                       claims())))
+
+
 @pytest.mark.allow_log(pattern=r"(?i)(skip|small|short|bits|bytes|refus)")
 def test_small_rsa_key_and_short_hmac_secret_refused(backend, gateway,
                                                      world_readable_dir):

@@ -999,6 +999,36 @@ static void test_verify_wrong_key(void **state)
     assert_int_equal(ERR_peek_error(), 0);
 }
 
+static void test_pick_next_key(void **state)
+{
+    apr_array_header_t *all, *two;
+    const char *why;
+    apigw_jwt t;
+    int from = 0;
+
+    (void)state;
+    all = make_keys();
+    /* two secrets and no kid in the token: each in turn, then none */
+    two = apr_array_make(pool, 2, sizeof(apigw_jwk *));
+    APR_ARRAY_PUSH(two, apigw_jwk *) = keys[K_HS];
+    APR_ARRAY_PUSH(two, apigw_jwk *) = keys[K_RSA];
+    APR_ARRAY_PUSH(two, apigw_jwk *) = keys[K_HS];
+    assert_null(decode(TOK_HS256_NOKID, &t));
+    assert_ptr_equal(apigw_jwt_pick_next_key(&t, two, &from, APIGW_ALG_ALL,
+                                             &why, NULL), keys[K_HS]);
+    assert_int_equal(from, 1);
+    assert_ptr_equal(apigw_jwt_pick_next_key(&t, two, &from, APIGW_ALG_ALL,
+                                             &why, NULL), keys[K_HS]);
+    assert_int_equal(from, 3);
+    assert_null(apigw_jwt_pick_next_key(&t, two, &from, APIGW_ALG_ALL, &why,
+                                        NULL));
+    assert_int_equal(from, 3);
+    /* from past the end */
+    from = K_COUNT;
+    assert_null(apigw_jwt_pick_next_key(&t, all, &from, APIGW_ALG_ALL, &why,
+                                        NULL));
+}
+
 static void test_pick_key(void **state)
 {
     apr_array_header_t *all;
@@ -1440,6 +1470,7 @@ int main(void)
         T(test_verify_every_alg),
         T(test_verify_wrong_key),
         T(test_pick_key),
+        T(test_pick_next_key),
         T(test_alg_none),
         T(test_hs256_with_rsa_key),
         T(test_stripped_and_reencoded),
