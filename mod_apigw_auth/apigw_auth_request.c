@@ -10,6 +10,7 @@
 #include "apigw_auth_keys.h"
 #include "apigw_error_filter.h"
 #include "apigw_contract.h"
+#include "apigw_sha256.h"
 #include "apigw_jwt.h"
 #include "apigw_jwt_verify.h"
 
@@ -22,7 +23,6 @@
 #include "apr_strings.h"
 #include "apr_lib.h"
 
-#include <openssl/evp.h>
 
 APLOG_USE_MODULE(apigw_auth);
 
@@ -283,7 +283,7 @@ static const char *verify_signature(request_rec *r,
 static json_t *verify_token(request_rec *r, const apigw_auth_dir_conf *c,
                             const char *token, const char **why, int *status)
 {
-    unsigned char hash[EVP_MAX_MD_SIZE];
+    unsigned char hash[APIGW_SHA256_LEN];
     apigw_jwt_rules rules = rules_of(c);
     apr_size_t len = strlen(token);
     apr_time_t exp = 0;
@@ -297,7 +297,7 @@ static json_t *verify_token(request_rec *r, const apigw_auth_dir_conf *c,
         *why = "token too long";
         return NULL;
     }
-    hashed = EVP_Digest(token, len, hash, NULL, EVP_sha256(), NULL) == 1;
+    hashed = apigw_sha256(token, len, hash);
     if (hashed
         && (claims = apigw_auth_cache_get(hash, c->sources, gen, &alg))) {
         t = cached_jwt(claims);

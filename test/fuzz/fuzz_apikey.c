@@ -1,4 +1,4 @@
-/* sources: common/apigw_apikey.c */
+/* sources: common/apigw_apikey.c common/apigw_sha256.c */
 /* libs: -lcrypto */
 /* libFuzzer target for the API key file of common/apigw_apikey.c.
  * The input is a key file. Beyond crashes and leaks it checks:

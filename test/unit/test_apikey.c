@@ -1,4 +1,4 @@
-/* sources: common/apigw_apikey.c */
+/* sources: common/apigw_apikey.c common/apigw_sha256.c */
 /* libs: -lcrypto */
 /* Unit tests for common/apigw_apikey.c: the key file's grammar
  * and its errors with their line numbers, the lookup of presented keys by
