@@ -2,7 +2,8 @@
  * <Location> (protected by httpd's own Require and auth modules). This
  * file owns its HTTP side: the startup checks of the locations, paths
  * relative to the location, methods, cross-site checks, request bodies,
- * and the REST resources' JSON answers and errors naming the field. The
+ * and the REST resources' JSON answers and errors naming the field (for
+ * routes, environments and API keys). The
  * operations themselves (model, store, audit) are apigw_admin_ops.c's,
  * shared with the GraphQL resource (apigw_admin_graphql.c); the console's
  * files are apigw_console.c's.
@@ -17,6 +18,10 @@
  *   GET    environments             their names
  *   POST   environments             {"name","from","copyRoutes"}
  *   DELETE environments/NAME        delete it and its routes
+ *   GET    apikeys                  {"apiKeys":[...]}: names, roles, times
+ *   POST   apikeys                  {"name","roles"}: 201 with the new key,
+ *                                   shown this once
+ *   DELETE apikeys/NAME             revoke it (204)
  *   GET, POST graphql               the GraphQL API
  *   GET    /  console/FILE          the console (the location without its
  *                                   '/' is redirected to it)
@@ -38,10 +43,12 @@
 #include "apr_strings.h"
 #include "unixd.h"
 
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 APLOG_USE_MODULE(apigw);
 
@@ -678,6 +685,170 @@ static int environments(request_rec *r, apigw_route_store *st,
     return create_environment(r, st, body, len);
 }
 
+/* ---- API keys ---- */
+
+static int list_apikeys(request_rec *r, apigw_route_store *st)
+{
+    const apigw_ops_error *e;
+    apr_array_header_t *keys;
+    json_t *list, *doc;
+    char *text;
+    int i, rc;
+
+    if ((e = apigw_ops_apikeys(r, st, &keys)) != NULL) {
+        return fail_ops(r, e);
+    }
+    list = json_array();
+    for (i = 0; i < keys->nelts; i++) {
+        json_array_append_new(list, apigw_ops_apikey_json(r->pool,
+                              APR_ARRAY_IDX(keys, i, apigw_ops_apikey *)));
+    }
+    doc = json_pack("{s:o}", "apiKeys", list);
+    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text) {
+        return fail(r, HTTP_INTERNAL_SERVER_ERROR, "the API keys cannot be "
+                    "written", NULL);
+    }
+    rc = answer(r, HTTP_OK, apr_pstrdup(r->pool, text));
+    free(text);
+    return rc;
+}
+
+/* The roles member: an array of strings, or null for none. NULL or the
+ * problem, with *field. */
+static const char *apikey_roles(request_rec *r, json_t *v,
+                                apr_array_header_t **roles,
+                                const char **field)
+{
+    size_t i;
+    json_t *role;
+
+    *roles = NULL;
+    if (json_is_null(v)) {
+        return NULL;
+    }
+    if (!json_is_array(v)) {
+        *field = "roles";
+        return "must be an array of strings";
+    }
+    *roles = apr_array_make(r->pool, (int)json_array_size(v) + 1,
+                            sizeof(const char *));
+    json_array_foreach(v, i, role) {
+        if (!json_is_string(role)) {
+            *field = apr_psprintf(r->pool, "roles[%d]", (int)i);
+            return "must be a string";
+        }
+        APR_ARRAY_PUSH(*roles, const char *) =
+            apr_pstrdup(r->pool, json_string_value(role));
+    }
+    return NULL;
+}
+
+/* {"name": N, "roles": [R, ...] or null (default: none)}; NULL or the
+ * problem, with *field (the checks of name and roles are the
+ * operation's). */
+static const char *apikey_body(request_rec *r, const char *body,
+                               apr_size_t len, const char **name,
+                               apr_array_header_t **roles,
+                               const char **field)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    const char *key, *problem = NULL;
+    json_t *v;
+
+    *name = NULL;
+    *roles = NULL;
+    *field = NULL;
+    if (!doc || !json_is_object(doc)) {
+        json_decref(doc);
+        return "the body must be a JSON object {\"name\", \"roles\"}";
+    }
+    json_object_foreach(doc, key, v) {
+        if (strcmp(key, "name") == 0) {
+            if (!json_is_string(v)) {
+                *field = "name";
+                problem = "must be a string";
+                break;
+            }
+            *name = apr_pstrdup(r->pool, json_string_value(v));
+        }
+        else if (strcmp(key, "roles") == 0) {
+            if ((problem = apikey_roles(r, v, roles, field)) != NULL) {
+                break;
+            }
+        }
+        else {
+            *field = apr_pstrdup(r->pool, key);
+            problem = "is not a field of an API key";
+            break;
+        }
+    }
+    json_decref(doc);
+    if (!problem && !*name) {
+        *field = "name";
+        problem = "is required";
+    }
+    return problem;
+}
+
+static int create_apikey(request_rec *r, apigw_route_store *st,
+                         const char *body, apr_size_t len)
+{
+    const char *name, *field, *problem;
+    const apigw_ops_error *e;
+    apr_array_header_t *roles;
+    apigw_ops_apikey *k;
+    json_t *doc;
+    char *text;
+    int rc;
+
+    problem = apikey_body(r, body, len, &name, &roles, &field);
+    if (problem) {
+        return fail(r, HTTP_BAD_REQUEST, field ? apr_pstrcat(r->pool, field,
+                    ": ", problem, NULL) : problem, field);
+    }
+    if ((e = apigw_ops_create_apikey(r, st, name, roles, &k)) != NULL) {
+        return fail_ops(r, e);
+    }
+    doc = apigw_ops_apikey_json(r->pool, k);
+    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text) {
+        /* stored, but its key cannot be shown: it is of no use */
+        return fail(r, HTTP_INTERNAL_SERVER_ERROR, "the new API key cannot "
+                    "be written; revoke it and create another", NULL);
+    }
+    apr_table_setn(r->headers_out, "Location",
+                   apr_pstrcat(r->pool, ap_escape_uri(r->pool, r->uri),
+                               r->uri[strlen(r->uri) - 1] == '/' ? "" : "/",
+                               name, NULL));
+    rc = answer(r, HTTP_CREATED, apr_pstrdup(r->pool, text));
+    OPENSSL_cleanse(text, strlen(text));
+    free(text);
+    return rc;
+}
+
+static int apikeys(request_rec *r, apigw_route_store *st, const char *name,
+                   const char *body, apr_size_t len)
+{
+    const apigw_ops_error *e;
+
+    if (name) {                     /* DELETE: method_allowed said so */
+        if ((e = apigw_ops_revoke_apikey(r, st, name)) != NULL) {
+            return fail_ops(r, e);
+        }
+        r->status = HTTP_NO_CONTENT;
+        apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+        return OK;
+    }
+    if (r->method_number == M_GET) {
+        return list_apikeys(r, st);
+    }
+    return create_apikey(r, st, body, len);
+}
+
 /* ---- dispatch ---- */
 
 /* The admin <Location> r is under: the longest of them that is a prefix
@@ -708,6 +879,7 @@ typedef enum {
     RES_NONE = 0,
     RES_ROUTES,            /* routes, routes/ID */
     RES_ENVIRONMENTS,      /* environments, environments/NAME */
+    RES_APIKEYS,           /* apikeys, apikeys/NAME */
     RES_GRAPHQL,           /* graphql */
     RES_CONSOLE,           /* the base with a '/' (the page), console/NAME */
     RES_BARE               /* the base without its '/': redirected */
@@ -740,6 +912,9 @@ static resource sub_path(request_rec *r, const char **item)
     }
     else if (n == 12 && strncmp(rel, "environments", 12) == 0) {
         res = RES_ENVIRONMENTS;
+    }
+    else if (n == 7 && strncmp(rel, "apikeys", 7) == 0) {
+        res = RES_APIKEYS;
     }
     else if (n == 7 && strncmp(rel, "graphql", 7) == 0) {
         return slash && slash[1] ? RES_NONE : RES_GRAPHQL;
@@ -779,6 +954,7 @@ static const char *allowed(resource res, const char *item)
     case RES_ROUTES:
         return item ? "GET, PUT, PATCH, DELETE" : "GET, POST, DELETE";
     case RES_ENVIRONMENTS:
+    case RES_APIKEYS:
         return item ? "DELETE" : "GET, POST";
     case RES_GRAPHQL:
         return "GET, POST";
@@ -822,6 +998,9 @@ static int rest(request_rec *r, resource res, const char *item,
         rc = item ? one_route(r, st, item, body, len)
                   : routes(r, st, body, len);
     }
+    else if (res == RES_APIKEYS) {
+        rc = apikeys(r, st, item, body, len);
+    }
     else {
         rc = environments(r, st, item, body, len);
     }
@@ -860,7 +1039,7 @@ int apigw_admin_handler(request_rec *r)
     }
     if ((res = sub_path(r, &item)) == RES_NONE) {
         return fail(r, HTTP_NOT_FOUND, "no such admin resource: use "
-                    "routes, environments or graphql", NULL);
+                    "routes, environments, apikeys or graphql", NULL);
     }
     if (res == RES_GRAPHQL) {
         apr_table_setn(r->notes, GRAPHQL_NOTE, "1");

@@ -1,8 +1,9 @@
 /* The GraphQL side of the management API: <admin location>/graphql.
  * This file owns the HTTP side (the request's JSON or query arguments,
  * the answer's media type and status, the bounds of the location) and
- * the resolvers of the root fields: each calls the operation the REST
- * side calls (apigw_admin_ops.h), so both check and write the same way;
+ * the resolvers of the root fields (routes, environments, API keys,
+ * operations): each calls the operation the REST side calls
+ * (apigw_admin_ops.h), so both check and write the same way;
  * route inputs travel as the REST API's JSON (the input types mirror it
  * field for field) through the route model's decoder. The language
  * itself (parsing, validation, execution, introspection) is
@@ -426,6 +427,82 @@ static json_t *m_delete_environment(gql_request *g, json_t *args,
     return deleted_json(n);
 }
 
+/* ---- API keys ---- */
+
+/* Query.apiKeys */
+static json_t *q_apikeys(gql_request *g, json_t *args, apigw_gql_fault *f)
+{
+    const apigw_ops_error *e;
+    apr_array_header_t *keys;
+    json_t *list;
+    int i;
+
+    (void)args;
+    if ((e = with_store(g)) || (e = apigw_ops_apikeys(g->r, g->st, &keys))) {
+        return ops_fault(g, f, e, NULL);
+    }
+    list = json_array();
+    for (i = 0; i < keys->nelts; i++) {
+        json_array_append_new(list, apigw_ops_apikey_json(g->r->pool,
+                              APR_ARRAY_IDX(keys, i, apigw_ops_apikey *)));
+    }
+    return list;
+}
+
+/* The roles argument ([String!], maybe null) as an array, from p. */
+static apr_array_header_t *roles_arg(apr_pool_t *p, json_t *v)
+{
+    apr_array_header_t *roles;
+    json_t *role;
+    size_t i;
+
+    if (!json_is_array(v)) {
+        return NULL;
+    }
+    roles = apr_array_make(p, (int)json_array_size(v) + 1,
+                           sizeof(const char *));
+    json_array_foreach(v, i, role) {
+        /* the executor coerced every member to a string */
+        APR_ARRAY_PUSH(roles, const char *) =
+            apr_pstrdup(p, json_string_value(role));
+    }
+    return roles;
+}
+
+/* Mutation.createApiKey(name, roles) */
+static json_t *m_create_apikey(gql_request *g, json_t *args,
+                               apigw_gql_fault *f)
+{
+    const apigw_ops_error *e;
+    apigw_ops_apikey *k;
+
+    if ((e = with_store(g)) || (e = apigw_ops_create_apikey(g->r, g->st,
+                                    arg_str(args, "name"),
+                                    roles_arg(g->r->pool, json_object_get(
+                                              args, "roles")), &k))) {
+        return ops_fault(g, f, e, NULL);
+    }
+    return apigw_ops_apikey_json(g->r->pool, k);
+}
+
+/* Mutation.revokeApiKey(name): true; a NOT_FOUND error when there is no
+ * such key (as deleteRoute's). */
+static json_t *m_revoke_apikey(gql_request *g, json_t *args,
+                               apigw_gql_fault *f)
+{
+    const apigw_ops_error *e;
+
+    if ((e = with_store(g)) || (e = apigw_ops_revoke_apikey(g->r, g->st,
+                                    arg_str(args, "name")))) {
+        ops_fault(g, f, e, NULL);
+        if (e->code == APIGW_OPS_NOT_FOUND) {
+            f->field = "name";
+        }
+        return NULL;
+    }
+    return json_true();
+}
+
 /* What another module answered an action with: its JSON, or a fault. */
 static json_t *acted(gql_request *g, apigw_gql_fault *f, const char *what,
                      const char *err, const char *json, int not_found,
@@ -502,6 +579,7 @@ static const struct {
     { "Query", "route", q_route },
     { "Query", "environments", q_environments },
     { "Query", "operations", q_operations },
+    { "Query", "apiKeys", q_apikeys },
     { "Mutation", "registerRoute", m_register },
     { "Mutation", "updateRoute", m_update },
     { "Mutation", "setRouteEnabled", m_set_enabled },
@@ -511,6 +589,8 @@ static const struct {
     { "Mutation", "deleteEnvironment", m_delete_environment },
     { "Mutation", "resumeMember", m_resume_member },
     { "Mutation", "resetBreaker", m_reset_breaker },
+    { "Mutation", "createApiKey", m_create_apikey },
+    { "Mutation", "revokeApiKey", m_revoke_apikey },
 };
 
 static json_t *resolve(void *baton, apr_pool_t *p, const char *type,

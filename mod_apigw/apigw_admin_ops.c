@@ -1,14 +1,19 @@
 /* The operations of the management API (see apigw_admin_ops.h): the
- * child's route store and its mutex, and each operation on routes and
- * environments as the REST and the GraphQL sides both run it. */
+ * child's route store and its mutex, and each operation on routes,
+ * environments and API keys (their checks, the making of a new key) as
+ * the REST and the GraphQL sides both run it. */
 #include "apigw_admin_ops.h"
+#include "apigw_apikey.h"
 #include "apigw_config.h"
 #include "apigw_rt_serve.h"
 #include "apigw_log.h"
 
 #include "http_log.h"
+#include "apr_base64.h"
 #include "apr_strings.h"
 #include "apr_thread_mutex.h"
+
+#include <openssl/crypto.h>
 
 APLOG_USE_MODULE(apigw);
 
@@ -418,4 +423,209 @@ const apigw_ops_error *apigw_ops_delete_environment(request_rec *r,
     changed(r, "deleted environment", apr_psprintf(r->pool, "%s (%d routes)",
             name, *deleted));
     return NULL;
+}
+
+/* ---- API keys ---- */
+
+#define APIKEY_NAME_RULE "1 to 64 characters of A-Z a-z 0-9 . _ @ -"
+
+static int is_key_name(const char *s)
+{
+    apr_size_t n = 0;
+
+    if (!s) {
+        return 0;
+    }
+    for (; s[n]; n++) {
+        char c = s[n];
+
+        if (n == APIGW_OPS_APIKEY_MAX_NAME
+            || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                 || (c >= '0' && c <= '9') || c == '.' || c == '_'
+                 || c == '@' || c == '-')) {
+            return 0;
+        }
+    }
+    return n > 0;
+}
+
+/* roles checked, as the store keeps them: "a,b", "" for none. */
+static const apigw_ops_error *roles_text(request_rec *r,
+                                         const apr_array_header_t *roles,
+                                         const char **csv)
+{
+    int i, j, n = roles ? roles->nelts : 0;
+
+    *csv = "";
+    if (n > APIGW_OPS_APIKEY_MAX_ROLES) {
+        return failure(r, APIGW_OPS_INVALID, apr_psprintf(r->pool,
+                       "roles: at most %d roles, not %d",
+                       APIGW_OPS_APIKEY_MAX_ROLES, n), "roles");
+    }
+    for (i = 0; i < n; i++) {
+        const char *role = APR_ARRAY_IDX(roles, i, const char *);
+        const char *field = apr_psprintf(r->pool, "roles[%d]", i);
+
+        if (!is_key_name(role)) {
+            return failure(r, APIGW_OPS_INVALID, apr_pstrcat(r->pool, field,
+                           ": a role is " APIKEY_NAME_RULE, NULL), field);
+        }
+        for (j = 0; j < i; j++) {
+            if (strcmp(role, APR_ARRAY_IDX(roles, j, const char *)) == 0) {
+                return failure(r, APIGW_OPS_INVALID, apr_psprintf(r->pool,
+                               "%s: %s is given twice", field, role), field);
+            }
+        }
+    }
+    if (n > 0) {
+        *csv = apr_array_pstrcat(r->pool, roles, ',');
+    }
+    return NULL;
+}
+
+/* The roles of the store's text: "" is none. */
+static apr_array_header_t *roles_of(apr_pool_t *p, const char *csv)
+{
+    apr_array_header_t *roles = apr_array_make(p, 2, sizeof(const char *));
+    char *copy = apr_pstrdup(p, csv), *last, *role;
+
+    for (role = apr_strtok(copy, ",", &last); role;
+         role = apr_strtok(NULL, ",", &last)) {
+        APR_ARRAY_PUSH(roles, const char *) = role;
+    }
+    return roles;
+}
+
+/* A new key: the prefix and the base64url text (RFC 4648 section 5, no
+ * padding) of APIGW_OPS_APIKEY_RANDOM_BYTES random bytes; NULL when the
+ * system has no random bytes to give. The working copies are wiped. */
+static const char *new_key(apr_pool_t *p)
+{
+    unsigned char raw[APIGW_OPS_APIKEY_RANDOM_BYTES];
+    char text[2 * APIGW_OPS_APIKEY_RANDOM_BYTES];   /* base64 fits */
+    const char *key = NULL;
+    apr_size_t i;
+
+    if (apr_generate_random_bytes(raw, sizeof(raw)) == APR_SUCCESS) {
+        apr_base64_encode_binary(text, raw, (int)sizeof(raw));
+        for (i = 0; text[i] && text[i] != '='; i++) {
+            text[i] = text[i] == '+' ? '-' : text[i] == '/' ? '_' : text[i];
+        }
+        text[i] = '\0';
+        key = apr_pstrcat(p, APIGW_OPS_APIKEY_PREFIX, text, NULL);
+    }
+    OPENSSL_cleanse(raw, sizeof(raw));
+    OPENSSL_cleanse(text, sizeof(text));
+    return key;
+}
+
+const apigw_ops_error *apigw_ops_apikeys(request_rec *r,
+                                         apigw_route_store *st,
+                                         apr_array_header_t **keys)
+{
+    const apigw_route_store_error *se;
+    apr_array_header_t *recs;
+    int i;
+
+    *keys = NULL;
+    if ((se = apigw_route_store_apikeys(st, r->pool, &recs)) != NULL) {
+        return store_failure(r, se);
+    }
+    *keys = apr_array_make(r->pool, recs->nelts + 1,
+                           sizeof(apigw_ops_apikey *));
+    for (i = 0; i < recs->nelts; i++) {
+        const apigw_apikey_record *rec = &APR_ARRAY_IDX(recs, i,
+                                                        apigw_apikey_record);
+        apigw_ops_apikey *k = apr_pcalloc(r->pool, sizeof(*k));
+
+        k->name = rec->name;
+        k->roles = roles_of(r->pool, rec->roles);
+        k->created_at = rec->created_at;
+        APR_ARRAY_PUSH(*keys, apigw_ops_apikey *) = k;
+    }
+    return NULL;
+}
+
+const apigw_ops_error *apigw_ops_create_apikey(request_rec *r,
+                                               apigw_route_store *st,
+                                               const char *name,
+                                               const apr_array_header_t *roles,
+                                               apigw_ops_apikey **out)
+{
+    const apigw_route_store_error *se;
+    const apigw_ops_error *e;
+    apigw_apikey_record rec;
+    apigw_ops_apikey *k;
+    const char *key;
+
+    *out = NULL;
+    if (!is_key_name(name)) {
+        return failure(r, APIGW_OPS_INVALID, "name: an API key's name is "
+                       APIKEY_NAME_RULE, "name");
+    }
+    if ((e = roles_text(r, roles, &rec.roles)) != NULL) {
+        return e;
+    }
+    if (!(key = new_key(r->pool))) {
+        return failure(r, APIGW_OPS_INTERNAL, "no random bytes for a new "
+                       "API key", NULL);
+    }
+    rec.name = name;
+    rec.hash = apigw_apikey_hash_hex(r->pool, key, strlen(key));
+    rec.created_at = apr_time_now();
+    if (!rec.hash) {
+        return failure(r, APIGW_OPS_INTERNAL, "the new API key cannot be "
+                       "hashed", NULL);
+    }
+    if ((se = apigw_route_store_apikey_create(st, r->pool, &rec)) != NULL) {
+        return se->code == APIGW_RS_CONFLICT
+               ? failure(r, APIGW_OPS_CONFLICT, se->message, "name")
+               : store_failure(r, se);
+    }
+    changed(r, "created API key", apr_psprintf(r->pool, "%s (roles %s)",
+            name, *rec.roles ? rec.roles : "none"));
+    k = apr_pcalloc(r->pool, sizeof(*k));
+    k->name = name;
+    k->roles = roles_of(r->pool, rec.roles);
+    k->created_at = rec.created_at;
+    k->key = key;
+    *out = k;
+    return NULL;
+}
+
+const apigw_ops_error *apigw_ops_revoke_apikey(request_rec *r,
+                                               apigw_route_store *st,
+                                               const char *name)
+{
+    const apigw_route_store_error *se;
+
+    if (!is_key_name(name)) {
+        return failure(r, APIGW_OPS_NOT_FOUND, "no such API key", NULL);
+    }
+    if ((se = apigw_route_store_apikey_delete(st, r->pool, name)) != NULL) {
+        return se->code == APIGW_RS_NOT_FOUND
+               ? failure(r, APIGW_OPS_NOT_FOUND, "no such API key", NULL)
+               : store_failure(r, se);
+    }
+    changed(r, "revoked API key", name);
+    return NULL;
+}
+
+json_t *apigw_ops_apikey_json(apr_pool_t *p, const apigw_ops_apikey *k)
+{
+    json_t *o = json_object(), *roles = json_array();
+    int i;
+
+    for (i = 0; k->roles && i < k->roles->nelts; i++) {
+        json_array_append_new(roles, json_string(
+                              APR_ARRAY_IDX(k->roles, i, const char *)));
+    }
+    json_object_set_new(o, "name", json_string(k->name));
+    json_object_set_new(o, "roles", roles);
+    json_object_set_new(o, "createdAt",
+                        json_string(apigw_rt_time_text(p, k->created_at)));
+    if (k->key) {
+        json_object_set_new(o, "key", json_string(k->key));
+    }
+    return o;
 }

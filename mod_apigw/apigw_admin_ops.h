@@ -1,5 +1,5 @@
-/* The operations of the management API on runtime routes and
- * environments (apigw_admin_ops.c), shared by its REST side
+/* The operations of the management API on runtime routes, environments
+ * and API keys (apigw_admin_ops.c), shared by its REST side
  * (apigw_admin.c) and its GraphQL side (apigw_admin_graphql.c), so both
  * run exactly the same checks and writes: each runs one operation through
  * the route model (apigw_rt_model.h) and the route store
@@ -15,6 +15,8 @@
 #define APIGW_ADMIN_OPS_H
 
 #include "httpd.h"
+
+#include <jansson.h>
 
 #include "apigw_rt_model.h"
 #include "apigw_route_store.h"
@@ -96,6 +98,55 @@ const apigw_ops_error *apigw_ops_delete_environment(request_rec *r,
                                                     apigw_route_store *st,
                                                     const char *name,
                                                     int *deleted);
+
+/* ---- API keys ----
+ *
+ * Kept in the route store as their SHA-256 (the key itself is made here,
+ * shown once in the answer that created it, and neither stored nor
+ * logged); served by every child through apigw_store_apikey_find. */
+
+/* Names and roles: 1 to APIGW_OPS_APIKEY_MAX_NAME characters of
+ * A-Z a-z 0-9 . _ @ - (common/apigw_apikey.h's rule); a key has at most
+ * APIGW_OPS_APIKEY_MAX_ROLES roles, none given twice. */
+#define APIGW_OPS_APIKEY_MAX_NAME 64
+#define APIGW_OPS_APIKEY_MAX_ROLES 32
+
+/* "agw_" and the base64url text (no padding) of this many random bytes. */
+#define APIGW_OPS_APIKEY_PREFIX "agw_"
+#define APIGW_OPS_APIKEY_RANDOM_BYTES 32
+
+typedef struct {
+    const char *name;
+    apr_array_header_t *roles;     /* const char *, as given */
+    apr_time_t created_at;
+    const char *key;               /* the key: apigw_ops_create_apikey's
+                                    * answer only, else NULL */
+} apigw_ops_apikey;
+
+/* Every key (apigw_ops_apikey *, key NULL), sorted by name. */
+const apigw_ops_error *apigw_ops_apikeys(request_rec *r,
+                                         apigw_route_store *st,
+                                         apr_array_header_t **keys);
+
+/* A new key named name with roles (const char *; NULL for none): checks
+ * them (INVALID, field "name", "roles" or "roles[N]"), makes the key
+ * from apr_generate_random_bytes and stores its SHA-256 (CONFLICT, field
+ * "name", when the name is taken). *out holds the key. */
+const apigw_ops_error *apigw_ops_create_apikey(request_rec *r,
+                                               apigw_route_store *st,
+                                               const char *name,
+                                               const apr_array_header_t *roles,
+                                               apigw_ops_apikey **out);
+
+/* Deletes the key named name: it stops working in every child within
+ * milliseconds. NOT_FOUND when there is none. */
+const apigw_ops_error *apigw_ops_revoke_apikey(request_rec *r,
+                                               apigw_route_store *st,
+                                               const char *name);
+
+/* k as the API shows it: {"name","roles","createdAt"} and, when k holds
+ * it, "key" (a new reference). */
+json_t *apigw_ops_apikey_json(apr_pool_t *p, const apigw_ops_apikey *k);
 
 /* An audit line for a change made outside the route store (a member
  * resumed, a breaker reset): "admin API: ACTION WHAT by USER". */

@@ -1,16 +1,17 @@
 /* The route store over apr_dbd: parsing a store spec, opening SQLite or
  * PostgreSQL, the schema and its migrations, the prepared statements, and
- * the read and write operations of apigw_route_store.h. Every write is
- * one transaction that first bumps the generation row: on PostgreSQL that
- * row lock orders concurrent writers, on SQLite BEGIN IMMEDIATE does.
- * User data only ever reaches the database as prepared-statement
- * arguments. Pure APR/APR-util. */
+ * the read and write operations of apigw_route_store.h on routes,
+ * environments and API keys. Every write is one transaction that first
+ * bumps the generation row: on PostgreSQL that row lock orders concurrent
+ * writers, on SQLite BEGIN IMMEDIATE does. User data only ever reaches
+ * the database as prepared-statement arguments. Pure APR/APR-util. */
 #include <apr_dbd.h>
 #include <apr_file_info.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "apigw_route_store.h"
@@ -85,9 +86,29 @@ static const char *const schema_v2[] = {
     NULL
 };
 
+/* Version 3: API keys, by their SHA-256 only (the key itself is never
+ * stored), and the keys' version: the generation of the last write of a
+ * key, which readers compare so that a route's write does not make them
+ * read the keys again. */
+static const char *const schema_v3[] = {
+    "CREATE TABLE api_keys ("
+    "name TEXT PRIMARY KEY, "
+    "hash TEXT NOT NULL UNIQUE, "
+    "roles TEXT NOT NULL, "
+    "created_at BIGINT NOT NULL)",
+
+    "CREATE TABLE api_keys_version ("
+    "id INTEGER PRIMARY KEY CHECK (id = 1), "
+    "value BIGINT NOT NULL)",
+
+    "INSERT INTO api_keys_version (id, value) VALUES (1, 0)",
+    NULL
+};
+
 static const rs_migration migrations[] = {
     { 1, schema_v1 },
     { 2, schema_v2 },
+    { 3, schema_v3 },
 };
 
 /* How long a deleted route's tombstone is kept: a reader that has not
@@ -129,6 +150,14 @@ enum {
     Q_KEY_INSERT,
     Q_KEY_DELETE_ROUTE,
     Q_KEY_DELETE_ENV,
+    Q_APIKEY_VERSION,
+    Q_APIKEY_BUMP,
+    Q_APIKEY_NAMED,
+    Q_APIKEY_HASHED,
+    Q_APIKEY_INSERT,
+    Q_APIKEY_DELETE,
+    Q_APIKEY_LIST,
+    Q_APIKEY_ALL,
     Q_COUNT
 };
 
@@ -184,6 +213,16 @@ static const char *const statements[Q_COUNT] = {
                      "VALUES (%s, %s, %s, %s)",
     [Q_KEY_DELETE_ROUTE] = "DELETE FROM route_keys WHERE route_id = %s",
     [Q_KEY_DELETE_ENV] = "DELETE FROM route_keys WHERE environment = %s",
+    [Q_APIKEY_VERSION] = "SELECT value FROM api_keys_version WHERE id = 1",
+    [Q_APIKEY_BUMP] = "UPDATE api_keys_version SET value = %lld "
+                      "WHERE id = 1",
+    [Q_APIKEY_NAMED] = "SELECT name FROM api_keys WHERE name = %s",
+    [Q_APIKEY_HASHED] = "SELECT name FROM api_keys WHERE hash = %s",
+    [Q_APIKEY_INSERT] = "INSERT INTO api_keys (name, hash, roles, created_at) "
+                        "VALUES (%s, %s, %s, %lld)",
+    [Q_APIKEY_DELETE] = "DELETE FROM api_keys WHERE name = %s",
+    [Q_APIKEY_LIST] = "SELECT name, roles, created_at FROM api_keys",
+    [Q_APIKEY_ALL] = "SELECT name, roles, created_at, hash FROM api_keys",
 };
 
 struct apigw_route_store {
@@ -613,29 +652,39 @@ static const apigw_route_store_error *tx_end(
     return err;
 }
 
-static const apigw_route_store_error *read_generation(apigw_route_store *st,
-                                                      apr_pool_t *p,
-                                                      apr_int64_t *gen)
+/* The value of a one-row counter table (q: Q_GENERATION or
+ * Q_APIKEY_VERSION; what names it in messages). */
+static const apigw_route_store_error *read_counter(apigw_route_store *st,
+                                                   apr_pool_t *p, int q,
+                                                   const char *what,
+                                                   apr_int64_t *value)
 {
     const apigw_route_store_error *err;
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
 
-    err = run_select(st, p, Q_GENERATION, NULL, &res,
-                     "cannot read the generation");
+    err = run_select(st, p, q, NULL, &res,
+                     apr_pstrcat(p, "cannot read ", what, NULL));
     if (err) {
         return err;
     }
     if (!next_row(st, p, res, &row)) {
         return rs_err(p, APIGW_RS_UNAVAILABLE,
-                      "route store %s: the generation row is missing",
-                      st->name);
+                      "route store %s: the row of %s is missing",
+                      st->name, what);
     }
-    *gen = apr_atoi64(entry(st, p, row, 0));
+    *value = apr_atoi64(entry(st, p, row, 0));
     while (next_row(st, p, res, &row)) {
         continue;
     }
     return NULL;
+}
+
+static const apigw_route_store_error *read_generation(apigw_route_store *st,
+                                                      apr_pool_t *p,
+                                                      apr_int64_t *gen)
+{
+    return read_counter(st, p, Q_GENERATION, "the generation", gen);
 }
 
 /* Starts a write: a transaction whose first statement bumps the
@@ -1634,4 +1683,201 @@ const apigw_route_store_error *apigw_route_store_delete_environment(
         *deleted_routes = n;
     }
     return err;
+}
+
+/* ---- API keys ---- */
+
+/* 64 lowercase hex digits: a SHA-256 as the store keeps it. */
+static int is_hash_hex(const char *h)
+{
+    int i;
+
+    for (i = 0; i < 64; i++) {
+        /* a shorter string stops at its NUL, which is no digit */
+        if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f'))) {
+            return 0;
+        }
+    }
+    return h[64] == '\0';
+}
+
+static const apigw_route_store_error *check_apikey(
+    apr_pool_t *p, const apigw_apikey_record *k)
+{
+    const apigw_route_store_error *err;
+
+    if (!k) {
+        return rs_err(p, APIGW_RS_INVALID, "no API key given");
+    }
+    if ((err = check_name(p, "API key's name", k->name))) {
+        return err;
+    }
+    if (!k->hash || !is_hash_hex(k->hash)) {
+        return rs_err(p, APIGW_RS_INVALID, "API key \"%s\": the hash is not "
+                      "64 lowercase hex digits", k->name);
+    }
+    if (!k->roles) {
+        return rs_err(p, APIGW_RS_INVALID, "API key \"%s\" lacks its roles",
+                      k->name);
+    }
+    return NULL;
+}
+
+/* Inside a write: the keys' version becomes this write's generation. */
+static const apigw_route_store_error *bump_apikeys(apigw_route_store *st,
+                                                   apr_pool_t *p)
+{
+    const char *args[1] = { i64(p, st->write_gen) };
+    const apigw_route_store_error *err;
+    int n = 0;
+
+    err = run_query(st, p, Q_APIKEY_BUMP, args, &n,
+                    "cannot bump the API keys' version");
+    if (!err && n != 1) {
+        err = rs_err(p, APIGW_RS_UNAVAILABLE, "route store %s: the row of "
+                     "the API keys' version is missing", st->name);
+    }
+    return err;
+}
+
+/* Inside a write: the name and the hash must both be free. */
+static const apigw_route_store_error *insert_apikey(
+    apigw_route_store *st, apr_pool_t *p, const apigw_apikey_record *k)
+{
+    const apigw_route_store_error *err;
+    const char *args[4];
+    int taken;
+
+    err = exists(st, p, Q_APIKEY_NAMED, k->name, &taken);
+    if (err) {
+        return err;
+    }
+    if (taken) {
+        return rs_err(p, APIGW_RS_CONFLICT,
+                      "an API key named \"%s\" already exists", k->name);
+    }
+    err = exists(st, p, Q_APIKEY_HASHED, k->hash, &taken);
+    if (err) {
+        return err;
+    }
+    if (taken) {
+        return rs_err(p, APIGW_RS_CONFLICT,
+                      "another API key has the same hash");
+    }
+    args[0] = k->name;
+    args[1] = k->hash;
+    args[2] = k->roles;
+    args[3] = i64(p, k->created_at);
+    err = run_query(st, p, Q_APIKEY_INSERT, args, NULL,
+                    "cannot insert an API key");
+    return err ? err : bump_apikeys(st, p);
+}
+
+const apigw_route_store_error *apigw_route_store_apikey_create(
+    apigw_route_store *st, apr_pool_t *p, const apigw_apikey_record *k)
+{
+    const apigw_route_store_error *err = check_apikey(p, k);
+    apr_dbd_transaction_t *tx;
+
+    if (err || (err = write_begin(st, p, &tx))) {
+        return err;
+    }
+    return tx_end(st, p, tx, insert_apikey(st, p, k), 1);
+}
+
+const apigw_route_store_error *apigw_route_store_apikey_delete(
+    apigw_route_store *st, apr_pool_t *p, const char *name)
+{
+    const apigw_route_store_error *err = check_name(p, "API key's name",
+                                                    name);
+    const char *args[1] = { name };
+    apr_dbd_transaction_t *tx;
+    int n = 0;
+
+    if (err || (err = write_begin(st, p, &tx))) {
+        return err;
+    }
+    err = run_query(st, p, Q_APIKEY_DELETE, args, &n,
+                    "cannot delete an API key");
+    if (!err && n == 0) {
+        err = rs_err(p, APIGW_RS_NOT_FOUND, "no API key named \"%s\"", name);
+    }
+    if (!err) {
+        err = bump_apikeys(st, p);
+    }
+    return tx_end(st, p, tx, err, 1);
+}
+
+static int apikey_by_name(const void *a, const void *b)
+{
+    return strcmp(((const apigw_apikey_record *)a)->name,
+                  ((const apigw_apikey_record *)b)->name);
+}
+
+/* Every key, by name (byte order, the same on both databases), with its
+ * hash when with_hash. */
+static const apigw_route_store_error *select_apikeys(apigw_route_store *st,
+                                                     apr_pool_t *p,
+                                                     int with_hash,
+                                                     apr_array_header_t **out)
+{
+    const apigw_route_store_error *err;
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    apr_array_header_t *a;
+
+    err = run_select(st, p, with_hash ? Q_APIKEY_ALL : Q_APIKEY_LIST, NULL,
+                     &res, "cannot read the API keys");
+    if (err) {
+        return err;
+    }
+    a = apr_array_make(p, 8, sizeof(apigw_apikey_record));
+    while (next_row(st, p, res, &row)) {
+        apigw_apikey_record *k = apr_array_push(a);
+
+        k->name = entry(st, p, row, 0);
+        k->roles = entry(st, p, row, 1);
+        k->created_at = apr_atoi64(entry(st, p, row, 2));
+        k->hash = with_hash ? entry(st, p, row, 3) : NULL;
+    }
+    if (a->nelts > 1) {
+        qsort(a->elts, (size_t)a->nelts, sizeof(apigw_apikey_record),
+              apikey_by_name);
+    }
+    *out = a;
+    return NULL;
+}
+
+const apigw_route_store_error *apigw_route_store_apikeys(
+    apigw_route_store *st, apr_pool_t *p, apr_array_header_t **keys)
+{
+    const apigw_route_store_error *err;
+
+    *keys = NULL;
+    if ((err = check_conn(st, p))) {
+        return err;
+    }
+    return select_apikeys(st, p, 0, keys);
+}
+
+const apigw_route_store_error *apigw_route_store_apikeys_version(
+    apigw_route_store *st, apr_pool_t *p, apr_int64_t *version)
+{
+    const apigw_route_store_error *err = check_conn(st, p);
+
+    return err ? err : read_counter(st, p, Q_APIKEY_VERSION,
+                                    "the API keys' version", version);
+}
+
+/* The version is read first: a key written after it has a larger one,
+ * and the caller reads the keys again next time. */
+const apigw_route_store_error *apigw_route_store_apikeys_load(
+    apigw_route_store *st, apr_pool_t *p, apr_int64_t *version,
+    apr_array_header_t **keys)
+{
+    const apigw_route_store_error *err;
+
+    *keys = NULL;
+    err = apigw_route_store_apikeys_version(st, p, version);
+    return err ? err : select_apikeys(st, p, 1, keys);
 }

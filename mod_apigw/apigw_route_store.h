@@ -1,9 +1,9 @@
-/* The route store: where runtime routes and their environments persist,
- * through APR-util's apr_dbd (SQLite by default, PostgreSQL for a fleet
- * sharing one registry). It opens a store from its spec, creates and
- * migrates the schema, and runs every operation; each write is one
- * transaction that also bumps the store's generation counter. Pure
- * APR/APR-util: no httpd.
+/* The route store: where runtime routes, their environments and the API
+ * keys of the admin API persist, through APR-util's apr_dbd (SQLite by
+ * default, PostgreSQL for a fleet sharing one registry). It opens a store
+ * from its spec, creates and migrates the schema, and runs every
+ * operation; each write is one transaction that also bumps the store's
+ * generation counter. Pure APR/APR-util: no httpd.
  *
  * A store is one database connection: calls on one store must not run at
  * the same time (give each thread its own store, or hold a mutex). Results
@@ -18,7 +18,7 @@
 
 /* The schema version this build writes; an older store is migrated on
  * open, a newer one is refused. */
-#define APIGW_ROUTE_STORE_SCHEMA_VERSION 2
+#define APIGW_ROUTE_STORE_SCHEMA_VERSION 3
 
 /* How long a reader may go without reading the store and still follow it
  * with apigw_route_store_changes (deleted routes are remembered for
@@ -37,8 +37,9 @@ typedef struct apigw_route_store apigw_route_store;
 
 typedef enum {
     APIGW_RS_INVALID = 1,      /* an argument the store cannot take: 400 */
-    APIGW_RS_NOT_FOUND,        /* the environment named does not exist: 404 */
-    APIGW_RS_CONFLICT,         /* the route id or environment is taken: 409 */
+    APIGW_RS_NOT_FOUND,        /* what is named does not exist: 404 */
+    APIGW_RS_CONFLICT,         /* the route id, environment or API key
+                                * name is taken: 409 */
     APIGW_RS_UNAVAILABLE       /* the database failed or is unreachable: 503 */
 } apigw_route_store_code;
 
@@ -144,5 +145,48 @@ const apigw_route_store_error *apigw_route_store_create_environment(
 const apigw_route_store_error *apigw_route_store_delete_environment(
     apigw_route_store *st, apr_pool_t *p, const char *name,
     int *deleted_routes);
+
+/* ---- API keys ----
+ *
+ * The keys the admin API creates, as their SHA-256 (the key itself is
+ * never stored). Each write also sets the keys' version to its own
+ * generation: a reader that loaded the keys at version V need not read
+ * them again while the version is V, whatever routes change. */
+
+typedef struct {
+    const char *name;              /* unique; the admin API checks its
+                                    * characters */
+    const char *hash;              /* SHA-256 of the key: 64 lowercase hex
+                                    * digits, unique; NULL in lists */
+    const char *roles;             /* "reader,writer"; "" for none */
+    apr_time_t created_at;         /* microseconds since the epoch */
+} apigw_apikey_record;
+
+/* Stores a new key: CONFLICT when its name or its hash is taken; INVALID
+ * when the name is empty, the hash is not 64 lowercase hex digits or the
+ * roles are NULL. */
+const apigw_route_store_error *apigw_route_store_apikey_create(
+    apigw_route_store *st, apr_pool_t *p, const apigw_apikey_record *k);
+
+/* Every key (apigw_apikey_record, hash NULL), sorted by name in byte
+ * order: what may be shown. */
+const apigw_route_store_error *apigw_route_store_apikeys(
+    apigw_route_store *st, apr_pool_t *p, apr_array_header_t **keys);
+
+/* Deletes the key of this name; NOT_FOUND when there is none. */
+const apigw_route_store_error *apigw_route_store_apikey_delete(
+    apigw_route_store *st, apr_pool_t *p, const char *name);
+
+/* The keys' version: the generation of the last committed write of a
+ * key, 0 before the first. */
+const apigw_route_store_error *apigw_route_store_apikeys_version(
+    apigw_route_store *st, apr_pool_t *p, apr_int64_t *version);
+
+/* Every key with its hash, sorted by name, and the version read just
+ * before them (a write between the two is seen again at the next
+ * version): for the gateway's children, never to be shown. */
+const apigw_route_store_error *apigw_route_store_apikeys_load(
+    apigw_route_store *st, apr_pool_t *p, apr_int64_t *version,
+    apr_array_header_t **keys);
 
 #endif

@@ -1,9 +1,12 @@
 /* Serving runtime routes (see apigw_rt_serve.h): the shared generation,
  * each child's builder thread (store sync, shard rebuilds, publishing,
- * the snapshot file), the mod_watchdog poller for other gateways' writes,
- * the pooled workers of runtime backends, and the request-side match. */
+ * the snapshot file, the store's API keys), the mod_watchdog poller for
+ * other gateways' writes, the pooled workers of runtime backends, and the
+ * request side: the route match and the API key lookup
+ * (apigw_store_apikey_find). */
 #include "apigw_rt_serve.h"
 #include "apigw_rt_table.h"
+#include "apigw_apikeys_table.h"
 #include "apigw_rt_compile.h"
 #include "apigw_route_store.h"
 #include "apigw_shm.h"
@@ -84,10 +87,17 @@ typedef struct {
     /* runtime backends' workers: origin|timeout -> proxy_worker * */
     apr_pool_t *wpool;
     apr_hash_t *workers;
+    /* the store's API keys */
+    apigw_apikeys *keys;                   /* the sets published */
+    apr_int64_t keys_version;              /* the store's, last loaded;
+                                            * -1: never */
+    apr_pool_t *keys_pool;                 /* a loaded set waiting for a */
+    apigw_apikey_set *keys_next;           /* free slot, in its own pool */
 } rt_builder;
 
 static rt_builder *builder;
 static volatile apr_uint32_t first_wait_over;  /* a request waited in vain */
+static volatile apr_uint32_t keys_wait_over;   /* the same, for API keys */
 static apigw_rt_checks checks;
 static APR_OPTIONAL_FN_TYPE(apigw_rl_route_prepare) *rl_prepare;
 static APR_OPTIONAL_FN_TYPE(apigw_rl_route_attach) *rl_attach;
@@ -521,6 +531,62 @@ static const apigw_route_store_error *env_sync(rt_builder *b, rt_env *env,
     return NULL;
 }
 
+/* The keys of recs as a set in a pool of its own, waiting to be
+ * published (replacing one that still waits). A key that does not load
+ * is left out and said, by name: never by its hash. */
+static void keys_stage(rt_builder *b, const apr_array_header_t *recs,
+                       apr_int64_t version)
+{
+    apigw_apikey_set *set;
+    apr_pool_t *kp;
+    int i;
+
+    if (apr_pool_create(&kp, b->pool) != APR_SUCCESS) {
+        return;                    /* keys_version unchanged: next sync */
+    }
+    set = apigw_apikey_set_make(kp);
+    for (i = 0; i < recs->nelts; i++) {
+        const apigw_apikey_record *k = &APR_ARRAY_IDX(recs, i,
+                                                      apigw_apikey_record);
+        const char *why = apigw_apikey_add(kp, set, k->name, k->hash,
+                                           *k->roles ? k->roles : NULL);
+        if (why) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, b->s, APIGW_LOGNO(00724)
+                         "API keys: the stored key \"%s\" is not accepted: "
+                         "%s", k->name, why);
+        }
+    }
+    if (b->keys_pool) {
+        apr_pool_destroy(b->keys_pool);
+    }
+    b->keys_pool = kp;
+    b->keys_next = set;
+    b->keys_version = version;
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, b->s, "API keys: %d loaded "
+                 "from the store (version %" APR_INT64_T_FMT ")",
+                 apigw_apikey_count(set), version);
+}
+
+/* The store's API keys, read again only when a key was written since
+ * they were last read (a route's write leaves their version alone). */
+static const apigw_route_store_error *keys_sync(rt_builder *b,
+                                                apr_pool_t *p)
+{
+    const apigw_route_store_error *err;
+    apr_array_header_t *recs;
+    apr_int64_t version = 0;
+
+    err = apigw_route_store_apikeys_version(b->store, p, &version);
+    if (err || version == b->keys_version) {
+        return err;
+    }
+    err = apigw_route_store_apikeys_load(b->store, p, &version, &recs);
+    if (!err) {
+        keys_stage(b, recs, version);
+    }
+    return err;
+}
+
 /* Failures for less than SNAPSHOT_AFTER at startup are a store being
  * created by another process, not worth a word. */
 static void store_lost(rt_builder *b, const apigw_route_store_error *err,
@@ -559,6 +625,9 @@ static int builder_sync(rt_builder *b, apr_pool_t *p, apr_time_t now)
     for (i = 0; !err && i < b->envs->nelts; i++) {
         err = env_sync(b, APR_ARRAY_IDX(b->envs, i, rt_env *), p, now);
     }
+    if (!err) {
+        err = keys_sync(b, p);
+    }
     if (err) {
         store_lost(b, err, now);
         return !OK;
@@ -574,10 +643,23 @@ static int builder_sync(rt_builder *b, apr_pool_t *p, apr_time_t now)
     return OK;
 }
 
+/* The loaded key set, when one waits, made current; the sets no lookup
+ * holds any more freed. */
+static void keys_publish(rt_builder *b)
+{
+    apigw_apikeys_sweep(b->keys);
+    if (b->keys_pool
+        && apigw_apikeys_publish(b->keys, b->keys_pool, b->keys_next)) {
+        b->keys_pool = NULL;       /* the table's now */
+        b->keys_next = NULL;
+    }
+}
+
 static void publish_all(rt_builder *b)
 {
     int i;
 
+    keys_publish(b);
     /* nothing before the first load: requests wait for it */
     if (!b->loaded) {
         return;
@@ -786,6 +868,7 @@ void apigw_rt_serve_child_init(apr_pool_t *pchild, server_rec *s)
 
     builder = NULL;
     first_wait_over = 0;
+    keys_wait_over = 0;
     retrieve_fns();
     if (!serving || !shared) {
         return;
@@ -793,6 +876,8 @@ void apigw_rt_serve_child_init(apr_pool_t *pchild, server_rec *s)
     b = apr_pcalloc(pchild, sizeof(*b));
     b->s = s;
     b->envs = apr_array_make(pchild, 2, sizeof(rt_env *));
+    b->keys = apigw_apikeys_make(pchild);
+    b->keys_version = -1;
     /* the builder's pool is its own; the workers' is shared with request
      * threads through mod_proxy's connection pools: it has a mutex */
     rv = own_pool(&b->pool, pchild, 0);
@@ -877,6 +962,41 @@ apigw_route_status apigw_rt_serve_match(request_rec *r, const char *method,
     apr_pool_cleanup_register(r->pool, t, table_release,
                               apr_pool_cleanup_null);
     return st;
+}
+
+/* A new child's first key lookups wait for its first key set, as its
+ * first requests wait for its first route table: a valid key is not
+ * refused because the child is young. */
+static int keys_ready(apigw_apikeys *keys)
+{
+    apr_time_t until;
+
+    if (apigw_apikeys_published(keys)) {
+        return 1;
+    }
+    if (apr_atomic_read32(&keys_wait_over)) {
+        return 0;
+    }
+    until = apr_time_now() + FIRST_TABLE_WAIT;
+    while (!apigw_apikeys_published(keys) && apr_time_now() < until) {
+        apr_sleep(apr_time_from_msec(1));
+    }
+    if (!apigw_apikeys_published(keys)) {
+        apr_atomic_set32(&keys_wait_over, 1);
+        return 0;
+    }
+    return 1;
+}
+
+const apigw_apikey *apigw_store_apikey_find(request_rec *r, const char *key,
+                                            apr_size_t len)
+{
+    rt_builder *b = builder;
+
+    if (!b || !key || !keys_ready(b->keys)) {
+        return NULL;
+    }
+    return apigw_apikeys_find(b->keys, r->pool, key, len);
 }
 
 void apigw_rt_serve_attach(request_rec *r, const apigw_endpoint *ep)

@@ -15,12 +15,18 @@
  *   few seconds after changes; by the builders without mod_watchdog) is
  *   served until the store answers.
  *   A new child's first requests wait for its first table
- *   (apigw_rt_serve_match) rather than miss a runtime route. */
+ *   (apigw_rt_serve_match) rather than miss a runtime route.
+ *   API keys kept in the store (created and revoked through the admin
+ *   API) follow the same way: the builder reads them again when a key
+ *   was written (the store's keys version moved) and publishes them for
+ *   request threads (apigw_apikeys_table.h); mod_apigw_auth's
+ *   ApiKeyStore asks apigw_store_apikey_find. */
 #ifndef APIGW_RT_SERVE_H
 #define APIGW_RT_SERVE_H
 
 #include "apigw_config.h"
 #include "apigw_rt_model.h"
+#include "apigw_apikey.h"
 
 #define APIGW_RT_POLL apr_time_from_msec(2)
 #define APIGW_RT_DEFAULT_REFRESH apr_time_from_sec(1)
@@ -47,6 +53,14 @@ apigw_route_status apigw_rt_serve_match(request_rec *r, const char *method,
 
 /* A runtime endpoint's rate limit and breaker, handed to their modules. */
 void apigw_rt_serve_attach(request_rec *r, const apigw_endpoint *ep);
+
+/* The optional function apigw_store_apikey_find (common/apigw_contract.h):
+ * the store's key whose SHA-256 is that of key[0..len), copied into
+ * r->pool, or NULL (none; no route store in this configuration; or, in a
+ * child younger than a few seconds, the store's keys not loaded yet after
+ * waiting for them). */
+const apigw_apikey *apigw_store_apikey_find(request_rec *r, const char *key,
+                                            apr_size_t len);
 
 /* The admin API committed a write: every child reads the store again. */
 void apigw_rt_serve_changed(void);

@@ -39,7 +39,9 @@
  *                             hand-over to requests
  *   apigw_rt_compile.c        a runtime route as an endpoint
  *   apigw_rt_serve.c          runtime routes served: each child's builder,
- *                             the shared generation, the store poller
+ *                             the shared generation, the store poller; the
+ *                             store's API keys loaded
+ *   apigw_apikeys_table.c     those keys published to requests (pure)
  *
  * Hooks, in the order a server and a request meet them:
  *   pre_config          apigw_policy_cache.c      the cache's mutex type
@@ -83,8 +85,10 @@
  *                                                 deadline, the socket for
  *                                                 apigw_stream.c's filter
  *
- * Optional function: apigw_endpoint_deadline (apigw_request.c), for the
- * other modules (common/apigw_contract.h). */
+ * Optional functions, for the other modules (common/apigw_contract.h):
+ * apigw_endpoint_deadline (apigw_request.c), apigw_store_apikey_find
+ * (apigw_rt_serve.c: the route store's API keys, for mod_apigw_auth's
+ * ApiKeyStore). */
 #include "apigw_config.h"
 #include "apigw_backend.h"
 #include "apigw_request.h"
@@ -218,6 +222,7 @@ static void apigw_register_hooks(apr_pool_t *p)
                       APR_HOOK_MIDDLE);
 
     APR_REGISTER_OPTIONAL_FN(apigw_endpoint_deadline);
+    APR_REGISTER_OPTIONAL_FN(apigw_store_apikey_find);
     apigw_register_filters();
 }
 

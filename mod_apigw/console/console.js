@@ -1,12 +1,13 @@
 /* The API Gateway console: Custom APIs (runtime routes) of an environment,
- * their editor, and the live operations view, all through the admin
- * API's GraphQL endpoint (<admin>/graphql, relative to this page).
+ * their editor, the API keys of the store (a new key shown once), and the
+ * live operations view, all through the admin API's GraphQL endpoint
+ * (<admin>/graphql, relative to this page).
  *
  * Plain ES2020, no dependency. The page's Content-Security-Policy allows
  * no inline code: every element is built with createElement and
  * textContent (never an HTML string), so nothing the API returns can become
  * markup. Views are chosen by the URL's fragment: #apis, #new,
- * #edit/ID, #operations. */
+ * #edit/ID, #apikeys, #operations. */
 'use strict';
 
 (() => {
@@ -141,6 +142,9 @@
   rateLimits { section policy admitted rejected delayed } } }`,
     resume: 'mutation ResumeMember($pool: String!, $member: String!) { resumeMember(pool: $pool, member: $member) { pool name state } }',
     resetBreaker: 'mutation ResetBreaker($id: String!) { resetBreaker(id: $id) { id state } }',
+    apiKeys: 'query ApiKeys { apiKeys { name roles createdAt } }',
+    createApiKey: 'mutation CreateApiKey($name: String!, $roles: [String!]) { createApiKey(name: $name, roles: $roles) { name roles createdAt key } }',
+    revokeApiKey: 'mutation RevokeApiKey($name: String!) { revokeApiKey(name: $name) }',
   };
 
   /* ---------------------------------------------------------- banner, status */
@@ -218,14 +222,16 @@
     view: null,
   };
 
-  const VIEWS = {apis: 'view-apis', editor: 'view-editor', ops: 'view-ops'};
+  const VIEWS = {apis: 'view-apis', editor: 'view-editor', keys: 'view-keys', ops: 'view-ops'};
+  const NAV = {apis: 'nav-apis', editor: 'nav-apis', keys: 'nav-keys', ops: 'nav-ops'};
 
   function setView(name, title, focusHeading) {
     if (state.view === 'ops' && name !== 'ops') stopOps();
+    if (state.view === 'keys' && name !== 'keys') forgetCreatedKey();
     state.view = name;
     for (const [key, id] of Object.entries(VIEWS)) $(id).hidden = key !== name;
-    const navTarget = name === 'ops' ? 'nav-ops' : 'nav-apis';
-    for (const id of ['nav-apis', 'nav-ops']) {
+    const navTarget = NAV[name];
+    for (const id of ['nav-apis', 'nav-keys', 'nav-ops']) {
       if (id === navTarget) $(id).setAttribute('aria-current', 'page');
       else $(id).removeAttribute('aria-current');
     }
@@ -249,6 +255,7 @@
     firstRoute = false;
     hideBanner();
     if (hash === 'operations') showOps(focus);
+    else if (hash === 'apikeys') showKeys(focus);
     else if (hash === 'new') showEditor(null, focus);
     else if (hash.startsWith('edit/')) showEditor(hash.slice(5), focus);
     else showApis(focus);
@@ -974,6 +981,133 @@
     }
   }
 
+  /* ---------------------------------------------------------- API keys */
+
+  async function loadKeys() {
+    const data = await gql(Q.apiKeys);
+    if (state.view === 'keys') renderKeys(data.apiKeys);
+  }
+
+  async function showKeys(focus) {
+    setView('keys', 'API keys', focus);
+    try {
+      await loadKeys();
+    } catch (e) {
+      bannerFrom(e);
+    }
+  }
+
+  function renderKeys(keys) {
+    const rows = keys.map((k) => h('tr', {'data-testid': 'key-row', dataset: {name: k.name}},
+      h('td', {class: 'key-name', 'data-label': 'Name', 'data-testid': 'key-name', text: k.name}),
+      h('td', {'data-label': 'Roles'},
+        k.roles.length ? h('span', {class: 'badges'}, k.roles.map((r) => h('span', {class: 'badge policy', text: r})))
+                       : h('span', {class: 'note', text: 'No role'})),
+      h('td', {'data-label': 'Created'}, timeEl(k.createdAt)),
+      h('td', {class: 'actions'},
+        h('button', {type: 'button', class: 'small danger-quiet', 'aria-label': 'Revoke ' + k.name,
+                     'data-testid': 'revoke', onclick: () => revokeKey(k)}, 'Revoke'))));
+    $('keys-body').replaceChildren(...rows);
+    $('keys-table').hidden = rows.length === 0;
+    $('keys-empty').hidden = rows.length !== 0;
+  }
+
+  /* The key shown once: gone from the page when it is dismissed, when
+   * the view is left, or when the key is revoked. */
+  function forgetCreatedKey() {
+    $('key-created-value').value = '';
+    $('key-created-name').textContent = '';
+    $('key-created').hidden = true;
+  }
+
+  function showCreatedKey(k) {
+    $('key-created-name').textContent = k.name;
+    $('key-created-value').value = k.key;
+    $('key-created').hidden = false;
+    const input = $('key-created-value');
+    input.focus();
+    input.select();
+  }
+
+  async function copyCreatedKey() {
+    const input = $('key-created-value');
+    try {
+      await navigator.clipboard.writeText(input.value);
+      showStatus('Key copied');
+    } catch (e) {
+      input.focus();
+      input.select();
+      showStatus('Selected: copy it with Ctrl+C (\u2318C)');
+    }
+  }
+
+  /* The server's errors (or local ones, same shape) beside name or roles
+   * (roles[N]: the roles field). */
+  function showKeyErrors(errors) {
+    const form = $('key-form');
+    const rest = [];
+    let first = null;
+    clearErrorsIn(form);
+    for (const err of errors) {
+      const f = ((err.extensions && err.extensions.field) || '').replace(/\[\d+\]$/, '');
+      const el = f && form.querySelector('[data-field="' + CSS.escape(f) + '"]');
+      if (el) {
+        attachError(el, err.message);
+        if (!first) first = el;
+      } else {
+        rest.push(err.message);
+      }
+    }
+    $('key-form-summary').textContent = rest.length ? 'Not created: ' + rest.join(' ') : '';
+    if (first) first.focus();
+  }
+
+  let creatingKey = false;
+  async function createKey(ev) {
+    ev.preventDefault();
+    if (creatingKey) return;
+    hideBanner();
+    forgetCreatedKey();
+    clearErrorsIn($('key-form'));
+    $('key-form-summary').textContent = '';
+    const name = $('k-name').value.trim();
+    const roles = splitList($('k-roles').value, ',');
+    if (!name) {
+      showKeyErrors([{message: 'Give the key a name.', extensions: {field: 'name'}}]);
+      return;
+    }
+    creatingKey = true;
+    $('key-create').disabled = true;
+    try {
+      const k = (await gql(Q.createApiKey, {name, roles})).createApiKey;
+      $('key-form').reset();
+      showCreatedKey(k);
+      showStatus('Key ' + k.name + ' created');
+      await loadKeys();
+    } catch (e) {
+      if (e instanceof GqlError) showKeyErrors(e.errors);
+      else bannerFrom(e);
+    } finally {
+      creatingKey = false;
+      $('key-create').disabled = false;
+    }
+  }
+
+  async function revokeKey(k) {
+    const ok = await confirmDialog('Revoke API key ' + k.name + '?',
+      'Requests with this key are refused (401) by the gateway within moments. This cannot be undone.', 'Revoke');
+    if (!ok) return;
+    try {
+      await gql(Q.revokeApiKey, {name: k.name});
+      if ($('key-created-name').textContent === k.name) forgetCreatedKey();
+      showStatus('Key ' + k.name + ' revoked');
+      await loadKeys();
+      $('k-name').focus();
+    } catch (e) {
+      bannerFrom(e);
+    }
+  }
+
   /* ---------------------------------------------------------- operations */
 
   function stopOps() {
@@ -1168,6 +1302,10 @@
     form.addEventListener('change', syncForm);
     $('f-reqh-add').addEventListener('click', () => addRule($('f-reqh')).querySelector('select').focus());
     $('f-resh-add').addEventListener('click', () => addRule($('f-resh')).querySelector('select').focus());
+
+    $('key-form').addEventListener('submit', createKey);
+    $('key-copy').addEventListener('click', copyCreatedKey);
+    $('key-created-done').addEventListener('click', () => { forgetCreatedKey(); $('k-name').focus(); });
 
     $('ops-refresh').addEventListener('click', () => { stopOps(); refreshOps(); });
     $('ops-auto').addEventListener('change', () => { if ($('ops-auto').checked) refreshOps(); else stopOps(); });

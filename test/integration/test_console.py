@@ -13,6 +13,9 @@
 #   a phone-size viewport without horizontal overflow
 #   the operations view: a member suspended when its backend is killed,
 #   resumed from the page
+#   an API key created from the API keys view (a refused name beside its
+#   field; the key shown once, then gone from the page), listed, working
+#   at the gateway, revoked after a confirmation (401)
 #
 # Screenshots for the docs (docs/img/console-*.png, 1280x800):
 #   APIGW_CONSOLE_SCREENSHOTS=1 /usr/bin/python3 -m pytest \
@@ -20,6 +23,7 @@
 # or /usr/bin/python3 test/integration/test_console.py (the same test).
 import json
 import os
+import re
 import sys
 import time
 
@@ -561,6 +565,115 @@ def test_phone_viewport_has_no_horizontal_overflow(console, backend):
     page.wait("window.apigwConsole.view === 'ops'")
     page.wait("document.getElementById('ops-time').textContent", what="the operations")
     assert page.js(overflow) <= 0
+
+
+# ---------------------------------------------------------------- API keys
+
+KEYS_CONF = """
+<ApiEndpoint "/ui/keyed">
+  ApiBackend {b}/keyed
+  AuthType apikey
+  AuthName "api"
+  ApiKeyStore on
+  Require valid-user
+</ApiEndpoint>
+"""
+
+
+def keyed_status(gw, key, code, timeout=5.0):
+    """Requests with key on fresh connections until one answers code."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = requests.get(gw.url("/ui/keyed"), timeout=10,
+                         headers={"Connection": "close", "X-API-Key": key})
+        if r.status_code == code or time.monotonic() > deadline:
+            assert r.status_code == code, (r.status_code, r.text[:200])
+            return r
+        time.sleep(0.02)
+
+
+def test_api_key_created_shown_once_listed_and_revoked(store, backend,
+                                                       gateway, browser):
+    gw = gateway(console_conf(store, KEYS_CONF.format(b=backend.url)))
+    admin = Admin(gw)
+    page = ConsolePage(browser, gw.url("/admin/"))
+    page.wait("window.apigwConsole.view === 'apis'")
+    page.click("[data-testid=nav-keys]")
+    page.wait("window.apigwConsole.view === 'keys'")
+    assert page.js("document.getElementById('nav-keys')"
+                   ".getAttribute('aria-current')") == "page"
+    page.wait_visible("[data-testid=keys-empty]")
+
+    # a name the server refuses: its error beside the field, focused
+    page.fill("#k-name", "has space")
+    page.click("[data-testid=key-create]")
+    err = page.wait("(() => { const p = document.querySelector("
+                    "'#key-form [data-testid=field-error]');"
+                    " return p && p.textContent; })()", what="the name's error")
+    assert "64 characters" in err, err
+    assert page.js("document.getElementById('k-name')"
+                   ".getAttribute('aria-invalid')") == "true"
+    assert page.focused() == "k-name"
+    assert admin.get("/apikeys").json() == {"apiKeys": []}
+
+    # created: the key shown once, with the note that says so
+    page.fill("#k-name", "ui-bot")
+    page.fill("#k-roles", "reader, writer")
+    page.click("[data-testid=key-create]")
+    page.wait_visible("[data-testid=key-created]")
+    key = page.js("document.getElementById('key-created-value').value")
+    assert re.match(r"^agw_[A-Za-z0-9_-]{43}$", key), key
+    assert "will not be shown again" in page.text("[data-testid=key-created]")
+    assert page.focused() == "key-created-value"
+    assert not page.exists("#key-form [data-testid=field-error]")
+    assert page.js("document.getElementById('k-name').value") == ""
+    # listed, on the page and by the API
+    row = "#keys-body tr[data-name=\"ui-bot\"]"
+    page.wait_visible(row)
+    assert "reader" in page.text(row) and "writer" in page.text(row)
+    assert [(k["name"], k["roles"]) for k in
+            admin.get("/apikeys").json()["apiKeys"]] == [
+        ("ui-bot", ["reader", "writer"])]
+    # it works at the gateway
+    r = keyed_status(gw, key, 200)
+    assert r.json()["path"] == "/keyed"
+
+    # another view and back: the key is no longer on the page
+    page.go("#apis")
+    page.wait("window.apigwConsole.view === 'apis'")
+    page.go("#apikeys")
+    page.wait("window.apigwConsole.view === 'keys'")
+    page.wait_visible(row)
+    assert not page.visible("[data-testid=key-created]")
+    assert page.js("Array.from(document.querySelectorAll('input'))"
+                   ".every(i => !i.value.includes(%s))"
+                   " && !document.body.textContent.includes(%s)"
+                   % (json.dumps(key), json.dumps(key)))
+
+    # the phone-size viewport: no horizontal scrolling here either
+    page.viewport(390, 844, mobile=True)
+    assert page.js("document.documentElement.scrollWidth - "
+                   "document.documentElement.clientWidth") <= 0
+    page.viewport(1280, 800)
+
+    # revoked after a confirmation (cancelled once: kept)
+    page.click(row + " [data-testid=revoke]")
+    page.wait_visible("[data-testid=confirm-ok]")
+    assert "ui-bot" in page.text("#confirm-title")
+    page.click("[data-testid=confirm-cancel]")
+    assert len(admin.get("/apikeys").json()["apiKeys"]) == 1
+    page.click(row + " [data-testid=revoke]")
+    page.wait_visible("[data-testid=confirm-ok]")
+    assert page.text("#confirm-ok") == "Revoke"
+    page.click("[data-testid=confirm-ok]")
+    page.wait_visible("[data-testid=keys-empty]")
+    assert admin.get("/apikeys").json() == {"apiKeys": []}
+    keyed_status(gw, key, 401)
+    assert page.banner() == ""
+    page.drain()
+    assert page.problems() == []
+    # the page never put the key in a log
+    assert key not in gw.error_log_text() + gw.access_log_text()
 
 
 # ---------------------------------------------------------------- operations

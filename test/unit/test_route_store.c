@@ -1,5 +1,5 @@
-/* sources: mod_apigw/apigw_route_store.c mod_apigw/apigw_route.c */
-/* libs: -laprutil-1 */
+/* sources: mod_apigw/apigw_route_store.c mod_apigw/apigw_route.c mod_apigw/apigw_apikeys_table.c common/apigw_apikey.c common/apigw_sha256.c */
+/* libs: -laprutil-1 -lcrypto */
 /* Unit tests for mod_apigw/apigw_route_store.c on real SQLite files in a
  * fresh temporary directory per test: schema creation and migration (open
  * twice, reopen, a newer schema refused, a version 1 store migrated with
@@ -12,6 +12,10 @@
  * reader following a writer in another process), injection-shaped names,
  * Unicode, concurrent writers in two processes, a write surviving kill -9,
  * bad specs and missing directories, and no password in any message.
+ * API keys (schema version 3): create, list, delete and their errors, the
+ * keys' version against the generation, a version 2 store migrated, and
+ * the keys as a child loads and publishes them (apigw_apikeys_table.c:
+ * lookups in threads while sets are published and freed under them).
  *
  * The same tests run on PostgreSQL when APIGW_TEST_PGSQL holds a libpq
  * conninfo (its database's tables of the store are dropped before each
@@ -30,12 +34,15 @@
 #include <cmocka.h>
 #include "unit_apr.h"
 
+#include <apr_atomic.h>
 #include <apr_dbd.h>
 #include <apr_file_info.h>
 #include <apr_file_io.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
+#include <apr_thread_proc.h>
 
+#include "apigw_apikeys_table.h"
 #include "apigw_route_store.h"
 
 typedef struct {
@@ -126,7 +133,7 @@ static void use_backend(void)
     }
     raw_sql("pgsql", ci, "DROP TABLE IF EXISTS routes, environments, "
                          "generation, schema_version, route_tombstones, "
-                         "route_keys");
+                         "route_keys, api_keys, api_keys_version");
     spec = apr_pstrcat(pool, "pgsql:", ci, NULL);
 }
 
@@ -1345,7 +1352,8 @@ static void test_migrate_v1(void **state)
     (void)state;
     make_v1_store(rs);
     st = open_store();
-    assert_int_equal(apigw_route_store_schema_version(st), 2);
+    assert_int_equal(apigw_route_store_schema_version(st),
+                     APIGW_ROUTE_STORE_SCHEMA_VERSION);
     g = generation(st);
     assert_true(g >= 7);
     assert_string_equal(env_names(st), "default,qa");
@@ -1389,7 +1397,8 @@ static void test_migrate_v1(void **state)
 
     /* a reopen migrates nothing and writes nothing */
     st = open_store();
-    assert_int_equal(apigw_route_store_schema_version(st), 2);
+    assert_int_equal(apigw_route_store_schema_version(st),
+                     APIGW_ROUTE_STORE_SCHEMA_VERSION);
     assert_true(generation(st) == g + 2);
     r = rec_m("new-2", "default", "/b/{q}", "GET");
     expect_collision(apigw_route_store_insert(st, pool, &r), "GET", "/b/{q}",
@@ -1411,7 +1420,8 @@ static void test_migrate_v1_empty(void **state)
         raw(*s);
     }
     st = open_store();
-    assert_int_equal(apigw_route_store_schema_version(st), 2);
+    assert_int_equal(apigw_route_store_schema_version(st),
+                     APIGW_ROUTE_STORE_SCHEMA_VERSION);
     x = changes(st, "default", 0);
     expect_delta(&x, "", "", generation(st));
     OK(apigw_route_store_insert(st, pool, &r));
@@ -1488,7 +1498,8 @@ static void test_migrate_v1_concurrent_opens(void **state)
         assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
     st = open_store();
-    assert_int_equal(apigw_route_store_schema_version(st), 2);
+    assert_int_equal(apigw_route_store_schema_version(st),
+                     APIGW_ROUTE_STORE_SCHEMA_VERSION);
     assert_int_equal(list(st, "default")->nelts, 3 + N);
     r = rec_m("new-1", "default", "/a/{z}", "GET");
     expect_collision(apigw_route_store_insert(st, pool, &r), "GET", "/a/{z}",
@@ -1513,13 +1524,13 @@ static void test_migrate_v1_fill_interrupted(void **state)
     make_v1_store(rs);
     if (be == &on_sqlite) {
         raw("CREATE TRIGGER fail_fill BEFORE UPDATE ON generation "
-            "WHEN (SELECT MAX(version) FROM schema_version) = 2 "
+            "WHEN (SELECT MAX(version) FROM schema_version) >= 2 "
             "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
     }
     else {
         raw("CREATE OR REPLACE FUNCTION fail_fill() RETURNS trigger "
             "LANGUAGE plpgsql AS $$ BEGIN "
-            "IF (SELECT MAX(version) FROM schema_version) = 2 THEN "
+            "IF (SELECT MAX(version) FROM schema_version) >= 2 THEN "
             "RAISE EXCEPTION 'injected failure'; END IF; "
             "RETURN NEW; END $$");
         raw("CREATE TRIGGER fail_fill BEFORE UPDATE ON generation "
@@ -1533,7 +1544,8 @@ static void test_migrate_v1_fill_interrupted(void **state)
     raw(be == &on_sqlite ? "DROP TRIGGER fail_fill"
                          : "DROP TRIGGER fail_fill ON generation");
     st = open_store();
-    assert_int_equal(apigw_route_store_schema_version(st), 2);
+    assert_int_equal(apigw_route_store_schema_version(st),
+                     APIGW_ROUTE_STORE_SCHEMA_VERSION);
     r = rec_m("new-1", "default", "/a/{z}", "GET");
     expect_collision(apigw_route_store_insert(st, pool, &r), "GET", "/a/{z}",
                      "v1-a", "/a/{x}", "default");
@@ -1729,6 +1741,409 @@ static void test_survives_kill(void **state)
     apigw_route_store_close(st);
 }
 
+/* ---- API keys ---- */
+
+/* 64 lowercase hex digits from a seed: a hash-shaped value. */
+static const char *hash_of(const char *seed)
+{
+    const char *h = apigw_apikey_hash_hex(pool, seed, strlen(seed));
+
+    assert_non_null(h);
+    return h;
+}
+
+static apigw_apikey_record key_rec(const char *name, const char *seed,
+                                   const char *roles)
+{
+    apigw_apikey_record k;
+
+    k.name = name;
+    k.hash = hash_of(seed);
+    k.roles = roles;
+    k.created_at = APR_INT64_C(1700000000000123);
+    return k;
+}
+
+static apr_array_header_t *keys_listed(apigw_route_store *st)
+{
+    apr_array_header_t *a = NULL;
+
+    OK(apigw_route_store_apikeys(st, pool, &a));
+    assert_non_null(a);
+    return a;
+}
+
+#define KEY(a, i) (&APR_ARRAY_IDX((a), (i), apigw_apikey_record))
+
+static apr_int64_t keys_version(apigw_route_store *st)
+{
+    apr_int64_t v = -1;
+
+    OK(apigw_route_store_apikeys_version(st, pool, &v));
+    return v;
+}
+
+/* Created, listed by name (byte order: upper case first) without their
+ * hashes, loaded with them, deleted; each write one generation, and the
+ * keys' version that generation. */
+static void test_apikeys(void **state)
+{
+    apigw_route_store *st;
+    apigw_apikey_record a = key_rec("ci-bot", "key-a", "reader,writer");
+    apigw_apikey_record b = key_rec("Alice@corp", "key-b", "");
+    apigw_apikey_record c = key_rec("o'brien\"; DROP TABLE api_keys;--",
+                                    "key-c", "x");
+    apr_array_header_t *l;
+    apr_int64_t g, v = -1;
+
+    (void)state;
+    st = fresh();
+    assert_true(keys_version(st) == 0);
+    assert_int_equal(keys_listed(st)->nelts, 0);
+    g = generation(st);
+
+    OK(apigw_route_store_apikey_create(st, pool, &a));
+    assert_true(generation(st) == ++g);
+    assert_true(keys_version(st) == g);
+    OK(apigw_route_store_apikey_create(st, pool, &b));
+    OK(apigw_route_store_apikey_create(st, pool, &c));
+    g += 2;
+    assert_true(generation(st) == g);
+    assert_true(keys_version(st) == g);
+
+    l = keys_listed(st);
+    assert_int_equal(l->nelts, 3);
+    assert_string_equal(KEY(l, 0)->name, "Alice@corp");
+    assert_string_equal(KEY(l, 0)->roles, "");
+    assert_string_equal(KEY(l, 1)->name, "ci-bot");
+    assert_string_equal(KEY(l, 1)->roles, "reader,writer");
+    assert_true(KEY(l, 1)->created_at == a.created_at);
+    assert_string_equal(KEY(l, 2)->name, c.name);
+    assert_null(KEY(l, 0)->hash);
+    assert_null(KEY(l, 1)->hash);
+
+    OK(apigw_route_store_apikeys_load(st, pool, &v, &l));
+    assert_true(v == g);
+    assert_int_equal(l->nelts, 3);
+    assert_string_equal(KEY(l, 1)->name, "ci-bot");
+    assert_string_equal(KEY(l, 1)->hash, a.hash);
+    assert_string_equal(KEY(l, 0)->hash, b.hash);
+
+    OK(apigw_route_store_apikey_delete(st, pool, "ci-bot"));
+    assert_true(generation(st) == ++g);
+    assert_true(keys_version(st) == g);
+    expect_err(apigw_route_store_apikey_delete(st, pool, "ci-bot"),
+               APIGW_RS_NOT_FOUND, "no API key named \"ci-bot\"");
+    assert_true(generation(st) == g);
+    l = keys_listed(st);
+    assert_int_equal(l->nelts, 2);
+    assert_string_equal(KEY(l, 0)->name, "Alice@corp");
+    apigw_route_store_close(st);
+
+    st = open_store();                    /* kept, and nothing written */
+    assert_int_equal(keys_listed(st)->nelts, 2);
+    assert_true(generation(st) == g);
+    assert_true(keys_version(st) == g);
+    apigw_route_store_close(st);
+}
+
+/* A taken name or hash, and what the store cannot take: nothing written,
+ * the generation and the keys' version where they were. */
+static void test_apikeys_errors(void **state)
+{
+    apigw_route_store *st;
+    apigw_apikey_record a = key_rec("ci-bot", "key-a", "reader");
+    apigw_apikey_record k;
+    apr_int64_t g, v;
+
+    (void)state;
+    st = fresh();
+    OK(apigw_route_store_apikey_create(st, pool, &a));
+    g = generation(st);
+    v = keys_version(st);
+
+    k = key_rec("ci-bot", "key-other", "");
+    expect_err(apigw_route_store_apikey_create(st, pool, &k),
+               APIGW_RS_CONFLICT, "an API key named \"ci-bot\" already "
+               "exists");
+    k = key_rec("other", "key-a", "");
+    expect_err(apigw_route_store_apikey_create(st, pool, &k),
+               APIGW_RS_CONFLICT, "another API key has the same hash");
+
+    k = key_rec("", "key-x", "");
+    expect_err(apigw_route_store_apikey_create(st, pool, &k),
+               APIGW_RS_INVALID, "the API key's name is empty");
+    k = key_rec("x", "key-x", "");
+    k.hash = apr_pstrdup(pool, k.hash);
+    ((char *)k.hash)[0] = 'A';
+    expect_err(apigw_route_store_apikey_create(st, pool, &k),
+               APIGW_RS_INVALID, "not 64 lowercase hex digits");
+    k.hash = "abc";
+    expect_err(apigw_route_store_apikey_create(st, pool, &k),
+               APIGW_RS_INVALID, "not 64 lowercase hex digits");
+    k.hash = apr_pstrcat(pool, hash_of("key-x"), "0", NULL);
+    expect_err(apigw_route_store_apikey_create(st, pool, &k),
+               APIGW_RS_INVALID, "not 64 lowercase hex digits");
+    k = key_rec("x", "key-x", NULL);
+    expect_err(apigw_route_store_apikey_create(st, pool, &k),
+               APIGW_RS_INVALID, "lacks its roles");
+    expect_err(apigw_route_store_apikey_create(st, pool, NULL),
+               APIGW_RS_INVALID, "no API key given");
+    expect_err(apigw_route_store_apikey_delete(st, pool, ""),
+               APIGW_RS_INVALID, "is empty");
+    expect_err(apigw_route_store_apikey_delete(st, pool, "nobody"),
+               APIGW_RS_NOT_FOUND, "no API key named");
+
+    assert_true(generation(st) == g);
+    assert_true(keys_version(st) == v);
+    assert_int_equal(keys_listed(st)->nelts, 1);
+    apigw_route_store_close(st);
+}
+
+/* Route writes bump the generation, never the keys' version: a child
+ * does not read the keys again for them. */
+static void test_apikeys_version_ignores_routes(void **state)
+{
+    apigw_route_store *st;
+    apigw_apikey_record a = key_rec("ci-bot", "key-a", "");
+    apigw_route_record r = rec("k-r1", "default", "/k");
+    apr_int64_t v;
+    int found, n;
+
+    (void)state;
+    st = fresh();
+    OK(apigw_route_store_apikey_create(st, pool, &a));
+    v = keys_version(st);
+    OK(apigw_route_store_insert(st, pool, &r));
+    OK(apigw_route_store_update(st, pool, &r, &found));
+    OK(apigw_route_store_create_environment(st, pool, "e", "default", 1,
+                                            counter_id, &n));
+    OK(apigw_route_store_delete_environment(st, pool, "e", &n));
+    OK(apigw_route_store_delete(st, pool, "k-r1", &found));
+    assert_true(generation(st) == v + 5);
+    assert_true(keys_version(st) == v);
+    apigw_route_store_close(st);
+}
+
+/* A store as version 2 left it (no key tables), with a route: migrated
+ * to version 3 at open, its route and generation kept, keys usable. */
+static void test_migrate_v2(void **state)
+{
+    apigw_route_store *st;
+    apigw_route_record r = rec("v2-r", "default", "/v2");
+    apigw_apikey_record a = key_rec("ci-bot", "key-a", "reader");
+    apr_int64_t g;
+
+    (void)state;
+    st = fresh();
+    OK(apigw_route_store_insert(st, pool, &r));
+    g = generation(st);
+    apigw_route_store_close(st);
+    raw("DROP TABLE api_keys");
+    raw("DROP TABLE api_keys_version");
+    raw("UPDATE schema_version SET version = 2");
+
+    st = open_store();
+    assert_int_equal(apigw_route_store_schema_version(st), 3);
+    assert_int_equal(list(st, NULL)->nelts, 1);
+    assert_record(ROUTE(list(st, NULL), 0), &r);
+    assert_true(generation(st) == g);
+    assert_true(keys_version(st) == 0);
+    assert_int_equal(keys_listed(st)->nelts, 0);
+    OK(apigw_route_store_apikey_create(st, pool, &a));
+    assert_true(keys_version(st) == g + 1);
+    apigw_route_store_close(st);
+
+    st = open_store();                    /* migrated once */
+    assert_int_equal(apigw_route_store_schema_version(st), 3);
+    assert_int_equal(keys_listed(st)->nelts, 1);
+    apigw_route_store_close(st);
+}
+
+/* The store's keys as a child loads them (apigw_apikey_add) into a set of
+ * its own pool: what the builder thread does. */
+static apr_pool_t *load_set(apigw_route_store *st, apigw_apikey_set **set)
+{
+    apr_array_header_t *recs;
+    apr_int64_t v;
+    apr_pool_t *kp;
+    int i;
+
+    OK(apigw_route_store_apikeys_load(st, pool, &v, &recs));
+    assert_int_equal(apr_pool_create(&kp, pool), APR_SUCCESS);
+    *set = apigw_apikey_set_make(kp);
+    for (i = 0; i < recs->nelts; i++) {
+        const apigw_apikey_record *k = KEY(recs, i);
+        const char *why = apigw_apikey_add(kp, *set, k->name, k->hash,
+                                           *k->roles ? k->roles : NULL);
+        if (why) {
+            fail_msg("%s: %s", k->name, why);
+        }
+    }
+    return kp;
+}
+
+/* Loaded, published, found (the copy outlives its set), revoked,
+ * published again: not found; a set held by no lookup is freed, the
+ * slots are reused. */
+static void test_apikeys_published(void **state)
+{
+    apigw_route_store *st;
+    apigw_apikey_record a = key_rec("ci-bot", "key-a", "reader,writer");
+    apigw_apikey_record b = key_rec("viewer", "key-b", "");
+    apigw_apikeys *t;
+    apigw_apikey_set *set;
+    const apigw_apikey *k;
+    apr_pool_t *kp, *rp;
+    int i;
+
+    (void)state;
+    st = fresh();
+    t = apigw_apikeys_make(pool);
+    assert_false(apigw_apikeys_published(t));
+    assert_null(apigw_apikeys_find(t, pool, "key-a", 5));
+
+    OK(apigw_route_store_apikey_create(st, pool, &a));
+    OK(apigw_route_store_apikey_create(st, pool, &b));
+    kp = load_set(st, &set);
+    assert_int_equal(apigw_apikeys_publish(t, kp, set), 1);
+    assert_true(apigw_apikeys_published(t));
+
+    assert_int_equal(apr_pool_create(&rp, pool), APR_SUCCESS);
+    k = apigw_apikeys_find(t, rp, "key-a", 5);
+    assert_non_null(k);
+    assert_null(apigw_apikeys_find(t, rp, "key-", 4));
+    assert_null(apigw_apikeys_find(t, rp, "", 0));
+    assert_non_null(apigw_apikeys_find(t, rp, "key-b", 5));
+
+    OK(apigw_route_store_apikey_delete(st, pool, "ci-bot"));
+    kp = load_set(st, &set);
+    assert_int_equal(apigw_apikeys_publish(t, kp, set), 1);
+    assert_int_equal(apigw_apikeys_sweep(t), 1);   /* the old set freed */
+    /* the copy found before the revocation lives with rp */
+    assert_string_equal(k->name, "ci-bot");
+    assert_true(apigw_apikey_has_role(k, "writer"));
+    assert_false(apigw_apikey_has_role(k, "admin"));
+    assert_null(apigw_apikeys_find(t, rp, "key-a", 5));
+    assert_non_null(apigw_apikeys_find(t, rp, "key-b", 5));
+
+    /* many publishes, one set held at a time: the slots are reused */
+    for (i = 0; i < 3 * APIGW_APIKEYS_SLOTS; i++) {
+        kp = load_set(st, &set);
+        assert_int_equal(apigw_apikeys_publish(t, kp, set), 1);
+        assert_int_equal(apigw_apikeys_sweep(t), 1);
+    }
+    /* without a sweep the slots fill up: a publish then waits for one */
+    for (i = 1; i < APIGW_APIKEYS_SLOTS; i++) {
+        kp = load_set(st, &set);
+        assert_int_equal(apigw_apikeys_publish(t, kp, set), 1);
+    }
+    kp = load_set(st, &set);
+    assert_int_equal(apigw_apikeys_publish(t, kp, set), 0);
+    assert_non_null(apigw_apikeys_find(t, rp, "key-b", 5));
+    assert_int_equal(apigw_apikeys_sweep(t), 1);
+    assert_int_equal(apigw_apikeys_publish(t, kp, set), 1);
+    assert_non_null(apigw_apikeys_find(t, rp, "key-b", 5));
+    apr_pool_destroy(rp);
+    apigw_route_store_close(st);
+}
+
+/* Request threads look keys up without a pause while the builder
+ * publishes a set with the key and one without it, in turn, and frees
+ * the old ones: every lookup answers one or the other, never a set freed
+ * under it (ASan would say). */
+typedef struct {
+    apigw_apikeys *t;
+    volatile apr_uint32_t *stop;
+    int found, missed, wrong;
+} lookup_ctx;
+
+static void *APR_THREAD_FUNC lookup_main(apr_thread_t *thread, void *data)
+{
+    lookup_ctx *c = data;
+    apr_pool_t *p;
+
+    apr_pool_create_unmanaged_ex(&p, NULL, NULL);
+    while (!apr_atomic_read32(c->stop)) {
+        const apigw_apikey *k = apigw_apikeys_find(c->t, p, "key-a", 5);
+
+        if (k && strcmp(k->name, "ci-bot") == 0
+            && apigw_apikey_has_role(k, "reader")) {
+            c->found++;
+        }
+        else if (k) {
+            c->wrong++;
+        }
+        else {
+            c->missed++;
+        }
+        apr_pool_clear(p);
+    }
+    apr_pool_destroy(p);
+    (void)thread;
+    return NULL;
+}
+
+static void test_apikeys_concurrent_lookups(void **state)
+{
+    enum { THREADS = 4, ROUNDS = 400 };
+    apigw_route_store *st;
+    apigw_apikey_record a = key_rec("ci-bot", "key-a", "reader");
+    apr_pool_t *bp;
+    apr_thread_t *threads[THREADS];
+    lookup_ctx ctx[THREADS];
+    volatile apr_uint32_t stop = 0;
+    apigw_apikeys *t;
+    apr_status_t rv;
+    int i, found = 0, missed = 0, wrong = 0, pending = 0;
+
+    (void)state;
+    st = fresh();
+    t = apigw_apikeys_make(pool);
+    assert_int_equal(apr_pool_create(&bp, pool), APR_SUCCESS);
+    for (i = 0; i < THREADS; i++) {
+        ctx[i].t = t;
+        ctx[i].stop = &stop;
+        ctx[i].found = ctx[i].missed = ctx[i].wrong = 0;
+        assert_int_equal(apr_thread_create(&threads[i], NULL, lookup_main,
+                                           &ctx[i], pool), APR_SUCCESS);
+    }
+    for (i = 0; i < ROUNDS; i++) {
+        apigw_apikey_set *set;
+        apr_pool_t *kp;
+
+        if (i % 2 == 0) {
+            OK(apigw_route_store_apikey_create(st, bp, &a));
+        }
+        else {
+            OK(apigw_route_store_apikey_delete(st, bp, "ci-bot"));
+        }
+        kp = load_set(st, &set);
+        while (!apigw_apikeys_publish(t, kp, set)) {
+            pending++;             /* every slot held: free some */
+            apigw_apikeys_sweep(t);
+        }
+        apigw_apikeys_sweep(t);
+        apr_sleep(200);
+        apr_pool_clear(bp);
+    }
+    apr_atomic_set32(&stop, 1);
+    for (i = 0; i < THREADS; i++) {
+        assert_int_equal(apr_thread_join(&rv, threads[i]), APR_SUCCESS);
+        found += ctx[i].found;
+        missed += ctx[i].missed;
+        wrong += ctx[i].wrong;
+    }
+    print_message("    %d found, %d not, %d publishes waited\n", found,
+                  missed, pending);
+    assert_true(found > 0 && missed > 0);
+    assert_int_equal(wrong, 0);
+    /* the last publish was without the key */
+    assert_null(apigw_apikeys_find(t, pool, "key-a", 5));
+    assert_int_equal(apigw_apikeys_sweep(t), 1);
+    apigw_route_store_close(st);
+}
+
 /* ---- specs and messages ---- */
 
 static void test_bad_specs(void **state)
@@ -1852,6 +2267,12 @@ int main(void)
         BOTH(test_concurrent_writers),
         BOTH(test_concurrent_first_opens),
         BOTH(test_survives_kill),
+        BOTH(test_apikeys),
+        BOTH(test_apikeys_errors),
+        BOTH(test_apikeys_version_ignores_routes),
+        BOTH(test_migrate_v2),
+        SQLITE(test_apikeys_published),
+        SQLITE(test_apikeys_concurrent_lookups),
         SQLITE(test_bad_specs),
         SQLITE(test_pgsql_no_secret),
     };
