@@ -4,6 +4,7 @@
  * unpadded base64url decoder that the JWK members need. OpenSSL errors
  * raised here are popped before returning: none is left for the caller. */
 #include "apigw_jwk.h"
+#include "apigw_b64url.h"
 
 #include <string.h>
 
@@ -49,62 +50,6 @@ static const ec_curve ec_curves[] = {
 };
 
 #define N_CURVES (sizeof(ec_curves) / sizeof(ec_curves[0]))
-
-/* ---- base64url (RFC 4648 5), unpadded, strict ---- */
-
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '-') {
-        return 62;
-    }
-    return c == '_' ? 63 : -1;
-}
-
-/* 1 and the bytes (NUL terminated) from p; 0 for a character outside
- * the alphabet ('=' included), a length of 1 mod 4, or stray low bits in
- * the last character. */
-static int b64url_decode(apr_pool_t *p, const char *in, apr_size_t len,
-                         unsigned char **out, apr_size_t *out_len)
-{
-    apr_size_t rem = len % 4, i, o = 0;
-    unsigned char *buf;
-    unsigned int acc = 0, bits = 0;
-
-    if (rem == 1) {
-        return 0;
-    }
-    buf = apr_palloc(p, len / 4 * 3 + (rem ? rem - 1 : 0) + 1);
-    for (i = 0; i < len; i++) {
-        int v = b64url_value((unsigned char)in[i]);
-
-        if (v < 0) {
-            return 0;
-        }
-        acc = (acc << 6) | (unsigned int)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    if (acc != 0) {
-        return 0;                    /* stray bits after the last byte */
-    }
-    buf[o] = '\0';
-    *out = buf;
-    *out_len = o;
-    return 1;
-}
 
 /* ---- helpers ---- */
 
@@ -307,8 +252,8 @@ static const char *member_b64(apr_pool_t *p, json_t *o, const char *name,
     if (!json_is_string(v)) {
         return apr_pstrcat(p, name, " is missing or not a string", NULL);
     }
-    if (!b64url_decode(p, json_string_value(v), json_string_length(v), buf,
-                       len)) {
+    if (!apigw_b64url_decode(p, json_string_value(v), json_string_length(v),
+                             buf, len)) {
         return apr_pstrcat(p, name, " is not base64url", NULL);
     }
     return NULL;

@@ -7,6 +7,7 @@
 
 #include "apr_pools.h"
 #include <jansson.h>
+#include "apigw_b64url.h"
 
 /* The longest token accepted, in bytes, unless a caller passes less. */
 #define APIGW_JWT_MAX_LEN 16384
@@ -31,13 +32,6 @@ typedef struct {
  * ("malformed token: payload is not a JSON object"). */
 const char *apigw_jwt_decode(apr_pool_t *p, const char *token, apr_size_t len,
                              apr_size_t max_len, apigw_jwt *out);
-
-/* Unpadded base64url (RFC 4648 5) of in[0..len): 1 and the bytes (NUL
- * terminated, *out_len excludes it) from p; 0 for any character outside
- * the alphabet, '=' included, a length of 1 mod 4, or stray low bits in
- * the last character. */
-int apigw_b64url_decode(apr_pool_t *p, const char *in, apr_size_t len,
-                        unsigned char **out, apr_size_t *out_len);
 
 /* The claim at a dotted path ("realm_access.roles": member "roles" of
  * the object "realm_access"), or NULL. A member whose own name holds a

@@ -14,9 +14,11 @@
  *   apigw_auth_authz.c    Require jwt-claim, jwt-scope, jwt-role,
  *                         apikey-role
  *   apigw_jwt.c           a token split and decoded, claims (pure)
+ *   apigw_b64url.c        strict unpadded base64url (pure)
  *   apigw_jwt_verify.c    algorithms, signatures, registered claims (pure)
  *   apigw_jwk.c           JWK sets, PEM and secrets into keys (pure)
- *   apigw_apikey.c        the API key table and its lookup (pure)
+ *   common/apigw_apikey.c the API key table and its lookup (pure;
+ *                         mod_apigw keeps the route store's keys in one)
  *
  * Registrations:
  *   optional fn      apigw_auth_request.c  apigw_auth_claim, for

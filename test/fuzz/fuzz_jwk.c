@@ -1,4 +1,4 @@
-/* sources: mod_apigw_auth/apigw_jwk.c */
+/* sources: mod_apigw_auth/apigw_jwk.c mod_apigw_auth/apigw_b64url.c */
 /* libs: -ljansson -lcrypto */
 /* libFuzzer target for the key parser of mod_apigw_auth/apigw_jwk.c. The
  * input is the key data (a JWK set, a JWK or PEM). Beyond crashes and

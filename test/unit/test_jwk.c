@@ -1,4 +1,4 @@
-/* sources: mod_apigw_auth/apigw_jwk.c */
+/* sources: mod_apigw_auth/apigw_jwk.c mod_apigw_auth/apigw_b64url.c */
 /* libs: -ljansson -lcrypto */
 /* Unit tests for mod_apigw_auth/apigw_jwk.c: JWK sets, single JWKs and
  * PEM blocks into verification keys. The keys, and signatures of MSG made

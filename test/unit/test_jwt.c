@@ -1,4 +1,4 @@
-/* sources: mod_apigw_auth/apigw_jwt.c mod_apigw_auth/apigw_jwt_verify.c */
+/* sources: mod_apigw_auth/apigw_jwt.c mod_apigw_auth/apigw_jwt_verify.c mod_apigw_auth/apigw_b64url.c */
 /* libs: -ljansson -lcrypto */
 /* Unit tests for mod_apigw_auth/apigw_jwt.c and apigw_jwt_verify.c:
  * strict base64url, decoding and its refusals, claim lookups, scopes and
