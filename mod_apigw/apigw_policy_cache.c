@@ -519,9 +519,11 @@ static int request_cacheable(request_rec *r, const apigw_policy_req *pr)
         || (rq && rq->websocket)) {
         return 0;                    /* HEAD is M_GET with header_only */
     }
+    /* credentials: an Authorization header, or any other a module
+     * authenticated the request by (an API key header, a token cookie) */
     if (!((pr->pol->cache.flags > 0 ? pr->pol->cache.flags : 0)
           & APIGW_CACHE_AUTHORIZATION)
-        && apr_table_get(client, "Authorization")) {
+        && (apr_table_get(client, "Authorization") || r->user)) {
         return 0;
     }
     return 1;

@@ -267,22 +267,26 @@ static int keep_header(void *data, const char *key, const char *value)
     return 1;
 }
 
+/* mod_apigw_auth's claims, when it is loaded */
+static APR_OPTIONAL_FN_TYPE(apigw_auth_claim) *claim_of;
+
+void apigw_request_retrieve_optional_fns(void)
+{
+    claim_of = APR_RETRIEVE_OPTIONAL_FN(apigw_auth_claim);
+}
+
 /* The route's variables and each {JWT.name} of the endpoint's backends
  * (the claims of the token that authenticated r); NULL with *missing
  * naming a claim the request does not have. */
 static apr_array_header_t *claim_vars(request_rec *r, const apigw_request *rq,
                                       const char **missing)
 {
-    static APR_OPTIONAL_FN_TYPE(apigw_auth_claim) *claim_of;
     const apr_size_t plen = sizeof(APIGW_CLAIM_VAR_PREFIX) - 1;
     apr_array_header_t *vars = rq->vars
         ? apr_array_copy(r->pool, rq->vars)
         : apr_array_make(r->pool, 2, sizeof(apigw_route_var));
     int i, j;
 
-    if (!claim_of) {
-        claim_of = APR_RETRIEVE_OPTIONAL_FN(apigw_auth_claim);
-    }
     for (i = 0; i < rq->endpoint->conf->backends->nelts; i++) {
         const apigw_backend *be = APR_ARRAY_IDX(rq->endpoint->conf->backends,
                                                 i, apigw_backend *);

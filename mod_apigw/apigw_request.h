@@ -24,6 +24,9 @@ typedef struct {
     apr_pool_t *backend_pool;       /* ends when the connection is released */
 } apigw_request;
 
+/* optional_fn_retrieve: mod_apigw_auth's apigw_auth_claim, once. */
+void apigw_request_retrieve_optional_fns(void);
+
 /* The request's state, or NULL when no endpoint matched. */
 apigw_request *apigw_request_get(const request_rec *r);
 

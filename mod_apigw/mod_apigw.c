@@ -55,6 +55,7 @@
  *                       apigw_rt_serve.c          the shared generation, the
  *                                                 store poller (watchdog)
  *                       apigw_policy_cache.c      the cache's store, mutex
+ *   optional_fn_retrieve apigw_request.c          mod_apigw_auth's claims
  *   child_init          apigw_backend.c           worker pools, curl
  *                       apigw_stream.c            the WebSocket bound
  *                       apigw_policy_cache.c      the cache's mutex
@@ -67,7 +68,8 @@
  *   map_to_storage      apigw_request.c           no filesystem walk
  *   post_perdir_config  apigw_request.c           the endpoint's section
  *   header_parser       apigw_policy_hooks.c      deny-list, CORS passthrough
- *   fixups              apigw_request.c           header allow-list
+ *   fixups              apigw_request.c           {JWT.name} URLs expanded,
+ *                                                 header allow-list
  *                       apigw_policy_hooks.c      header rules, body limit
  *                                                 (aggregating), cache lookup
  *   insert_filter       apigw_policy_hooks.c      the policy output filter
@@ -201,6 +203,8 @@ static void apigw_register_hooks(apr_pool_t *p)
                                APR_HOOK_MIDDLE);
     ap_hook_header_parser(apigw_policy_header_parser, NULL, NULL,
                           APR_HOOK_MIDDLE);
+    ap_hook_optional_fn_retrieve(apigw_request_retrieve_optional_fns, NULL,
+                                 NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(apigw_request_fixups, NULL, before_headers,
                    APR_HOOK_MIDDLE);
     /* after the allow-list and the rate limiter (MIDDLE) */

@@ -5,6 +5,7 @@
 #include "apigw_auth_config.h"
 #include "apigw_auth_cache.h"
 #include "apigw_parse.h"
+#include "apigw_contract.h"
 
 #include "http_log.h"
 #include "apr_strings.h"
@@ -256,6 +257,47 @@ static const char *set_key_file(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* Where ApiKeyStore On was first written, for the check below. */
+static const char *key_store_where;
+
+static const char *set_key_store(cmd_parms *cmd, void *dc, int on)
+{
+    ((apigw_auth_dir_conf *)dc)->key_store = on;
+    if (on && !key_store_where) {
+        key_store_where = apr_psprintf(cmd->pool, "%s:%d",
+                                       cmd->directive->filename,
+                                       cmd->directive->line_num);
+    }
+    return NULL;
+}
+
+int apigw_auth_config_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                 apr_pool_t *ptemp)
+{
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    key_store_where = NULL;
+    return OK;
+}
+
+int apigw_auth_config_check(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    if (key_store_where
+        && !APR_RETRIEVE_OPTIONAL_FN(apigw_store_apikey_find)) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, s,
+                     APIGW_LOGNO(03010) "ApiKeyStore On (%s) needs "
+                     "mod_apigw, whose route store holds the keys: "
+                     "LoadModule apigw_module", key_store_where);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
 const command_rec apigw_auth_cmds[] = {
     AP_INIT_TAKE_ARGV("ApiJwtKeys", set_keys, NULL, RSRC_CONF | ACCESS_CONF,
                       "where the keys that verify tokens come from: "
@@ -304,8 +346,7 @@ const command_rec apigw_auth_cmds[] = {
                   "(default X-API-Key)"),
     AP_INIT_TAKE1("ApiKeyFile", set_key_file, NULL, RSRC_CONF | ACCESS_CONF,
                   "a file of API keys: NAME SHA256-HEX [ROLES] per line"),
-    AP_INIT_FLAG("ApiKeyStore", ap_set_flag_slot,
-                 (void *)APR_OFFSETOF(apigw_auth_dir_conf, key_store),
+    AP_INIT_FLAG("ApiKeyStore", set_key_store, NULL,
                  RSRC_CONF | ACCESS_CONF,
                  "also accept the API keys of the route store, managed "
                  "through the admin API (default off)"),

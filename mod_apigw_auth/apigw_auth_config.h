@@ -47,6 +47,13 @@ void *apigw_auth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 
 extern const command_rec apigw_auth_cmds[];
 
+/* pre_config and check_config: ApiKeyStore On without mod_apigw is
+ * refused at configtest. */
+int apigw_auth_config_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                 apr_pool_t *ptemp);
+int apigw_auth_config_check(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s);
+
 /* The settings in force for r. */
 const apigw_auth_dir_conf *apigw_auth_conf(const request_rec *r);
 

@@ -61,6 +61,7 @@ typedef struct {
     const char *url;
     apr_interval_time_t refresh;    /* the shortest of the lines naming it */
     int insecure;
+    int symmetric;                  /* a line naming it uses its secrets */
     apr_shm_t *seg;
     jwks_shared *shared;
     apr_thread_mutex_t *mutex;      /* this child's snapshot */
@@ -70,6 +71,7 @@ typedef struct {
 typedef struct {
     apr_array_header_t *keys;       /* static keys: apigw_jwk * */
     jwks_url *url;                  /* or a URL */
+    int symmetric;                  /* this line uses the URL's secrets */
 } key_source;
 
 struct apigw_key_sources {
@@ -173,10 +175,11 @@ static const char *read_secret(cmd_parms *cmd, const char *var,
     return NULL;
 }
 
-/* The refresh= and insecure words after the source. */
+/* The refresh=, insecure and symmetric words after the source. */
 static const char *source_options(cmd_parms *cmd, int argc,
                                   char *const argv[],
-                                  apr_interval_time_t *refresh, int *insecure)
+                                  apr_interval_time_t *refresh, int *insecure,
+                                  int *symmetric)
 {
     int i;
 
@@ -193,9 +196,12 @@ static const char *source_options(cmd_parms *cmd, int argc,
         else if (strcasecmp(argv[i], "insecure") == 0) {
             *insecure = 1;
         }
+        else if (strcasecmp(argv[i], "symmetric") == 0) {
+            *symmetric = 1;
+        }
         else {
             return apr_psprintf(cmd->pool, "unknown option '%s' (refresh= "
-                                "or insecure)", argv[i]);
+                                "insecure or symmetric)", argv[i]);
         }
     }
     return NULL;
@@ -205,7 +211,7 @@ const char *apigw_key_sources_add(cmd_parms *cmd, apigw_key_sources **srcs,
                                   int argc, char *const argv[])
 {
     apr_interval_time_t refresh = -1;
-    int insecure = 0, is_url;
+    int insecure = 0, symmetric = 0, is_url;
     const char *src, *err;
     key_source *ks;
 
@@ -214,13 +220,15 @@ const char *apigw_key_sources_add(cmd_parms *cmd, apigw_key_sources **srcs,
                "JWK set URL";
     }
     src = argv[0];
-    if ((err = source_options(cmd, argc, argv, &refresh, &insecure))) {
+    if ((err = source_options(cmd, argc, argv, &refresh, &insecure,
+                              &symmetric))) {
         return apr_pstrcat(cmd->pool, "ApiJwtKeys: ", err, NULL);
     }
     is_url = strncasecmp(src, "https://", 8) == 0
              || strncasecmp(src, "http://", 7) == 0;
-    if (!is_url && (refresh >= 0 || insecure)) {
-        return "ApiJwtKeys: refresh= and insecure are for JWK set URLs";
+    if (!is_url && (refresh >= 0 || insecure || symmetric)) {
+        return "ApiJwtKeys: refresh=, insecure and symmetric are for JWK "
+               "set URLs";
     }
     if (!*srcs) {
         *srcs = apr_pcalloc(cmd->pool, sizeof(**srcs));
@@ -242,6 +250,8 @@ const char *apigw_key_sources_add(cmd_parms *cmd, apigw_key_sources **srcs,
             ks->url->refresh = refresh;
         }
         ks->url->insecure |= insecure;
+        ks->url->symmetric |= symmetric;
+        ks->symmetric = symmetric;
         return NULL;
     }
     ks->keys = apr_array_make(cmd->pool, 2, sizeof(apigw_jwk *));
@@ -276,6 +286,29 @@ const char *apigw_key_sources_set_ca(cmd_parms *cmd, void *dummy,
     }
     ca_file = file;
     return NULL;
+}
+
+/* The keys of a URL's document: parsed, without its HMAC secrets unless
+ * the line says symmetric (a JWK set anyone may fetch publishes public
+ * keys; a secret in one would let anyone sign). NULL or why not. */
+static const char *url_keys(apr_pool_t *p, const jwks_url *u, const char *doc,
+                            apr_size_t len, apr_array_header_t *keys)
+{
+    const char *err = apigw_jwk_parse(p, doc, len, keys, NULL);
+    int i, kept = 0;
+
+    if (err) {
+        return err;
+    }
+    for (i = 0; i < keys->nelts; i++) {
+        apigw_jwk *k = APR_ARRAY_IDX(keys, i, apigw_jwk *);
+        if (k->kty != APIGW_KTY_OCT || u->symmetric) {
+            APR_ARRAY_IDX(keys, kept++, apigw_jwk *) = k;
+        }
+    }
+    keys->nelts = kept;
+    return kept ? NULL : "no usable key (HMAC secrets from a URL are used "
+                         "only with 'symmetric')";
 }
 
 /* ---- the fetch ---- */
@@ -396,7 +429,7 @@ static int fetch_and_store(apr_pool_t *parent, server_rec *s, jwks_url *u)
     keys = apr_array_make(p, 4, sizeof(apigw_jwk *));
     err = fetch_url(p, u, &fb);
     if (!err) {
-        err = apigw_jwk_parse(p, fb.buf, fb.len, keys, NULL);
+        err = url_keys(p, u, fb.buf, fb.len, keys);
     }
     if (err) {
         if (!apr_atomic_xchg32(&u->shared->failing, 1)) {
@@ -477,7 +510,7 @@ static jwks_snapshot *snapshot_make(jwks_url *u)
     memcpy(doc, sh->doc, len);
     apr_global_mutex_unlock(doc_mutex);
     doc[len] = '\0';
-    if (gen == 0 || apigw_jwk_parse(p, doc, len, snap->keys, NULL)) {
+    if (gen == 0 || url_keys(p, u, doc, len, snap->keys)) {
         apr_pool_destroy(p);
         return NULL;
     }
@@ -540,6 +573,25 @@ static jwks_snapshot *snapshot_pin(request_rec *r, jwks_url *u)
     return snap;
 }
 
+/* Appends a URL's keys to all: its secrets only for a symmetric line
+ * (another line naming the same URL may say symmetric). */
+static void add_url_keys(apr_array_header_t *all,
+                         const apr_array_header_t *keys, int symmetric)
+{
+    int i;
+
+    if (symmetric) {
+        apr_array_cat(all, keys);
+        return;
+    }
+    for (i = 0; i < keys->nelts; i++) {
+        apigw_jwk *k = APR_ARRAY_IDX(keys, i, apigw_jwk *);
+        if (k->kty != APIGW_KTY_OCT) {
+            APR_ARRAY_PUSH(all, apigw_jwk *) = k;
+        }
+    }
+}
+
 /* u has never had keys: fetch it now, or wait for the process fetching. */
 static void first_fetch(request_rec *r, jwks_url *u)
 {
@@ -560,12 +612,14 @@ static void first_fetch(request_rec *r, jwks_url *u)
 
 const apr_array_header_t *apigw_key_sources_current(request_rec *r,
                                                     const apigw_key_sources *srcs,
-                                                    const char **unavailable)
+                                                    const char **unavailable,
+                                                    apr_uint64_t *gen)
 {
     apr_array_header_t *all = apr_array_make(r->pool, 4, sizeof(apigw_jwk *));
     int i;
 
     *unavailable = NULL;
+    *gen = 0;
     for (i = 0; srcs && i < srcs->list->nelts; i++) {
         const key_source *ks = &APR_ARRAY_IDX(srcs->list, i, key_source);
         jwks_snapshot *snap;
@@ -579,11 +633,11 @@ const apr_array_header_t *apigw_key_sources_current(request_rec *r,
         }
         snap = snapshot_pin(r, ks->url);
         if (snap) {
-            apr_array_cat(all, snap->keys);
+            add_url_keys(all, snap->keys, ks->symmetric);
+            *gen += snap->generation;
         }
         else if (!*unavailable) {
-            *unavailable = apr_psprintf(r->pool, "no keys from %s yet",
-                                        ks->url->url);
+            *unavailable = ks->url->url;
         }
     }
     return all;

@@ -29,10 +29,14 @@ const char *apigw_key_sources_set_ca(cmd_parms *cmd, void *dummy,
 /* The keys of srcs for r (apigw_jwk *, the array from r->pool; the keys
  * stay valid until r->pool is cleared). A URL that never delivered keys
  * is fetched first (or waited for while another process fetches it);
- * *unavailable is set to the reason when a URL source still has none. */
+ * *unavailable is set to the first URL that still has none. *gen gets
+ * the generation of the keys given (comparable with
+ * apigw_key_sources_generation; lower when this child could not follow a
+ * change yet). */
 const apr_array_header_t *apigw_key_sources_current(request_rec *r,
                                                     const apigw_key_sources *srcs,
-                                                    const char **unavailable);
+                                                    const char **unavailable,
+                                                    apr_uint64_t *gen);
 
 /* A number that changes whenever a document of srcs' URLs changes (the
  * sum of their shared generations): what a token verified with these

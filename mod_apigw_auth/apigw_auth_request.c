@@ -28,6 +28,8 @@ APLOG_USE_MODULE(apigw_auth);
 
 ap_filter_rec_t *apigw_auth_error_filter_handle;
 
+static int header_safe(const char *v);
+
 /* ---- the request's state ---- */
 
 static apr_status_t state_free(void *data)
@@ -148,6 +150,7 @@ void apigw_auth_insert_error_filter(request_rec *r)
         return;
     }
     if (st->forbidden && r->status == HTTP_UNAUTHORIZED) {
+        /* httpd chose the 401's page already: this body is always ours */
         r->status = HTTP_FORBIDDEN;
         r->status_line = NULL;
         if (st->kind == APIGW_AUTH_APIKEY) {
@@ -158,13 +161,13 @@ void apigw_auth_insert_error_filter(request_rec *r)
                  : "the API key does not grant access to this resource";
     }
     else if (st->status && st->status == r->status) {
+        /* an ErrorDocument the operator wrote wins */
+        if (ap_response_code_string(r, ap_index_of_response(r->status))) {
+            return;
+        }
         reason = st->reason;
     }
     else {
-        return;
-    }
-    /* an ErrorDocument the operator wrote wins */
-    if (ap_response_code_string(r, ap_index_of_response(r->status))) {
         return;
     }
     apigw_error_filter_add(r, apigw_auth_error_filter_handle, NULL, reason);
@@ -241,27 +244,38 @@ static apigw_alg_set allowed_algs(const apigw_auth_dir_conf *c)
 
 /* Verifies the token's signature with c's keys: the key its kid names,
  * or each that fits its algorithm (up to MAX_KEYS_TRIED); NULL or why
- * not, with *status 503 when there are no keys to verify with. */
+ * not, with *status 503 when there are no keys to verify with, and *gen
+ * the generation of the keys used. */
 static const char *verify_signature(request_rec *r,
                                     const apigw_auth_dir_conf *c,
-                                    const apigw_jwt *t, int *status)
+                                    const apigw_jwt *t, int *status,
+                                    apr_uint64_t *gen)
 {
     const apr_array_header_t *keys;
     const apigw_jwk *k;
     const char *why = NULL, *unavailable = NULL;
     const char *err = "no key for this token";
-    int unknown_kid = 0, from = 0, tried;
+    int unknown_kid = 0, from = 0, tried, alg = apigw_alg_from_name(t->alg);
 
-    keys = apigw_key_sources_current(r, c->sources, &unavailable);
+    /* the cheap refusal first: no key is fetched for a forbidden alg */
+    if (alg < 0 || !(allowed_algs(c) & APIGW_ALG_BIT(alg))) {
+        return "algorithm not allowed";
+    }
+    keys = apigw_key_sources_current(r, c->sources, &unavailable, gen);
     k = apigw_jwt_pick_key(t, keys, allowed_algs(c), &why, &unknown_kid);
     if (!k && unknown_kid && apigw_key_sources_refetch(r, c->sources)) {
-        keys = apigw_key_sources_current(r, c->sources, &unavailable);
+        keys = apigw_key_sources_current(r, c->sources, &unavailable, gen);
         k = apigw_jwt_pick_key(t, keys, allowed_algs(c), &why, &unknown_kid);
     }
     if (!k) {
         if (keys->nelts == 0) {
             *status = HTTP_SERVICE_UNAVAILABLE;
-            return unavailable ? unavailable : "no verification keys";
+            if (unavailable) {
+                ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                              APIGW_LOGNO(03024) "no keys from %s yet",
+                              unavailable);
+            }
+            return "no keys to verify tokens with yet";
         }
         return why ? why : "no key for this token";
     }
@@ -287,7 +301,7 @@ static json_t *verify_token(request_rec *r, const apigw_auth_dir_conf *c,
     apigw_jwt_rules rules = rules_of(c);
     apr_size_t len = strlen(token);
     apr_time_t exp = 0;
-    apr_uint64_t gen = apigw_key_sources_generation(c->sources);
+    apr_uint64_t gen = apigw_key_sources_generation(c->sources), used = 0;
     apigw_jwt t;
     json_t *claims;
     int alg, hashed;
@@ -314,12 +328,14 @@ static json_t *verify_token(request_rec *r, const apigw_auth_dir_conf *c,
         return claims;
     }
     if ((*why = apigw_jwt_decode(r->pool, token, len, APIGW_JWT_MAX_LEN, &t))
-        || (*why = verify_signature(r, c, &t, status))
+        || (*why = verify_signature(r, c, &t, status, &used))
         || (*why = apigw_jwt_check_claims(&t, &rules, &exp))) {
         return NULL;
     }
     alg = apigw_alg_from_name(t.alg);
-    if (hashed && alg >= 0) {
+    /* remembered under the generation of the keys it was checked with:
+     * a child still on older keys makes entries later lookups miss */
+    if (hashed && alg >= 0 && used == gen) {
         apigw_auth_cache_put(hash, c->sources, gen, alg, t.claims, exp);
     }
     return json_incref(t.claims);
@@ -356,29 +372,34 @@ int apigw_auth_check_jwt(request_rec *r)
                                 apigw_jwt_claim(st->claims, c->user_claim
                                     ? c->user_claim
                                     : APIGW_AUTH_DEFAULT_USER_CLAIM));
-    r->user = (char *)(user && *user ? user : "jwt");
+    /* r->user reaches logs and REMOTE_USER: no control characters */
+    r->user = (char *)(user && *user && header_safe(user) ? user : "jwt");
     return OK;
 }
 
 /* ---- API keys ---- */
+
+/* mod_apigw's lookup of the route store's keys, when it is loaded */
+static APR_OPTIONAL_FN_TYPE(apigw_store_apikey_find) *store_find;
+
+void apigw_auth_retrieve_optional_fns(void)
+{
+    store_find = APR_RETRIEVE_OPTIONAL_FN(apigw_store_apikey_find);
+}
 
 /* The key of c's file, else of the route store (ApiKeyStore on). */
 static const apigw_apikey *find_key(request_rec *r,
                                     const apigw_auth_dir_conf *c,
                                     const char *key)
 {
-    static APR_OPTIONAL_FN_TYPE(apigw_store_apikey_find) *store_find;
     const apigw_apikey *k = NULL;
     apr_size_t len = strlen(key);
 
     if (c->keys) {
         k = apigw_apikey_find(c->keys, key, len);
     }
-    if (!k && c->key_store == 1) {
-        if (!store_find) {
-            store_find = APR_RETRIEVE_OPTIONAL_FN(apigw_store_apikey_find);
-        }
-        k = store_find ? store_find(r, key, len) : NULL;
+    if (!k && c->key_store == 1 && store_find) {
+        k = store_find(r, key, len);
     }
     return k;
 }
@@ -438,6 +459,19 @@ static int header_safe(const char *v)
         }
     }
     return 1;
+}
+
+int apigw_auth_strip_fixups(request_rec *r)
+{
+    const apigw_auth_dir_conf *c = apigw_auth_conf(r);
+    int i;
+
+    for (i = 0; c && c->propagate && i < c->propagate->nelts; i++) {
+        apr_table_unset(r->headers_in, APR_ARRAY_IDX(c->propagate, i,
+                                                     apigw_auth_propagate)
+                                           .header);
+    }
+    return DECLINED;
 }
 
 int apigw_auth_fixups(request_rec *r)

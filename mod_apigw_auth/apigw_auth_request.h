@@ -32,7 +32,15 @@ int apigw_auth_check_jwt(request_rec *r);
 int apigw_auth_check_apikey(request_rec *r);
 int apigw_auth_note_failure(request_rec *r, const char *auth_type);
 void apigw_auth_insert_error_filter(request_rec *r);
+/* ApiJwtPropagate in two steps: the client's headers of those names
+ * removed first, before any other fixup sees them (header rules, the
+ * response cache's lookup); the claims set last, after mod_apigw has
+ * kept only the headers an endpoint forwards. */
+int apigw_auth_strip_fixups(request_rec *r);
 int apigw_auth_fixups(request_rec *r);
+
+/* optional_fn_retrieve: mod_apigw's apigw_store_apikey_find, once. */
+void apigw_auth_retrieve_optional_fns(void);
 
 /* The optional function apigw_auth_claim (common/apigw_contract.h). */
 const char *apigw_auth_claim(request_rec *r, const char *name);

@@ -26,8 +26,10 @@
  *                                          URL variables
  *   authz providers  apigw_auth_authz.c    jwt-claim, jwt-scope,
  *                                          jwt-role, apikey-role
- *   pre_config       apigw_auth_keys.c     the URL list, the key mutex
+ *   pre_config       apigw_auth_config.c   ApiKeyStore's first line
+ *                    apigw_auth_keys.c     the URL list, the key mutex
  *                    apigw_auth_cache.c    the cache size
+ *   check_config     apigw_auth_config.c   ApiKeyStore On needs mod_apigw
  *   post_config      apigw_auth_keys.c     shared memory per URL, the
  *                                          refresh watchdog (before
  *                                          mod_watchdog's post_config)
@@ -37,9 +39,15 @@
  *   note_auth_failure apigw_auth_request.c a failed Require: 403
  *   insert_error_filter apigw_auth_request.c  the refusal's body (first,
  *                                          so its reason wins)
- *   fixups           apigw_auth_request.c  ApiJwtPropagate (after
- *                                          mod_apigw strips the headers
- *                                          an endpoint does not forward) */
+ *   optional_fn_retrieve apigw_auth_request.c  mod_apigw's
+ *                                          apigw_store_apikey_find
+ *   fixups           apigw_auth_request.c  ApiJwtPropagate: the client's
+ *                                          headers of those names removed
+ *                                          first (before mod_apigw's
+ *                                          header rules and cache lookup),
+ *                                          the claims set last (after
+ *                                          mod_apigw keeps the headers an
+ *                                          endpoint forwards) */
 #include "mod_apigw_auth.h"
 #include "apigw_auth_config.h"
 #include "apigw_auth_keys.h"
@@ -57,11 +65,16 @@ static void apigw_auth_register_hooks(apr_pool_t *p)
 {
     static const char *const before_watchdog[] = { "mod_watchdog.c", NULL };
     static const char *const after_apigw[] = { "mod_apigw.c", NULL };
+    static const char *const before_apigw[] = { "mod_apigw.c", NULL };
 
     APR_REGISTER_OPTIONAL_FN(apigw_auth_claim);
     apigw_auth_register_providers(p);
+    ap_hook_pre_config(apigw_auth_config_pre_config, NULL, NULL,
+                       APR_HOOK_MIDDLE);
     ap_hook_pre_config(apigw_auth_keys_pre_config, NULL, NULL,
                        APR_HOOK_MIDDLE);
+    ap_hook_check_config(apigw_auth_config_check, NULL, NULL,
+                         APR_HOOK_MIDDLE);
     ap_hook_pre_config(apigw_auth_cache_pre_config, NULL, NULL,
                        APR_HOOK_MIDDLE);
     ap_hook_post_config(apigw_auth_keys_post_config, NULL, before_watchdog,
@@ -78,6 +91,10 @@ static void apigw_auth_register_hooks(apr_pool_t *p)
                               APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(apigw_auth_insert_error_filter, NULL, NULL,
                                 APR_HOOK_FIRST);
+    ap_hook_optional_fn_retrieve(apigw_auth_retrieve_optional_fns, NULL,
+                                 NULL, APR_HOOK_MIDDLE);
+    ap_hook_fixups(apigw_auth_strip_fixups, NULL, before_apigw,
+                   APR_HOOK_FIRST);
     ap_hook_fixups(apigw_auth_fixups, after_apigw, NULL, APR_HOOK_MIDDLE);
     apigw_auth_error_filter_handle =
         ap_register_output_filter("APIGW_AUTH_ERROR", apigw_error_filter,

@@ -251,3 +251,41 @@ def test_configtest_bad_key_file_lines(configtest, world_readable_dir):
 </ApiEndpoint>
 """)
     assert ok, out
+
+
+SHMCB = """<IfModule !socache_shmcb_module>
+  LoadModule socache_shmcb_module /usr/lib/apache2/modules/mod_socache_shmcb.so
+</IfModule>
+"""
+
+
+def test_authenticated_answers_are_not_shared_by_the_cache(backend, gateway,
+                                                          key_file):
+    """The response cache never serves one caller's answer to another: a
+    request an API key authenticated is like one with Authorization
+    (neither served from nor stored), unless the endpoint says
+    `ApiCache On authorization`."""
+    gw = gateway(SHMCB
+                 + ep(backend, "/v1/cached", key_file,
+                      "ApiCache On\n  ApiCacheTTL 60s\n  Require valid-user")
+                 + ep(backend, "/v1/shared", key_file,
+                      "ApiCache On authorization\n  ApiCacheTTL 60s\n"
+                      "  Require valid-user"))
+    before = backend.stats()["requests"]
+    for name in ("alice", "bob", "alice"):
+        r = requests.get(gw.url("/v1/cached"),
+                         headers={"X-API-Key": KEYS[name]}, timeout=5)
+        assert r.status_code == 200, r.text
+        assert r.headers.get("X-Cache") != "HIT"
+    assert backend.stats()["requests"] == before + 3
+    # the endpoint that says its answer does not depend on who asks
+    hits = []
+    for name in ("alice", "bob"):
+        r = requests.get(gw.url("/v1/shared"),
+                         headers={"X-API-Key": KEYS[name]}, timeout=5)
+        assert r.status_code == 200, r.text
+        hits.append(r.headers.get("X-Cache"))
+    assert hits[1] == "HIT", hits
+    # access control still runs on a hit
+    expect_401(requests.get(gw.url("/v1/shared"), timeout=5),
+               scheme="ApiKey")

@@ -999,8 +999,9 @@ def krakend_case(name):
 def krakend_conf(b, kb, path, bpath):
     """KrakenD's "auth/validator" of /private/custom in our directives:
     alg HS256, the symmetric JWK set of kid "sim2" fetched over plain HTTP
-    (disable_jwk_security), issuer, audience, roles role_a or role_c."""
-    body = f"""ApiJwtKeys {kb.url}/jwk/symmetric insecure
+    (disable_jwk_security; symmetric: its secrets are used), issuer,
+    audience, roles role_a or role_c."""
+    body = f"""ApiJwtKeys {kb.url}/jwk/symmetric insecure symmetric
   ApiJwtAlgorithms HS256
   ApiJwtIssuer https://krakend.io
   ApiJwtAudience http://api.example.com
@@ -1093,3 +1094,26 @@ def test_cors_preflight_needs_no_token_and_401_is_readable(backend, gateway,
     assert r.status_code == 200, r.text
     assert r.headers["Access-Control-Allow-Origin"] == origin
     assert backend.stats()["requests"] == before + 1
+
+
+@pytest.mark.allow_log("AGW03002")
+def test_hmac_secrets_from_a_url_need_symmetric(jwks_backend, backend,
+                                                gateway):
+    """A JWK set URL is public: an "oct" key in it would let anyone sign.
+    Its secrets are used only when the line says symmetric."""
+    K = keys()
+    kb = jwks_backend(jwks(jwk(K.hmac, "h1"), jwk(K.rsa, "r1")))
+    gw = gateway(url_ep(backend, "/v1/plain", kb)
+                 + url_ep(backend, "/v1/sym", kb, opts="insecure symmetric"))
+    hs = sign(K.hmac, "HS256", claims(), kid="h1")
+    rs = sign(K.rsa, "RS256", claims(), kid="r1")
+    assert wait_status(gw, "/v1/plain", rs).status_code == 200
+    expect_401(get(gw, "/v1/plain", hs))
+    assert wait_status(gw, "/v1/sym", hs).status_code == 200
+    assert get(gw, "/v1/sym", rs).status_code == 200
+    # a set of secrets only: nothing usable without symmetric
+    kb2 = jwks_backend(jwks(jwk(K.hmac, "h1")))
+    gw2 = gateway(url_ep(backend, "/v1/only", kb2))
+    r = get(gw2, "/v1/only", hs)
+    assert r.status_code == 503, r.text
+    assert kb2.url not in r.text       # the key server is not revealed
