@@ -49,6 +49,12 @@
  *               The state of a route that is gone is reclaimed by the
  *               module (it is never used again, so it ages out).
  *
+ *   Authentication: mod_apigw_auth offers the claims of the token that
+ *               authenticated a request (apigw_auth_claim, for {JWT.name}
+ *               URL variables); mod_apigw offers the route store's API
+ *               keys (apigw_store_apikey_find, for ApiKeyStore). Each
+ *               retrieves the other's at optional_fn_retrieve.
+ *
  *   A backend connection's socket timeout is changed for one exchange
  *               with apigw_socket_timeout_scoped(): the old one comes back
  *               when the exchange's pool ends. */
@@ -67,8 +73,6 @@ void apigw_refuse(request_rec *r, int status);
 /* The status r was refused with, or 0. Looks at the main request too. */
 int apigw_refused(const request_rec *r);
 
-/* mod_apigw's: the absolute time by which an endpoint request must be
- * answered, or 0 when r is not an endpoint request. */
 /* The claim name (a dotted path) of the JWT that authenticated r, as text
  * (arrays joined with ","), or NULL: offered by mod_apigw_auth for the
  * {JWT.name} variables of backend URL templates. */
@@ -83,6 +87,8 @@ struct apigw_apikey;
 APR_DECLARE_OPTIONAL_FN(const struct apigw_apikey *, apigw_store_apikey_find,
                         (request_rec *r, const char *key, apr_size_t len));
 
+/* mod_apigw's: the absolute time by which an endpoint request must be
+ * answered, or 0 when r is not an endpoint request. */
 APR_DECLARE_OPTIONAL_FN(apr_time_t, apigw_endpoint_deadline,
                         (request_rec *r));
 

@@ -254,7 +254,7 @@ static const char *verify_signature(request_rec *r,
     const apr_array_header_t *keys;
     const apigw_jwk *k;
     const char *why = NULL, *unavailable = NULL;
-    const char *err = "no key for this token";
+    const char *err;
     int unknown_kid = 0, from = 0, tried, alg = apigw_alg_from_name(t->alg);
 
     /* the cheap refusal first: no key is fetched for a forbidden alg */
@@ -262,10 +262,13 @@ static const char *verify_signature(request_rec *r,
         return "algorithm not allowed";
     }
     keys = apigw_key_sources_current(r, c->sources, &unavailable, gen);
-    k = apigw_jwt_pick_key(t, keys, allowed_algs(c), &why, &unknown_kid);
+    k = apigw_jwt_pick_next_key(t, keys, &from, allowed_algs(c), &why,
+                                &unknown_kid);
     if (!k && unknown_kid && apigw_key_sources_refetch(r, c->sources)) {
         keys = apigw_key_sources_current(r, c->sources, &unavailable, gen);
-        k = apigw_jwt_pick_key(t, keys, allowed_algs(c), &why, &unknown_kid);
+        from = 0;
+        k = apigw_jwt_pick_next_key(t, keys, &from, allowed_algs(c), &why,
+                                    &unknown_kid);
     }
     if (!k) {
         if (keys->nelts == 0) {
@@ -280,14 +283,11 @@ static const char *verify_signature(request_rec *r,
         return why ? why : "no key for this token";
     }
     for (tried = 1;; tried++) {
-        k = apigw_jwt_pick_next_key(t, keys, &from, allowed_algs(c), &why,
-                                    NULL);
-        if (!k) {
-            return err;                /* the last key's reason */
-        }
         if (!(err = apigw_jwt_verify_sig(r->pool, t, k)) || t->kid
-            || tried == MAX_KEYS_TRIED) {
-            return err;
+            || tried == MAX_KEYS_TRIED
+            || !(k = apigw_jwt_pick_next_key(t, keys, &from,
+                                             allowed_algs(c), &why, NULL))) {
+            return err;                /* NULL, or the last key's reason */
         }
     }
 }
