@@ -6,7 +6,7 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD=${APIGW_BUILD_DIR:-$TOP/build}   # where build puts the modules
-read -r -a MODULES <<< "${APIGW_BUILD_MODULES:-mod_apigw mod_apigw_ratelimit mod_apigw_breaker mod_apigw_auth}"
+read -r -a MODULES <<< "${APIGW_BUILD_MODULES:-mod_apigw mod_apigw_ratelimit mod_apigw_breaker mod_apigw_auth mod_apigw_krakend}"
 HTTPD_BIN=${HTTPD_BIN:-/usr/sbin/apache2}
 STOCK_MODULES=/usr/lib/apache2/modules
 PYTHON=/usr/bin/python3      # Debian's interpreter: it has pytest and requests
@@ -85,7 +85,8 @@ cmd_deps() {
 declare -A MODULE_LIBS=([mod_apigw]="-lcurl -ljansson -lpcre2-8 -lcrypto"
                         [mod_apigw_ratelimit]="-lhiredis -lcrypto"
                         [mod_apigw_breaker]="-lcrypto"
-                        [mod_apigw_auth]="-lcurl -ljansson -lcrypto")
+                        [mod_apigw_auth]="-lcurl -ljansson -lcrypto"
+                        [mod_apigw_krakend]="-ljansson")
 
 # build_module NAME OUTDIR EXTRA_FLAGS...
 build_module() {
@@ -203,8 +204,15 @@ protocol_modules() {
     if grep -Eqi '^[[:space:]]*(ApiBackend|BalancerMember|ProxyPass|ProxyPassMatch)[[:space:]].*"?h2c?://' "$conf"; then
         echo "LoadModule proxy_http2_module $STOCK_MODULES/mod_proxy_http2.so"
     fi
-    if grep -Eqi '^[[:space:]]*SSL(Proxy)?Engine[[:space:]]+on' "$conf"; then
-        echo "LoadModule socache_shmcb_module $STOCK_MODULES/mod_socache_shmcb.so"
+    local tls=0
+    grep -Eqi '^[[:space:]]*SSL(Proxy)?Engine[[:space:]]+on' "$conf" && tls=1
+    # the response cache's default store; a krakend.json import may turn
+    # the cache on (qos/http-cache) where this script cannot see it
+    if [ $tls = 1 ] || grep -Eqi '^[[:space:]]*(ApiCache[[:space:]]+on|ApiImportKrakenD)' "$conf"; then
+        grep -Eqi '^[[:space:]]*LoadModule[[:space:]]+socache_shmcb_module' "$conf" \
+            || echo "LoadModule socache_shmcb_module $STOCK_MODULES/mod_socache_shmcb.so"
+    fi
+    if [ $tls = 1 ]; then
         echo "LoadModule ssl_module $STOCK_MODULES/mod_ssl.so"
         if [ ! -f "$run/tls/cert.pem" ]; then
             mkdir -p "$run/tls"
@@ -247,6 +255,7 @@ Group ${APIGW_GROUP:-www-data}"
         echo "LoadModule apigw_ratelimit_module \"$moddir/mod_apigw_ratelimit.so\""
         echo "LoadModule apigw_breaker_module \"$moddir/mod_apigw_breaker.so\""
         echo "LoadModule apigw_auth_module \"$moddir/mod_apigw_auth.so\""
+        echo "LoadModule apigw_krakend_module \"$moddir/mod_apigw_krakend.so\""
         echo "TypesConfig /etc/mime.types"
         echo "LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b %D\" gateway"
         echo "CustomLog \"$run/access.log\" gateway"

@@ -80,7 +80,7 @@ cflags_for() { file_tag "$1" cflags; }
 CFLAGS=(-std=gnu11 -g -O1 -fno-omit-frame-pointer
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
         -Wall -Wextra -Werror -I "$TOP/common" -I "$TOP/mod_apigw"
-        -I "$TOP/mod_apigw_ratelimit" -I "$TOP/mod_apigw_breaker" -I "$TOP/mod_apigw_auth")
+        -I "$TOP/mod_apigw_ratelimit" -I "$TOP/mod_apigw_breaker" -I "$TOP/mod_apigw_auth" -I "$TOP/mod_apigw_krakend")
 # shellcheck disable=SC2207
 APR_CFLAGS=($(apr-1-config --includes --cppflags --cflags))
 # shellcheck disable=SC2207

@@ -30,7 +30,7 @@ cflags_for() { file_tag "$1" cflags; }
 
 CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -g
         -fsanitize=address,undefined -fno-sanitize-recover=undefined
-        -I "$TOP/common" -I "$TOP/mod_apigw" -I "$TOP/mod_apigw_ratelimit" -I "$TOP/mod_apigw_breaker" -I "$TOP/mod_apigw_auth")
+        -I "$TOP/common" -I "$TOP/mod_apigw" -I "$TOP/mod_apigw_ratelimit" -I "$TOP/mod_apigw_breaker" -I "$TOP/mod_apigw_auth" -I "$TOP/mod_apigw_krakend")
 # shellcheck disable=SC2207
 APR_CFLAGS=($(apr-1-config --includes --cppflags --cflags))
 # shellcheck disable=SC2207
