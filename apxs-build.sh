@@ -40,6 +40,12 @@ usage: ./apxs-build.sh [command]
               under ASan), ending with a summary line
   bench [NAME] the gateway benchmark against plain mod_proxy and nginx, or
               test/bench/bench_NAME.sh; "bench all" runs every one
+  check-krakend PATH [--print]
+              what ApiImportKrakenD makes of a krakend.json, without
+              starting a server (--print: the generated endpoints)
+  conformance [DIR]
+              KrakenD-CE's own integration specs against the gateway
+              (default ../shared/conformance/krakend-ce)
   fuzz        the libFuzzer targets in test/fuzz/: --seconds N each in
               turn, --replay the seeds, or a depth campaign: --minutes N
               [--runs N] [--jobs N] [--merge] (all cores, one report line
@@ -458,6 +464,59 @@ cmd_bench() {
     "$TOP/test/bench/run.sh" "$@"
 }
 
+# ---- KrakenD ----
+
+# check-krakend PATH [--print]: what ApiImportKrakenD makes of a
+# krakend.json, without starting a server (httpd's configtest on a config
+# holding only the import): one line per component that is skipped,
+# approximated or refused, then "Syntax OK" or the first error with its
+# line and JSON pointer. --print adds the <ApiEndpoint> blocks generated.
+cmd_check_krakend() {
+    local kd="" print=0 tmp conf httpd_conf rc=0
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --print) print=1 ;;
+            -*) die "check-krakend: unknown option $1" ;;
+            *) kd=$1 ;;
+        esac
+        shift
+    done
+    [ -n "$kd" ] || die "usage: ./apxs-build.sh check-krakend PATH [--print]"
+    [ -f "$kd" ] || die "no such file: $kd"
+    kd=$(cd "$(dirname "$kd")" && pwd)/$(basename "$kd")
+    [ -f "$BUILD/mod_apigw_krakend.so" ] || cmd_build
+    tmp=$(mktemp -d)
+    conf="$tmp/check-krakend.conf"
+    printf 'Listen 127.0.0.1:1\nApiImportKrakenD "%s"\n' "$kd" > "$conf"
+    httpd_conf=$(APIGW_RUN_DIR="$tmp/run" prepare_run "$conf")
+    if [ $print = 1 ]; then
+        sed -i 's/^LogLevel .*/LogLevel warn apigw_krakend:debug/' "$httpd_conf"
+    fi
+    # the generated lines are logged at debug as "AGW04003: <line>"
+    "$HTTPD_BIN" -t -f "$httpd_conf" 2>&1 \
+        | sed -E 's/^\[[^]]*\] \[[^]]*\] \[pid [^]]*\] //; s/^[^ ]*[(][0-9]+[)]: //; s/^AGW04003: //' \
+        || rc=$?
+    rc=${PIPESTATUS[0]}
+    rm -rf "$tmp"
+    return "$rc"
+}
+
+# conformance [DIR] [RUNNER OPTIONS]: krakend-ce's own integration specs
+# (DIR: its krakend.json and specs/, default ../shared/conformance/krakend-ce)
+# against the gateway with ApiImportKrakenD, by test/conformance/krakend_ce.py:
+# one line per spec, then "krakend-ce: N passed, M failed, K not applicable".
+cmd_conformance() {
+    local dir="$TOP/../shared/conformance/krakend-ce"
+    if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
+        dir=$1
+        shift
+    fi
+    [ -d "$dir" ] || die "no conformance data in $dir"
+    cmd_build
+    APIGW_BUILD_DIR="$BUILD" "$PYTHON" "$TOP/test/conformance/krakend_ce.py" \
+        --build-dir "$BUILD" "$@" "$dir"
+}
+
 # ---- fuzz ----
 
 cmd_fuzz() {
@@ -476,6 +535,8 @@ main() {
         test) cmd_test ;;
         bench) cmd_bench "$@" ;;
         fuzz) cmd_fuzz "$@" ;;
+        check-krakend) cmd_check_krakend "$@" ;;
+        conformance) cmd_conformance "$@" ;;
         help|-h|--help) usage ;;
         *) usage; exit 2 ;;
     esac

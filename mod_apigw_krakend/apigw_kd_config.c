@@ -64,12 +64,12 @@ static apr_status_t kd_getstr(void *buf, apr_size_t bufsiz, void *param)
     memcpy(buf, l->text, n);
     ((char *)buf)[n] = '\n';
     ((char *)buf)[n + 1] = '\0';
-    /* httpd names the directive after cfp->name and counts the line
-     * itself (+1 per line read) */
+    /* httpd names the directive after cfp->name and cfp->line_number as
+     * they are once the line is read */
     src->cfp->name = apr_pstrcat(src->p, src->path, " at ",
                                  *l->pointer ? l->pointer : "/", NULL);
     line = apigw_kd_line_of(src->where, src->p, l->pointer);
-    src->cfp->line_number = line > 0 ? line - 1 : 0;
+    src->cfp->line_number = line;
     return APR_SUCCESS;
 }
 
