@@ -1,5 +1,5 @@
 /* Edge policies of an endpoint (CORS, request/response shaping, body
- * limits, response cache), outside view: what the rest of mod_apigw calls
+ * limits, response cache, bot detection), outside view: what the rest of mod_apigw calls
  * (create/merge, the backend URL after rewrites, the body limit check),
  * the policies' hooks and filter for mod_apigw.c to register, and their
  * directives. The whole policy config hangs off apigw_dir_conf.policy;
@@ -107,6 +107,14 @@ const char *apigw_policy_set_response_body_limit(cmd_parms *cmd, void *dconf,
                                                  const char *a);
 const char *apigw_policy_set_cache(cmd_parms *cmd, void *dconf, int argc,
                                    char *const argv[]);
+const char *apigw_policy_set_bot_allow(cmd_parms *cmd, void *dconf,
+                                       const char *w);
+const char *apigw_policy_set_bot_deny(cmd_parms *cmd, void *dconf,
+                                      const char *w);
+const char *apigw_policy_set_bot_patterns(cmd_parms *cmd, void *dconf,
+                                          const char *w);
+const char *apigw_policy_set_bot_empty_ua(cmd_parms *cmd, void *dconf,
+                                          const char *a);
 const char *apigw_policy_set_cache_store(cmd_parms *cmd, void *dconf,
                                          const char *a);
 const char *apigw_policy_set_cache_max_entry(cmd_parms *cmd, void *dconf,
@@ -162,6 +170,16 @@ const char *apigw_policy_set_cache_max_entry(cmd_parms *cmd, void *dconf,
         RSRC_CONF, "the socache provider: shmcb[:ARGS], memcache:HOST:PORT, " \
         "redis:HOST:PORT"), \
     AP_INIT_TAKE1("ApiCacheMaxEntrySize", apigw_policy_set_cache_max_entry, NULL, \
-        RSRC_CONF, "largest response the cache stores, e.g. 256k"),
+        RSRC_CONF, "largest response the cache stores, e.g. 256k"), \
+    AP_INIT_ITERATE("ApiBotAllow", apigw_policy_set_bot_allow, NULL, \
+        APIGW_POLICY_ANY, "User-Agent values always admitted (exact)"), \
+    AP_INIT_ITERATE("ApiBotDeny", apigw_policy_set_bot_deny, NULL, \
+        APIGW_POLICY_ANY, "User-Agent values refused 403 (exact)"), \
+    AP_INIT_ITERATE("ApiBotPatterns", apigw_policy_set_bot_patterns, NULL, \
+        APIGW_POLICY_ANY, "regular expressions: a User-Agent one matches " \
+        "is refused 403"), \
+    AP_INIT_TAKE1("ApiBotEmptyUserAgent", apigw_policy_set_bot_empty_ua, \
+        NULL, APIGW_POLICY_ANY, "allow|deny: a request without " \
+        "User-Agent"),
 
 #endif

@@ -20,6 +20,7 @@
 #include "apigw_policy.h"
 #include "apigw_policy_rewrite.h"
 #include "apigw_policy_origin.h"
+#include "apigw_policy_bots.h"
 
 struct apigw_endpoint;
 
@@ -88,6 +89,7 @@ struct apigw_policy_conf {
     apr_off_t request_body_limit;  /* -1 unset */
     apr_off_t response_body_limit; /* -1 unset */
     apigw_cache_policy cache;
+    apigw_bot_policy bots;         /* apigw_policy_bots.h */
 
     /* An endpoint's own policy points at what is in force for it: its
      * settings over its server's (built at check_config). */

@@ -26,6 +26,7 @@ static void init_conf(apigw_policy_conf *c)
     c->response_body_limit = -1;
     c->cache.enabled = -1;
     c->cache.flags = -1;
+    c->bots.empty_ua = -1;
 }
 
 struct apigw_policy_conf *apigw_policy_create(apr_pool_t *p)
@@ -65,6 +66,26 @@ static void merge_cors(apigw_cors_policy *c, const apigw_cors_policy *base,
     c->private_network = PICK(private_network, -1);
     c->passthrough = PICK(passthrough, -1);
     c->preflight_status = PICK(preflight_status, 0);
+    c->file = PICKP(file);
+    c->line = add->file ? add->line : base->line;
+}
+
+/* Each list with its compiled form, per directive. */
+static void merge_bots(apigw_bot_policy *c, const apigw_bot_policy *base,
+                       const apigw_bot_policy *add)
+{
+    const apigw_bot_policy *from;
+
+    from = add->allow ? add : base;
+    c->allow = from->allow;
+    c->allow_set = from->allow_set;
+    from = add->deny ? add : base;
+    c->deny = from->deny;
+    c->deny_set = from->deny_set;
+    from = add->patterns ? add : base;
+    c->patterns = from->patterns;
+    c->codes = from->codes;
+    c->empty_ua = PICK(empty_ua, -1);
     c->file = PICKP(file);
     c->line = add->file ? add->line : base->line;
 }
@@ -116,6 +137,7 @@ struct apigw_policy_conf *apigw_policy_merge(apr_pool_t *p,
     c->cache.flags = PICK(cache.flags, -1);
     c->cache.file = add->cache.enabled != -1 ? add->cache.file : base->cache.file;
     c->cache.line = add->cache.enabled != -1 ? add->cache.line : base->cache.line;
+    merge_bots(&c->bots, &base->bots, &add->bots);
     return c;
 }
 
@@ -437,6 +459,76 @@ const char *apigw_policy_set_response_body_limit(cmd_parms *cmd, void *dconf,
 {
     return body_limit(cmd, a, "responseBodyLimit",
                       &pol_of(dconf)->response_body_limit);
+}
+
+/* ---- bot detection ---- */
+
+static apigw_bot_policy *bots_of(cmd_parms *cmd, void *dconf)
+{
+    apigw_bot_policy *b = &pol_of(dconf)->bots;
+
+    if (!b->file) {
+        b->file = cmd->directive->filename;
+        b->line = (unsigned)cmd->directive->line_num;
+    }
+    return b;
+}
+
+static const char *bot_add(cmd_parms *cmd, void *dconf, apigw_bot_list list,
+                           const char *w)
+{
+    const char *err = policy_context(cmd);
+    apigw_bot_policy *b;
+
+    if (err) {
+        return err;
+    }
+    b = bots_of(cmd, dconf);
+    if ((err = apigw_bot_add(cmd->pool, b, list, w)) != NULL) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    }
+    return invalid_msg(cmd, apigw_bots_validate(cmd->pool, b));
+}
+
+const char *apigw_policy_set_bot_allow(cmd_parms *cmd, void *dconf,
+                                       const char *w)
+{
+    return bot_add(cmd, dconf, APIGW_BOT_LIST_ALLOW, w);
+}
+
+const char *apigw_policy_set_bot_deny(cmd_parms *cmd, void *dconf,
+                                      const char *w)
+{
+    return bot_add(cmd, dconf, APIGW_BOT_LIST_DENY, w);
+}
+
+const char *apigw_policy_set_bot_patterns(cmd_parms *cmd, void *dconf,
+                                          const char *w)
+{
+    return bot_add(cmd, dconf, APIGW_BOT_LIST_PATTERN, w);
+}
+
+const char *apigw_policy_set_bot_empty_ua(cmd_parms *cmd, void *dconf,
+                                          const char *a)
+{
+    const char *err = policy_context(cmd);
+    apigw_bot_policy *b;
+
+    if (err) {
+        return err;
+    }
+    b = bots_of(cmd, dconf);
+    if (ap_cstr_casecmp(a, "allow") == 0) {
+        b->empty_ua = 0;
+    }
+    else if (ap_cstr_casecmp(a, "deny") == 0) {
+        b->empty_ua = 1;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "ApiBotEmptyUserAgent: '%s' is "
+                            "neither allow nor deny", a);
+    }
+    return NULL;
 }
 
 /* ---- the response cache ---- */

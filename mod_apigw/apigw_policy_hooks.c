@@ -5,8 +5,10 @@
  *
  *   translate_name       a CORS preflight is answered here, before access
  *                        control (browsers send preflights without
- *                        credentials)
- *   header_parser        an aggregating endpoint's query deny-list; the
+ *                        credentials), once the bot policy admitted it
+ *   header_parser        the bot policy (403 before access control,
+ *                        authentication, rate limits and any backend);
+ *                        an aggregating endpoint's query deny-list; the
  *                        CORS headers of a preflight passed through
  *   fixups               the request body limit of aggregating endpoints,
  *                        request header rules (after the allow-list), then
@@ -24,6 +26,7 @@
 #include "apigw_request.h"
 #include "apigw_query.h"
 #include "apigw_json_error.h"
+#include "apigw_error.h"
 #include "apigw_contract.h"
 #include "apigw_log.h"
 
@@ -31,6 +34,7 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "mod_core.h"
 #include "util_filter.h"
 #include "apr_strings.h"
 
@@ -160,12 +164,76 @@ int apigw_policy_body_limit_check(request_rec *r,
     return apigw_body_limit_check(r, endpoint_policy(ep));
 }
 
+/* r->notes: a preflight refused by the bot policy at translate_name,
+ * before mod_apigw made it an endpoint request: its 403 gets the JSON
+ * body here (apigw_policy_insert_error_filter). */
+#define BOT_REFUSED_NOTE "apigw-bot-refused"
+
+/* The endpoint's bot policy on r's User-Agent: OK, or 403 (logged, the
+ * request marked refused). Costs nothing for a policy that refuses
+ * nothing; allocates only to match patterns. */
+static int bots_check(request_rec *r, const apigw_policy_conf *pol,
+                      const apigw_endpoint *ep)
+{
+    const apigw_bot_policy *b = &pol->bots;
+    const char *ua, *err = NULL, *why;
+    apigw_bot_verdict v;
+    int which;
+
+    if (!APIGW_BOT_ACTIVE(b)) {
+        return OK;
+    }
+    ua = apr_table_get(r->headers_in, "User-Agent");
+    v = apigw_bot_check(r->pool, b, ua, ua ? strlen(ua) : 0, &which, &err);
+    switch (v) {
+    case APIGW_BOT_ADMIT:
+    case APIGW_BOT_ALLOWED:
+        return OK;
+    case APIGW_BOT_DENIED:
+        why = "the User-Agent is on ApiBotDeny";
+        break;
+    case APIGW_BOT_PATTERN:
+        why = apr_psprintf(r->pool, "the User-Agent matches ApiBotPatterns "
+                           "\"%s\"", APR_ARRAY_IDX(b->patterns, which,
+                                                   const char *));
+        break;
+    case APIGW_BOT_EMPTY:
+        why = "no User-Agent (ApiBotEmptyUserAgent deny)";
+        break;
+    case APIGW_BOT_FAILED:
+    default:
+        /* the pattern's cost, not the client's: the operator should know */
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APIGW_LOGNO(00651)
+                      "endpoint %s: ApiBotPatterns \"%s\" could not be "
+                      "matched against the User-Agent (%s); the request is "
+                      "refused", ep->pattern, which >= 0 && b->patterns
+                      ? APR_ARRAY_IDX(b->patterns, which, const char *) : "",
+                      err ? err : "unknown error");
+        why = NULL;
+        break;
+    }
+    if (why) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APIGW_LOGNO(00650)
+                      "endpoint %s: request refused by the bot policy: %s",
+                      ep->pattern, why);
+    }
+    if (ua && APLOGrdebug(r)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APIGW_LOGNO(00652)
+                      "endpoint %s: the refused User-Agent: \"%s\"",
+                      ep->pattern, ap_escape_logitem(r->pool, ua));
+    }
+    apigw_refuse(r, HTTP_FORBIDDEN);
+    return HTTP_FORBIDDEN;
+}
+
 /* A preflight is OPTIONS with Origin and Access-Control-Request-Method. */
 int apigw_policy_translate(request_rec *r)
 {
     const apigw_server_conf *sc;
+    const apigw_policy_conf *pol;
     const char *acrm;
     apigw_route_match m;
+    int status;
 
     if (r->method_number != M_OPTIONS || r->main || r->prev
         || !r->uri || r->uri[0] != '/'
@@ -182,7 +250,15 @@ int apigw_policy_translate(request_rec *r)
         && apigw_rt_serve_match(r, acrm, &m) != APIGW_ROUTE_FOUND) {
         return DECLINED;
     }
-    return apigw_cors_preflight(r, endpoint_policy(m.data), m.data);
+    pol = endpoint_policy(m.data);
+    /* a preflight the gateway answers here is checked here; one it does
+     * not (no CORS, or passed through) is at header_parser */
+    if (pol && pol->cors.enabled == 1 && pol->cors.passthrough != 1
+        && (status = bots_check(r, pol, m.data)) != OK) {
+        apr_table_setn(r->notes, BOT_REFUSED_NOTE, "1");
+        return status;
+    }
+    return apigw_cors_preflight(r, pol, m.data);
 }
 
 /* The policy state of an endpoint request, or NULL. Only the cache keeps
@@ -216,10 +292,16 @@ int apigw_policy_header_parser(request_rec *r)
 {
     apigw_request *rq = apigw_request_get(r);
     const apigw_policy_conf *pol;
+    int status;
 
     if (!rq || !rq->endpoint || !(pol = endpoint_policy(rq->endpoint))
         || r->prev || r->main) {
         return DECLINED;
+    }
+    /* before access control, authentication and rate limits: the 403
+     * takes the gateway's error path (JSON, apigw_error.c) */
+    if ((status = bots_check(r, pol, rq->endpoint)) != OK) {
+        return status;
     }
     if (rq->endpoint->aggregate && pol->query_deny) {
         /* an aggregating endpoint builds its backend URLs in its handler,
@@ -406,8 +488,16 @@ void apigw_policy_insert_filter(request_rec *r)
     add_policy_filter(r, 0);
 }
 
-/* httpd's own error responses start a fresh filter chain. */
+/* httpd's own error responses start a fresh filter chain. A preflight
+ * refused by the bot policy is no endpoint request yet (apigw_error.c
+ * leaves it alone): its 403 gets the same JSON body, unless an
+ * ErrorDocument or another module shapes it. */
 void apigw_policy_insert_error_filter(request_rec *r)
 {
+    if (r->status == HTTP_FORBIDDEN && !apigw_error_owned(r)
+        && apr_table_get(r->notes, BOT_REFUSED_NOTE)
+        && !ap_response_code_string(r, ap_index_of_response(r->status))) {
+        apigw_error_filter_add(r, apigw_json_error_filter_handle, NULL, NULL);
+    }
     add_policy_filter(r, 1);
 }

@@ -188,6 +188,70 @@ const apigw_invalid *apigw_header_rules_validate(apr_pool_t *p,
     return NULL;
 }
 
+/* ---- bot detection ---- */
+
+/* A User-Agent value as a directive writes it: what could never equal a
+ * User-Agent httpd hands over (empty, a control character other than a
+ * tab, whitespace at either end, which httpd strips), or NULL. Patterns
+ * may hold what they like: PCRE2 says whether they compile. */
+static const char *bot_value_problem(apr_pool_t *p, const char *v, int exact)
+{
+    const char *s;
+    apr_size_t n;
+
+    if (!v || !*v) {
+        return "an empty value (a request without User-Agent is "
+               "ApiBotEmptyUserAgent's)";
+    }
+    for (s = v; *s; s++) {
+        if (ctl_byte((unsigned char)*s)) {
+            return apr_psprintf(p, "'%s' holds CR, LF or another control "
+                                "character, which no User-Agent holds", v);
+        }
+    }
+    n = (apr_size_t)(s - v);
+    if (exact && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' '
+                  || v[n - 1] == '\t')) {
+        return apr_psprintf(p, "'%s' starts or ends with a space, which "
+                            "httpd strips from a User-Agent: it could never "
+                            "match", v);
+    }
+    return NULL;
+}
+
+static const apigw_invalid *bot_values(apr_pool_t *p, const char *field,
+                                       const apr_array_header_t *values,
+                                       int exact)
+{
+    const char *problem;
+    int i;
+
+    for (i = 0; values && i < values->nelts; i++) {
+        problem = bot_value_problem(p, APR_ARRAY_IDX(values, i, const char *),
+                                    exact);
+        if (problem) {
+            return invalid(p, item(p, field, i), problem);
+        }
+    }
+    return NULL;
+}
+
+const apigw_invalid *apigw_bots_validate(apr_pool_t *p,
+                                         const apigw_bot_policy *b)
+{
+    const apigw_invalid *inv;
+
+    if ((inv = bot_values(p, "bots.allow", b->allow, 1)) != NULL
+        || (inv = bot_values(p, "bots.deny", b->deny, 1)) != NULL
+        || (inv = bot_values(p, "bots.patterns", b->patterns, 0)) != NULL) {
+        return inv;
+    }
+    if (b->empty_ua < -1 || b->empty_ua > 1) {
+        return invalid(p, "bots.emptyUserAgent", "allow or deny");
+    }
+    return NULL;
+}
+
 /* ---- query, limits, timeouts ---- */
 
 const apigw_invalid *apigw_query_deny_validate(apr_pool_t *p,

@@ -22,6 +22,14 @@ typedef struct {
 const apigw_invalid *apigw_cors_validate(apr_pool_t *p,
                                          const apigw_cors_policy *c);
 
+/* Bot detection: every User-Agent of the allow- and deny-lists and every
+ * pattern non-empty and without CR, LF or another control character, the
+ * exact values without a space or tab at either end (httpd strips them),
+ * emptyUserAgent -1, 0 or 1. Whether a pattern compiles is
+ * apigw_bot_add()'s (apigw_policy_bots.h). */
+const apigw_invalid *apigw_bots_validate(apr_pool_t *p,
+                                         const apigw_bot_policy *b);
+
 /* Header rules (apigw_header_rule): a valid name, a value for set and
  * add and none for unset, no CR, LF or other control character. field
  * names the list ("requestHeaders", "responseHeaders"). */

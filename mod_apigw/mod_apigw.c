@@ -16,6 +16,7 @@
  *   apigw_error.c             httpd's own errors as JSON
  *   apigw_agg*.c              aggregating endpoints: directives, handler
  *   apigw_static.c           ApiStatic data, when it applies (pure)
+ *   apigw_flatmap.c           ApiFlatmap: KrakenD's flatmap_filter (pure)
  *   apigw_fetch.c             their backend calls (libcurl)
  *   apigw_merge.c, apigw_encode*.c, apigw_decode*.c
  *                             their data: merging, output and input formats
@@ -25,6 +26,7 @@
  *   apigw_policy_hooks.c      edge policies in the request phases
  *   apigw_policy_{cors,headers,rewrite,limits,cache,origin}.c
  *                             each policy's own work
+ *   apigw_policy_bots.c       bot detection: User-Agent lists, patterns
  *   apigw_rt_model*.c         runtime routes as data: JSON, validation
  *   apigw_route_store.c       runtime routes' store (apr_dbd)
  *   apigw_admin.c             the management API's HTTP side and REST
@@ -67,7 +69,8 @@
  *                                                 handshake, backend URL
  *   map_to_storage      apigw_request.c           no filesystem walk
  *   post_perdir_config  apigw_request.c           the endpoint's section
- *   header_parser       apigw_policy_hooks.c      deny-list, CORS passthrough
+ *   header_parser       apigw_policy_hooks.c      bot policy, deny-list, CORS
+ *                                                 passthrough
  *   fixups              apigw_request.c           {JWT.name} URLs expanded,
  *                                                 header allow-list
  *                       apigw_policy_hooks.c      header rules, body limit
