@@ -20,7 +20,8 @@ PACKAGES=(apache2 apache2-dev apache2-utils libapr1-dev libaprutil1-dev
           libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql postgresql
           libyaml-dev    # libyaml: only test/fuzz/fuzz_encode reads YAML back
           python3-grpcio openssl    # gRPC test client/backend; TLS test certificates
-          python3-jwt python3-cryptography)   # tokens for the auth tests
+          python3-jwt python3-cryptography    # tokens for the auth tests
+          python3-graphql-core)   # the GraphQL tests' reference parser
 
 say() { printf 'apxs-build: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -214,7 +215,7 @@ protocol_modules() {
     grep -Eqi '^[[:space:]]*SSL(Proxy)?Engine[[:space:]]+on' "$conf" && tls=1
     # the response cache's default store; a krakend.json import may turn
     # the cache on (qos/http-cache) where this script cannot see it
-    if [ $tls = 1 ] || grep -Eqi '^[[:space:]]*(ApiCache[[:space:]]+on|ApiImportKrakenD)' "$conf"; then
+    if [ $tls = 1 ] || grep -Eqi '^[[:space:]]*ApiImportKrakenD' "$conf"; then
         grep -Eqi '^[[:space:]]*LoadModule[[:space:]]+socache_shmcb_module' "$conf" \
             || echo "LoadModule socache_shmcb_module $STOCK_MODULES/mod_socache_shmcb.so"
     fi

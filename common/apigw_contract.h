@@ -57,7 +57,14 @@
  *
  *   A backend connection's socket timeout is changed for one exchange
  *               with apigw_socket_timeout_scoped(): the old one comes back
- *               when the exchange's pool ends. */
+ *               when the exchange's pool ends.
+ *
+ *   The error format of a request (ApiErrorFormat, mod_apigw's) is the
+ *               note APIGW_NOTE_ERROR_FORMAT (apigw_json_error.h): set
+ *               at post_read_request from the server's setting and at the
+ *               route match from the endpoint's, absent for JSON. Every
+ *               module's own answers (apigw_send_error, the shared error
+ *               filter) read it, so they all answer in one shape. */
 #ifndef APIGW_CONTRACT_H
 #define APIGW_CONTRACT_H
 

@@ -1,6 +1,8 @@
 /* The error-body filter every module shares (see apigw_error_filter.h):
  * it drops the data httpd generated and puts the gateway's body before
- * the EOS, setting the type, length and Cache-Control once. */
+ * the EOS, setting the type, length and Cache-Control once; in the
+ * request's ApiErrorFormat (apigw_json_error.h) unless the body is
+ * given. */
 #include "apigw_error_filter.h"
 #include "apigw_json_error.h"
 
@@ -25,7 +27,8 @@ static void set_headers(request_rec *r, error_body *eb)
         return;
     }
     if (!eb->body) {
-        eb->body = apigw_json_error_body(r, r->status, message);
+        eb->body = apigw_error_prepare(r, r->status, message);
+        return;
     }
     ap_set_content_type(r, "application/json");
     ap_set_content_length(r, (apr_off_t)strlen(eb->body));

@@ -17,9 +17,10 @@
 apr_status_t apigw_error_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 
 /* Adds handle (registered with apigw_error_filter) to r's error response:
- * body as given, or when NULL the JSON error of r->status (as it is when
- * the body is sent) with message (NULL: the status's reason phrase), or
- * for a gRPC call a gRPC status with no body. Marks r's error owned. */
+ * body as given (JSON), or when NULL the error of r->status (as it is
+ * when the body is sent) with message (NULL: the status's reason phrase)
+ * in r's ApiErrorFormat (apigw_error_body), or for a gRPC call a gRPC
+ * status with no body. Marks r's error owned. */
 void apigw_error_filter_add(request_rec *r, ap_filter_rec_t *handle,
                             const char *body, const char *message);
 

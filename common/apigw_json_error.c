@@ -4,6 +4,7 @@
 #include "apigw_json_error.h"
 #include "apigw_json.h"
 #include "apigw_grpc_status.h"
+#include "apigw_contract.h"
 
 #include "http_protocol.h"
 #include "apr_strings.h"
@@ -29,24 +30,112 @@ int apigw_error_for_grpc(const request_rec *r)
                                                     "Content-Type"));
 }
 
-/* What every answer of the gateway's own has: its status, type, length,
- * never cached, no note of mod_proxy's left for httpd's error page. */
+#define FORMAT_KRAKEND          "krakend"
+#define FORMAT_KRAKEND_MESSAGES "krakend messages"
+
+apigw_error_format apigw_error_format_of(const request_rec *r)
+{
+    const char *v = apr_table_get(r->notes, APIGW_NOTE_ERROR_FORMAT);
+
+    if (!v) {
+        return APIGW_ERRORS_JSON;
+    }
+    return strcmp(v, FORMAT_KRAKEND_MESSAGES) == 0
+           ? APIGW_ERRORS_KRAKEND_MESSAGES : APIGW_ERRORS_KRAKEND;
+}
+
+const char *apigw_error_format_note(apigw_error_format format)
+{
+    switch (format) {
+    case APIGW_ERRORS_KRAKEND:
+        return FORMAT_KRAKEND;
+    case APIGW_ERRORS_KRAKEND_MESSAGES:
+        return FORMAT_KRAKEND_MESSAGES;
+    default:
+        return NULL;
+    }
+}
+
+/* KrakenD's answers: gin's own texts for a path no endpoint takes and a
+ * method the path does not; a router that returns error messages
+ * (return_error_msg) writes a failure's text, as Go types it; everything
+ * else (its middlewares' refusals: JWT, bot detector, rate limits) is
+ * an empty body without a type. */
+static const char *krakend_body(const request_rec *r, apigw_error_format f,
+                                int status, const char *message,
+                                const char **ctype)
+{
+    switch (status) {
+    case HTTP_NOT_FOUND:
+        *ctype = "text/plain";
+        return "404 page not found";
+    case HTTP_METHOD_NOT_ALLOWED:
+        *ctype = "text/plain";
+        return "405 method not allowed";
+    default:
+        break;
+    }
+    if (f == APIGW_ERRORS_KRAKEND_MESSAGES && ap_is_HTTP_SERVER_ERROR(status)
+        && *message && !apigw_refused(r)) {
+        *ctype = "text/plain; charset=utf-8";
+        return message;
+    }
+    *ctype = NULL;
+    return "";
+}
+
+const char *apigw_error_body(request_rec *r, int status, const char *message,
+                             const char **ctype)
+{
+    apigw_error_format f = apigw_error_format_of(r);
+
+    if (!message) {
+        message = apigw_status_reason(status);
+    }
+    if (f == APIGW_ERRORS_JSON) {
+        *ctype = "application/json";
+        return apigw_json_error_body(r, status, message);
+    }
+    return krakend_body(r, f, status, message, ctype);
+}
+
+/* What every answer of the gateway's own has: its status, type (ctype
+ * NULL: none), length, no note of mod_proxy's left for httpd's error
+ * page, and never cached when no_store. */
 static void error_head(request_rec *r, int status, const char *ctype,
-                       apr_size_t len)
+                       apr_size_t len, int no_store)
 {
     r->status = status;
     r->status_line = NULL;          /* mod_proxy may have set its own */
     apr_table_unset(r->notes, "error-notes");
-    ap_set_content_type(r, ctype);
+    if (ctype) {
+        ap_set_content_type(r, ctype);
+    }
+    else {
+        r->content_type = NULL;     /* httpd then sends no Content-Type */
+    }
     ap_set_content_length(r, (apr_off_t)len);
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    if (no_store) {
+        apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    }
+}
+
+const char *apigw_error_prepare(request_rec *r, int status,
+                                const char *message)
+{
+    const char *ctype;
+    const char *body = apigw_error_body(r, status, message, &ctype);
+
+    error_head(r, status, ctype, strlen(body),
+               apigw_error_format_of(r) == APIGW_ERRORS_JSON);
+    return body;
 }
 
 void apigw_grpc_error_headers(request_rec *r, int status, const char *message)
 {
     apr_table_setn(r->notes, APIGW_NOTE_STATUS,
                    apr_itoa(r->pool, status));
-    error_head(r, HTTP_OK, "application/grpc", 0);
+    error_head(r, HTTP_OK, "application/grpc", 0, 1);
     apr_table_setn(r->headers_out, "grpc-status",
                    apr_itoa(r->pool, apigw_grpc_status_for_http(status)));
     apr_table_setn(r->headers_out, "grpc-message",
@@ -63,10 +152,9 @@ int apigw_send_error(request_rec *r, int status, const char *message)
         apigw_grpc_error_headers(r, status, message);
         return OK;
     }
-    body = apigw_json_error_body(r, status, message);
+    body = apigw_error_prepare(r, status, message);
     len = strlen(body);
-    error_head(r, status, "application/json", len);
-    if (!r->header_only) {
+    if (!r->header_only && len) {
         ap_rwrite(body, (int)len, r);
     }
     return OK;

@@ -32,6 +32,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "apr_strings.h"
+#include "apr_lib.h"
 
 APLOG_USE_MODULE(apigw);
 
@@ -66,6 +67,7 @@ typedef struct {
     apr_table_t *headers;
     const char *body;
     apr_size_t body_len;
+    int chunked;                   /* ApiBackendChunkedBody in force */
     agg_backend *backends;
     int n;
 } agg_ctx;
@@ -196,11 +198,12 @@ static int name_in(const char *const *names, const char *key)
 }
 
 /* Headers that describe the client's connection or body as it arrived;
- * libcurl writes its own. */
+ * libcurl writes its own. An allow-listed Accept-Encoding is sent as the
+ * client wrote it (apigw_fetch.c asks for gzip otherwise). */
 static const char *const request_hop_headers[] = {
     "Host", "Content-Length", "Transfer-Encoding", "Connection",
     "Keep-Alive", "TE", "Trailer", "Upgrade", "Expect",
-    "Proxy-Authorization", "Proxy-Connection", "Accept-Encoding", NULL
+    "Proxy-Authorization", "Proxy-Connection", NULL
 };
 
 /* What httpd writes itself, or what describes the backend connection. */
@@ -218,13 +221,58 @@ static int copy_header(void *data, const char *key, const char *value)
     return 1;
 }
 
-/* The (allow-listed) client headers plus X-Forwarded-*, as mod_proxy
- * sends them. */
+const char *apigw_backend_user_agent(const request_rec *r,
+                                     const apigw_endpoint *ep)
+{
+    const char *ua = ep && ep->conf && ep->conf->agg
+                     ? ep->conf->agg->backend_ua : NULL;
+
+    if (!ua) {
+        const apigw_dir_conf *sdc = ap_get_module_config(
+            r->server->lookup_defaults, &apigw_module);
+        ua = sdc && sdc->agg ? sdc->agg->backend_ua : NULL;
+    }
+    return ua && *ua ? ua : NULL;
+}
+
+/* ApiBackendChunkedBody in force for ep: the endpoint's, else
+ * r->server's, else Off. */
+static int chunked_body(const request_rec *r, const apigw_endpoint *ep)
+{
+    int on = ep->conf->agg->chunked_body;
+
+    if (on == -1) {
+        const apigw_dir_conf *sdc = ap_get_module_config(
+            r->server->lookup_defaults, &apigw_module);
+        on = sdc && sdc->agg ? sdc->agg->chunked_body : -1;
+    }
+    return on == 1;
+}
+
+void apigw_backend_identify(request_rec *r, const apigw_endpoint *ep,
+                            apr_table_t *headers)
+{
+    const char *ua = apigw_backend_user_agent(r, ep);
+
+    if (!ua) {
+        return;
+    }
+    if (apr_table_get(headers, "User-Agent")) {
+        apr_table_setn(headers, "X-Forwarded-Via", ua);
+    }
+    else {
+        apr_table_setn(headers, "User-Agent", ua);
+    }
+}
+
+/* The (allow-listed) client headers plus X-Forwarded-For and -Host, and
+ * the gateway's User-Agent (ApiBackendUserAgent), as KrakenD sends them. */
 static apr_table_t *backend_headers(request_rec *r)
 {
     apr_table_t *h = apr_table_make(r->pool, 12);
     const char *xff = apr_table_get(r->headers_in, "X-Forwarded-For");
     const char *host = apr_table_get(r->headers_in, "Host");
+    const apigw_request *rq = apigw_request_get(r);
 
     apr_table_do(copy_header, h, r->headers_in, NULL);
     apr_table_setn(h, "X-Forwarded-For",
@@ -233,7 +281,7 @@ static apr_table_t *backend_headers(request_rec *r)
     if (host) {
         apr_table_setn(h, "X-Forwarded-Host", host);
     }
-    apr_table_setn(h, "X-Forwarded-Server", r->server->server_hostname);
+    apigw_backend_identify(r, rq ? rq->endpoint : NULL, h);
     return h;
 }
 
@@ -353,8 +401,13 @@ static void prepare_backend(agg_ctx *x, agg_backend *ab)
         f->headers = x->headers;
         f->body = x->body;
         f->body_len = x->body_len;
+        f->chunked = x->chunked;
         f->max_body = x->ep->max_backend_body;
         f->race = copies > 1 ? be->index : -1;
+        /* no-op passes the body on: encoded as the client accepts it
+         * when its Accept-Encoding is forwarded, else decoded */
+        f->decode = x->ep->output != APIGW_OUT_NOOP
+                    || !apr_table_get(x->headers, "Accept-Encoding");
     }
 }
 
@@ -518,11 +571,35 @@ static void call_backends(agg_ctx *x)
 
 /* ---- the answer ---- */
 
-static json_t *error_details(const agg_backend *ab)
+/* A backend's own error-details=NAME (KrakenD's backend/http
+ * return_error_details) covers an answer with a failing status, not a
+ * call that failed in transport or a body that could not be read: NULL
+ * when it does not apply. */
+static const char *own_details(const agg_backend *ab)
 {
-    json_t *d = json_object(), *body = NULL;
+    const char *name = apigw_shape_error_details(ab->be->shape);
     const apigw_fetch *f = ab->result;
 
+    return name && f && f->outcome == APIGW_FETCH_OK && !is_success(f)
+           ? name : NULL;
+}
+
+/* What a failed backend adds to the answer: KrakenD's object for its own
+ * error-details= (the body as a string, its Content-Type), else
+ * ApiReturnErrorDetails' (the body as JSON when it is JSON, the failure
+ * in words). NULL when memory runs out. */
+static json_t *error_details(const agg_backend *ab)
+{
+    json_t *d, *body = NULL;
+    const apigw_fetch *f = ab->result;
+
+    if (own_details(ab)) {
+        return apigw_error_details_object(
+            f->status, f->resp_body, f->resp_len,
+            f->resp_headers ? apr_table_get(f->resp_headers, "Content-Type")
+                            : NULL);
+    }
+    d = json_object();
     if (f && f->outcome == APIGW_FETCH_OK) {
         json_object_set_new(d, "http_status_code", json_integer(f->status));
         body = json_loadb(f->resp_body, f->resp_len, JSON_DECODE_ANY, NULL);
@@ -544,6 +621,11 @@ static json_t *error_details(const agg_backend *ab)
 
 static const char *details_key(const agg_ctx *x, const agg_backend *ab)
 {
+    const char *own = own_details(ab);
+
+    if (own) {
+        return apr_pstrcat(x->r->pool, "error_", own, NULL);
+    }
     return x->n == 1 ? apr_pstrcat(x->r->pool, "error_", x->c->error_details,
                                    NULL)
                      : apr_pstrcat(x->r->pool, "error_", x->c->error_details,
@@ -558,10 +640,15 @@ static void log_failure(const agg_ctx *x, const agg_backend *ab)
                   ab->failure);
 }
 
-/* Merges every backend's body into doc; counts what failed. */
+/* Merges every backend's body into doc, then runs the endpoint's
+ * ApiFlatmap lines on it (before ApiStatic, as KrakenD); counts what
+ * failed. A backend's own error details (error-details=) count in *ok
+ * too: KrakenD answers them as data, so they make a 200 answer even when
+ * every backend failed. */
 static void merge_backends(agg_ctx *x, json_t *doc, int *ok, int *failed,
                            int *errored)
 {
+    const char *ferr = NULL;
     int i;
 
     for (i = 0; i < x->n; i++) {
@@ -588,9 +675,22 @@ static void merge_backends(agg_ctx *x, json_t *doc, int *ok, int *failed,
         (*failed)++;
         *errored |= ab->errored;
         log_failure(x, ab);
-        if (x->c->error_details) {
-            json_object_set_new(doc, details_key(x, ab), error_details(ab));
+        if (own_details(ab) || x->c->error_details) {
+            json_t *d = error_details(ab);
+
+            if (d && json_object_set_new(doc, details_key(x, ab), d) == 0
+                && own_details(ab)) {
+                (*ok)++;
+            }
         }
+    }
+    if (x->c->flatmap && apigw_flatmap_apply(x->c->flatmap, doc, &ferr)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, x->r, APIGW_LOGNO(00146)
+                      "endpoint %s: ApiFlatmap on the merged answer failed: "
+                      "%s", x->ep->pattern, ferr);
+        json_object_clear(doc);
+        *ok = 0;
+        *failed = x->n;
     }
 }
 
@@ -643,23 +743,132 @@ static int copy_response_header(void *data, const char *key, const char *value)
     return 1;
 }
 
-/* ApiOutputEncoding no-op: the one backend's answer, as it is. */
+/* ---- KrakenD's words for a failure (ApiErrorFormat krakend) ---- */
+
+/* A backend's URL pattern as lura names it in its errors: the path and
+ * query of the ApiBackend URL with a leading '/', each {var} written
+ * {{.Var}} (config.initBackendURLMappings). */
+static const char *lura_pattern(apr_pool_t *p, const apigw_backend *be)
+{
+    const char *s = be->url + strlen(apigw_template_origin(be->tpl));
+    const char *open, *close, *out = "/";
+
+    if (*s == '/') {
+        s++;
+    }
+    while ((open = strchr(s, '{')) != NULL
+           && (close = strchr(open + 1, '}')) != NULL) {
+        const char *inner = open + 1;
+
+        if (close == inner || memchr(inner, '{', (apr_size_t)(close - inner))) {
+            out = apr_pstrcat(p, out, apr_pstrmemdup(p, s, (apr_size_t)
+                              (open - s + 1)), NULL);
+            s = open + 1;
+            continue;
+        }
+        out = apr_psprintf(p, "%s%.*s{{.%c%.*s}}", out, (int)(open - s), s,
+                           apr_toupper(*inner), (int)(close - inner - 1),
+                           inner + 1);
+        s = close + 1;
+    }
+    return apr_pstrcat(p, out, s, NULL);
+}
+
+/* What lura's error says of a failed backend (NULL: it did not fail):
+ * its HTTP client's status error, the request context's deadline, Go's
+ * url.Error for a call that failed in transport (with libcurl's reason
+ * where Go gives the dialer's), else the gateway's own words. */
+static const char *krakend_failure(const agg_ctx *x, const agg_backend *ab)
+{
+    apr_pool_t *p = x->r->pool;
+    const apigw_fetch *f = ab->result;
+    const char *method = ab->be->method ? ab->be->method : x->method;
+    char *op;
+
+    if (f && f->url) {
+        switch (f->outcome) {
+        case APIGW_FETCH_OK:
+            if (!is_success(f)) {
+                return apr_psprintf(p, "invalid status code %d [%s %s]: %s",
+                                    f->status, method,
+                                    lura_pattern(p, ab->be), f->url);
+            }
+            break;                  /* a body it could not read or shape */
+        case APIGW_FETCH_TIMEOUT:
+            return "context deadline exceeded";
+        case APIGW_FETCH_CONNECT:
+        case APIGW_FETCH_BROKEN:
+        case APIGW_FETCH_TOO_BIG:
+            /* Go names the operation "Get", "Post", ... */
+            op = apr_pstrdup(p, method);
+            ap_str_tolower(op + 1);
+            return apr_psprintf(p, "%s \"%s\": %s", op, f->url,
+                                f->error ? f->error
+                                : apigw_fetch_outcome_text(f->outcome));
+        default:
+            break;
+        }
+    }
+    return ab->failure;
+}
+
+/* Every backend failed: a 500. KrakenD's says its answer is incomplete
+ * and, with messages, carries lura's error: the failures one a line, as
+ * its merge error joins them (lura's own when none says more). */
+static int answer_failed(agg_ctx *x)
+{
+    request_rec *r = x->r;
+    apigw_error_format f = apigw_error_format_of(r);
+    const char *text = "";
+    int i;
+
+    if (f == APIGW_ERRORS_JSON) {
+        return apigw_send_error(r, HTTP_INTERNAL_SERVER_ERROR,
+                                x->n == 1 ? "the backend failed"
+                                          : "every backend failed");
+    }
+    mark_complete(x, 0);
+    for (i = 0; f == APIGW_ERRORS_KRAKEND_MESSAGES && i < x->n; i++) {
+        const char *why = krakend_failure(x, &x->backends[i]);
+        if (why) {
+            text = *text ? apr_pstrcat(r->pool, text, "\n", why, NULL) : why;
+        }
+    }
+    return apigw_send_error(r, HTTP_INTERNAL_SERVER_ERROR,
+                            *text ? text : "internal server error");
+}
+
+/* ApiOutputEncoding no-op: the one backend's answer, as it is, marked
+ * incomplete (as KrakenD marks every no-op answer). */
 static int answer_passthrough(agg_ctx *x)
 {
     const agg_backend *ab = &x->backends[0];
     const apigw_fetch *f = ab->result;
 
     if (!f || f->outcome != APIGW_FETCH_OK) {
+        int timed_out = f && f->outcome == APIGW_FETCH_TIMEOUT;
+        const char *why = timed_out ? "the backend timed out"
+                                    : "the backend failed to answer";
+
         log_failure(x, ab);
-        return f && f->outcome == APIGW_FETCH_TIMEOUT
-               ? apigw_send_error(x->r, HTTP_GATEWAY_TIME_OUT,
-                                  "the backend timed out")
-               : apigw_send_error(x->r, HTTP_BAD_GATEWAY,
-                                  "the backend failed to answer");
+        if (apigw_error_format_of(x->r) != APIGW_ERRORS_JSON) {
+            const char *kd = krakend_failure(x, ab);
+            mark_complete(x, 0);
+            why = kd ? kd : why;
+        }
+        return apigw_send_error(x->r, timed_out ? HTTP_GATEWAY_TIME_OUT
+                                                : HTTP_BAD_GATEWAY, why);
     }
     apr_table_do(copy_response_header, x->r->headers_out, f->resp_headers,
                  NULL);
-    mark_complete(x, is_success(f));
+    /* KrakenD never marks a no-op answer complete (its response has no
+     * data): "false" whatever the status. ApiCacheTTL still applies to a
+     * 2xx, as on a no-op endpoint mod_proxy carries. */
+    mark_complete(x, 0);
+    if (is_success(f) && x->ep->cache_control) {
+        apr_table_setn(x->r->headers_out, "Cache-Control",
+                       x->ep->cache_control);
+    }
     return send_body(x->r, f->status,
                      apr_table_get(f->resp_headers, "Content-Type"),
                      f->resp_body, f->resp_len);
@@ -690,9 +899,7 @@ static int answer_merged(agg_ctx *x)
     else if (ok == 0) {
         if (!x->c->error_details) {
             json_decref(doc);
-            return apigw_send_error(r, HTTP_INTERNAL_SERVER_ERROR,
-                                    x->n == 1 ? "the backend failed"
-                                              : "every backend failed");
+            return answer_failed(x);
         }
         status = HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -752,6 +959,7 @@ int apigw_agg_handle(request_rec *r)
                                 : "the request body cannot be read");
     }
     x.headers = backend_headers(r);
+    x.chunked = chunked_body(r, x.ep);
     x.n = x.ep->conf->backends->nelts;
     x.backends = apr_pcalloc(r->pool, sizeof(agg_backend) * x.n);
     for (i = 0; i < x.n; i++) {

@@ -35,6 +35,19 @@ int apigw_agg_is_resp_var(const char *name, int *index);
 /* Answers an aggregating endpoint's request. */
 int apigw_agg_handle(request_rec *r);
 
+/* ApiBackendUserAgent (endpoint, else r->server's; nothing when off) on
+ * the headers a backend gets: User-Agent when they carry none (the
+ * client's was not forwarded), else X-Forwarded-Via. Aggregating
+ * endpoints call it for their libcurl calls, apigw_request.c for
+ * mod_proxy pass-through ones. */
+void apigw_backend_identify(request_rec *r, const apigw_endpoint *ep,
+                            apr_table_t *headers);
+
+/* The ApiBackendUserAgent in force for ep (the endpoint's, else
+ * r->server's), or NULL when off. */
+const char *apigw_backend_user_agent(const request_rec *r,
+                                     const apigw_endpoint *ep);
+
 /* Server-level settings (ApiCompletedHeader, ApiMaxBackendBody outside
  * endpoints) live in apigw_server_conf; these resolve an endpoint's. */
 void apigw_agg_resolve(apigw_endpoint *ep, const apigw_server_conf *sc);
@@ -52,12 +65,21 @@ void apigw_agg_resolve(apigw_endpoint *ep, const apigw_server_conf *sc);
         ACCESS_CONF, "N copies of each backend call, the first success wins"), \
     AP_INIT_RAW_ARGS("ApiStatic", apigw_agg_set_static, NULL, ACCESS_CONF, \
         "[strategy=always|success|errored|incomplete|complete] JSON-OBJECT"), \
+    AP_INIT_RAW_ARGS("ApiFlatmap", apigw_agg_set_flatmap, NULL, ACCESS_CONF, \
+        "[backend=N] move FROM TO | del PATH... | append FROM TO: KrakenD's " \
+        "flatmap_filter, on the merged answer or on backend N's response"), \
     AP_INIT_TAKE1("ApiCompletedHeader", apigw_agg_set_completed, NULL, \
         RSRC_CONF | ACCESS_CONF, "the header telling whether all backends " \
         "answered (default X-Apigw-Completed), or off"), \
     AP_INIT_TAKE1("ApiMaxBackendBody", apigw_agg_set_max_body, NULL, \
         RSRC_CONF | ACCESS_CONF, "largest backend body an aggregating " \
         "endpoint reads, e.g. 4M"), \
+    AP_INIT_TAKE1("ApiBackendUserAgent", apigw_agg_set_user_agent, NULL, \
+        RSRC_CONF | ACCESS_CONF, "the User-Agent backends get when the " \
+        "client's is not forwarded (else sent as X-Forwarded-Via), or off"), \
+    AP_INIT_FLAG("ApiBackendChunkedBody", apigw_agg_set_chunked_body, NULL, \
+        RSRC_CONF | ACCESS_CONF, "On sends the client's body to backends " \
+        "chunked, as KrakenD does; Off (default) with Content-Length"), \
     AP_INIT_TAKE1("ApiBackendHost", apigw_agg_set_host, NULL, ACCESS_CONF, \
         "header:NAME or expr:EXPRESSION: the backend host of this request"), \
     AP_INIT_ITERATE("ApiBackendHostAllow", apigw_agg_set_host_allow, NULL, \
@@ -73,10 +95,16 @@ const char *apigw_agg_set_concurrent(cmd_parms *cmd, void *dconf,
                                      const char *arg);
 const char *apigw_agg_set_static(cmd_parms *cmd, void *dconf,
                                  const char *args);
+const char *apigw_agg_set_flatmap(cmd_parms *cmd, void *dconf,
+                                  const char *args);
 const char *apigw_agg_set_completed(cmd_parms *cmd, void *dconf,
                                     const char *arg);
 const char *apigw_agg_set_max_body(cmd_parms *cmd, void *dconf,
                                    const char *arg);
+const char *apigw_agg_set_user_agent(cmd_parms *cmd, void *dconf,
+                                     const char *arg);
+const char *apigw_agg_set_chunked_body(cmd_parms *cmd, void *dconf,
+                                       int flag);
 const char *apigw_agg_set_host(cmd_parms *cmd, void *dconf, const char *arg);
 const char *apigw_agg_set_host_allow(cmd_parms *cmd, void *dconf,
                                      const char *arg);

@@ -8,12 +8,21 @@
 #include "apigw_agg.h"
 #include "apigw_encode.h"
 #include "apigw_static.h"
+#include "apigw_flatmap.h"
 #include "ap_expr.h"
 
 #include <jansson.h>
 
 #define APIGW_DEFAULT_COMPLETED_HEADER "X-Apigw-Completed"
 #define APIGW_DEFAULT_MAX_BACKEND_BODY (4 * 1024 * 1024)
+
+/* One ApiFlatmap line. */
+typedef struct {
+    const char *backend;           /* backend=, or NULL: the merged answer */
+    const apigw_flatmap *ops;      /* its one operation */
+    const char *file;
+    unsigned line;
+} apigw_agg_flatmap;
 
 typedef enum {
     APIGW_HOST_NONE = 0,
@@ -37,6 +46,15 @@ struct apigw_agg_conf {
     const char *host_header;
     ap_expr_info_t *host_expr;
     apr_array_header_t *host_allow; /* const char *, "host" or "host:port" */
+    apr_array_header_t *flatmaps;  /* apigw_agg_flatmap, every ApiFlatmap
+                                    * line in order; NULL if none */
+    apigw_flatmap *flatmap;        /* those without backend=, for the
+                                    * merged answer; NULL if none */
+    const char *backend_ua;        /* ApiBackendUserAgent: NULL unset, ""
+                                    * off; outside endpoints it is kept in
+                                    * the server's lookup_defaults */
+    int chunked_body;              /* ApiBackendChunkedBody: -1 unset, 0
+                                    * Off, 1 On; kept as backend_ua is */
 };
 
 #endif

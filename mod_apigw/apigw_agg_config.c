@@ -14,6 +14,7 @@ struct apigw_agg_conf *apigw_agg_create(apr_pool_t *p)
 {
     struct apigw_agg_conf *c = apr_pcalloc(p, sizeof(*c));
     c->sequential = -1;
+    c->chunked_body = -1;
     return c;
 }
 
@@ -39,6 +40,10 @@ struct apigw_agg_conf *apigw_agg_merge(apr_pool_t *p,
     c->concurrent_calls = add->concurrent_calls ? add->concurrent_calls
                                                 : base->concurrent_calls;
     c->statics = add->statics ? add->statics : base->statics;
+    if (!add->flatmaps) {
+        c->flatmaps = base->flatmaps;
+        c->flatmap = base->flatmap;
+    }
     c->completed_header = add->completed_header ? add->completed_header
                                                 : base->completed_header;
     if (!add->max_body_set) {
@@ -51,6 +56,9 @@ struct apigw_agg_conf *apigw_agg_merge(apr_pool_t *p,
         c->host_expr = base->host_expr;
     }
     c->host_allow = add->host_allow ? add->host_allow : base->host_allow;
+    c->backend_ua = add->backend_ua ? add->backend_ua : base->backend_ua;
+    c->chunked_body = add->chunked_body != -1 ? add->chunked_body
+                                              : base->chunked_body;
     return c;
 }
 
@@ -188,6 +196,66 @@ const char *apigw_agg_set_static(cmd_parms *cmd, void *dconf, const char *args)
     return NULL;
 }
 
+/* ApiFlatmap [backend=N] OP PATH...: checked here; backend= is resolved
+ * once the section is read (check_flatmaps). */
+const char *apigw_agg_set_flatmap(cmd_parms *cmd, void *dconf,
+                                  const char *args)
+{
+    struct apigw_agg_conf *c = agg_of(dconf);
+    const char *err = only_in_endpoint(cmd), *word;
+    apr_array_header_t *paths;
+    apigw_agg_flatmap line;
+    apigw_flatmap *ops;
+
+    if (err) {
+        return err;
+    }
+    memset(&line, 0, sizeof(line));
+    line.file = cmd->directive->filename;
+    line.line = (unsigned)cmd->directive->line_num;
+    word = ap_getword_conf(cmd->pool, &args);
+    if (strncmp(word, "backend=", 8) == 0) {
+        if (!word[8]) {
+            return "ApiFlatmap: backend= needs a backend's name or position";
+        }
+        line.backend = word + 8;
+        word = ap_getword_conf(cmd->pool, &args);
+    }
+    if (!*word) {
+        return "ApiFlatmap needs an operation: move FROM TO, del PATH... "
+               "or append FROM TO";
+    }
+    paths = apr_array_make(cmd->temp_pool, 2, sizeof(const char *));
+    for (;;) {
+        while (apr_isspace(*args)) {
+            args++;
+        }
+        if (!*args) {
+            break;
+        }
+        APR_ARRAY_PUSH(paths, const char *) = ap_getword_conf(cmd->pool,
+                                                              &args);
+    }
+    ops = apigw_flatmap_create(cmd->pool);
+    err = apigw_flatmap_add(cmd->pool, ops, word, paths->nelts,
+                            (const char *const *)paths->elts);
+    if (err) {
+        return apr_pstrcat(cmd->pool, "ApiFlatmap ", err, NULL);
+    }
+    line.ops = ops;
+    if (!c->flatmaps) {
+        c->flatmaps = apr_array_make(cmd->pool, 2, sizeof(apigw_agg_flatmap));
+    }
+    APR_ARRAY_PUSH(c->flatmaps, apigw_agg_flatmap) = line;
+    if (!line.backend) {
+        if (!c->flatmap) {
+            c->flatmap = apigw_flatmap_create(cmd->pool);
+        }
+        apigw_flatmap_extend(c->flatmap, ops);
+    }
+    return NULL;
+}
+
 const char *apigw_agg_set_completed(cmd_parms *cmd, void *dconf,
                                     const char *arg)
 {
@@ -212,6 +280,45 @@ const char *apigw_agg_set_completed(cmd_parms *cmd, void *dconf,
                                                      &apigw_module);
         sc->completed_header = name;
     }
+    return NULL;
+}
+
+/* Outside endpoints dconf is the server's (or virtual host's)
+ * lookup_defaults, which httpd merges into its virtual hosts'. */
+const char *apigw_agg_set_user_agent(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    const char *s;
+
+    if (cmd->path && !apigw_cmd_in_endpoint(cmd)) {
+        return "ApiBackendUserAgent belongs in the server config, a "
+               "<VirtualHost> or an <ApiEndpoint>";
+    }
+    if (ap_cstr_casecmp(arg, "off") == 0) {
+        agg_of(dconf)->backend_ua = "";
+        return NULL;
+    }
+    if (!*arg) {
+        return "ApiBackendUserAgent needs a value, or off";
+    }
+    for (s = arg; *s; s++) {
+        if (apr_iscntrl(*s)) {
+            return "ApiBackendUserAgent: control characters cannot be "
+                   "part of a header";
+        }
+    }
+    agg_of(dconf)->backend_ua = arg;
+    return NULL;
+}
+
+/* Kept where ApiBackendUserAgent is (see above). */
+const char *apigw_agg_set_chunked_body(cmd_parms *cmd, void *dconf, int flag)
+{
+    if (cmd->path && !apigw_cmd_in_endpoint(cmd)) {
+        return "ApiBackendChunkedBody belongs in the server config, a "
+               "<VirtualHost> or an <ApiEndpoint>";
+    }
+    agg_of(dconf)->chunked_body = flag ? 1 : 0;
     return NULL;
 }
 
@@ -375,7 +482,7 @@ static int wants_gateway_calls(const apigw_endpoint *ep,
     int i;
 
     if (ep->conf->backends->nelts > 1 || c->error_details || c->status_from
-        || c->statics || c->host_source != APIGW_HOST_NONE
+        || c->statics || c->flatmaps || c->host_source != APIGW_HOST_NONE
         || c->concurrent_calls > 1 || c->sequential == 1
         || (c->output_set && c->output != APIGW_OUT_NOOP)) {
         return 1;
@@ -491,6 +598,86 @@ static const char *check_status_from(apr_pool_t *p, apigw_endpoint *ep,
                         c->status_from);
 }
 
+static int flatmap_step(const void *ops, json_t *doc, const char **err)
+{
+    return apigw_flatmap_apply(ops, doc, err);
+}
+
+/* The backend an ApiFlatmap backend= names: its name (name=, else group=,
+ * else its position), else its position from 0; NULL if none. */
+static apigw_backend *flatmap_backend(const apigw_endpoint *ep,
+                                      const char *which)
+{
+    const apr_array_header_t *bes = ep->conf->backends;
+    const char *s;
+    int i, n = 0;
+
+    for (i = 0; i < bes->nelts; i++) {
+        apigw_backend *be = APR_ARRAY_IDX(bes, i, apigw_backend *);
+        if (strcmp(be->name, which) == 0) {
+            return be;
+        }
+    }
+    for (s = which; apr_isdigit(*s) && n <= bes->nelts; s++) {
+        n = n * 10 + (*s - '0');
+    }
+    if (*s || (which[0] == '0' && which[1]) || n >= bes->nelts) {
+        return NULL;
+    }
+    return APR_ARRAY_IDX(bes, n, apigw_backend *);
+}
+
+/* ApiFlatmap lines against the backends; each backend's lines become the
+ * operations its shape runs. */
+static const char *check_flatmaps(apr_pool_t *p, apigw_endpoint *ep,
+                                  const struct apigw_agg_conf *c)
+{
+    apr_size_t n = (apr_size_t)ep->conf->backends->nelts;
+    apigw_flatmap **per = apr_pcalloc(p, sizeof(*per) * n);
+    int i;
+
+    for (i = 0; i < c->flatmaps->nelts; i++) {
+        const apigw_agg_flatmap *l = &APR_ARRAY_IDX(c->flatmaps, i,
+                                                    apigw_agg_flatmap);
+        apigw_backend *be;
+
+        if (c->output_set && c->output == APIGW_OUT_NOOP) {
+            return apr_psprintf(p, "ApiFlatmap (%s:%u): ApiOutputEncoding "
+                                "no-op passes the backend's answer through "
+                                "untouched", l->file, l->line);
+        }
+        if (!l->backend) {
+            continue;
+        }
+        if (!(be = flatmap_backend(ep, l->backend))) {
+            return apr_psprintf(p, "ApiFlatmap backend=%s (%s:%u): "
+                                "<ApiEndpoint \"%s\"> has no such backend "
+                                "(a backend is named by name=, else group=, "
+                                "else its position from 0)", l->backend,
+                                l->file, l->line, ep->pattern);
+        }
+        if (apigw_shape_encoding(be->shape) == APIGW_IN_NOOP) {
+            return apr_psprintf(p, "ApiFlatmap backend=%s (%s:%u): ApiBackend "
+                                "%s (%s:%u) has encoding=no-op: its body is "
+                                "passed through untouched", l->backend,
+                                l->file, l->line, be->url, be->file, be->line);
+        }
+        if (apigw_shape_has_filters(be->shape)) {
+            return apr_psprintf(p, "ApiFlatmap backend=%s (%s:%u): ApiBackend "
+                                "%s (%s:%u) has allow=, deny= or mapping=, "
+                                "which KrakenD ignores where a flatmap "
+                                "applies: use one or the other", l->backend,
+                                l->file, l->line, be->url, be->file, be->line);
+        }
+        if (!per[be->index]) {
+            per[be->index] = apigw_flatmap_create(p);
+            apigw_shape_set_ops(be->shape, flatmap_step, per[be->index]);
+        }
+        apigw_flatmap_extend(per[be->index], l->ops);
+    }
+    return NULL;
+}
+
 const char *apigw_agg_finish_endpoint(apr_pool_t *p, apigw_endpoint *ep)
 {
     const struct apigw_agg_conf *c = ep->conf->agg;
@@ -529,6 +716,9 @@ const char *apigw_agg_finish_endpoint(apr_pool_t *p, apigw_endpoint *ep)
     if (c->status_from && (err = check_status_from(p, ep, c)) != NULL) {
         return err;
     }
+    if (c->flatmaps && (err = check_flatmaps(p, ep, c)) != NULL) {
+        return err;
+    }
     return NULL;
 }
 
@@ -550,6 +740,7 @@ void apigw_agg_resolve(apigw_endpoint *ep, const apigw_server_conf *sc)
     /* one backend taken as it is: pass it through unless asked otherwise */
     ep->output = c->output_set ? (int)c->output
                  : (ep->conf->backends->nelts == 1 && !shaped && !c->statics
+                    && !c->flatmaps
                     && !c->error_details) ? (int)APIGW_OUT_NOOP
                  : (int)APIGW_OUT_JSON;
 }

@@ -8,6 +8,8 @@
 #include "apigw_policy_validate.h"
 #include "apigw_rt_model.h"
 #include "apigw_stream.h"
+#include "apigw_reqschema.h"
+#include "apigw_json_error.h"
 
 #include "http_log.h"
 #include "apr_strings.h"
@@ -48,6 +50,8 @@ void *apigw_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->stream_idle = add->stream_idle ? add->stream_idle : base->stream_idle;
     c->policy = apigw_policy_merge(p, base->policy, add->policy);
     c->agg = apigw_agg_merge(p, base->agg, add->agg);
+    c->request_schema = add->request_schema ? add->request_schema
+                                            : base->request_schema;
     c->gql_max_bytes = add->gql_max_bytes ? add->gql_max_bytes
                                           : base->gql_max_bytes;
     c->gql_max_depth = add->gql_max_depth ? add->gql_max_depth
@@ -56,6 +60,8 @@ void *apigw_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                                             : base->gql_max_fields;
     c->gql_max_aliases = add->gql_max_aliases ? add->gql_max_aliases
                                               : base->gql_max_aliases;
+    c->error_format = add->error_format ? add->error_format
+                                        : base->error_format;
     return c;
 }
 
@@ -65,6 +71,8 @@ void *apigw_create_server_conf(apr_pool_t *p, server_rec *s)
     (void)s;
     c->endpoints = apr_array_make(p, 8, sizeof(apigw_endpoint *));
     c->routes = apigw_route_table_make(p);
+    c->redirect_fixed_path = -1;
+    c->redirect_trailing_slash = -1;
     return c;
 }
 
@@ -122,6 +130,14 @@ void *apigw_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     c->ws_idle = add->ws_idle ? add->ws_idle : base->ws_idle;
     c->stream_idle = add->stream_idle ? add->stream_idle : base->stream_idle;
     c->ws_max_per_child = base->ws_max_per_child;
+    c->error_format = add->error_format ? add->error_format
+                                        : base->error_format;
+    c->redirect_fixed_path = add->redirect_fixed_path != -1
+                             ? add->redirect_fixed_path
+                             : base->redirect_fixed_path;
+    c->redirect_trailing_slash = add->redirect_trailing_slash != -1
+                                 ? add->redirect_trailing_slash
+                                 : base->redirect_trailing_slash;
     c->routes = apigw_route_table_make(p);
     for (i = 0; i < add->endpoints->nelts; i++) {
         add_routes(p, c->routes, APR_ARRAY_IDX(add->endpoints, i,
@@ -340,8 +356,8 @@ static const char *endpoint_section(cmd_parms *cmd, void *mconfig,
 
 /* One option of an ApiBackend line: key=value, or a bare flag
  * ("collection"). method= is read here; the aggregation options (name=,
- * group=, target=, allow=, deny=, mapping=, collection, encoding=) by
- * apigw_agg_config.c and apigw_merge.c. */
+ * group=, target=, allow=, deny=, mapping=, collection, encoding=,
+ * error-details=) by apigw_agg_config.c and apigw_merge.c. */
 static const char *set_backend_option(cmd_parms *cmd, apigw_backend *be,
                                       const char *word)
 {
@@ -382,7 +398,8 @@ static const char *set_backend_option(cmd_parms *cmd, apigw_backend *be,
              == NULL) {
         return apr_psprintf(cmd->pool, "ApiBackend %s: unknown option '%s' "
                             "(method, upgrade, name, group, target, allow, "
-                            "deny, mapping, collection, encoding)", be->url, key);
+                            "deny, mapping, collection, encoding, "
+                            "error-details)", be->url, key);
     }
     else if (*err) {
         return apr_psprintf(cmd->pool, "ApiBackend %s: %s=%s: %s", be->url,
@@ -680,6 +697,70 @@ static const char *set_graphql_bound(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* ApiRedirectFixedPath On|Off, ApiRedirectTrailingSlash On|Off: whether
+ * a request no endpoint serves is redirected to the path of one that
+ * would (apigw_request.c); cmd->info: which. */
+static const char *set_redirect(cmd_parms *cmd, void *dconf, int flag)
+{
+    apigw_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                 &apigw_module);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    (void)dconf;
+    if (err) {
+        return err;
+    }
+    if (strcmp(cmd->info, "fixed-path") == 0) {
+        sc->redirect_fixed_path = flag;
+    }
+    else {
+        sc->redirect_trailing_slash = flag;
+    }
+    return NULL;
+}
+
+/* ApiErrorFormat json|krakend [messages]: the shape of the answers the
+ * gateway gives itself (common/apigw_json_error.h), for a server or
+ * virtual host, or one endpoint. */
+static const char *set_error_format(cmd_parms *cmd, void *dconf,
+                                    const char *format, const char *option)
+{
+    int f;
+
+    if (cmd->path && !apigw_cmd_in_endpoint(cmd)) {
+        return "ApiErrorFormat belongs in the server config, a <VirtualHost> "
+               "or an <ApiEndpoint>";
+    }
+    if (ap_cstr_casecmp(format, "json") == 0) {
+        if (option) {
+            return apr_psprintf(cmd->pool, "ApiErrorFormat json: unknown "
+                                "option '%s' (messages goes with krakend)",
+                                option);
+        }
+        f = APIGW_ERRORS_JSON;
+    }
+    else if (ap_cstr_casecmp(format, "krakend") == 0) {
+        if (option && ap_cstr_casecmp(option, "messages") != 0) {
+            return apr_psprintf(cmd->pool, "ApiErrorFormat krakend: unknown "
+                                "option '%s' (messages)", option);
+        }
+        f = option ? APIGW_ERRORS_KRAKEND_MESSAGES : APIGW_ERRORS_KRAKEND;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "ApiErrorFormat: unknown format '%s' "
+                            "(json or krakend)", format);
+    }
+    if (cmd->path) {
+        ((apigw_dir_conf *)dconf)->error_format = f;
+    }
+    else {
+        apigw_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                     &apigw_module);
+        sc->error_format = f;
+    }
+    return NULL;
+}
+
 static const char *set_disable_rest(cmd_parms *cmd, void *dconf, int flag)
 {
     const char *err = endpoint_only(cmd);
@@ -711,6 +792,15 @@ const command_rec apigw_cmds[] = {
         "default)"),
     AP_INIT_TAKE1("ApiRouteRefresh", set_route_refresh, NULL, RSRC_CONF,
         "how often other gateways' route changes are looked for, e.g. 1s"),
+    AP_INIT_FLAG("ApiRedirectFixedPath", set_redirect, "fixed-path",
+        RSRC_CONF, "On redirects a request to the endpoint path it matches "
+        "once cleaned and compared case-insensitively (default Off)"),
+    AP_INIT_TAKE12("ApiErrorFormat", set_error_format, NULL,
+        RSRC_CONF | ACCESS_CONF, "json (default) or krakend [messages]: the "
+        "shape of the answers the gateway gives itself"),
+    AP_INIT_FLAG("ApiRedirectTrailingSlash", set_redirect, "trailing-slash",
+        RSRC_CONF, "On redirects a request to the endpoint path it matches "
+        "with its trailing slash added or removed (default Off)"),
     AP_INIT_TAKE1("ApiGraphQLMaxBytes", set_graphql_bound, "bytes",
         ACCESS_CONF, "the largest GraphQL document the admin API takes "
         "(default 256K)"),
@@ -724,5 +814,6 @@ const command_rec apigw_cmds[] = {
     APIGW_AGG_CMDS,
     APIGW_STREAM_CMDS
     APIGW_POLICY_CMDS
+    APIGW_REQSCHEMA_CMDS
     { NULL }
 };

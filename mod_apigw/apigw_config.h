@@ -58,11 +58,15 @@ typedef struct {
     apr_interval_time_t stream_idle; /* ApiStreamIdleTimeout, 0 unset */
     struct apigw_policy_conf *policy; /* edge policies, apigw_policy.h */
     struct apigw_agg_conf *agg;    /* aggregation settings, apigw_agg_conf.h */
+    const struct apigw_schema *request_schema; /* ApiRequestSchema
+                                    * (apigw_reqschema*.c), NULL none */
     /* the admin API's GraphQL bounds (ApiGraphQLMax*); 0 unset */
     apr_size_t gql_max_bytes;
     unsigned gql_max_depth;
     unsigned gql_max_fields;
     unsigned gql_max_aliases;
+    int error_format;              /* ApiErrorFormat (apigw_error_format),
+                                    * 0 unset */
 } apigw_dir_conf;
 
 /* {JWT.name} in a backend URL: a claim of the token that authenticated
@@ -112,6 +116,10 @@ typedef struct {
     apr_interval_time_t ws_idle;   /* ApiWebSocketIdleTimeout, 0 unset */
     apr_interval_time_t stream_idle; /* ApiStreamIdleTimeout, 0 unset */
     int ws_max_per_child;          /* ApiWebSocketMaxPerChild, 0 unset */
+    int error_format;              /* ApiErrorFormat (apigw_error_format),
+                                    * 0 unset: JSON */
+    int redirect_fixed_path;       /* ApiRedirectFixedPath, -1 unset */
+    int redirect_trailing_slash;   /* ApiRedirectTrailingSlash, -1 unset */
 } apigw_server_conf;
 
 extern const command_rec apigw_cmds[];

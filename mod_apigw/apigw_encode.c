@@ -12,7 +12,8 @@
 #include "apigw_encode_int.h"
 
 #define CT_JSON   "application/json; charset=utf-8"
-#define CT_XML    "application/xml; charset=utf-8"
+/* KrakenD's, without a charset: UTF-8 is XML's default */
+#define CT_XML    "application/xml"
 #define CT_YAML   "application/yaml; charset=utf-8"
 #define CT_STRING "text/plain; charset=utf-8"
 
@@ -61,19 +62,18 @@ const char *apigw_output_encoding_name(apigw_output_encoding enc)
 
 /* ---- negotiation ---- */
 
+/* What KrakenD's negotiated renderer offers, in its order (lura's
+ * router/gin negotiatedRender: gin.MIMEJSON, MIMEPlain, MIMEXML,
+ * MIMEYAML), and what each is written as: text/plain is YAML. */
 static const struct {
     const char *type;
     apr_size_t slash;             /* offset of '/' in type */
     apigw_output_encoding enc;
 } OFFERS[] = {
     { "application/json", 11, APIGW_OUT_JSON },
+    { "text/plain", 4, APIGW_OUT_YAML },
     { "application/xml", 11, APIGW_OUT_XML },
-    { "text/xml", 4, APIGW_OUT_XML },
-    { "application/yaml", 11, APIGW_OUT_YAML },
     { "application/x-yaml", 11, APIGW_OUT_YAML },
-    { "text/yaml", 4, APIGW_OUT_YAML },
-    { "text/x-yaml", 4, APIGW_OUT_YAML },
-    { "text/plain", 4, APIGW_OUT_STRING },
 };
 #define N_OFFERS (sizeof(OFFERS) / sizeof(OFFERS[0]))
 
@@ -289,6 +289,7 @@ const char *apigw_encode(apr_pool_t *p, const json_t *doc,
                          const char **content_type)
 {
     obuf b = { NULL, 0, 0, 0 };
+    apigw_members ms = { p, NULL, 0, 0 };
     const char *ct, *body;
     const json_t *v;
 
@@ -300,7 +301,7 @@ const char *apigw_encode(apr_pool_t *p, const json_t *doc,
         ct = CT_JSON;
         v = json_is_object(doc) ? json_object_get(doc, "collection") : NULL;
         if (v) {
-            apigw_encode_json(&b, v);
+            apigw_encode_json(&b, &ms, v);
         }
         else {
             ob_lit(&b, "[]");
@@ -308,11 +309,11 @@ const char *apigw_encode(apr_pool_t *p, const json_t *doc,
         break;
     case APIGW_OUT_XML:
         ct = CT_XML;
-        apigw_encode_xml(&b, p, doc);
+        apigw_encode_xml(&b, &ms, p, doc);
         break;
     case APIGW_OUT_YAML:
         ct = CT_YAML;
-        apigw_encode_yaml(&b, doc);
+        apigw_encode_yaml(&b, &ms, doc);
         break;
     case APIGW_OUT_STRING:
         ct = CT_STRING;
@@ -323,7 +324,7 @@ const char *apigw_encode(apr_pool_t *p, const json_t *doc,
         break;
     default:
         ct = CT_JSON;
-        apigw_encode_json(&b, doc);
+        apigw_encode_json(&b, &ms, doc);
         break;
     }
     body = apigw_ob_finish(p, &b, len);

@@ -6,9 +6,11 @@
  * apigw_format_real), the XML writer and the YAML writer each have their
  * own apigw_encode_FORMAT.c.
  *
- * What each encoding writes (and where it differs from KrakenD):
- * - json: compact JSON (RFC 8259), keys in insertion order (backend
- *   order; KrakenD's Go maps come out sorted). As Go does, '<', '>', '&',
+ * What each encoding writes (and where it differs from KrakenD). Every
+ * object's keys come out in byte order (strcmp), at every depth, as Go's
+ * encoders write KrakenD's maps: the merge order decides which backend
+ * wins a key, not where it is written.
+ * - json: compact JSON (RFC 8259). As Go does, '<', '>', '&',
  *   U+2028 and U+2029 are escaped (\u003c ...) so a body is safe to embed
  *   in HTML and JavaScript. Reals are written in their shortest exact form
  *   and always with a '.' or an exponent (2.0, 1e+300), so they read back
@@ -16,16 +18,18 @@
  * - json-collection: the value of the "collection" key written alone as
  *   the body (normally an array); "[]" when the document has no
  *   "collection" key (as KrakenD).
- * - xml: <?xml version="1.0" encoding="UTF-8"?> and one root element.
- *   When the document has exactly one key whose value is not an array
- *   (and which is neither "#text" nor "-..."), that key is the root,
- *   otherwise the root is <doc> (as KrakenD's mxj renderer; KrakenD CE's
- *   built-in xml render writes only a "content" key, the krakend-xml
- *   renderer is the one followed here). Inside an object: a key "-name"
- *   with a scalar value is an attribute name="..." and "#text" is the
- *   element's text (the shape the xml decoder produces, so XML read from a
- *   backend reads back the same); every other key is a child element; an
- *   array is one element per item with the key's name (none when it is
+ * - xml: one root element, with no XML declaration and no final newline
+ *   (as KrakenD's renderer, mxj's XmlWriter). When the document has
+ *   exactly one key whose value is not an array (and which is neither
+ *   "#text" nor "-..."), that key is the root, otherwise the root is
+ *   <doc> (as KrakenD's mxj renderer; KrakenD CE's built-in xml render
+ *   writes only a "content" key, the krakend-xml renderer is the one
+ *   followed here). Inside an object: a key "-name" with a scalar value
+ *   is an attribute name="..." and "#text" is the element's text (the
+ *   shape the xml decoder produces, so XML read from a backend reads back
+ *   the same); every other key is a child element (attributes first, then
+ *   the text, then the children); an array is one element per item with
+ *   the key's name (none when it is
  *   empty; an array directly inside an array, or at the root, becomes
  *   items named <item>); null and "" are empty elements (<k/>); numbers
  *   and booleans are their JSON text.
@@ -40,16 +44,21 @@
  *   &quot;, TAB as &#9; and LF as &#10;); characters XML 1.0
  *   cannot carry (NUL and other C0 controls, U+FFFE, U+FFFF) and invalid
  *   UTF-8 become U+FFFD.
- * - yaml: YAML 1.2 block style, two-space indentation, keys in insertion
- *   order, "{}"/"[]" for empty collections. A string or key is written
- *   plain only when it cannot be read as anything else (a letter or '_'
- *   first, then letters, digits, ' ', '_', '-', '.', '/', '@', no
- *   trailing space, not null/true/false/yes/no/on/off/y/n in any case, so
- *   YAML 1.1 readers agree); otherwise it is double-quoted with escapes
- *   (\" \\ \n \t \r \0 \xXX, \uXXXX for U+2028/U+2029, U+FEFF, U+FFFE and
- *   U+FFFF, and \x80..\x9F). A key written longer than 1024 bytes is an
- *   explicit key ("? key", then ": value" on the next line), since YAML
- *   limits an implicit key to 1024 characters. Reals always carry a '.'
+ * - yaml: YAML 1.2 block style, two-space indentation (a sequence under a
+ *   key is indented too, where KrakenD's writer does not), "{}"/"[]" for
+ *   empty collections. A string or key is written plain only when it
+ *   cannot be read as anything else, YAML 1.1 readers included: a letter,
+ *   '_', a character beyond ASCII, or '-' and a letter or '_' first
+ *   ("-type"); then letters, digits, ' ', characters beyond ASCII (but
+ *   C1 controls, U+2028, U+2029, U+FEFF, U+FFFE, U+FFFF), the ASCII
+ *   punctuation _-./@?=&%+~!$()*;'<>^|` and ':' when no ' ' or end
+ *   follows ("https://x.org/a?b=c" is plain, as in KrakenD); no trailing
+ *   space; not null/true/false/yes/no/on/off/y/n in any case. Otherwise it
+ *   is double-quoted with escapes (\" \\ \n \t \r \0 \xXX, \uXXXX for
+ *   U+2028/U+2029, U+FEFF, U+FFFE and U+FFFF, and \x80..\x9F). A key
+ *   written longer than 1024 bytes is an explicit key ("? key", then
+ *   ": value" on the next line), since YAML limits an implicit key to
+ *   1024 characters. Reals always carry a '.'
  *   ("1.0e+300"), so YAML 1.1 readers see floats too.
  * - string: the "content" key's string as the body (as KrakenD), "" when
  *   there is none or it is not a string.
@@ -85,26 +94,29 @@ const char *apigw_output_encoding_parse(const char *word,
 /* "json", "json-collection", ... */
 const char *apigw_output_encoding_name(apigw_output_encoding enc);
 
-/* negotiate: chooses JSON, XML, YAML or STRING from an Accept header value
+/* negotiate: chooses JSON, XML or YAML from an Accept header value
  * (RFC 9110: q-values; wildcard ranges, written here TYPE/ANY and ANY/ANY
  * for the asterisk forms; parameters other than q ignored; a range with a
- * malformed q ignored; names case-insensitive). Offered types:
- * application/json; application/xml, text/xml; application/yaml,
- * application/x-yaml, text/yaml, text/x-yaml; text/plain. Each offered
- * type takes the q of the most specific range that matches it; the
- * highest q wins; a tie goes to the type whose range comes first in the
- * header, then to the order json, xml, yaml, string (so ANY/ANY gives json
- * and text/ANY xml). NULL, empty, or nothing acceptable: JSON (no 406).
- * Deviation: KrakenD answers text/plain with YAML and ignores q-values. */
+ * malformed q ignored; names case-insensitive). The offered types are
+ * KrakenD's (lura's negotiated renderer), in its order: application/json
+ * (JSON), text/plain (YAML), application/xml (XML), application/x-yaml
+ * (YAML); a range for another type (text/xml, application/yaml, ...)
+ * matches none of them. Each offered type takes the q of the most specific
+ * range that matches it; the highest q wins; a tie goes to the type whose
+ * range comes first in the header, then to the offered order (so ANY/ANY
+ * gives JSON and text/ANY YAML). NULL, empty, or nothing acceptable: JSON
+ * (no 406), as KrakenD. Never STRING. Deviation: KrakenD ignores
+ * q-values (the first range in the header that matches wins). */
 apigw_output_encoding apigw_negotiate(const char *accept);
 
 /* Serialises doc (see above). Returns the body, allocated from p, sets
  * *len (the body may hold NUL bytes only for STRING) and *content_type
- * (static: "application/json; charset=utf-8", "application/xml;
- * charset=utf-8", "application/yaml; charset=utf-8", "text/plain;
- * charset=utf-8"). Returns NULL, leaving *len and *content_type alone,
- * when doc is NULL or nested deeper than APIGW_ENCODE_MAX_DEPTH. doc is
- * only read. */
+ * (static: "application/json; charset=utf-8", "application/xml" (as
+ * KrakenD), "application/yaml; charset=utf-8", "text/plain;
+ * charset=utf-8"). The body is freed with p; the slots objects' members
+ * are sorted in come from p. Returns NULL, leaving *len and *content_type
+ * alone, when doc is NULL or nested deeper than APIGW_ENCODE_MAX_DEPTH.
+ * doc is only read. */
 const char *apigw_encode(apr_pool_t *p, const json_t *doc,
                          apigw_output_encoding enc, apr_size_t *len,
                          const char **content_type);

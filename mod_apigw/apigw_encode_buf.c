@@ -1,8 +1,10 @@
 /* The output buffer the encoders write into (see apigw_encode_int.h):
- * growing it, handing it to the caller's pool, integers, and the UTF-8
- * reader the JSON, XML and YAML writers escape strings with. */
+ * growing it, handing it to the caller's pool, integers, the UTF-8
+ * reader the JSON, XML and YAML writers escape strings with, and the
+ * stack of object members they write in key order. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "apigw_encode_int.h"
 
@@ -103,4 +105,63 @@ long apigw_utf8_next(const unsigned char *s, apr_size_t n, apr_size_t *adv)
     }
     *adv = need + 1;
     return cp;
+}
+
+/* ---- object members in key order ---- */
+
+/* First slots of a stack: enough for most answers' open objects. */
+#define MEMBERS_FIRST 32
+
+static int member_cmp(const void *a, const void *b)
+{
+    return strcmp(((const apigw_member *)a)->key,
+                  ((const apigw_member *)b)->key);
+}
+
+apr_size_t apigw_members_push(apigw_members *ms, obuf *b, const json_t *obj,
+                              apr_size_t *n)
+{
+    apr_size_t base = ms->used, size = json_object_size(obj), i;
+    const char *key;
+    json_t *val;
+    int sorted = 1;
+
+    *n = 0;
+    if (size > ms->cap - ms->used) {
+        apr_size_t cap = ms->cap ? ms->cap : MEMBERS_FIRST;
+        apigw_member *m;
+
+        while (cap - ms->used < size) {
+            if (cap > ((apr_size_t)-1) / 2 / sizeof(apigw_member)) {
+                b->failed = 1;
+                return base;
+            }
+            cap *= 2;
+        }
+        m = apr_palloc(ms->p, cap * sizeof(apigw_member));
+        if (!m) {
+            b->failed = 1;
+            return base;
+        }
+        if (ms->used) {
+            memcpy(m, ms->m, ms->used * sizeof(apigw_member));
+        }
+        ms->m = m;
+        ms->cap = cap;
+    }
+    i = base;
+    json_object_foreach((json_t *)obj, key, val) {
+        ms->m[i].key = key;
+        ms->m[i].val = val;
+        if (i > base && sorted && strcmp(ms->m[i - 1].key, key) > 0) {
+            sorted = 0;
+        }
+        i++;
+    }
+    if (!sorted) {
+        qsort(ms->m + base, size, sizeof(apigw_member), member_cmp);
+    }
+    ms->used = base + size;
+    *n = size;
+    return base;
 }

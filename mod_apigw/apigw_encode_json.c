@@ -1,6 +1,7 @@
 /* The JSON writer (ApiOutputEncoding json and json-collection): compact
- * JSON with Go's HTML-safe escapes, and apigw_format_real, the shortest
- * exact text of a real that the XML and YAML writers use too. */
+ * JSON with Go's HTML-safe escapes and object keys in byte order (as Go's
+ * encoding/json writes a map), and apigw_format_real, the shortest exact
+ * text of a real that the XML and YAML writers use too. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,7 +125,8 @@ static void json_put_string(obuf *b, const char *str, apr_size_t n)
     ob_putc(b, '"');
 }
 
-static void json_put_value(obuf *b, const json_t *v, int depth)
+static void json_put_value(obuf *b, apigw_members *ms, const json_t *v,
+                           int depth)
 {
     char num[APIGW_REAL_BUFSIZE];
     apr_size_t n;
@@ -135,23 +137,24 @@ static void json_put_value(obuf *b, const json_t *v, int depth)
     }
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
-        const char *key;
-        json_t *val;
-        int first = 1;
+        apr_size_t base, size, i;
 
+        base = apigw_members_push(ms, b, v, &size);
         ob_putc(b, '{');
-        json_object_foreach((json_t *)v, key, val) {
-            if (!first) {
+        for (i = 0; i < size; i++) {
+            const apigw_member *m = &ms->m[base + i];
+
+            if (i) {
                 ob_putc(b, ',');
             }
-            first = 0;
-            json_put_string(b, key, strlen(key));
+            json_put_string(b, m->key, strlen(m->key));
             ob_putc(b, ':');
-            json_put_value(b, val, depth + 1);
+            json_put_value(b, ms, m->val, depth + 1);
             if (b->failed) {
-                return;
+                break;
             }
         }
+        apigw_members_pop(ms, base);
         ob_putc(b, '}');
         break;
     }
@@ -163,7 +166,7 @@ static void json_put_value(obuf *b, const json_t *v, int depth)
             if (i) {
                 ob_putc(b, ',');
             }
-            json_put_value(b, json_array_get(v, i), depth + 1);
+            json_put_value(b, ms, json_array_get(v, i), depth + 1);
             if (b->failed) {
                 return;
             }
@@ -193,7 +196,7 @@ static void json_put_value(obuf *b, const json_t *v, int depth)
     }
 }
 
-void apigw_encode_json(obuf *b, const json_t *v)
+void apigw_encode_json(obuf *b, apigw_members *ms, const json_t *v)
 {
-    json_put_value(b, v, 1);
+    json_put_value(b, ms, v, 1);
 }

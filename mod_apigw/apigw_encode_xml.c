@@ -1,6 +1,7 @@
-/* The XML writer (ApiOutputEncoding xml): the root element, attributes
- * from "-name" keys, "#text", one element per array item, names made
- * valid and text escaped, as described in apigw_encode.h. */
+/* The XML writer (ApiOutputEncoding xml): the root element alone (no
+ * declaration, no final newline), attributes from "-name" keys, "#text",
+ * one element per array item, members in key order, names made valid and
+ * text escaped, as described in apigw_encode.h. */
 #include <string.h>
 
 #include <apr_hash.h>
@@ -151,8 +152,9 @@ static void xml_put_scalar(obuf *b, const json_t *v, int attr)
     }
 }
 
-static void xml_put_element(obuf *b, apr_pool_t *scratch, const char *key,
-                            apr_size_t klen, const json_t *v, int depth);
+static void xml_put_element(obuf *b, apigw_members *ms, apr_pool_t *scratch,
+                            const char *key, apr_size_t klen, const json_t *v,
+                            int depth);
 
 static int is_attr_key(const char *key, const json_t *v)
 {
@@ -164,23 +166,28 @@ static int is_attr_key(const char *key, const json_t *v)
  * JSON nesting of the value (the document is 1 deep, its members 2), not
  * the element nesting: an array under a key adds no element but counts,
  * so XML gives up on exactly the documents the JSON writer does. */
-static void xml_put_object(obuf *b, apr_pool_t *scratch, apr_size_t name_off,
-                           apr_size_t name_len, const json_t *obj, int depth)
+static void xml_put_object(obuf *b, apigw_members *ms, apr_pool_t *scratch,
+                           apr_size_t name_off, apr_size_t name_len,
+                           const json_t *obj, int depth)
 {
     const char *key;
-    json_t *val;
+    const json_t *val;
     const json_t *text = NULL;
     apr_hash_t *names = NULL;     /* attribute names written */
     apr_hash_t *as_attr = NULL;   /* JSON keys written as attributes */
     apr_pool_t *sub = NULL;
+    apr_size_t base, size, i;
     int has_children = 0;
 
     if (depth >= APIGW_ENCODE_MAX_DEPTH && json_object_size(obj) > 0) {
         b->failed = 1;      /* members, attributes and text alike */
         return;
     }
+    base = apigw_members_push(ms, b, obj, &size);
     /* attributes first */
-    json_object_foreach((json_t *)obj, key, val) {
+    for (i = 0; i < size && !b->failed; i++) {
+        key = ms->m[base + i].key;
+        val = ms->m[base + i].val;
         if (strcmp(key, "#text") == 0 && xml_scalar(val)) {
             text = val;
             continue;
@@ -192,7 +199,7 @@ static void xml_put_object(obuf *b, apr_pool_t *scratch, apr_size_t name_off,
             if (!sub) {
                 if (apr_pool_create(&sub, scratch) != APR_SUCCESS) {
                     b->failed = 1;
-                    return;
+                    break;
                 }
                 names = apr_hash_make(sub);
                 as_attr = apr_hash_make(sub);
@@ -234,7 +241,9 @@ static void xml_put_object(obuf *b, apr_pool_t *scratch, apr_size_t name_off,
     if (text) {
         xml_put_scalar(b, text, 0);
     }
-    json_object_foreach((json_t *)obj, key, val) {
+    for (i = 0; i < size; i++) {
+        key = ms->m[base + i].key;
+        val = ms->m[base + i].val;
         if (val == text && strcmp(key, "#text") == 0) {
             continue;
         }
@@ -242,15 +251,15 @@ static void xml_put_object(obuf *b, apr_pool_t *scratch, apr_size_t name_off,
             continue;
         }
         if (json_is_array(val)) {
-            size_t i, size = json_array_size(val);
+            size_t k, n = json_array_size(val);
 
-            for (i = 0; i < size && !b->failed; i++) {
-                xml_put_element(b, scratch, key, strlen(key),
-                                json_array_get(val, i), depth + 2);
+            for (k = 0; k < n && !b->failed; k++) {
+                xml_put_element(b, ms, scratch, key, strlen(key),
+                                json_array_get(val, k), depth + 2);
             }
         }
         else {
-            xml_put_element(b, scratch, key, strlen(key), val, depth + 1);
+            xml_put_element(b, ms, scratch, key, strlen(key), val, depth + 1);
         }
         if (b->failed) {
             goto done;
@@ -260,13 +269,15 @@ static void xml_put_object(obuf *b, apr_pool_t *scratch, apr_size_t name_off,
     ob_again(b, name_off, name_len);
     ob_putc(b, '>');
 done:
+    apigw_members_pop(ms, base);
     if (sub) {
         apr_pool_destroy(sub);
     }
 }
 
-static void xml_put_element(obuf *b, apr_pool_t *scratch, const char *key,
-                            apr_size_t klen, const json_t *v, int depth)
+static void xml_put_element(obuf *b, apigw_members *ms, apr_pool_t *scratch,
+                            const char *key, apr_size_t klen, const json_t *v,
+                            int depth)
 {
     apr_size_t name_off, name_len;
 
@@ -283,7 +294,7 @@ static void xml_put_element(obuf *b, apr_pool_t *scratch, const char *key,
     }
     switch (json_typeof(v)) {
     case JSON_OBJECT:
-        xml_put_object(b, scratch, name_off, name_len, v, depth);
+        xml_put_object(b, ms, scratch, name_off, name_len, v, depth);
         return;
     case JSON_ARRAY: {
         size_t i, size = json_array_size(v);
@@ -294,7 +305,7 @@ static void xml_put_element(obuf *b, apr_pool_t *scratch, const char *key,
         }
         ob_putc(b, '>');
         for (i = 0; i < size && !b->failed; i++) {
-            xml_put_element(b, scratch, "item", 4, json_array_get(v, i),
+            xml_put_element(b, ms, scratch, "item", 4, json_array_get(v, i),
                             depth + 1);
         }
         break;
@@ -316,7 +327,8 @@ static void xml_put_element(obuf *b, apr_pool_t *scratch, const char *key,
     ob_putc(b, '>');
 }
 
-void apigw_encode_xml(obuf *b, apr_pool_t *p, const json_t *doc)
+void apigw_encode_xml(obuf *b, apigw_members *ms, apr_pool_t *p,
+                      const json_t *doc)
 {
     apr_pool_t *scratch;
 
@@ -324,7 +336,6 @@ void apigw_encode_xml(obuf *b, apr_pool_t *p, const json_t *doc)
         b->failed = 1;
         return;
     }
-    ob_lit(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     if (json_is_object(doc) && json_object_size(doc) == 1) {
         void *iter = json_object_iter((json_t *)doc);
         const char *key = json_object_iter_key(iter);
@@ -332,13 +343,11 @@ void apigw_encode_xml(obuf *b, apr_pool_t *p, const json_t *doc)
 
         if (!json_is_array(val) && key[0] != '-'
             && strcmp(key, "#text") != 0) {
-            xml_put_element(b, scratch, key, strlen(key), val, 2);
-            ob_putc(b, '\n');
+            xml_put_element(b, ms, scratch, key, strlen(key), val, 2);
             apr_pool_destroy(scratch);
             return;
         }
     }
-    xml_put_element(b, scratch, "doc", 3, doc, 1);
-    ob_putc(b, '\n');
+    xml_put_element(b, ms, scratch, "doc", 3, doc, 1);
     apr_pool_destroy(scratch);
 }

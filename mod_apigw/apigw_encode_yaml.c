@@ -1,6 +1,7 @@
 /* The YAML writer (ApiOutputEncoding yaml): YAML 1.2 block style that
- * YAML 1.1 readers read the same, plain scalars only where nothing else
- * can be read, as described in apigw_encode.h. */
+ * YAML 1.1 readers read the same, keys in byte order (as KrakenD's YAML
+ * writer), plain scalars only where nothing else can be read, as
+ * described in apigw_encode.h. */
 #include <string.h>
 
 #include <apr_lib.h>
@@ -17,27 +18,67 @@ static const char HEX[] = "0123456789abcdef";
  * next line. */
 #define YAML_MAX_IMPLICIT_KEY 1024
 
-static int yaml_plain_ok(const char *s, apr_size_t n)
+/* ASCII punctuation a plain scalar may hold after its first character:
+ * none is an indicator there in block context (':' is handled apart;
+ * '#', '"', '\\', ',' and brackets are left to double quotes). */
+#define YAML_PLAIN_INNER "_-./@?=&%+~!$()*;'<>^|`"
+
+/* Whether s can be written plain and read back as this same string by
+ * YAML 1.2 and 1.1 readers (block context): it starts with a letter,
+ * '_', a character beyond ASCII, or '-' and then a letter or '_'
+ * ("-type", the xml decoder's attribute keys; so never a number, a
+ * timestamp, "~", "<<", ...); then letters, digits, ' ', the characters
+ * above, characters beyond ASCII (not C1 controls, line or paragraph
+ * separators, U+FEFF, U+FFFE, U+FFFF, nor invalid UTF-8), and ':' when
+ * a character other than ' ' follows ("https://x", not "a: b" nor
+ * "a:"); no trailing ' '; and it is not null, true, false, yes, no, on,
+ * off, y or n in any case. */
+static int yaml_plain_ok(const char *str, apr_size_t n)
 {
     static const char *const reserved[] = {
         "null", "true", "false", "yes", "no", "on", "off", "y", "n", NULL
     };
-    apr_size_t i;
+    const unsigned char *s = (const unsigned char *)str;
+    apr_size_t i = 0, adv;
     int r;
 
-    if (n == 0 || !(apr_isalpha(s[0]) || s[0] == '_') || s[n - 1] == ' ') {
+    if (n == 0 || s[n - 1] == ' ') {
         return 0;
     }
-    for (i = 1; i < n; i++) {
-        char c = s[i];
+    if (s[0] == '-') {
+        i = 1;
+        if (n == 1 || !(apr_isalpha(s[1]) || s[1] == '_')) {
+            return 0;
+        }
+    }
+    else if (!(apr_isalpha(s[0]) || s[0] == '_' || s[0] >= 0x80)) {
+        return 0;
+    }
+    for (; i < n; i += adv) {
+        unsigned char c = s[i];
+        long cp;
 
-        if (!(apr_isalnum(c) || c == ' ' || c == '_' || c == '-' || c == '.'
-              || c == '/' || c == '@')) {
+        adv = 1;
+        if (c >= 0x80) {
+            cp = apigw_utf8_next(s + i, n - i, &adv);
+            if (cp < 0xa0 || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff
+                || cp == 0xfffe || cp == 0xffff) {
+                return 0;
+            }
+        }
+        else if (c == ':') {
+            if (i + 1 == n || s[i + 1] == ' ') {
+                return 0;
+            }
+        }
+        else if (!apr_isalnum(c) && c != ' '
+                 && (c == '\0' || !strchr(YAML_PLAIN_INNER, c))) {
             return 0;
         }
     }
     for (r = 0; reserved[r]; r++) {
-        if (strlen(reserved[r]) == n && strncasecmp(s, reserved[r], n) == 0) {
+        if (strlen(reserved[r]) == n
+            && strncasecmp(str, reserved[r], n) == 0) {
             return 0;
         }
     }
@@ -164,12 +205,12 @@ static int yaml_is_block(const json_t *v)
            || (json_is_array(v) && json_array_size(v) > 0);
 }
 
-static void yaml_put_block(obuf *b, const json_t *v, int indent, int inline_first,
-                           int depth);
+static void yaml_put_block(obuf *b, apigw_members *ms, const json_t *v,
+                           int indent, int inline_first, int depth);
 
 /* After "key:" or "-": a scalar on the same line, or a nested block. */
-static void yaml_put_after(obuf *b, const json_t *v, int indent, int in_seq,
-                           int depth)
+static void yaml_put_after(obuf *b, apigw_members *ms, const json_t *v,
+                           int indent, int in_seq, int depth)
 {
     if (depth + 1 > APIGW_ENCODE_MAX_DEPTH) {
         b->failed = 1;
@@ -182,16 +223,16 @@ static void yaml_put_after(obuf *b, const json_t *v, int indent, int in_seq,
     }
     else if (in_seq) {
         ob_putc(b, ' ');
-        yaml_put_block(b, v, indent + 2, 1, depth + 1);
+        yaml_put_block(b, ms, v, indent + 2, 1, depth + 1);
     }
     else {
         ob_putc(b, '\n');
-        yaml_put_block(b, v, indent + 2, 0, depth + 1);
+        yaml_put_block(b, ms, v, indent + 2, 0, depth + 1);
     }
 }
 
-static void yaml_put_block(obuf *b, const json_t *v, int indent, int inline_first,
-                           int depth)
+static void yaml_put_block(obuf *b, apigw_members *ms, const json_t *v,
+                           int indent, int inline_first, int depth)
 {
     int first = 1;
 
@@ -200,10 +241,12 @@ static void yaml_put_block(obuf *b, const json_t *v, int indent, int inline_firs
         return;
     }
     if (json_is_object(v)) {
-        const char *key;
-        json_t *val;
+        apr_size_t base, size, i;
 
-        json_object_foreach((json_t *)v, key, val) {
+        base = apigw_members_push(ms, b, v, &size);
+        for (i = 0; i < size; i++) {
+            const char *key = ms->m[base + i].key;
+            const json_t *val = ms->m[base + i].val;
             apr_size_t off;
 
             if (!(first && inline_first)) {
@@ -220,11 +263,12 @@ static void yaml_put_block(obuf *b, const json_t *v, int indent, int inline_firs
                 yaml_indent(b, indent);
             }
             ob_putc(b, ':');
-            yaml_put_after(b, val, indent, 0, depth);
+            yaml_put_after(b, ms, val, indent, 0, depth);
             if (b->failed) {
-                return;
+                break;
             }
         }
+        apigw_members_pop(ms, base);
     }
     else {
         size_t i, size = json_array_size(v);
@@ -235,7 +279,7 @@ static void yaml_put_block(obuf *b, const json_t *v, int indent, int inline_firs
             }
             first = 0;
             ob_putc(b, '-');
-            yaml_put_after(b, json_array_get(v, i), indent, 1, depth);
+            yaml_put_after(b, ms, json_array_get(v, i), indent, 1, depth);
             if (b->failed) {
                 return;
             }
@@ -243,10 +287,10 @@ static void yaml_put_block(obuf *b, const json_t *v, int indent, int inline_firs
     }
 }
 
-void apigw_encode_yaml(obuf *b, const json_t *doc)
+void apigw_encode_yaml(obuf *b, apigw_members *ms, const json_t *doc)
 {
     if (yaml_is_block(doc)) {
-        yaml_put_block(b, doc, 0, 0, 1);
+        yaml_put_block(b, ms, doc, 0, 0, 1);
     }
     else {
         yaml_put_scalar(b, doc);

@@ -9,7 +9,11 @@
  * thread until they finish or the budget runs out. Finished transfers
  * leave their connections in the multi's cache for the next request;
  * cut-off ones (timeout, cancelled race, body over the limit) are closed
- * by libcurl when their handle is removed. */
+ * by libcurl when their handle is removed. A same-origin redirect is
+ * followed by the engine itself (libcurl's CURLOPT_FOLLOWLOCATION would
+ * go anywhere): the call's handle is taken out of the multi, set up for
+ * the Location and put back, on the same connection when it is kept
+ * alive. */
 #include "apigw_fetch.h"
 #include "apigw_log.h"
 
@@ -40,7 +44,27 @@ typedef struct {
     apr_time_t start;
     int too_big;
     int running;
+    int header_error;              /* a header line could not be added */
+    /* the current request: f's own, or a redirect's */
+    const char *url;
+    const char *method;
+    const char *body;
+    apr_size_t body_len;
+    apr_size_t sent;               /* how much of a chunked body libcurl
+                                    * has read */
+    int bodiless;                  /* a 301/302/303 dropped the body and
+                                    * the headers describing it */
+    int has_type;                  /* a Content-Type line was added */
+    const char *referer;           /* the previous URL, or NULL */
+    int hops;                      /* redirects followed */
 } call_state;
+
+/* What happened to an answer that may be a redirect. */
+typedef enum {
+    REDIRECT_NONE,                 /* the call's answer */
+    REDIRECT_FOLLOWED,             /* the call runs again, on the Location */
+    REDIRECT_FAILED                /* could not be followed: f says why */
+} redirect_step;
 
 static apr_reslist_t *clients;
 
@@ -192,17 +216,75 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
-static int add_header(void *data, const char *key, const char *value)
+static int add_line(call_state *cs, const char *line)
 {
-    call_state *cs = data;
-    struct curl_slist *l;
-    const char *line = apr_pstrcat(cs->r->pool, key, ": ", value, NULL);
+    struct curl_slist *l = curl_slist_append(cs->headers, line);
 
-    if (!(l = curl_slist_append(cs->headers, line))) {
+    if (!l) {
+        cs->header_error = 1;
         return 0;
     }
     cs->headers = l;
     return 1;
+}
+
+/* Headers describing a body: not sent once a redirect dropped it. */
+static const char *const body_headers[] = {
+    "Content-Type", "Content-Encoding", "Content-Language",
+    "Content-Location", NULL
+};
+
+static int add_header(void *data, const char *key, const char *value)
+{
+    call_state *cs = data;
+    int i;
+
+    if (cs->bodiless) {
+        for (i = 0; body_headers[i]; i++) {
+            if (ap_cstr_casecmp(key, body_headers[i]) == 0) {
+                return 1;
+            }
+        }
+    }
+    if (ap_cstr_casecmp(key, "Content-Type") == 0) {
+        cs->has_type = 1;
+    }
+    return add_line(cs, apr_pstrcat(cs->r->pool, key, ": ", value, NULL));
+}
+
+/* Is the current request's body sent chunked? */
+static int sends_chunked(const call_state *cs)
+{
+    return cs->f->chunked && cs->body && cs->body_len;
+}
+
+/* The caller's headers; a name with no value makes libcurl leave out a
+ * header of its own: Expect (it would make large bodies wait for a 100
+ * Continue), Accept unless the caller sends one, and the Content-Type
+ * (application/x-www-form-urlencoded) it gives any POST body unless the
+ * caller sends one. */
+static int build_headers(call_state *cs)
+{
+    const apr_table_t *h = cs->f->headers;
+
+    cs->header_error = 0;
+    cs->has_type = 0;
+    if (h) {
+        apr_table_do(add_header, cs, h, NULL);
+    }
+    if (!cs->header_error) {
+        add_line(cs, "Expect:");
+    }
+    if (!cs->header_error && !(h && apr_table_get(h, "Accept"))) {
+        add_line(cs, "Accept:");
+    }
+    if (!cs->header_error && !cs->has_type) {
+        add_line(cs, "Content-Type:");
+    }
+    if (!cs->header_error && sends_chunked(cs)) {
+        add_line(cs, "Transfer-Encoding: chunked");
+    }
+    return !cs->header_error;
 }
 
 static CURL *easy_get(curl_client *c)
@@ -221,44 +303,94 @@ static void easy_put(curl_client *c, CURL *e)
     }
 }
 
-static void set_method(CURL *e, const apigw_fetch *f)
+/* A chunked body, read from memory. */
+static size_t on_read(char *buf, size_t size, size_t nitems, void *userp)
 {
-    if (f->body && f->body_len) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, f->body);
+    call_state *cs = userp;
+    apr_size_t room = size * nitems, n = cs->body_len - cs->sent;
+
+    if (n > room) {
+        n = room;
+    }
+    memcpy(buf, cs->body + cs->sent, n);
+    cs->sent += n;
+    return n;                      /* 0 at the end: the last chunk */
+}
+
+/* libcurl rewinds a chunked body to send it again: on a fresh connection
+ * when a kept-alive one turned out dead after part of it was sent. */
+static int on_seek(void *userp, curl_off_t offset, int origin)
+{
+    call_state *cs = userp;
+
+    if (origin != SEEK_SET || offset < 0
+        || (apr_uint64_t)offset > (apr_uint64_t)cs->body_len) {
+        return CURL_SEEKFUNC_FAIL;
+    }
+    cs->sent = (apr_size_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+/* Go's client sends Content-Length: 0 with these when they have no body
+ * ("many servers expect a Content-Length for these methods"). */
+static int wants_length(const char *method)
+{
+    return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0
+           || strcmp(method, "PATCH") == 0;
+}
+
+/* The method and the body: with Content-Length (libcurl sends it for
+ * POSTFIELDS, 0 for an empty one), or chunked (a read callback and no
+ * size; build_headers added the Transfer-Encoding line). */
+static void set_method(CURL *e, call_state *cs)
+{
+    int custom = strcmp(cs->method, "POST") != 0;
+
+    if (sends_chunked(cs)) {
+        cs->sent = 0;
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(e, CURLOPT_READDATA, cs);
+        curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
+        curl_easy_setopt(e, CURLOPT_SEEKDATA, cs);
+    }
+    else if (cs->body && cs->body_len) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, cs->body);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)f->body_len);
-        if (strcmp(f->method, "POST") != 0) {
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, f->method);
-        }
+                         (curl_off_t)cs->body_len);
     }
-    else if (strcmp(f->method, "HEAD") == 0) {
+    else if (wants_length(cs->method)) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+    }
+    else if (strcmp(cs->method, "HEAD") == 0) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        custom = 0;
     }
-    else if (strcmp(f->method, "GET") != 0) {
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, f->method);
+    else if (strcmp(cs->method, "GET") == 0) {
+        custom = 0;
+    }
+    if (custom) {
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, cs->method);
     }
 }
 
-static int call_start(curl_client *c, call_state *cs, apr_time_t deadline)
+/* Sets up cs->easy (new or reset) for the current request and adds it to
+ * the multi handle; on failure f->error says why. */
+static int call_launch(curl_client *c, call_state *cs, apr_time_t deadline)
 {
     apigw_fetch *f = cs->f;
     long ms = (long)apr_time_as_msec(deadline - apr_time_now());
-    CURL *e;
+    CURL *e = cs->easy;
 
     if (ms < 1) {
         ms = 1;
     }
-    if (!(e = easy_get(c))) {
-        f->error = "cannot create a libcurl handle";
+    if (!build_headers(cs)) {
+        f->error = "cannot build the request headers";
         return 0;
     }
-    cs->easy = e;
-    if (f->headers) {
-        apr_table_do(add_header, cs, f->headers, NULL);
-    }
-    /* libcurl would ask large bodies to wait for 100 Continue */
-    add_header(cs, "Expect", "");
-    curl_easy_setopt(e, CURLOPT_URL, f->url);
+    curl_easy_setopt(e, CURLOPT_URL, cs->url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms);
@@ -270,14 +402,148 @@ static int call_start(curl_client *c, call_state *cs, apr_time_t deadline)
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, cs);
     curl_easy_setopt(e, CURLOPT_PRIVATE, cs);
-    set_method(e, f);
+    if (f->decode) {
+        /* an Accept-Encoding of the caller's is sent instead of this one;
+         * libcurl decodes whatever it knows of either way */
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
+    }
+    if (cs->referer) {
+        curl_easy_setopt(e, CURLOPT_REFERER, cs->referer);
+    }
+    set_method(e, cs);
     if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
         f->error = "cannot start the call";
         return 0;
     }
-    cs->start = apr_time_now();
     cs->running = 1;
     return 1;
+}
+
+static int call_start(curl_client *c, call_state *cs, apr_time_t deadline)
+{
+    apigw_fetch *f = cs->f;
+
+    if (!(cs->easy = easy_get(c))) {
+        f->error = "cannot create a libcurl handle";
+        return 0;
+    }
+    cs->url = f->url;
+    cs->method = f->method;
+    cs->body = f->body;
+    cs->body_len = f->body_len;
+    cs->start = apr_time_now();
+    return call_launch(c, cs, deadline);
+}
+
+/* How libcurl reads url: its origin, "scheme://host:port" with the port
+ * written out when it is the scheme's default too, and, when referer is
+ * not NULL, the URL without user info and fragment. 0 when libcurl
+ * cannot read it. */
+static int read_url(apr_pool_t *p, const char *url, const char **origin,
+                    const char **referer)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *clean = NULL;
+    int ok = 0;
+
+    if (!u) {
+        return 0;
+    }
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK
+        && curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK
+        && curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK
+        && curl_url_get(u, CURLUPART_PORT, &port,
+                        CURLU_DEFAULT_PORT) == CURLUE_OK
+        && (!referer
+            || (curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK
+                && curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK
+                && curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK
+                && curl_url_get(u, CURLUPART_URL, &clean, 0) == CURLUE_OK))) {
+        *origin = apr_pstrcat(p, scheme, "://", host, ":", port, NULL);
+        if (referer) {
+            *referer = apr_pstrdup(p, clean);
+        }
+        ok = 1;
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(clean);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+/* Go's rules for the request a redirect makes (see apigw_fetch.h). */
+static void redirect_request(call_state *cs, int status)
+{
+    if (status == 307 || status == 308) {
+        return;                    /* the same method and body */
+    }
+    if (strcmp(cs->method, "GET") != 0 && strcmp(cs->method, "HEAD") != 0) {
+        cs->method = "GET";
+    }
+    cs->body = NULL;
+    cs->body_len = 0;
+    cs->bodiless = 1;
+}
+
+/* A finished exchange with an HTTP answer: when it is a redirect the call
+ * may follow, the call is set up again for its Location. */
+static redirect_step follow_redirect(curl_client *c, call_state *cs,
+                                     apr_time_t deadline)
+{
+    apigw_fetch *f = cs->f;
+    request_rec *r = cs->r;
+    char *location = NULL;
+    const char *next, *from = NULL, *to = NULL, *referer = NULL;
+
+    if (f->status != 301 && f->status != 302 && f->status != 303
+        && f->status != 307 && f->status != 308) {
+        return REDIRECT_NONE;
+    }
+    if (curl_easy_getinfo(cs->easy, CURLINFO_REDIRECT_URL,
+                          &location) != CURLE_OK || !location) {
+        return REDIRECT_NONE;      /* no Location libcurl could use */
+    }
+    next = apr_pstrdup(r->pool, location);  /* the handle's, until reset */
+    if (!read_url(r->pool, cs->url, &from, &referer)
+        || !read_url(r->pool, next, &to, NULL)
+        || ap_cstr_casecmp(from, to) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APIGW_LOGNO(00133)
+                      "backend redirect (status %d) to another origin not "
+                      "followed: %s", f->status, to ? to : "(unreadable)");
+        return REDIRECT_NONE;
+    }
+    if (cs->hops + 1 >= APIGW_FETCH_MAX_REQUESTS) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APIGW_LOGNO(00134)
+                      "backend redirect (status %d) not followed: %d "
+                      "requests made already", f->status, cs->hops + 1);
+        return REDIRECT_NONE;
+    }
+    curl_multi_remove_handle(c->multi, cs->easy);
+    cs->running = 0;
+    curl_easy_reset(cs->easy);
+    curl_slist_free_all(cs->headers);
+    cs->headers = NULL;
+    redirect_request(cs, f->status);
+    cs->url = next;
+    cs->referer = referer;
+    cs->hops++;
+    cs->too_big = 0;
+    f->outcome = APIGW_FETCH_NOT_RUN;
+    f->status = 0;
+    f->resp_len = 0;
+    if (cs->cap) {
+        f->resp_body[0] = '\0';
+    }
+    apr_table_clear(f->resp_headers);
+    if (!call_launch(c, cs, deadline)) {
+        f->outcome = APIGW_FETCH_BROKEN;
+        f->error = apr_pstrcat(r->pool, "cannot follow its redirect: ",
+                               f->error, NULL);
+        return REDIRECT_FAILED;
+    }
+    return REDIRECT_FOLLOWED;
 }
 
 static apigw_fetch_outcome outcome_of(CURLcode rc, const call_state *cs)
@@ -314,16 +580,27 @@ static void call_stop(curl_client *c, call_state *cs)
     }
 }
 
-static void call_done(curl_client *c, call_state *cs, CURLcode rc)
+/* Returns 1 when the call goes on (a redirect it follows). */
+static int call_done(curl_client *c, call_state *cs, CURLcode rc,
+                     apr_time_t deadline)
 {
     apigw_fetch *f = cs->f;
     long status = 0;
 
-    f->elapsed = apr_time_now() - cs->start;
     f->outcome = outcome_of(rc, cs);
     if (f->outcome == APIGW_FETCH_OK) {
         curl_easy_getinfo(cs->easy, CURLINFO_RESPONSE_CODE, &status);
         f->status = (int)status;
+        if (follow_redirect(c, cs, deadline) == REDIRECT_FOLLOWED) {
+            return 1;
+        }
+        if (f->outcome == APIGW_FETCH_OK && f->decode
+            && apr_table_get(f->resp_headers, "Content-Encoding")) {
+            /* libcurl decoded the body (or failed the call): the
+             * headers now describe a body nobody has */
+            apr_table_unset(f->resp_headers, "Content-Encoding");
+            apr_table_unset(f->resp_headers, "Content-Length");
+        }
     }
     else {
         f->error = f->outcome == APIGW_FETCH_TOO_BIG
@@ -331,9 +608,9 @@ static void call_done(curl_client *c, call_state *cs, CURLcode rc)
                                   APR_SIZE_T_FMT " bytes", f->max_body)
                    : apr_pstrdup(cs->r->pool, curl_easy_strerror(rc));
     }
-    curl_multi_remove_handle(c->multi, cs->easy);
-    cs->running = 0;
+    f->elapsed = apr_time_now() - cs->start;
     call_stop(c, cs);
+    return 0;
 }
 
 /* The first 2xx of a race cancels the rest of it. */
@@ -357,23 +634,31 @@ static void settle_race(curl_client *c, call_state *states, int n,
     }
 }
 
-static void collect(curl_client *c, call_state *states, int n)
+/* Returns how many calls went on to a redirect's Location. */
+static int collect(curl_client *c, call_state *states, int n,
+                   apr_time_t deadline)
 {
     CURLMsg *msg;
-    int left;
+    int left, relaunched = 0;
 
     while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
         call_state *cs = NULL;
+        CURLcode rc;
         if (msg->msg != CURLMSG_DONE) {
             continue;
         }
+        rc = msg->data.result;     /* msg ends with its handle's removal */
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&cs);
         if (!cs || !cs->running) {
             continue;
         }
-        call_done(c, cs, msg->data.result);
+        if (call_done(c, cs, rc, deadline)) {
+            relaunched++;
+            continue;
+        }
         settle_race(c, states, n, cs);
     }
+    return relaunched;
 }
 
 static int still_running(const call_state *states, int n)
@@ -393,19 +678,23 @@ static void drive(curl_client *c, call_state *states, int n,
 
     for (;;) {
         apr_interval_time_t left;
-        int numfds;
+        int numfds, relaunched;
 
         if (curl_multi_perform(c->multi, &running) != CURLM_OK) {
             break;
         }
-        collect(c, states, n);
-        /* a settled race removes calls libcurl still counted */
-        if (!running || !still_running(states, n)) {
+        relaunched = collect(c, states, n, deadline);
+        /* a settled race removes calls libcurl still counted; a followed
+         * redirect adds one it did not count yet */
+        if ((!running && !relaunched) || !still_running(states, n)) {
             break;
         }
         left = deadline - apr_time_now();
         if (left <= 0) {
             break;
+        }
+        if (relaunched) {
+            continue;              /* start them before waiting */
         }
         curl_multi_poll(c->multi, NULL, 0,
                         (int)(apr_time_as_msec(left) > 1000

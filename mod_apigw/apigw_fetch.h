@@ -27,10 +27,25 @@ typedef struct {
     apr_table_t *headers;          /* sent as they are; may be NULL */
     const char *body;              /* may be NULL */
     apr_size_t body_len;
+    int chunked;                   /* a body (body_len > 0) goes out with
+                                    * Transfer-Encoding: chunked, as Go's
+                                    * client sends one of unknown length;
+                                    * 0: with Content-Length. Either way a
+                                    * POST, PUT or PATCH without a body
+                                    * carries Content-Length: 0 (Go's
+                                    * rule), other methods neither. No
+                                    * Content-Type is sent unless headers
+                                    * have one */
     apr_size_t max_body;           /* 0: no limit */
     int race;                      /* calls with the same race >= 0: the
                                     * first 2xx wins, the others are
                                     * cancelled; -1: on its own */
+    int decode;                    /* ask for gzip (unless headers carry an
+                                    * Accept-Encoding, then sent as it is)
+                                    * and decode what comes back; a decoded
+                                    * answer's resp_headers lose
+                                    * Content-Encoding and Content-Length,
+                                    * which described the encoded body */
 
     /* what came back */
     apigw_fetch_outcome outcome;
@@ -43,6 +58,18 @@ typedef struct {
 
     void *priv;                    /* the engine's, per call */
 } apigw_fetch;
+
+/* Redirects: a 301, 302, 303, 307 or 308 answer whose Location has the
+ * same scheme, host and port as the URL that answered is followed, as
+ * Go's net/http client does (a call makes at most
+ * APIGW_FETCH_MAX_REQUESTS requests, its own included, so 9 redirects):
+ * 301/302/303 go on with GET (HEAD stays HEAD) and no body (nor the
+ * headers describing one), 307/308 keep method and body; each next
+ * request carries Referer: the previous URL (without user info) unless
+ * headers have a Referer. A redirect elsewhere, or one too many, is the
+ * call's answer: the gateway never goes where a backend's Location says
+ * on another host. No Accept header is sent unless headers have one. */
+#define APIGW_FETCH_MAX_REQUESTS 10
 
 /* Creates the process's client pool (child_init). max is the most clients
  * that can be borrowed at once (the MPM's threads per child). */

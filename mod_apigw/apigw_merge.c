@@ -3,6 +3,7 @@
  * encoding), applying them to a decoded response in KrakenD's order, the
  * root merge, and dot-path lookups for sequential URLs. The semantics and
  * their deviations from KrakenD are described in apigw_merge.h. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_escape.h>
@@ -38,11 +39,14 @@ struct apigw_shape {
     int encoding_set;
     int collection;
     int collection_set;
+    const char *error_details;        /* error-details=, NULL if none */
+    apigw_shape_ops_fn ops;           /* ApiFlatmap backend=, or NULL */
+    const void *ops_data;
 };
 
 static const char *const KEYS[] = {
     "group", "target", "allow", "deny", "mapping", "collection", "encoding",
-    NULL
+    "error-details", NULL
 };
 
 static const struct {
@@ -330,7 +334,8 @@ const char *apigw_shape_set(apr_pool_t *p, apigw_shape *s, const char *key,
     if (!key || !apigw_shape_is_key(key)) {
         return apr_psprintf(p, "unknown backend option \"%s\" (known: "
                             "group, target, allow, deny, mapping, "
-                            "collection, encoding)", key ? key : "");
+                            "collection, encoding, error-details)",
+                            key ? key : "");
     }
     if (strcmp(key, "collection") == 0) {
         if (s->collection_set) {
@@ -390,6 +395,24 @@ const char *apigw_shape_set(apr_pool_t *p, apigw_shape *s, const char *key,
     if (strcmp(key, "mapping") == 0) {
         return parse_mapping(p, s, value);
     }
+    if (strcmp(key, "error-details") == 0) {
+        const char *c;
+
+        if (s->error_details) {
+            return "error-details: given twice";
+        }
+        for (c = value; *c; c++) {
+            if (!apr_isalnum(*c) && *c != '_' && *c != '-') {
+                break;
+            }
+        }
+        if (!*value || *c) {
+            return "error-details: the name may hold letters, digits, '_' "
+                   "and '-'";
+        }
+        s->error_details = apr_pstrdup(p, value);
+        return NULL;
+    }
     /* encoding */
     if (s->encoding_set) {
         return "encoding: given twice";
@@ -417,6 +440,10 @@ const char *apigw_shape_check(apr_pool_t *p, const apigw_shape *s)
         return "encoding=no-op passes the body through untouched: group, "
                "target, allow, deny, mapping and collection do not apply";
     }
+    if (s->encoding == APIGW_IN_NOOP && s->error_details) {
+        return "encoding=no-op passes the answer through whatever its "
+               "status: error-details does not apply";
+    }
     if (s->collection && s->encoding != APIGW_IN_JSON
         && s->encoding != APIGW_IN_XML) {
         return apr_psprintf(p, "collection applies to the json and xml "
@@ -439,6 +466,23 @@ apigw_input_encoding apigw_shape_encoding(const apigw_shape *s)
 int apigw_shape_collection(const apigw_shape *s)
 {
     return s->collection;
+}
+
+const char *apigw_shape_error_details(const apigw_shape *s)
+{
+    return s->error_details;
+}
+
+int apigw_shape_has_filters(const apigw_shape *s)
+{
+    return s->allow || s->deny || s->mapping;
+}
+
+void apigw_shape_set_ops(apigw_shape *s, apigw_shape_ops_fn fn,
+                         const void *data)
+{
+    s->ops = fn;
+    s->ops_data = data;
 }
 
 /* ---- applying ---- */
@@ -548,13 +592,20 @@ json_t *apigw_shape_apply(const apigw_shape *s, json_t *decoded,
             goto oom;
         }
     }
-    if (s->allow) {
+    if (s->ops) {
+        /* KrakenD's flatmap: allow, deny and mapping do not apply */
+        if (s->ops(s->ops_data, doc, err) != 0) {
+            json_decref(doc);
+            return NULL;
+        }
+    }
+    else if (s->allow) {
         allow_prune(s->allow, doc);
     }
     else if (s->deny) {
         deny_prune(s->deny, doc);
     }
-    if (s->mapping && apply_mapping(s->mapping, doc) != 0) {
+    if (!s->ops && s->mapping && apply_mapping(s->mapping, doc) != 0) {
         json_decref(doc);
         goto oom;
     }
@@ -583,6 +634,103 @@ int apigw_merge_into(json_t *dst, const json_t *src)
         return 0;
     }
     return json_object_update(dst, (json_t *)src) == 0 ? 0 : -1;
+}
+
+/* ---- error details ---- */
+
+/* The length of the UTF-8 sequence at u (left bytes), 0 when it is not
+ * one: shortest form, no surrogates, at most U+10FFFF. */
+static apr_size_t utf8_len(const unsigned char *u, apr_size_t left)
+{
+    apr_size_t need, k;
+    unsigned long cp;
+
+    if (u[0] < 0x80) {
+        return 1;
+    }
+    need = u[0] >= 0xc2 && u[0] <= 0xdf ? 1 : u[0] >= 0xe0 && u[0] <= 0xef
+           ? 2 : u[0] >= 0xf0 && u[0] <= 0xf4 ? 3 : 0;
+    if (need == 0 || left <= need) {
+        return 0;
+    }
+    cp = u[0] & (need == 1 ? 0x1f : need == 2 ? 0x0f : 0x07);
+    for (k = 1; k <= need; k++) {
+        if ((u[k] & 0xc0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (u[k] & 0x3f);
+    }
+    if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000)
+        || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+    return need + 1;
+}
+
+/* body as a JSON string, each byte that is not part of a UTF-8 sequence
+ * replaced by U+FFFD. */
+static json_t *text_string(const char *body, size_t len)
+{
+    static const char REPLACEMENT[] = "\xef\xbf\xbd";
+    const unsigned char *u = (const unsigned char *)body;
+    size_t i = 0, n, bad = 0;
+    char *buf, *out;
+    json_t *s;
+
+    while (i < len) {
+        n = utf8_len(u + i, len - i);
+        bad += n == 0;
+        i += n ? n : 1;
+    }
+    if (!bad) {
+        return json_stringn(body, len);
+    }
+    if (len > ((size_t)-1) / 3 || !(buf = malloc(len + 2 * bad))) {
+        return NULL;
+    }
+    for (i = 0, out = buf; i < len;) {
+        n = utf8_len(u + i, len - i);
+        if (n) {
+            memcpy(out, body + i, n);
+            out += n;
+            i += n;
+        }
+        else {
+            memcpy(out, REPLACEMENT, 3);
+            out += 3;
+            i++;
+        }
+    }
+    s = json_stringn(buf, (size_t)(out - buf));
+    free(buf);
+    return s;
+}
+
+json_t *apigw_error_details_object(int status, const char *body,
+                                   size_t len, const char *ctype)
+{
+    json_t *d = json_object(), *v;
+
+    if (!d || json_object_set_new(d, "http_status_code",
+                                  json_integer(status)) != 0) {
+        goto oom;
+    }
+    if (len > 0) {
+        v = text_string(body, len);
+        if (!v || json_object_set_new(d, "http_body", v) != 0) {
+            goto oom;
+        }
+    }
+    if (ctype && *ctype) {
+        v = text_string(ctype, strlen(ctype));
+        if (!v || json_object_set_new(d, "http_body_encoding", v) != 0) {
+            goto oom;
+        }
+    }
+    return d;
+oom:
+    json_decref(d);
+    return NULL;
 }
 
 /* ---- dot-path lookup ---- */

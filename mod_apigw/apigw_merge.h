@@ -36,6 +36,12 @@
  *   {"collection": [...]} and "mapping=collection:items" renames it.
  * - group=NAME: the shaped response goes under key NAME (even when empty).
  * - encoding=json|safejson|xml|rss|string|no-op (see apigw_decode.h).
+ * - error-details=NAME: no shaping; the backend's own error details
+ *   (KrakenD's backend/http return_error_details), read by apigw_agg.c.
+ * - ApiFlatmap backend=N (apigw_flatmap.h): set with apigw_shape_set_ops;
+ *   runs after target and before group, in place of allow, deny and
+ *   mapping (as KrakenD, which ignores those three then; the endpoint's
+ *   checks refuse them together).
  * - Field names are case-sensitive. A key holding a '.' cannot be named by
  *   a dot path (as KrakenD).
  *
@@ -66,7 +72,8 @@ typedef struct apigw_shape apigw_shape;
 /* A shape with no options: JSON object in, unchanged out. Never NULL. */
 apigw_shape *apigw_shape_create(apr_pool_t *p);
 
-/* Is key one of: group target allow deny mapping collection encoding? */
+/* Is key one of: group target allow deny mapping collection encoding
+ * error-details? */
 int apigw_shape_is_key(const char *key);
 
 /* Sets one option from the ApiBackend line; value is NULL for a bare flag
@@ -80,9 +87,26 @@ const char *apigw_shape_set(apr_pool_t *p, apigw_shape *s, const char *key,
                             const char *value);
 
 /* Final cross-option validation, after every key: NULL or a message from
- * p (allow with deny; no-op with any shaping option; collection with an
- * encoding that has no collection form: rss, string, safejson). */
+ * p (allow with deny; no-op with any shaping option or error-details;
+ * collection with an encoding that has no collection form: rss, string,
+ * safejson). */
 const char *apigw_shape_check(apr_pool_t *p, const apigw_shape *s);
+
+/* error-details=NAME, or NULL if none. */
+const char *apigw_shape_error_details(const apigw_shape *s);
+
+/* Whether allow, deny or mapping is set. */
+int apigw_shape_has_filters(const apigw_shape *s);
+
+/* Operations run on the response after target and before group, in place
+ * of allow, deny and mapping: fn(data, doc, err) changes doc (an object)
+ * in place and returns 0, or -1 with *err set to a static string. Set at
+ * configuration time; data stays read-only (the shape is shared by every
+ * thread). */
+typedef int (*apigw_shape_ops_fn)(const void *data, json_t *doc,
+                                  const char **err);
+void apigw_shape_set_ops(apigw_shape *s, apigw_shape_ops_fn fn,
+                         const void *data);
 
 /* The group name, or NULL if none. */
 const char *apigw_shape_group(const apigw_shape *s);
@@ -96,7 +120,8 @@ int apigw_shape_collection(const apigw_shape *s);
 /* "json", "xml", ... for messages. */
 const char *apigw_input_encoding_name(apigw_input_encoding enc);
 
-/* Applies target, allow/deny, mapping and group to a decoded response.
+/* Applies target, allow/deny and mapping (or the operations set with
+ * apigw_shape_set_ops), and group to a decoded response.
  * Takes over the caller's reference to decoded (an object, as
  * apigw_decode returns) and returns a new reference the caller must
  * json_decref, or NULL with *err set (a static string: decoded is not an
@@ -115,6 +140,16 @@ json_t *apigw_shape_apply(const apigw_shape *s, json_t *decoded,
  * several threads at once). Returns 0, or -1 when dst or src is not an
  * object or memory runs out (dst may then be partly merged). */
 int apigw_merge_into(json_t *dst, const json_t *src);
+
+/* KrakenD's error details of a backend that answered with a failing
+ * status (backend/http return_error_details): {"http_status_code": N,
+ * "http_body": BODY, "http_body_encoding": CTYPE}. BODY is the body as a
+ * string, whatever its type (JSON too, as KrakenD): bytes that are not
+ * UTF-8 become U+FFFD each, as Go's encoding/json writes them; it is left
+ * out when empty, as is http_body_encoding when ctype is NULL or empty
+ * (Go's omitempty). A new reference, or NULL when memory runs out. */
+json_t *apigw_error_details_object(int status, const char *body,
+                                   size_t len, const char *ctype);
 
 /* Looks up a dot path ("id", "user.name", "items.0.id": a segment of
  * digits indexes an array; on an object it is a key) and returns its value

@@ -30,7 +30,7 @@ typedef struct {
     int enabled;                   /* -1 unset, 0 off, 1 on */
     int any_origin;                /* ApiCorsAllowOrigins * */
     apr_array_header_t *origins;   /* const char *, lower case; NULL unset */
-    apr_array_header_t *methods;   /* NULL: the endpoint's own methods */
+    apr_array_header_t *methods;   /* NULL: whatever the path serves */
     int any_header;                /* ApiCorsAllowHeaders * */
     apr_array_header_t *headers;   /* NULL unset */
     apr_array_header_t *expose;    /* NULL unset */
@@ -42,8 +42,6 @@ typedef struct {
     const char *file;              /* where the context's first ApiCors* is */
     unsigned line;
     /* compiled in an endpoint's effective policy */
-    const char *methods_str;       /* Access-Control-Allow-Methods */
-    const char *headers_str;       /* Access-Control-Allow-Headers (list) */
     const char *expose_str;
     const char *max_age_str;
     const apigw_origin_pattern *origin_pats;   /* origins, taken apart */
@@ -121,14 +119,17 @@ apigw_policy_req *apigw_policy_req_get(const request_rec *r);
 
 /* ---- what each policy file exposes ---- */
 
-/* CORS: answers a preflight (returns DONE) or DECLINED. */
+/* CORS: answers a preflight (returns DONE) or DECLINED. served: an
+ * endpoint on the path serves the requested method (else the preflight
+ * is refused: its status without CORS headers). */
 int apigw_cors_preflight(request_rec *r, const apigw_policy_conf *pol,
-                         const struct apigw_endpoint *ep);
+                         const struct apigw_endpoint *ep, int served);
 /* A preflight passed through to the backend (ApiCorsPreflight
  * passthrough): the gateway's answer headers into err_headers_out, at
- * header_parser. Does nothing for other requests. */
+ * header_parser; served as for apigw_cors_preflight. Does nothing for
+ * other requests. */
 void apigw_cors_passthrough_preflight(request_rec *r,
-                                      const apigw_cors_policy *c);
+                                      const apigw_cors_policy *c, int served);
 /* The CORS headers of an actual request into t, the response's headers
  * as the response starts (nothing for a preflight). from_backend: t holds
  * the backend's headers, whose own Access-Control-* fields go first. */

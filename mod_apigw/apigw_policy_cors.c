@@ -2,6 +2,13 @@
  * preflights answered at the gateway (or passed through to the backend),
  * and the Access-Control-* headers of actual requests.
  *
+ * An allowed preflight is answered as KrakenD's (rs/cors) answers it:
+ * Access-Control-Allow-Methods holds the requested method alone and
+ * Access-Control-Allow-Headers the requested headers as the client wrote
+ * them, once each was checked; never the whole configured lists. A
+ * preflight for a method no endpoint serves on the path is refused as
+ * any other: the preflight status without a CORS header.
+ *
  * The gateway owns CORS for an endpoint where it is on: the backend's own
  * Access-Control-* headers are dropped, so a browser never sees two
  * answers. A disallowed origin gets no CORS headers at all (the browser
@@ -58,6 +65,7 @@ static const char *join_comma_space(apr_pool_t *p, const apr_array_header_t *a)
 const char *apigw_cors_compile(apr_pool_t *p, apigw_cors_policy *c,
                                const struct apigw_endpoint *ep)
 {
+    (void)ep;
     if (c->origins && !c->any_origin) {
         apigw_origin_pattern *op = apr_palloc(p, c->origins->nelts
                                                  * sizeof(*op));
@@ -69,25 +77,6 @@ const char *apigw_cors_compile(apr_pool_t *p, apigw_cors_policy *c,
         }
         c->origin_pats = op;
         c->n_origin_pats = c->origins->nelts;
-    }
-    if (c->methods) {
-        c->methods_str = join_comma_space(p, c->methods);
-    }
-    else {
-        /* the endpoint's own methods (HEAD with GET) */
-        apr_array_header_t *m = apr_array_copy(p, ep->methods);
-        int i, get = 0, head = 0;
-        for (i = 0; i < m->nelts; i++) {
-            get |= strcmp(APR_ARRAY_IDX(m, i, const char *), "GET") == 0;
-            head |= strcmp(APR_ARRAY_IDX(m, i, const char *), "HEAD") == 0;
-        }
-        if (get && !head) {
-            APR_ARRAY_PUSH(m, const char *) = "HEAD";
-        }
-        c->methods_str = join_comma_space(p, m);
-    }
-    if (c->headers && !c->any_header) {
-        c->headers_str = join_comma_space(p, c->headers);
     }
     c->expose_str = c->expose ? join_comma_space(p, c->expose) : NULL;
     c->max_age_str = c->max_age >= 0
@@ -120,12 +109,19 @@ static void allow_origin(const apigw_cors_policy *c, apr_table_t *t,
     }
 }
 
-static int method_allowed(const apigw_cors_policy *c, const char *method)
+/* served: an endpoint on the path serves the method (the route table
+ * said so); ApiCorsAllowMethods, when set, must list it too. Methods are
+ * compared case-sensitively, as routes are. */
+static int method_allowed(const apigw_cors_policy *c, const char *method,
+                          int served)
 {
     int i;
 
+    if (!served) {
+        return 0;
+    }
     if (!c->methods) {
-        return 1;               /* the route matched: the endpoint serves it */
+        return 1;
     }
     for (i = 0; i < c->methods->nelts; i++) {
         if (strcmp(APR_ARRAY_IDX(c->methods, i, const char *), method) == 0) {
@@ -170,9 +166,11 @@ static int no_ctl(const char *s)
     return 1;
 }
 
-/* The preflight headers for an allowed preflight, into t. */
+/* The preflight headers for an allowed preflight, into t: the requested
+ * method and headers once checked (what the client asked, not the
+ * configured lists). served: as method_allowed's. */
 static int preflight_headers(request_rec *r, const apigw_cors_policy *c,
-                             apr_table_t *t)
+                             apr_table_t *t, int served)
 {
     const char *origin = apr_table_get(r->headers_in, "Origin");
     const char *acrm = apr_table_get(r->headers_in,
@@ -181,29 +179,36 @@ static int preflight_headers(request_rec *r, const apigw_cors_policy *c,
                                      "Access-Control-Request-Headers");
     const char *pna = apr_table_get(r->headers_in,
                                     "Access-Control-Request-Private-Network");
+    const char *why = NULL;
 
-    apr_table_mergen(t, "Vary", "Origin, Access-Control-Request-Method, "
-                     "Access-Control-Request-Headers");
-    if (!origin_allowed(c, origin) || !acrm || !method_allowed(c, acrm)
-        || !headers_allowed(r, c, acrh)) {
+    apr_table_mergen(t, "Vary", c->private_network == 1
+                     ? "Origin, Access-Control-Request-Method, "
+                       "Access-Control-Request-Headers, "
+                       "Access-Control-Request-Private-Network"
+                     : "Origin, Access-Control-Request-Method, "
+                       "Access-Control-Request-Headers");
+    if (!origin_allowed(c, origin)) {
+        why = "origin";
+    }
+    else if (!acrm || !method_allowed(c, acrm, served)) {
+        why = "method";
+    }
+    else if (!headers_allowed(r, c, acrh) || (acrh && !no_ctl(acrh))) {
+        why = "headers";
+    }
+    if (why) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APIGW_LOGNO(00610)
-                      "CORS preflight refused (origin, method or headers "
-                      "not allowed)");
+                      "CORS preflight refused: its %s is not allowed", why);
         return 0;
     }
     allow_origin(c, t, origin, apr_table_setn);
-    apr_table_setn(t, "Access-Control-Allow-Methods", c->methods_str);
+    /* what was asked, checked: the method matched a route's, so it is
+     * one of the configured (upper-case) names; the headers are each
+     * allowed (or ApiCorsAllowHeaders * takes any: a literal * does not
+     * work with credentials). Both live as long as the request. */
+    apr_table_setn(t, "Access-Control-Allow-Methods", acrm);
     if (acrh && *acrh) {
-        /* "*" reflects what was asked (a literal * does not work with
-         * credentials); a list answers with the list */
-        if (c->any_header) {
-            if (no_ctl(acrh)) {
-                apr_table_set(t, "Access-Control-Allow-Headers", acrh);
-            }
-        }
-        else if (c->headers_str) {
-            apr_table_setn(t, "Access-Control-Allow-Headers", c->headers_str);
-        }
+        apr_table_setn(t, "Access-Control-Allow-Headers", acrh);
     }
     if (c->max_age_str) {
         apr_table_setn(t, "Access-Control-Max-Age", c->max_age_str);
@@ -215,7 +220,7 @@ static int preflight_headers(request_rec *r, const apigw_cors_policy *c,
 }
 
 int apigw_cors_preflight(request_rec *r, const apigw_policy_conf *pol,
-                         const struct apigw_endpoint *ep)
+                         const struct apigw_endpoint *ep, int served)
 {
     const apigw_cors_policy *c;
 
@@ -223,7 +228,7 @@ int apigw_cors_preflight(request_rec *r, const apigw_policy_conf *pol,
         return DECLINED;
     }
     c = &pol->cors;
-    preflight_headers(r, c, r->headers_out);
+    preflight_headers(r, c, r->headers_out, served);
     if (pol->security_headers == 1) {
         apigw_security_headers_apply(r->headers_out);
     }
@@ -258,12 +263,12 @@ static int is_preflight(const request_rec *r)
 }
 
 void apigw_cors_passthrough_preflight(request_rec *r,
-                                      const apigw_cors_policy *c)
+                                      const apigw_cors_policy *c, int served)
 {
     if (is_preflight(r)) {
         /* the backend answers; the gateway's headers go on its response
          * (err_headers_out survives mod_proxy taking the backend's) */
-        preflight_headers(r, c, r->err_headers_out);
+        preflight_headers(r, c, r->err_headers_out, served);
     }
 }
 

@@ -226,14 +226,60 @@ static int bots_check(request_rec *r, const apigw_policy_conf *pol,
     return HTTP_FORBIDDEN;
 }
 
+/* r->notes: a preflight whose requested method an endpoint on the path
+ * serves, for a preflight passed through (header_parser, where the
+ * OPTIONS request's own endpoint is known). */
+#define CORS_SERVED_NOTE "apigw-cors-served"
+
+/* The endpoint whose CORS policy answers a preflight for acrm on r's
+ * path, static endpoints first, then runtime routes (whose table, when
+ * one matches, stays held until r ends), as apigw_request.c matches:
+ * the one serving acrm (*served = 1); else, when endpoints have the path
+ * with other methods, the one serving OPTIONS there (a passed-through
+ * preflight is its request), or one of them (*served = 0). NULL when no
+ * endpoint has the path. */
+static const apigw_endpoint *preflight_endpoint(request_rec *r,
+                                                const apigw_server_conf *sc,
+                                                const char *acrm, int *served)
+{
+    apigw_route_match m;
+    apigw_route_status st;
+    const apigw_endpoint *other = NULL;
+
+    *served = 0;
+    st = apigw_route_match_path(sc->routes, r->uri, acrm, r->pool, &m);
+    if (st == APIGW_ROUTE_FOUND) {
+        *served = 1;
+        return m.data;
+    }
+    if (st == APIGW_ROUTE_NO_METHOD) {
+        other = m.other;
+    }
+    st = apigw_rt_serve_match(r, acrm, &m);
+    if (st == APIGW_ROUTE_FOUND) {
+        *served = 1;
+        return m.data;
+    }
+    if (!other && st == APIGW_ROUTE_NO_METHOD) {
+        other = m.other;
+    }
+    if (other && strcmp(acrm, "OPTIONS") != 0
+        && (apigw_route_match_path(sc->routes, r->uri, "OPTIONS", r->pool,
+                                   &m) == APIGW_ROUTE_FOUND
+            || apigw_rt_serve_match(r, "OPTIONS", &m) == APIGW_ROUTE_FOUND)) {
+        return m.data;
+    }
+    return other;
+}
+
 /* A preflight is OPTIONS with Origin and Access-Control-Request-Method. */
 int apigw_policy_translate(request_rec *r)
 {
     const apigw_server_conf *sc;
     const apigw_policy_conf *pol;
+    const apigw_endpoint *ep;
     const char *acrm;
-    apigw_route_match m;
-    int status;
+    int status, served;
 
     if (r->method_number != M_OPTIONS || r->main || r->prev
         || !r->uri || r->uri[0] != '/'
@@ -243,22 +289,25 @@ int apigw_policy_translate(request_rec *r)
         return DECLINED;
     }
     sc = ap_get_module_config(r->server->module_config, &apigw_module);
-    /* static endpoints first, then runtime routes (whose table, when
-     * one matches, stays held until r ends) */
-    if (apigw_route_match_path(sc->routes, r->uri, acrm, r->pool, &m)
-        != APIGW_ROUTE_FOUND
-        && apigw_rt_serve_match(r, acrm, &m) != APIGW_ROUTE_FOUND) {
+    if (!(ep = preflight_endpoint(r, sc, acrm, &served))) {
+        return DECLINED;                /* not a path of the gateway's */
+    }
+    pol = endpoint_policy(ep);
+    if (!pol || pol->cors.enabled != 1 || pol->cors.passthrough == 1) {
+        /* routed as any OPTIONS request: to the backend, or 405 */
+        if (served) {
+            apr_table_setn(r->notes, CORS_SERVED_NOTE, "1");
+        }
         return DECLINED;
     }
-    pol = endpoint_policy(m.data);
     /* a preflight the gateway answers here is checked here; one it does
      * not (no CORS, or passed through) is at header_parser */
-    if (pol && pol->cors.enabled == 1 && pol->cors.passthrough != 1
-        && (status = bots_check(r, pol, m.data)) != OK) {
+    if ((status = bots_check(r, pol, ep)) != OK) {
         apr_table_setn(r->notes, BOT_REFUSED_NOTE, "1");
+        apigw_error_format_endpoint(r, ep);     /* its 403 is ep's */
         return status;
     }
-    return apigw_cors_preflight(r, pol, m.data);
+    return apigw_cors_preflight(r, pol, ep, served);
 }
 
 /* The policy state of an endpoint request, or NULL. Only the cache keeps
@@ -308,8 +357,11 @@ int apigw_policy_header_parser(request_rec *r)
          * from rq->query */
         rq->query = apigw_query_filter_deny(r->pool, r->args, pol->query_deny);
     }
-    if (pol->cors.enabled == 1) {
-        apigw_cors_passthrough_preflight(r, &pol->cors);
+    if (pol->cors.enabled == 1 && pol->cors.passthrough == 1) {
+        apigw_cors_passthrough_preflight(r, &pol->cors,
+                                         apr_table_get(r->notes,
+                                                       CORS_SERVED_NOTE)
+                                         != NULL);
     }
     return DECLINED;
 }
@@ -361,23 +413,21 @@ static apr_status_t answer_too_large(ap_filter_t *f, apr_bucket_brigade *bb,
                                      apr_off_t limit)
 {
     request_rec *r = f->r;
-    const char *body = apigw_json_error_body(r, HTTP_BAD_GATEWAY,
-        apr_psprintf(r->pool, "the backend's response is larger than %"
-                     APR_OFF_T_FMT " bytes", limit));
-    apr_size_t len = strlen(body);
+    const char *body;
+    apr_size_t len;
 
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APIGW_LOGNO(00606)
                   "endpoint response declared over ApiResponseBodyLimit (%"
                   APR_OFF_T_FMT " bytes); answered 502", limit);
     apr_brigade_cleanup(bb);
-    r->status = HTTP_BAD_GATEWAY;
-    r->status_line = NULL;
     apr_table_clear(r->headers_out);
-    ap_set_content_type(r, "application/json");
-    ap_set_content_length(r, (apr_off_t)len);
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    /* in the request's ApiErrorFormat: status, type, length */
+    body = apigw_error_prepare(r, HTTP_BAD_GATEWAY, apr_psprintf(r->pool,
+               "the backend's response is larger than %" APR_OFF_T_FMT
+               " bytes", limit));
+    len = strlen(body);
     r->connection->keepalive = AP_CONN_CLOSE;
-    if (!r->header_only) {
+    if (!r->header_only && len) {
         APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_immortal_create(body, len,
                                 f->c->bucket_alloc));
     }

@@ -3,6 +3,8 @@
  *   translate_name      match method+path (<ApiEndpoint>s first, then
  *                       runtime routes, apigw_rt_serve.c, whose rate
  *                       limit and breaker are handed to their modules),
+ *                       or redirect a request no endpoint serves
+ *                       (ApiRedirectTrailingSlash, ApiRedirectFixedPath),
  *                       check a WebSocket handshake (apigw_stream.c),
  *                       expand the backend URL, hand the request to
  *                       mod_proxy (proxy:URL, proxy-nocanon); an
@@ -162,6 +164,67 @@ static int backend_url(request_rec *r, apigw_request *rq,
     return OK;
 }
 
+/* ApiRedirectTrailingSlash, then ApiRedirectFixedPath, as Gin has them:
+ * a request no endpoint serves is sent to the path an <ApiEndpoint> of
+ * its method would serve, with its trailing slash toggled, else cleaned
+ * and its static text compared case-insensitively; 301 for GET, 307
+ * for any other method (HEAD too), the query kept. The Location is a
+ * path of this host, escaped; never one starting "//" or "/\" (another
+ * host to a browser). Returns the status, or 0: no redirect. */
+static int redirect(request_rec *r, const apigw_server_conf *sc)
+{
+    const char *path = NULL, *loc, *c;
+    apigw_route_match m;
+
+    if ((sc->redirect_trailing_slash != 1 && sc->redirect_fixed_path != 1)
+        || r->main || r->prev || r->method_number == M_CONNECT
+        || strcmp(r->uri, "/") == 0) {
+        return 0;
+    }
+    if (sc->redirect_trailing_slash == 1) {
+        path = apigw_route_toggle_slash(r->pool, r->uri);
+        if (path && apigw_route_match_path(sc->routes, path, r->method,
+                                           r->pool, &m)
+                    != APIGW_ROUTE_FOUND) {
+            path = NULL;
+        }
+    }
+    if (!path && sc->redirect_fixed_path == 1) {
+        path = apigw_route_fix_path(sc->routes, r->uri, r->method, r->pool);
+        /* what the walk found is checked as a request would be */
+        if (path && apigw_route_match_path(sc->routes, path, r->method,
+                                           r->pool, &m)
+                    != APIGW_ROUTE_FOUND) {
+            path = NULL;
+        }
+    }
+    if (!path || strcmp(path, r->uri) == 0) {
+        return 0;
+    }
+    loc = ap_escape_uri(r->pool, path);
+    if (loc[0] != '/' || loc[1] == '/' || loc[1] == '\\') {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APIGW_LOGNO(00121)
+                      "no redirect to %s: it would name another host",
+                      ap_escape_logitem(r->pool, loc));
+        return 0;
+    }
+    if (r->args && *r->args) {
+        for (c = r->args; *c; c++) {
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+                return 0;          /* not for a header: no redirect */
+            }
+        }
+        loc = apr_pstrcat(r->pool, loc, "?", r->args, NULL);
+    }
+    apr_table_setn(r->headers_out, "Location", loc);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, APIGW_LOGNO(00120)
+                  "%s %s redirected to %s", r->method,
+                  ap_escape_logitem(r->pool, r->uri),
+                  ap_escape_logitem(r->pool, path));
+    return strcmp(r->method, "GET") == 0 ? HTTP_MOVED_PERMANENTLY
+                                         : HTTP_TEMPORARY_REDIRECT;
+}
+
 int apigw_request_translate(request_rec *r)
 {
     const apigw_server_conf *sc;
@@ -177,10 +240,19 @@ int apigw_request_translate(request_rec *r)
     sc = ap_get_module_config(r->server->module_config, &apigw_module);
     switch (match(r, sc, &m)) {
     case APIGW_ROUTE_NONE:
-        return DECLINED;
+        return (status = redirect(r, sc)) != 0 ? status : DECLINED;
     case APIGW_ROUTE_NO_METHOD:
+        if ((status = redirect(r, sc)) != 0) {
+            return status;
+        }
         rq = request_new(r);
         rq->allow = m.allow;
+        if (m.other) {
+            /* the path's endpoint speaks for the 405 */
+            apigw_error_format_endpoint(r, m.other);
+            rq->completed_header =
+                ((const apigw_endpoint *)m.other)->completed_header;
+        }
         return answer_self(r, rq, HTTP_METHOD_NOT_ALLOWED,
                            apr_psprintf(r->pool, "method %s is not allowed "
                                         "here", r->method));
@@ -189,6 +261,7 @@ int apigw_request_translate(request_rec *r)
     }
     rq = request_new(r);
     ep = rq->endpoint = m.data;
+    apigw_error_format_endpoint(r, ep);
     if (ep->route_id) {
         apigw_rt_serve_attach(r, ep);
     }
@@ -332,6 +405,23 @@ static int expand_with_claims(request_rec *r, apigw_request *rq)
     return backend_url(r, rq, vars, rq->query);
 }
 
+/* A pass-through endpoint's backend gets the gateway's User-Agent (or
+ * X-Forwarded-Via) as an aggregating one's does (apigw_agg.c adds it to
+ * its own calls): added to the table mod_proxy forwards, never to the
+ * client's own, which the logs keep seeing. */
+static void identify_gateway(request_rec *r, apigw_request *rq)
+{
+    if (rq->endpoint->aggregate || rq->error_status
+        || !apigw_backend_user_agent(r, rq->endpoint)) {
+        return;
+    }
+    if (!rq->client_headers) {
+        rq->client_headers = r->headers_in;
+        r->headers_in = apr_table_copy(r->pool, r->headers_in);
+    }
+    apigw_backend_identify(r, rq->endpoint, r->headers_in);
+}
+
 /* Runs before mod_headers' fixup, so RequestHeader lines of the operator
  * still reach the backend; the client's own table is restored for logging
  * once the backend has answered. */
@@ -352,16 +442,16 @@ int apigw_request_fixups(request_rec *r)
         }
     }
     allow = &rq->endpoint->conf->input_headers;
-    if (allow->all) {
-        return OK;
+    if (!allow->all) {
+        kept = apr_table_make(r->pool, 8);
+        ctx[0] = kept;
+        ctx[1] = (void *)allow;
+        ctx[2] = rq;
+        apr_table_do(keep_header, ctx, r->headers_in, NULL);
+        rq->client_headers = r->headers_in;
+        r->headers_in = kept;
     }
-    kept = apr_table_make(r->pool, 8);
-    ctx[0] = kept;
-    ctx[1] = (void *)allow;
-    ctx[2] = rq;
-    apr_table_do(keep_header, ctx, r->headers_in, NULL);
-    rq->client_headers = r->headers_in;
-    r->headers_in = kept;
+    identify_gateway(r, rq);
     return OK;
 }
 
@@ -449,6 +539,11 @@ int apigw_request_handler(request_rec *r)
     if (rq->error_status) {
         if (rq->allow) {
             apr_table_setn(r->headers_out, "Allow", rq->allow);
+            /* KrakenD's 405 says its answer is not complete */
+            if (rq->completed_header && *rq->completed_header
+                && apigw_error_format_of(r) != APIGW_ERRORS_JSON) {
+                apr_table_setn(r->headers_out, rq->completed_header, "false");
+            }
         }
         return apigw_send_error(r, rq->error_status, rq->error_message);
     }

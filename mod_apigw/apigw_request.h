@@ -13,6 +13,8 @@ typedef struct {
     int error_status;               /* the gateway answers this itself */
     const char *error_message;
     const char *allow;              /* for 405 */
+    const char *completed_header;   /* for 405: the path's endpoint's
+                                     * ApiCompletedHeader ("" off) */
     apr_table_t *client_headers;    /* headers_in as the client sent them */
     apr_array_header_t *vars;       /* the route's variables */
     const char *query;              /* allow-listed query, encoded */

@@ -2,7 +2,9 @@
  * children are static segments (hashed), {var} segments with an optional
  * literal prefix/suffix (most literal text first), and one trailing
  * wildcard. Matching tries them in that order and backtracks, so a static
- * segment wins over a variable and a variable over the wildcard. */
+ * segment wins over a variable and a variable over the wildcard. The
+ * redirect candidates walk the same trie with static text compared
+ * case-insensitively; every node is visited at most once per walk. */
 #include "apigw_route.h"
 
 #include <apr_hash.h>
@@ -402,12 +404,16 @@ typedef struct {
     int nfound;                        /* caps in force when leaf was found */
     const char *allow[MAX_ALLOW];
     int nallow;
+    void *other;                       /* the first leaf noted */
 } match_ctx;
 
 static void note_methods(match_ctx *ctx, const route_node *n)
 {
     int i, j;
 
+    if (!ctx->other && n->leaves->nelts) {
+        ctx->other = APR_ARRAY_IDX(n->leaves, 0, route_leaf).data;
+    }
     for (i = 0; i < n->leaves->nelts; i++) {
         const char *m = APR_ARRAY_IDX(n->leaves, i, route_leaf).method;
         for (j = 0; j < ctx->nallow && strcmp(ctx->allow[j], m) != 0; j++)
@@ -532,11 +538,13 @@ apigw_route_status apigw_route_match_path(const apigw_route_table *t,
     ctx.method = method;
     ctx.leaf = NULL;
     ctx.ncaps = ctx.nfound = ctx.nallow = 0;
+    ctx.other = NULL;
     if (!match_node(t->root, path + 1, &ctx)) {
         if (ctx.nallow == 0) {
             return APIGW_ROUTE_NONE;
         }
         m->allow = allow_header(p, &ctx);
+        m->other = ctx.other;
         return APIGW_ROUTE_NO_METHOD;
     }
     m->data = ctx.leaf->data;
@@ -548,4 +556,203 @@ apigw_route_status apigw_route_match_path(const apigw_route_table *t,
         v->value = apr_pstrmemdup(p, ctx.caps[i].value, ctx.caps[i].len);
     }
     return APIGW_ROUTE_FOUND;
+}
+
+/* ---- redirect candidates ---- */
+
+const char *apigw_route_toggle_slash(apr_pool_t *p, const char *path)
+{
+    apr_size_t n;
+
+    if (!path || path[0] != '/' || !path[1]) {
+        return NULL;
+    }
+    n = strlen(path);
+    return path[n - 1] == '/' ? apr_pstrmemdup(p, path, n - 1)
+                              : apr_pstrcat(p, path, "/", NULL);
+}
+
+const char *apigw_route_clean_path(apr_pool_t *p, const char *path)
+{
+    apr_size_t n = strlen(path), o = 0, len;
+    char *out = apr_palloc(p, n + 2);  /* a leading '/' more at most */
+    const char *s = path, *e = path + n, *seg;
+    int trailing = 0;
+
+    while (s < e) {
+        while (s < e && *s == '/') {
+            s++;
+        }
+        seg = s;
+        while (s < e && *s != '/') {
+            s++;
+        }
+        len = (apr_size_t)(s - seg);
+        if (len == 0) {
+            break;                          /* only slashes were left */
+        }
+        if (len == 1 && seg[0] == '.') {
+            trailing = 1;
+        }
+        else if (len == 2 && seg[0] == '.' && seg[1] == '.') {
+            while (o > 0 && out[--o] != '/')
+                ;                           /* out[o] is that '/' */
+            trailing = 1;
+        }
+        else {
+            out[o++] = '/';
+            memcpy(out + o, seg, len);
+            o += len;
+            trailing = 0;
+        }
+    }
+    if (n > 0 && path[n - 1] == '/') {
+        trailing = 1;
+    }
+    if (o == 0 || trailing) {
+        out[o++] = '/';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Bounds the case-insensitive walk: variants of one segment's spelling
+ * in several routes could make it try many branches. */
+#define FIX_MAX_STEPS 4096
+
+typedef struct {
+    const char *method;
+    char *out;                   /* the fixed path, as long as the input */
+    apr_pool_t *p;
+    int steps;
+} fix_ctx;
+
+static int same_nocase(const char *a, const char *b, apr_size_t n)
+{
+    apr_size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z') {
+            x = (unsigned char)(x - 'A' + 'a');
+        }
+        if (y >= 'A' && y <= 'Z') {
+            y = (unsigned char)(y - 'A' + 'a');
+        }
+        if (x != y) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int fix_terminal(const route_node *n, const fix_ctx *ctx)
+{
+    return n->leaves && (leaf_for(n, ctx->method)
+                         || (strcmp(ctx->method, "HEAD") == 0
+                             && leaf_for(n, "GET")));
+}
+
+/* As match_node, writing the path it matches into ctx->out from o (the
+ * '/' before rest's segment); static text compared case-insensitively. */
+static int fix_node(const route_node *n, const char *rest, apr_size_t o,
+                    fix_ctx *ctx)
+{
+    const char *slash, *next;
+    apr_size_t len;
+    int i;
+
+    if (!rest) {
+        ctx->out[o] = '\0';
+        return fix_terminal(n, ctx);
+    }
+    if (++ctx->steps > FIX_MAX_STEPS) {
+        return 0;
+    }
+    slash = strchr(rest, '/');
+    len = slash ? (apr_size_t)(slash - rest) : strlen(rest);
+    next = slash ? slash + 1 : NULL;
+    ctx->out[o] = '/';
+
+    if (n->statics) {
+        const route_node *c = apr_hash_get(n->statics, rest, (apr_ssize_t)len);
+        apr_hash_index_t *hi;
+
+        if (c) {                         /* the exact spelling first */
+            memcpy(ctx->out + o + 1, rest, len);
+            if (fix_node(c, next, o + 1 + len, ctx)) {
+                return 1;
+            }
+        }
+        for (hi = apr_hash_first(ctx->p, n->statics); hi;
+             hi = apr_hash_next(hi)) {
+            const void *key;
+            apr_ssize_t klen;
+            void *val;
+
+            apr_hash_this(hi, &key, &klen, &val);
+            if ((apr_size_t)klen != len || val == c
+                || !same_nocase(key, rest, len)) {
+                continue;
+            }
+            memcpy(ctx->out + o + 1, key, len);
+            if (fix_node(val, next, o + 1 + len, ctx)) {
+                return 1;
+            }
+        }
+    }
+    for (i = 0; n->params && i < n->params->nelts; i++) {
+        const route_node *c = APR_ARRAY_IDX(n->params, i, route_node *);
+
+        if (len <= c->prefix_len + c->suffix_len
+            || !same_nocase(rest, c->prefix, c->prefix_len)
+            || !same_nocase(rest + len - c->suffix_len, c->suffix,
+                            c->suffix_len)) {
+            continue;
+        }
+        memcpy(ctx->out + o + 1, c->prefix, c->prefix_len);
+        memcpy(ctx->out + o + 1 + c->prefix_len, rest + c->prefix_len,
+               len - c->prefix_len - c->suffix_len);
+        memcpy(ctx->out + o + 1 + len - c->suffix_len, c->suffix,
+               c->suffix_len);
+        if (fix_node(c, next, o + 1 + len, ctx)) {
+            return 1;
+        }
+    }
+    if (n->wildcard) {
+        len = strlen(rest);
+        memcpy(ctx->out + o + 1, rest, len);
+        ctx->out[o + 1 + len] = '\0';
+        if (fix_terminal(n->wildcard, ctx)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *fix_one(const apigw_route_table *t, const char *path,
+                           fix_ctx *ctx)
+{
+    ctx->out = apr_palloc(ctx->p, strlen(path) + 1);
+    ctx->steps = 0;
+    return fix_node(t->root, path + 1, 0, ctx) ? ctx->out : NULL;
+}
+
+const char *apigw_route_fix_path(const apigw_route_table *t, const char *path,
+                                 const char *method, apr_pool_t *p)
+{
+    const char *clean, *toggled, *fixed;
+    fix_ctx ctx;
+
+    if (!path || path[0] != '/' || !method || t->count == 0) {
+        return NULL;
+    }
+    ctx.method = method;
+    ctx.p = p;
+    clean = apigw_route_clean_path(p, path);
+    if ((fixed = fix_one(t, clean, &ctx)) != NULL) {
+        return fixed;
+    }
+    toggled = apigw_route_toggle_slash(p, clean);
+    return toggled ? fix_one(t, toggled, &ctx) : NULL;
 }

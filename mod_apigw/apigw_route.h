@@ -25,6 +25,10 @@ typedef struct {
     void *data;                        /* what apigw_route_add was given */
     apr_array_header_t *vars;          /* apigw_route_var, in path order */
     const char *allow;                 /* for NO_METHOD: "GET, HEAD, POST" */
+    void *other;                       /* for NO_METHOD: the data of one
+                                        * route the path has (with another
+                                        * method): the first one added on
+                                        * the most specific matching path */
 } apigw_route_match;
 
 /* Options for apigw_route_add. */
@@ -56,6 +60,29 @@ apigw_route_status apigw_route_match_path(const apigw_route_table *t,
                                           const char *method,
                                           apr_pool_t *p,
                                           apigw_route_match *m);
+
+/* ---- redirect candidates (ApiRedirectTrailingSlash, ApiRedirectFixedPath:
+ * Gin's RedirectTrailingSlash and RedirectFixedPath) ---- */
+
+/* path with its trailing '/' removed, or with one added; NULL for "/" or
+ * a path not starting with '/'. From p. */
+const char *apigw_route_toggle_slash(apr_pool_t *p, const char *path);
+
+/* path cleaned as Gin's cleanPath does: empty and "." segments dropped,
+ * ".." takes the segment before it away (never above the root), a
+ * trailing '/' (or a trailing "." or "..") kept as a trailing '/'. The
+ * result starts with one '/' and holds no "//". From p. */
+const char *apigw_route_clean_path(apr_pool_t *p, const char *path);
+
+/* The path a route of method (HEAD: a GET route too) would match, found
+ * from path cleaned (apigw_route_clean_path) with its static text (static
+ * segments, the literal text around an inner {var}) compared
+ * case-insensitively (ASCII letters), else with its trailing '/' also
+ * toggled. Static text comes out spelled as the route spells it, the
+ * variables' and the wildcard's text as path has it. NULL when no route
+ * would match. From p. */
+const char *apigw_route_fix_path(const apigw_route_table *t, const char *path,
+                                 const char *method, apr_pool_t *p);
 
 /* The shape of a pattern: every {var} written {}, so two patterns that
  * match the same paths have the same shape ("/a/{x}/ *" gives "/a/{}/ *", without the space).

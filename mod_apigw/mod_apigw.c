@@ -5,7 +5,8 @@
  * Files:
  *   apigw_config.c            <ApiEndpoint>, the core Api* directives,
  *                             create/merge
- *   apigw_route.c             the route table (pure)
+ *   apigw_route.c             the route table, redirect candidates
+ *                             (pure)
  *   apigw_template.c          backend URL templates and escaping (pure)
  *   apigw_query.c             query-string allow- and deny-lists (pure)
  *   apigw_backend.c           pooled workers, mod_proxy hooks, timeouts
@@ -13,7 +14,8 @@
  *                             deadline
  *   apigw_stream.c            WebSocket handshakes and tunnels, streaming
  *                             responses' idle timeouts
- *   apigw_error.c             httpd's own errors as JSON
+ *   apigw_error.c             httpd's own errors as JSON; the request's
+ *                             ApiErrorFormat (json or krakend)
  *   apigw_agg*.c              aggregating endpoints: directives, handler
  *   apigw_static.c           ApiStatic data, when it applies (pure)
  *   apigw_flatmap.c           ApiFlatmap: KrakenD's flatmap_filter (pure)
@@ -27,8 +29,12 @@
  *   apigw_policy_{cors,headers,rewrite,limits,cache,origin}.c
  *                             each policy's own work
  *   apigw_policy_bots.c       bot detection: User-Agent lists, patterns
+ *   apigw_reqschema*.c        ApiRequestSchema: the directive, request
+ *                             bodies checked and replayed
+ *   apigw_schema.c            JSON Schema validation (pure)
  *   apigw_rt_model*.c         runtime routes as data: JSON, validation
  *   apigw_route_store.c       runtime routes' store (apr_dbd)
+ *   apigw_health.c            the apigw-health handler (liveness)
  *   apigw_admin.c             the management API's HTTP side and REST
  *                             resources (apigw-admin)
  *   apigw_admin_ops.c         its operations, shared by REST and GraphQL
@@ -58,6 +64,12 @@
  *                                                 store poller (watchdog)
  *                       apigw_policy_cache.c      the cache's store, mutex
  *   optional_fn_retrieve apigw_request.c          mod_apigw_auth's claims
+ *   post_read_request   apigw_error.c             the server's
+ *                                                 ApiErrorFormat, as the
+ *                                                 note every module's
+ *                                                 error answers read (an
+ *                                                 endpoint's: at its
+ *                                                 match, translate_name)
  *   child_init          apigw_backend.c           worker pools, curl
  *                       apigw_stream.c            the WebSocket bound
  *                       apigw_policy_cache.c      the cache's mutex
@@ -66,13 +78,17 @@
  *   translate_name      apigw_policy_hooks.c      CORS preflights
  *                       apigw_request.c           route match (static, then
  *                                                 runtime), a WebSocket
- *                                                 handshake, backend URL
+ *                                                 handshake, backend URL;
+ *                                                 ApiRedirect* redirects
  *   map_to_storage      apigw_request.c           no filesystem walk
  *   post_perdir_config  apigw_request.c           the endpoint's section
  *   header_parser       apigw_policy_hooks.c      bot policy, deny-list, CORS
  *                                                 passthrough
  *   fixups              apigw_request.c           {JWT.name} URLs expanded,
  *                                                 header allow-list
+ *                       apigw_reqschema.c         ApiRequestSchema (after
+ *                                                 limits and breakers,
+ *                                                 before the cache lookup)
  *                       apigw_policy_hooks.c      header rules, body limit
  *                                                 (aggregating), cache lookup
  *   insert_filter       apigw_policy_hooks.c      the policy output filter
@@ -85,6 +101,7 @@
  *                                                 timeouts: apigw_stream.c)
  *                       apigw_admin.c             apigw-admin (REST,
  *                                                 GraphQL, console)
+ *                       apigw_health.c            apigw-health
  *   proxy pre_request   apigw_backend.c           the endpoint's worker
  *   proxy create_req    apigw_backend.c           status line (a 101),
  *                                                 deadline, the socket for
@@ -102,8 +119,10 @@
 #include "apigw_policy_conf.h"
 #include "apigw_contract.h"
 #include "apigw_admin.h"
+#include "apigw_health.h"
 #include "apigw_rt_serve.h"
 #include "apigw_stream.h"
+#include "apigw_reqschema.h"
 #include "apigw_module.h"
 
 #include "apr_optional_hooks.h"
@@ -162,6 +181,10 @@ static void apigw_register_filters(void)
     apigw_body_limit_filter_handle =
         ap_register_input_filter("APIGW_BODY_LIMIT", apigw_body_limit_filter,
                                  NULL, AP_FTYPE_RESOURCE);
+    apigw_body_replay_filter_handle =
+        ap_register_input_filter("APIGW_BODY_REPLAY",
+                                 apigw_body_replay_filter, NULL,
+                                 AP_FTYPE_RESOURCE);
     apigw_cache_control_filter_handle =
         ap_register_output_filter("APIGW_CACHE_CONTROL",
                                   apigw_cache_control_filter, NULL,
@@ -196,6 +219,9 @@ static void apigw_register_hooks(apr_pool_t *p)
     ap_hook_post_config(apigw_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(apigw_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 
+    /* first: every later phase's error answers read the format */
+    ap_hook_post_read_request(apigw_error_post_read_request, NULL, NULL,
+                              APR_HOOK_REALLY_FIRST);
     ap_hook_translate_name(apigw_policy_translate, after_rewrite, NULL,
                            APR_HOOK_FIRST - 1);
     ap_hook_translate_name(apigw_request_translate, after_rewrite,
@@ -210,7 +236,9 @@ static void apigw_register_hooks(apr_pool_t *p)
                                  NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(apigw_request_fixups, NULL, before_headers,
                    APR_HOOK_MIDDLE);
-    /* after the allow-list and the rate limiter (MIDDLE) */
+    /* after the allow-list and the rate limiter (MIDDLE); a request body
+     * is checked against its schema before the cache is looked up */
+    ap_hook_fixups(apigw_reqschema_fixups, NULL, NULL, APR_HOOK_LAST - 1);
     ap_hook_fixups(apigw_policy_fixups, NULL, NULL, APR_HOOK_LAST);
     ap_hook_insert_filter(apigw_policy_insert_filter, NULL, NULL,
                           APR_HOOK_MIDDLE);
@@ -222,6 +250,7 @@ static void apigw_register_hooks(apr_pool_t *p)
     ap_hook_handler(apigw_request_handler, NULL, before_proxy_handler,
                     APR_HOOK_FIRST);
     ap_hook_handler(apigw_admin_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(apigw_health_handler, NULL, NULL, APR_HOOK_MIDDLE);
 
     proxy_hook_pre_request(apigw_backend_pre_request, NULL, NULL,
                            APR_HOOK_FIRST);

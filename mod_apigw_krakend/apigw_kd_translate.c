@@ -27,6 +27,12 @@ typedef struct {
     const char *refuse_all;    /* a service-level component guards access */
     const char *refuse_all_ptr;
     int disable_rest;
+    /* router: disable_redirect_fixed_path, disable_redirect_trailing_slash */
+    const char *router_ptr;
+    int no_fixed_path, no_trailing_slash;
+    int return_error_msg;      /* router: ApiErrorFormat krakend messages */
+    int no_health;             /* router: disable_health */
+    const char *health_path;   /* router: health_path (/__health) */
     /* balancers: joined host list → name */
     apr_hash_t *balancers;
     int nbalancers;
@@ -1189,6 +1195,27 @@ static int ratelimit_router(kd_ctx *c, json_t *v, const char *ptr)
     return 0;
 }
 
+/* validation/json-schema: the schema as ApiRequestSchema's JSON, which
+ * the directive compiles at configtest (a keyword it does not implement,
+ * a remote $ref... fail there, at this pointer: KrakenD would serve the
+ * endpoint unchecked). Keys keep their order: it decides which mismatch
+ * is reported first. */
+static int json_schema_line(kd_ctx *c, json_t *v, const char *ptr)
+{
+    char *dump;
+
+    if (!json_is_object(v) && !json_is_boolean(v)) {
+        return wrong_type(c, ptr, v, "a JSON Schema (an object)");
+    }
+    dump = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+    if (!dump) {
+        return fail(c, ptr, "the schema cannot be written");
+    }
+    emit(c, c->body, ptr, "    ApiRequestSchema %s", dump);
+    free(dump);
+    return 0;
+}
+
 static int proxy_component(kd_ctx *c, json_t *v, const char *ptr)
 {
     const char *k;
@@ -1285,6 +1312,9 @@ static int endpoint_extra(kd_ctx *c, json_t *ec, const char *eptr,
             *has_sec = 1;
             rv = sec_http_lines(c, v, ptr);
         }
+        else if (strcmp(ns, "validation/json-schema") == 0) {
+            rv = json_schema_line(c, v, ptr);
+        }
         else {
             unknown_component(c, ptr, ns, 0);
         }
@@ -1379,6 +1409,9 @@ static int endpoint(kd_ctx *c, json_t *e, const char *eptr)
      * decoded and written again, even with one backend */
     emit(c, c->body, eptr, "    ApiOutputEncoding %s", encoding);
     emit(c, c->body, eptr, "    ApiCompletedHeader X-Krakend-Completed");
+    /* KrakenD's Go client sends the client's body, of unknown length to
+     * it, chunked */
+    emit(c, c->body, eptr, "    ApiBackendChunkedBody On");
     if ((rv = get_duration(c, e, "timeout", eptr, &s)) < 0) {
         return -1;
     }
@@ -1505,10 +1538,131 @@ static void service_field_notes(kd_ctx *c, json_t *root)
     }
 }
 
+/* The router's redirect switches; 1 when it has other options too (they
+ * are httpd's business), 0 when not, -1 on a wrong type. */
+static int router_redirects(kd_ctx *c, json_t *v, const char *ptr)
+{
+    const char *k;
+    json_t *o;
+    int others = 0;
+
+    c->router_ptr = ptr;
+    if (get_bool(c, v, "disable_redirect_fixed_path", ptr,
+                 &c->no_fixed_path) < 0
+        || get_bool(c, v, "disable_redirect_trailing_slash", ptr,
+                    &c->no_trailing_slash) < 0
+        || get_bool(c, v, "disable_health", ptr, &c->no_health) < 0
+        || get_str(c, v, "health_path", ptr, &c->health_path) < 0) {
+        return -1;
+    }
+    if (*c->health_path != '/'
+        || word_of(c, ptr_join(c->p, ptr, "health_path"), c->health_path,
+                   &c->health_path) < 0) {
+        return c->r->error ? -1 : fail(c, ptr_join(c->p, ptr, "health_path"),
+                                       "a path starting with '/' expected");
+    }
+    json_object_foreach(v, k, o) {
+        others |= strcmp(k, "disable_redirect_fixed_path") != 0
+                  && strcmp(k, "disable_redirect_trailing_slash") != 0;
+    }
+    return others;
+}
+
+/* Service-level lines, outside any section: Gin's redirects, which
+ * KrakenD's router does unless told not to. */
+static void service_lines(kd_ctx *c)
+{
+    const char *ptr = c->router_ptr ? c->router_ptr : "";
+
+    /* KrakenD's own answers (404, 405, refusals, failed backends), with
+     * the failure's text when its router returns error messages */
+    if (c->return_error_msg) {
+        emit(c, c->r->lines, ptr_join(c->p, ptr, "return_error_msg"),
+             "ApiErrorFormat krakend messages");
+    }
+    else {
+        emit(c, c->r->lines, "", "ApiErrorFormat krakend");
+    }
+
+    if (!c->no_fixed_path) {
+        emit(c, c->r->lines, ptr, "ApiRedirectFixedPath On");
+    }
+    if (!c->no_trailing_slash) {
+        emit(c, c->r->lines, ptr, "ApiRedirectTrailingSlash On");
+    }
+    /* KrakenD's /__health: the gateway's liveness */
+    if (!c->no_health) {
+        emit(c, c->r->lines, ptr, "<Location %s>", c->health_path);
+        emit(c, c->r->lines, ptr, "    SetHandler apigw-health");
+        emit(c, c->r->lines, ptr, "</Location>");
+    }
+}
+
+/* The router's other options: return_error_msg is ApiErrorFormat's
+ * messages (service_lines); each one still not honoured is a note. The
+ * redirect switches are router_redirects'. 0, or -1 on a wrong type. */
+static int router_options(kd_ctx *c, json_t *v, const char *ptr)
+{
+    static const struct {
+        const char *name;
+        const char *why;            /* NULL: honoured, no note */
+    } known[] = {
+        { "return_error_msg", NULL },
+        { "disable_redirect_fixed_path", NULL },
+        { "disable_redirect_trailing_slash", NULL },
+        { "hide_version_header", NULL },   /* the gateway sends none */
+        { "disable_health", NULL },        /* service_lines */
+        { "health_path", NULL },
+        { "disable_handle_method_not_allowed", "a path's other methods are "
+          "answered 405 with Allow, never 404" },
+        { "auto_options", "OPTIONS is answered where an endpoint declares "
+          "it, or by CORS preflights" },
+        { "disable_path_decoding", "encoded path variables are escaped for "
+          "the backend, never refused with 400" },
+        { "remove_extra_slash", "httpd's MergeSlashes cleans the path" },
+        { "forwarded_by_client_ip", "the client address is httpd's "
+          "(mod_remoteip)" },
+        { "remote_ip_headers", "the client address is httpd's "
+          "(mod_remoteip)" },
+        { "trusted_proxies", "the client address is httpd's (mod_remoteip)" },
+        { "app_engine", "the client address is httpd's (mod_remoteip)" },
+        { "disable_access_log", "observability only: httpd's CustomLog "
+          "decides" },
+        { "logger_skip_paths", "observability only: httpd's CustomLog "
+          "decides" },
+        { "max_multipart_memory", "bodies are passed on as they are" },
+        { "use_h2c", "httpd's own (Protocols h2c)" },
+        { NULL, NULL }
+    };
+    const char *k;
+    json_t *o;
+    int i;
+
+    if (get_bool(c, v, "return_error_msg", ptr, &c->return_error_msg) < 0) {
+        return -1;
+    }
+    json_object_foreach(v, k, o) {
+        const char *why = "unknown option: not supported";
+
+        for (i = 0; known[i].name; i++) {
+            if (strcmp(k, known[i].name) == 0) {
+                why = known[i].why;
+                break;
+            }
+        }
+        if (why) {
+            note(c, ptr_join(c->p, ptr, k), apr_pstrcat(c->p, "router ", k,
+                 NULL), APIGW_KD_SKIPPED, why);
+        }
+    }
+    return 0;
+}
+
 static int service_extra(kd_ctx *c, json_t *ec)
 {
     const char *ns;
     json_t *v;
+    int others;
 
     if (!json_is_object(ec)) {
         return wrong_type(c, "/extra_config", ec, "an object");
@@ -1528,8 +1682,12 @@ static int service_extra(kd_ctx *c, json_t *ec)
             if (!json_is_object(v)) {
                 return wrong_type(c, ptr, v, "an object");
             }
-            note(c, ptr, "router", APIGW_KD_SKIPPED, "httpd routes and "
-                 "answers unmatched requests itself (ErrorDocument)");
+            if ((others = router_redirects(c, v, ptr)) < 0) {
+                return -1;
+            }
+            if (others && router_options(c, v, ptr) < 0) {
+                return -1;
+            }
         }
         else {
             unknown_component(c, ptr, ns, 1);
@@ -1555,6 +1713,7 @@ const char *apigw_kd_translate(apr_pool_t *p, json_t *root,
     c->o = opts;
     c->r = out;
     c->encoding = "json";
+    c->health_path = "/__health";
     c->balancers = apr_hash_make(p);
 
     if (!json_is_object(root)) {
@@ -1585,6 +1744,7 @@ const char *apigw_kd_translate(apr_pool_t *p, json_t *root,
         && service_extra(c, e) < 0) {
         return out->error;
     }
+    service_lines(c);
     eps = json_object_get(root, "endpoints");
     if (eps && !json_is_array(eps)) {
         wrong_type(c, "/endpoints", eps, "an array of endpoints");

@@ -10,9 +10,12 @@
  *    starting with '/') and no lines are promised; success gives lines
  *    that are single configuration lines (no control character), each
  *    with a pointer, sections balanced (<ApiEndpoint>/</ApiEndpoint>,
- *    <Proxy>/</Proxy>, <RequireAll>/</RequireAll>), exactly `endpoints`
- *    endpoint blocks, and endpoints + refused ≤ the endpoints array's
- *    size;
+ *    <Proxy>/</Proxy>, <RequireAll>/</RequireAll>, one <Location> for
+ *    the health endpoint before the endpoints), every directive
+ *    inside a section but the service-level ones (service_level), which
+ *    come first and only once each (ApiErrorFormat always), exactly
+ *    `endpoints` endpoint blocks, and endpoints + refused ≤ the
+ *    endpoints array's size;
  *  - strict mode succeeds only without notes;
  *  - every note has a pointer, a component and a known action. */
 #include <stddef.h>
@@ -43,9 +46,33 @@ static unsigned count_lines(const char *s, size_t n)
     return lines;
 }
 
+/* The directives the importer writes outside any section, for the server
+ * or virtual host holding ApiImportKrakenD. */
+static const char *const service_level[] = {
+    "ApiErrorFormat ", "ApiRedirectFixedPath ", "ApiRedirectTrailingSlash ",
+    NULL
+};
+
+/* Its index in service_level, or -1. */
+static int service_directive(const char *t)
+{
+    int i;
+
+    for (i = 0; service_level[i]; i++) {
+        if (strncmp(t, service_level[i], strlen(service_level[i])) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
 static void check_lines(const apigw_kd_result *r)
 {
     int i, endpoints = 0, depth_ep = 0, depth_proxy = 0, depth_req = 0;
+    int depth_loc = 0, locations = 0, sections = 0, seen[sizeof(service_level) / sizeof(*service_level)];
+    int k;
+
+    memset(seen, 0, sizeof(seen));
 
     for (i = 0; i < r->lines->nelts; i++) {
         const apigw_kd_line *l = &APR_ARRAY_IDX(r->lines, i, apigw_kd_line);
@@ -60,7 +87,15 @@ static void check_lines(const apigw_kd_result *r)
         while (*t == ' ') {
             t++;
         }
-        if (strncmp(t, "<ApiEndpoint ", 13) == 0) {
+        if (*t == '<') {
+            sections = 1;
+        }
+        if (t == l->text && (k = service_directive(t)) >= 0) {
+            CHECK(!sections && !seen[k], "service-level line %d after a "
+                  "section or twice [%s]", i, t);
+            seen[k] = 1;
+        }
+        else if (strncmp(t, "<ApiEndpoint ", 13) == 0) {
             CHECK(depth_ep == 0, "nested endpoint at line %d", i);
             depth_ep++;
             endpoints++;
@@ -77,6 +112,18 @@ static void check_lines(const apigw_kd_result *r)
             CHECK(depth_proxy == 1, "unbalanced proxy at line %d", i);
             depth_proxy--;
         }
+        else if (strncmp(t, "<Location ", 10) == 0) {
+            /* the health endpoint: once, before the endpoints */
+            CHECK(depth_ep == 0 && depth_proxy == 0 && depth_loc == 0
+                  && endpoints == 0 && locations == 0, "location at line %d",
+                  i);
+            depth_loc++;
+            locations++;
+        }
+        else if (strcmp(t, "</Location>") == 0) {
+            CHECK(depth_loc == 1, "unbalanced location at line %d", i);
+            depth_loc--;
+        }
         else if (strcmp(t, "<RequireAll>") == 0) {
             CHECK(depth_ep == 1 && depth_req == 0, "require at line %d", i);
             depth_req++;
@@ -86,12 +133,14 @@ static void check_lines(const apigw_kd_result *r)
             depth_req--;
         }
         else {
-            CHECK(depth_ep == 1 || depth_proxy == 1,
+            CHECK(depth_ep == 1 || depth_proxy == 1
+                  || (depth_loc == 1 && strcmp(t, "SetHandler apigw-health") == 0),
                   "directive outside a section at line %d [%s]", i, t);
         }
     }
-    CHECK(depth_ep == 0 && depth_proxy == 0 && depth_req == 0,
-          "sections left open");
+    CHECK(depth_ep == 0 && depth_proxy == 0 && depth_req == 0
+          && depth_loc == 0, "sections left open");
+    CHECK(seen[0], "no ApiErrorFormat line");
     CHECK(endpoints == r->endpoints, "%d blocks for %d endpoints", endpoints,
           r->endpoints);
 }

@@ -18,6 +18,12 @@
  * (path, method) pair already asked is not asked again: the table does
  * not change while it is matched, so the answer could not differ.
  *
+ * Every request path also goes through the redirect candidates: its
+ * cleaned path has one leading '/', no "//", no dot segment and cleans to
+ * itself; a fixed path is the cleaned path (or it with the trailing slash
+ * toggled) but for ASCII case, and is matched (FOUND) by the table with
+ * the method; a clean path the table matches is always fixed.
+ *
  * Cost: one pool for the process, cleared per input; the model lives in
  * static storage; segment lengths and each route's "creator" at every
  * depth (the earliest route sharing its node there, which orders {var}
@@ -28,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <apr_general.h>
 #include <apr_hash.h>
@@ -571,6 +578,52 @@ static void do_match(apr_pool_t *p, const apigw_route_table *t,
     }
 }
 
+static int has_dot_segment(const char *s)
+{
+    for (; *s; s++) {
+        if (s[0] == '/' && s[1] == '.'
+            && (s[2] == '/' || !s[2]
+                || (s[2] == '.' && (s[3] == '/' || !s[3])))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void do_fix(apr_pool_t *p, const apigw_route_table *t,
+                   const char *path, int method)
+{
+    const char *mname = METHODS[method];
+    const char *clean, *toggled, *fixed;
+    apigw_route_match m;
+
+    if (path[0] != '/') {
+        return;
+    }
+    clean = apigw_route_clean_path(p, path);
+    CHECK(clean[0] == '/' && !strstr(clean, "//") && !has_dot_segment(clean),
+          "clean(%s) = \"%s\"", path, clean);
+    CHECK(str_eq(apigw_route_clean_path(p, clean), clean),
+          "clean(%s) = \"%s\" does not clean to itself", path, clean);
+    toggled = apigw_route_toggle_slash(p, clean);
+    fixed = apigw_route_fix_path(t, path, mname, p);
+    if (!fixed) {
+        CHECK(!str_eq(clean, path)
+              || apigw_route_match_path(t, path, mname, p, &m)
+                 != APIGW_ROUTE_FOUND,
+              "%s %s: matched, but not fixed", mname, path);
+        return;
+    }
+    CHECK(strcasecmp(fixed, clean) == 0
+          || (toggled && strcasecmp(fixed, toggled) == 0),
+          "%s %s: fixed \"%s\" is not \"%s\" but for case or slash", mname,
+          path, fixed, clean);
+    CHECK(fixed[0] == '/' && fixed[1] != '/',
+          "%s %s: fixed \"%s\" names a host", mname, path, fixed);
+    CHECK(apigw_route_match_path(t, fixed, mname, p, &m) == APIGW_ROUTE_FOUND,
+          "%s %s: fixed \"%s\" is not matched", mname, path, fixed);
+}
+
 /* A path that r's pattern certainly matches. */
 MODEL
 static const char *instantiate(apr_pool_t *p, const mroute *r, int variant)
@@ -682,6 +735,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (i = 0; i < nreqs; i++) {
         do_match(p, t, mo, seen, reqs[i], req_methods[i]);
         do_match(p, t, mo, seen, reqs[i], M_HEAD);
+        do_fix(p, t, reqs[i], req_methods[i]);
     }
     /* every route's own paths, with every method */
     for (i = 0; i < mo->n; i++) {

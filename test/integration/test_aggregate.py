@@ -398,8 +398,11 @@ def test_xml_yaml_string_outputs(backend, gateway):
 @pytest.mark.parametrize("accept,ctype", [
     ("application/json", "application/json"),
     ("application/xml", "application/xml"),
-    ("text/xml;q=0.9, application/yaml", "application/yaml"),
-    ("application/yaml;q=0.2, application/xml;q=0.8", "application/xml"),
+    ("application/xml;q=0.9, text/plain", "application/yaml"),
+    ("application/x-yaml;q=0.2, application/xml;q=0.8", "application/xml"),
+    # KrakenD's offers: application/yaml and text/xml are not among them
+    ("application/yaml", "application/json"),
+    ("text/xml", "application/json"),
     ("*/*", "application/json"),
     (None, "application/json"),
     ("image/png", "application/json"),

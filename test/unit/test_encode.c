@@ -1,9 +1,10 @@
 /* sources: mod_apigw/apigw_encode.c mod_apigw/apigw_encode_buf.c mod_apigw/apigw_encode_json.c mod_apigw/apigw_encode_xml.c mod_apigw/apigw_encode_yaml.c mod_apigw/apigw_decode.c mod_apigw/apigw_decode_feed.c mod_apigw/apigw_merge.c */
 /* libs: -ljansson -laprutil-1 */
 /* Unit tests for mod_apigw/apigw_encode*.c: the ApiOutputEncoding words,
- * Accept negotiation (q-values, wildcards, ties), shortest reals, and the
- * JSON, JSON-collection, XML, YAML and string writers, escaping included;
- * XML output is checked well-formed with apr_xml and read back. */
+ * Accept negotiation (KrakenD's offered types, q-values, wildcards, ties),
+ * shortest reals, and the JSON, JSON-collection, XML, YAML and string
+ * writers, escaping and key order included; XML output is checked
+ * well-formed with apr_xml and read back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,7 +43,7 @@ static const char *enc_len(const char *doc, apigw_output_encoding enc,
     const char *ct = NULL, *body;
     static const char *const want_ct[] = {
         "application/json; charset=utf-8", "application/json; charset=utf-8",
-        "application/xml; charset=utf-8", "application/yaml; charset=utf-8",
+        "application/xml", "application/yaml; charset=utf-8",
         "text/plain; charset=utf-8", "application/json; charset=utf-8",
         "application/json; charset=utf-8"
     };
@@ -75,8 +76,6 @@ static void expect_enc(const char *doc, apigw_output_encoding e,
     }
     assert_string_equal(got, want);
 }
-
-#define XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 
 /* Whether body is well-formed XML to apr_xml (expat). */
 static void expect_well_formed(const char *body)
@@ -156,47 +155,53 @@ static void test_negotiate(void **state)
         { NULL, APIGW_OUT_JSON },
         { "", APIGW_OUT_JSON },
         { "*/*", APIGW_OUT_JSON },
+        /* KrakenD's offers: text/plain is YAML */
         { "application/json", APIGW_OUT_JSON },
         { "application/xml", APIGW_OUT_XML },
-        { "text/xml", APIGW_OUT_XML },
-        { "application/yaml", APIGW_OUT_YAML },
+        { "text/plain", APIGW_OUT_YAML },
         { "application/x-yaml", APIGW_OUT_YAML },
-        { "text/yaml", APIGW_OUT_YAML },
-        { "text/x-yaml", APIGW_OUT_YAML },
-        { "text/plain", APIGW_OUT_STRING },
-        { "TEXT/XML", APIGW_OUT_XML },
+        { "TEXT/PLAIN", APIGW_OUT_YAML },
         { "Application/JSON", APIGW_OUT_JSON },
-        /* nothing offered matches: json */
+        { "APPLICATION/Xml", APIGW_OUT_XML },
+        /* the negotitate_json spec's */
+        { "application/json; charset=utf-8", APIGW_OUT_JSON },
+        /* not offered (as KrakenD): json */
+        { "text/xml", APIGW_OUT_JSON },
+        { "application/yaml", APIGW_OUT_JSON },
+        { "text/yaml", APIGW_OUT_JSON },
+        { "text/x-yaml", APIGW_OUT_JSON },
         { "image/png", APIGW_OUT_JSON },
         { "text/html", APIGW_OUT_JSON },
-        /* client order breaks ties of equal q */
+        { "application/x-yam", APIGW_OUT_JSON },
+        /* client order breaks ties of equal q, then the offered order */
         { "application/xml, application/json", APIGW_OUT_XML },
         { "application/json, application/xml", APIGW_OUT_JSON },
-        { "text/plain,application/yaml", APIGW_OUT_STRING },
+        { "text/plain,application/xml", APIGW_OUT_YAML },
+        { "application/x-yaml, application/json", APIGW_OUT_YAML },
+        { "text/xml, application/yaml, application/xml", APIGW_OUT_XML },
         /* q-values */
         { "application/xml;q=0.5, application/json;q=0.9", APIGW_OUT_JSON },
         { "application/json;q=0.5, application/xml", APIGW_OUT_XML },
-        { "application/json;q=0.1,application/yaml;q=0.2,text/plain;q=0.15",
-          APIGW_OUT_YAML },
+        { "application/json;q=0.1,application/x-yaml;q=0.2,"
+          "application/xml;q=0.15", APIGW_OUT_YAML },
         { "application/xml;q=1.0,application/json;q=0.999", APIGW_OUT_XML },
-        { "application/json;q=0.001,text/xml;q=0.002", APIGW_OUT_XML },
-        { "application/json ; q=0.3 , text/plain ; q=0.4", APIGW_OUT_STRING },
-        { "application/json;Q=0.1, text/xml", APIGW_OUT_XML },
+        { "application/json;q=0.001,application/xml;q=0.002", APIGW_OUT_XML },
+        { "application/json ; q=0.3 , text/plain ; q=0.4", APIGW_OUT_YAML },
+        { "application/json;Q=0.1, application/xml", APIGW_OUT_XML },
         /* q=0 refuses */
         { "application/json;q=0, application/xml;q=0.1", APIGW_OUT_XML },
-        { "*/*;q=0.5, application/json;q=0", APIGW_OUT_XML },
+        { "*/*;q=0.5, application/json;q=0", APIGW_OUT_YAML },
+        { "*/*;q=0.5, application/json;q=0, text/plain;q=0", APIGW_OUT_XML },
         { "application/json;q=0", APIGW_OUT_JSON },
         { "*/*;q=0", APIGW_OUT_JSON },
         /* the most specific range decides an offer's q */
-        { "*/*;q=0.1, text/*;q=0.5, text/plain;q=0.9", APIGW_OUT_STRING },
+        { "*/*;q=0.1, text/*;q=0.5, text/plain;q=0.9", APIGW_OUT_YAML },
         { "text/*;q=0.5, */*;q=0.9", APIGW_OUT_JSON },
-        { "text/*", APIGW_OUT_XML },
-        { "text/*, text/xml;q=0", APIGW_OUT_YAML },
+        { "text/*", APIGW_OUT_YAML },
+        { "text/*, text/plain;q=0", APIGW_OUT_JSON },
         { "application/*", APIGW_OUT_JSON },
-        { "application/*;q=0.5, text/*;q=0.6", APIGW_OUT_XML },
-        { "text/*;q=0.6, text/xml;q=0.1, text/yaml;q=0", APIGW_OUT_YAML },
-        { "text/*;q=0.6, text/xml;q=0.1, text/yaml;q=0, text/x-yaml;q=0",
-          APIGW_OUT_STRING },
+        { "application/*, application/json;q=0.1", APIGW_OUT_XML },
+        { "application/*;q=0.5, text/*;q=0.6", APIGW_OUT_YAML },
         /* browsers */
         { "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
           "image/webp,*/*;q=0.8", APIGW_OUT_XML },
@@ -206,20 +211,20 @@ static void test_negotiate(void **state)
         { "application/xml;p=\"a,b;q=0\";q=0.4, application/json;q=0.3",
           APIGW_OUT_XML },
         { "text/plain; format=flowed; q=0.8, application/json; q=0.7",
-          APIGW_OUT_STRING },
+          APIGW_OUT_YAML },
         /* malformed ranges or q-values are skipped */
-        { "application/xml;q=2, text/yaml;q=0.5", APIGW_OUT_YAML },
+        { "application/xml;q=2, text/plain;q=0.5", APIGW_OUT_YAML },
         { "application/xml;q=1.5, application/json;q=0.1", APIGW_OUT_JSON },
-        { "application/xml;q=abc, text/plain;q=0.2", APIGW_OUT_STRING },
-        { "application/xml;q=0.1234, text/plain;q=0.2", APIGW_OUT_STRING },
-        { "application/xml;q=, text/plain;q=0.2", APIGW_OUT_STRING },
-        { "application/xml;q=.5, text/plain;q=0.2", APIGW_OUT_STRING },
-        { "application/xml;q=1.001, text/plain;q=0.2", APIGW_OUT_STRING },
-        { "*/xml, text/plain;q=0.2", APIGW_OUT_STRING },
-        { "application, text/plain;q=0.2", APIGW_OUT_STRING },
-        { "/xml, text/plain;q=0.2", APIGW_OUT_STRING },
-        { "application/, text/plain;q=0.2", APIGW_OUT_STRING },
-        { "application/xml garbage, text/plain;q=0.2", APIGW_OUT_STRING },
+        { "application/xml;q=abc, text/plain;q=0.2", APIGW_OUT_YAML },
+        { "application/xml;q=0.1234, text/plain;q=0.2", APIGW_OUT_YAML },
+        { "application/xml;q=, text/plain;q=0.2", APIGW_OUT_YAML },
+        { "application/xml;q=.5, text/plain;q=0.2", APIGW_OUT_YAML },
+        { "application/xml;q=1.001, text/plain;q=0.2", APIGW_OUT_YAML },
+        { "*/xml, text/plain;q=0.2", APIGW_OUT_YAML },
+        { "application, text/plain;q=0.2", APIGW_OUT_YAML },
+        { "/xml, text/plain;q=0.2", APIGW_OUT_YAML },
+        { "application/, text/plain;q=0.2", APIGW_OUT_YAML },
+        { "application/xml garbage, text/plain;q=0.2", APIGW_OUT_YAML },
         { "application/xml;p=\"unterminated, text/plain", APIGW_OUT_JSON },
         { ",,, ,application/xml,,", APIGW_OUT_XML },
         { "application/xml;", APIGW_OUT_XML },
@@ -296,7 +301,7 @@ static void test_json(void **state)
     expect_enc("[]", APIGW_OUT_JSON, "[]");
     expect_enc("{\"b\":1,\"a\":[true,false,null,1.5,2.0,-3],\"c\":{}}",
                APIGW_OUT_JSON,
-               "{\"b\":1,\"a\":[true,false,null,1.5,2.0,-3],\"c\":{}}");
+               "{\"a\":[true,false,null,1.5,2.0,-3],\"b\":1,\"c\":{}}");
     /* escaping */
     expect_enc("{\"q\\\"k\":\"a\\\"b\\\\c/d\"}", APIGW_OUT_JSON,
                "{\"q\\\"k\":\"a\\\"b\\\\c/d\"}");
@@ -380,6 +385,86 @@ static void test_json_collection(void **state)
                "\"\\u003cx\\u003e\"");
 }
 
+/* ---- key order ---- */
+
+/* Every object's keys in byte order, as Go writes a map (KrakenD), at
+ * every depth, whatever order the merge left them in. */
+static void test_key_order(void **state)
+{
+    (void)state;
+    /* bytewise: "" first, punctuation, digits, upper before lower case,
+     * a prefix before its extensions, UTF-8 after ASCII */
+    expect_enc("{\"b\":1,\"B\":2,\"a0\":3,\"a\":4,\"ab\":5,\"\":6,"
+               "\"\xc3\xa9\":7,\"z\":8,\"_\":9,\"-\":10,\"1\":11}",
+               APIGW_OUT_JSON,
+               "{\"\":6,\"-\":10,\"1\":11,\"B\":2,\"_\":9,\"a\":4,\"a0\":3,"
+               "\"ab\":5,\"b\":1,\"z\":8,\"\xc3\xa9\":7}");
+    /* at every depth, inside arrays too */
+    expect_enc("{\"z\":{\"y\":[{\"b\":1,\"a\":2}],\"x\":{\"d\":{\"f\":1,"
+               "\"e\":2}}},\"a\":null}", APIGW_OUT_JSON,
+               "{\"a\":null,\"z\":{\"x\":{\"d\":{\"e\":2,\"f\":1}},"
+               "\"y\":[{\"a\":2,\"b\":1}]}}");
+    /* the collection spec: {"posts":[...],"foo":42} merged */
+    expect_enc("{\"posts\":[{\"path\":\"/c\",\"i\":0}],\"foo\":42}",
+               APIGW_OUT_JSON,
+               "{\"foo\":42,\"posts\":[{\"i\":0,\"path\":\"/c\"}]}");
+    expect_enc("{\"collection\":[{\"b\":1,\"a\":2}],\"x\":1}",
+               APIGW_OUT_JSON_COLLECTION, "[{\"a\":2,\"b\":1}]");
+    /* one key, already in order */
+    expect_enc("{\"k\":{\"a\":1,\"b\":2,\"c\":3}}", APIGW_OUT_JSON,
+               "{\"k\":{\"a\":1,\"b\":2,\"c\":3}}");
+    /* XML and YAML alike */
+    expect_enc("{\"b\":1,\"a\":{\"-z\":\"1\",\"-y\":\"2\",\"d\":1,\"c\":2}}",
+               APIGW_OUT_XML,
+               "<doc><a y=\"2\" z=\"1\"><c>2</c><d>1</d></a><b>1</b></doc>");
+    expect_enc("{\"b\":1,\"a\":{\"d\":1,\"c\":2}}", APIGW_OUT_YAML,
+               "a:\n  c: 2\n  d: 1\nb: 1\n");
+}
+
+/* Objects sorted while outer ones are open: the member slots grow (from
+ * 32) in the middle of a walk, and the document is left as it was. */
+static void test_key_order_nested_growth(void **state)
+{
+    json_t *doc = json_object();
+    char *want = "{", key[8];
+    const char *got, *ct;
+    void *it;
+    apr_size_t len;
+    int i, j, e;
+
+    (void)state;
+    for (i = 39; i >= 0; i--) {
+        json_t *inner = json_object();
+
+        for (j = 39; j >= 0; j--) {
+            snprintf(key, sizeof(key), "j%02d", j);
+            json_object_set_new(inner, key, json_integer(j));
+        }
+        snprintf(key, sizeof(key), "k%02d", i);
+        json_object_set_new(doc, key, inner);
+    }
+    for (i = 0; i < 40; i++) {
+        want = apr_psprintf(pool, "%s%s\"k%02d\":{", want, i ? "," : "", i);
+        for (j = 0; j < 40; j++) {
+            want = apr_psprintf(pool, "%s%s\"j%02d\":%d", want, j ? "," : "",
+                                j, j);
+        }
+        want = apr_pstrcat(pool, want, "}", NULL);
+    }
+    want = apr_pstrcat(pool, want, "}", NULL);
+    got = apigw_encode(pool, doc, APIGW_OUT_JSON, &len, &ct);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    for (e = APIGW_OUT_XML; e <= APIGW_OUT_YAML; e++) {
+        got = apigw_encode(pool, doc, (apigw_output_encoding)e, &len, &ct);
+        assert_non_null(got);
+        assert_true(strstr(got, "k00") < strstr(got, "k39"));
+    }
+    it = json_object_iter(doc);
+    assert_string_equal(json_object_iter_key(it), "k39");
+    json_decref(doc);
+}
+
 /* ---- string ---- */
 
 static void test_string(void **state)
@@ -406,29 +491,29 @@ static void test_xml_root(void **state)
     (void)state;
     /* one key: it is the root (as mxj) */
     expect_enc("{\"user\":{\"name\":\"n\"}}", APIGW_OUT_XML,
-               XML_HEAD "<user><name>n</name></user>\n");
-    expect_enc("{\"v\":\"x\"}", APIGW_OUT_XML, XML_HEAD "<v>x</v>\n");
-    expect_enc("{\"v\":null}", APIGW_OUT_XML, XML_HEAD "<v/>\n");
+               "<user><name>n</name></user>");
+    expect_enc("{\"v\":\"x\"}", APIGW_OUT_XML, "<v>x</v>");
+    expect_enc("{\"v\":null}", APIGW_OUT_XML, "<v/>");
     /* several keys, an array, an attribute or text: <doc> */
     expect_enc("{\"a\":1,\"b\":2}", APIGW_OUT_XML,
-               XML_HEAD "<doc><a>1</a><b>2</b></doc>\n");
+               "<doc><a>1</a><b>2</b></doc>");
     expect_enc("{\"a\":[1,2]}", APIGW_OUT_XML,
-               XML_HEAD "<doc><a>1</a><a>2</a></doc>\n");
+               "<doc><a>1</a><a>2</a></doc>");
     expect_enc("{\"-id\":\"7\"}", APIGW_OUT_XML,
-               XML_HEAD "<doc id=\"7\"/>\n");
+               "<doc id=\"7\"/>");
     expect_enc("{\"#text\":\"t\"}", APIGW_OUT_XML,
-               XML_HEAD "<doc>t</doc>\n");
-    expect_enc("{}", APIGW_OUT_XML, XML_HEAD "<doc/>\n");
+               "<doc>t</doc>");
+    expect_enc("{}", APIGW_OUT_XML, "<doc/>");
     expect_enc("[1,\"x\",[2]]", APIGW_OUT_XML,
-               XML_HEAD "<doc><item>1</item><item>x</item><item><item>2"
-               "</item></item></doc>\n");
-    expect_enc("\"s\"", APIGW_OUT_XML, XML_HEAD "<doc>s</doc>\n");
-    expect_enc("[]", APIGW_OUT_XML, XML_HEAD "<doc/>\n");
+               "<doc><item>1</item><item>x</item><item><item>2"
+               "</item></item></doc>");
+    expect_enc("\"s\"", APIGW_OUT_XML, "<doc>s</doc>");
+    expect_enc("[]", APIGW_OUT_XML, "<doc/>");
     /* the KrakenD renderer's test document */
     expect_enc("{\"a\":{\"content\":\"supu & tupu\"},\"content\":\"tupu\","
                "\"foo\":42}", APIGW_OUT_XML,
-               XML_HEAD "<doc><a><content>supu &amp; tupu</content></a>"
-               "<content>tupu</content><foo>42</foo></doc>\n");
+               "<doc><a><content>supu &amp; tupu</content></a>"
+               "<content>tupu</content><foo>42</foo></doc>");
 }
 
 static void test_xml_values(void **state)
@@ -437,22 +522,21 @@ static void test_xml_values(void **state)
     expect_enc("{\"a\":{\"t\":true,\"f\":false,\"n\":null,\"e\":\"\","
                "\"i\":-3,\"r\":2.0,\"o\":{},\"l\":[],\"ll\":[[1,2],[]]}}",
                APIGW_OUT_XML,
-               XML_HEAD "<a><t>true</t><f>false</f><n/><e/><i>-3</i>"
-               "<r>2.0</r><o/><ll><item>1</item><item>2</item></ll><ll/>"
-               "</a>\n");
+               "<a><e/><f>false</f><i>-3</i><ll><item>1</item><item>2</item>"
+               "</ll><ll/><n/><o/><r>2.0</r><t>true</t></a>");
     /* attributes and text (the decoder's shape) */
     expect_enc("{\"p\":{\"-id\":\"1\",\"-n\":2,\"#text\":\"hi\",\"c\":\"x\"}}",
                APIGW_OUT_XML,
-               XML_HEAD "<p id=\"1\" n=\"2\">hi<c>x</c></p>\n");
+               "<p id=\"1\" n=\"2\">hi<c>x</c></p>");
     expect_enc("{\"p\":{\"-id\":\"1\",\"#text\":\"\"}}", APIGW_OUT_XML,
-               XML_HEAD "<p id=\"1\"/>\n");
+               "<p id=\"1\"/>");
     /* not attributes: "-" alone, a non-scalar, null */
     expect_enc("{\"p\":{\"-\":\"a\",\"-o\":{\"k\":1},\"-n\":null}}",
                APIGW_OUT_XML,
-               XML_HEAD "<p><_->a</_-><_-o><k>1</k></_-o><_-n/></p>\n");
+               "<p><_->a</_-><_-n/><_-o><k>1</k></_-o></p>");
     /* a "#text" that is not a scalar is a child */
     expect_enc("{\"p\":{\"#text\":[\"a\"]}}", APIGW_OUT_XML,
-               XML_HEAD "<p><_text>a</_text></p>\n");
+               "<p><_text>a</_text></p>");
 }
 
 static void test_xml_names(void **state)
@@ -460,41 +544,39 @@ static void test_xml_names(void **state)
     (void)state;
     expect_enc("{\"a\":{\"1st\":1,\"my key\":2,\"ns:k\":3,\"\":4,\"-x-\":5,"
                 "\".dot\":6,\"ok_.-9\":7,\"<&>\":8}}", APIGW_OUT_XML,
-               XML_HEAD "<a x-=\"5\"><_1st>1</_1st><my_key>2</my_key>"
-               "<ns_k>3</ns_k><_>4</_><_.dot>6</_.dot><ok_.-9>7</ok_.-9>"
-               "<___>8</___></a>\n");
+               "<a x-=\"5\"><_>4</_><_.dot>6</_.dot><_1st>1</_1st><___>8</___>"
+               "<my_key>2</my_key><ns_k>3</ns_k><ok_.-9>7</ok_.-9></a>");
     /* letters outside ASCII are kept where both XML editions agree */
     expect_enc("{\"r\":{\"n\xc3\xa9\":1,\"\xe5\x90\x8d\":2,\"\xd0\xb8\xd0\xbc"
                "\":3,\"\xf0\x9f\x98\x80\":4,\"a\xc2\xb7" "b\":5}}",
                APIGW_OUT_XML,
-               XML_HEAD "<r><n\xc3\xa9>1</n\xc3\xa9><\xe5\x90\x8d>2</\xe5\x90"
-               "\x8d><\xd0\xb8\xd0\xbc>3</\xd0\xb8\xd0\xbc><_>4</_><a_b>5"
-               "</a_b></r>\n");
+               "<r><a_b>5</a_b><n\xc3\xa9>1</n\xc3\xa9><\xd0\xb8\xd0\xbc>3"
+               "</\xd0\xb8\xd0\xbc><\xe5\x90\x8d>2</\xe5\x90\x8d><_>4</_>"
+               "</r>");
     /* xmlns attributes and duplicates after sanitising become children */
     expect_enc("{\"r\":{\"-xmlns\":\"u\",\"-XMLNS:x\":\"v\",\"-a:b\":\"1\","
                "\"-a_b\":\"2\",\"-c\":\"3\"}}", APIGW_OUT_XML,
-               XML_HEAD "<r a_b=\"1\" c=\"3\"><_-xmlns>u</_-xmlns><_-XMLNS_x>v"
-               "</_-XMLNS_x><_-a_b>2</_-a_b></r>\n");
+               "<r a_b=\"1\" c=\"3\"><_-XMLNS_x>v</_-XMLNS_x><_-a_b>2</_-a_b>"
+               "<_-xmlns>u</_-xmlns></r>");
 }
 
 static void test_xml_escaping(void **state)
 {
     (void)state;
     expect_enc("{\"t\":\"<a href=\\\"x\\\">&amp;</a>]]>\"}", APIGW_OUT_XML,
-               XML_HEAD "<t>&lt;a href=\"x\"&gt;&amp;amp;&lt;/a&gt;]]&gt;</t>"
-               "\n");
+               "<t>&lt;a href=\"x\"&gt;&amp;amp;&lt;/a&gt;]]&gt;</t>");
     expect_enc("{\"t\":{\"-a\":\"q\\\"<&>\\t\\n\\r'\"}}", APIGW_OUT_XML,
-               XML_HEAD "<t a=\"q&quot;&lt;&amp;&gt;&#9;&#10;&#13;'\"/>\n");
+               "<t a=\"q&quot;&lt;&amp;&gt;&#9;&#10;&#13;'\"/>");
     expect_enc("{\"t\":\"l1\\nl2\\r\\n\\tx\"}", APIGW_OUT_XML,
-               XML_HEAD "<t>l1\nl2&#13;\n\tx</t>\n");
+               "<t>l1\nl2&#13;\n\tx</t>");
     /* characters XML cannot carry become U+FFFD */
     expect_enc("{\"t\":\"a\\u0000b\\u0001c\\u001fd\\uffff\\ufffee\"}",
                APIGW_OUT_XML,
-               XML_HEAD "<t>a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd"
-               "d\xef\xbf\xbd\xef\xbf\xbd" "e</t>\n");
+               "<t>a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd"
+               "d\xef\xbf\xbd\xef\xbf\xbd" "e</t>");
     expect_enc("{\"t\":\"\xc2\x85\xe2\x80\xa8\xf0\x9f\x98\x80\"}",
                APIGW_OUT_XML,
-               XML_HEAD "<t>\xc2\x85\xe2\x80\xa8\xf0\x9f\x98\x80</t>\n");
+               "<t>\xc2\x85\xe2\x80\xa8\xf0\x9f\x98\x80</t>");
 }
 
 static void test_xml_well_formed(void **state)
@@ -549,19 +631,19 @@ static void test_yaml(void **state)
                "h: -0.0\n");
     expect_enc("{\"u\":{\"name\":\"Ann\",\"addr\":{\"city\":\"X\"}},"
                "\"l\":[1,[2,3],{\"k\":1,\"j\":[4]},[],{}]}", APIGW_OUT_YAML,
-               "u:\n"
-               "  name: Ann\n"
-               "  addr:\n"
-               "    city: X\n"
                "l:\n"
                "  - 1\n"
                "  - - 2\n"
                "    - 3\n"
-               "  - k: 1\n"
-               "    j:\n"
+               "  - j:\n"
                "      - 4\n"
+               "    k: 1\n"
                "  - []\n"
-               "  - {}\n");
+               "  - {}\n"
+               "u:\n"
+               "  addr:\n"
+               "    city: X\n"
+               "  name: Ann\n");
     expect_enc("[[[1]],{\"a\":{\"b\":1}}]", APIGW_OUT_YAML,
                "- - - 1\n"
                "- a:\n"
@@ -602,7 +684,27 @@ static void test_yaml_quoting(void **state)
         { "\"trail \"", "\"trail \"" },
         { "\"a: b\"", "\"a: b\"" },
         { "\"a #b\"", "\"a #b\"" },
-        { "\"-x\"", "\"-x\"" },
+        { "\"-x\"", "-x" },
+        { "\"-type\"", "-type" },
+        { "\"-_x\"", "-_x" },
+        { "\"-\"", "\"-\"" },
+        { "\"--x\"", "\"--x\"" },
+        { "\"-.5\"", "\"-.5\"" },
+        { "\"- x\"", "\"- x\"" },
+        { "\"https://facebook.com\"", "https://facebook.com" },
+        { "\"http://h:8080/p?q=1&r=a%20b+c~d!e$(f)*g;h\"",
+          "http://h:8080/p?q=1&r=a%20b+c~d!e$(f)*g;h" },
+        { "\"it's <ok> ^|`\"", "it's <ok> ^|`" },
+        { "\"a:\"", "\"a:\"" },
+        { "\"a::b\"", "a::b" },
+        { "\"a#b\"", "\"a#b\"" },
+        { "\"a\\\"b\"", "\"a\\\"b\"" },
+        { "\"a[0]\"", "\"a[0]\"" },
+        { "\"a{b}\"", "\"a{b}\"" },
+        { "\"a\\tb\"", "\"a\\tb\"" },
+        { "\"\\u00e9t\\u00e9\"", "\xc3\xa9t\xc3\xa9" },
+        { "\"a\\u0085\"", "\"a\\x85\"" },
+        { "\"a\\u2028\"", "\"a\\u2028\"" },
         { "\"*ref\"", "\"*ref\"" },
         { "\"&anchor\"", "\"&anchor\"" },
         { "\"!tag\"", "\"!tag\"" },
@@ -617,14 +719,14 @@ static void test_yaml_quoting(void **state)
         { "\">\"", "\">\"" },
         { "\"2024-01-01\"", "\"2024-01-01\"" },
         { "\"12:30\"", "\"12:30\"" },
-        { "\"caf\\u00e9\"", "\"caf\xc3\xa9\"" },
+        { "\"caf\\u00e9\"", "caf\xc3\xa9" },
         { "\"q\\\"b\\\\s\"", "\"q\\\"b\\\\s\"" },
         { "\"l1\\nl2\\r\\t\"", "\"l1\\nl2\\r\\t\"" },
         { "\"a\\u0000b\\u0001\\u001b\\u007f\"", "\"a\\0b\\x01\\x1b\\x7f\"" },
         { "\"\\u0085\\u009f\\u00a0\"", "\"\\x85\\x9f\xc2\xa0\"" },
         { "\"\\u2028\\u2029\\ufeff\\ufffe\\uffff\"",
           "\"\\u2028\\u2029\\ufeff\\ufffe\\uffff\"" },
-        { "\"\\ud83d\\ude00\"", "\"\xf0\x9f\x98\x80\"" },
+        { "\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80" },
     };
     apr_size_t i;
 
@@ -637,10 +739,20 @@ static void test_yaml_quoting(void **state)
             fail_msg("%s -> [%s], want [%s]", cases[i].json, got, want);
         }
     }
-    /* keys are quoted by the same rule */
-    expect_enc("{\"true\":1,\"a b\":2,\"\":3,\"1\":4,\"x:y\":5}",
+    /* keys are quoted by the same rule (and sorted) */
+    expect_enc("{\"true\":1,\"a b\":2,\"\":3,\"1\":4,\"x:y\":5,"
+               "\"x: y\":6}", APIGW_OUT_YAML,
+               "\"\": 3\n\"1\": 4\na b: 2\n\"true\": 1\n\"x: y\": 6\n"
+               "x:y: 5\n");
+    /* the negotitate_plain spec's document, byte for byte */
+    expect_enc("{\"user\":{\"-type\":\"admin\",\"name\":\"Elliot\",\"social\":"
+               "{\"facebook\":\"https://facebook.com\",\"twitter\":"
+               "\"https://twitter.com\",\"youtube\":\"https://youtube.com\"}}}",
                APIGW_OUT_YAML,
-               "\"true\": 1\na b: 2\n\"\": 3\n\"1\": 4\n\"x:y\": 5\n");
+               "user:\n  -type: admin\n  name: Elliot\n  social:\n"
+               "    facebook: https://facebook.com\n"
+               "    twitter: https://twitter.com\n"
+               "    youtube: https://youtube.com\n");
 }
 
 /* A key written longer than 1024 bytes is an explicit key: YAML refuses
@@ -659,9 +771,9 @@ static void test_yaml_long_key(void **state)
     doc = apr_psprintf(pool, "{\"%s\":1}", k1024);
     expect_enc(doc, APIGW_OUT_YAML, apr_psprintf(pool, "%s: 1\n", k1024));
     /* 1025 bytes, and 1023 characters that quoting makes 1025 bytes */
-    doc = apr_psprintf(pool, "{\"%sk\":1,\"b\":2}", k1024);
+    doc = apr_psprintf(pool, "{\"%sk\":1,\"z\":2}", k1024);
     expect_enc(doc, APIGW_OUT_YAML,
-               apr_psprintf(pool, "? %sk\n: 1\nb: 2\n", k1024));
+               apr_psprintf(pool, "? %sk\n: 1\nz: 2\n", k1024));
     k1024[1023] = ' ';
     k1024[1022] = ' ';
     doc = apr_psprintf(pool, "{\"%s\":1}", k1024 + 1);
@@ -671,8 +783,8 @@ static void test_yaml_long_key(void **state)
     doc = apr_psprintf(pool, "{\"a\":{\"%s\":{\"b\":[1]}}}", k1100);
     want = apr_psprintf(pool, "a:\n  ? %s\n  :\n    b:\n      - 1\n", k1100);
     expect_enc(doc, APIGW_OUT_YAML, want);
-    doc = apr_psprintf(pool, "[{\"%s\":[1,2],\"%s\":null}]", k1100, "c");
-    want = apr_psprintf(pool, "- ? %s\n  :\n    - 1\n    - 2\n  c: null\n",
+    doc = apr_psprintf(pool, "[{\"%s\":[1,2],\"%s\":null}]", k1100, "z");
+    want = apr_psprintf(pool, "- ? %s\n  :\n    - 1\n    - 2\n  z: null\n",
                         k1100);
     expect_enc(doc, APIGW_OUT_YAML, want);
 }
@@ -821,6 +933,8 @@ int main(void)
         T(test_json_round_trip),
         T(test_json_invalid_utf8),
         T(test_json_collection),
+        T(test_key_order),
+        T(test_key_order_nested_growth),
         T(test_string),
         T(test_xml_root),
         T(test_xml_values),

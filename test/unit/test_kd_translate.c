@@ -103,6 +103,7 @@ static void test_endpoint_and_backend(void **state)
     assert_true(has_line("<ApiEndpoint /a/{id} POST>"));
     assert_true(has_line("    ApiOutputEncoding json"));
     assert_true(has_line("    ApiCompletedHeader X-Krakend-Completed"));
+    assert_true(has_line("    ApiBackendChunkedBody On"));
     assert_true(has_line("    ApiTimeout 800ms"));
     assert_true(has_line("    ApiCacheTTL 30s"));
     assert_true(has_line("    ApiConcurrentCalls 2"));
@@ -334,6 +335,40 @@ static void test_security_and_qos(void **state)
     assert_int_equal(res.refused, 1);
 }
 
+static void test_json_schema(void **state)
+{
+    (void)state;
+    /* krakend-ce's /jsonschema endpoint: served, with the schema */
+    assert_null(translate("{\"version\":3,\"endpoints\":[{\"endpoint\":"
+        "\"/jsonschema\",\"method\":\"POST\",\"extra_config\":{"
+        "\"validation/json-schema\":{\"type\":\"object\",\"required\":"
+        "[\"n\u00e9\"],\"properties\":{\"a b\":{\"pattern\":\"^x\\\\d$\"}}}}"
+        ",\"backend\":[{\"host\":[\"h:1\"],\"url_pattern\":\"/x\"}]}]}"));
+    assert_int_equal(res.endpoints, 1);
+    assert_int_equal(res.refused, 0);
+    assert_null(note_at("/endpoints/0/extra_config/validation~1json-schema"));
+    /* one line, compact, ASCII, keys in the file's order */
+    assert_true(has_line("    ApiRequestSchema {\"type\":\"object\","
+                         "\"required\":[\"n\\u00E9\"],\"properties\":{\"a b\":"
+                         "{\"pattern\":\"^x\\\\d$\"}}}"));
+    /* a boolean schema is one too */
+    assert_null(translate("{\"version\":3,\"endpoints\":[{\"endpoint\":"
+        "\"/f\",\"extra_config\":{\"validation/json-schema\":false},"
+        "\"backend\":[{\"host\":[\"h:1\"]}]}]}"));
+    assert_true(has_line("    ApiRequestSchema false"));
+    /* anything else is no schema: the file is refused at its pointer */
+    assert_non_null(translate("{\"version\":3,\"endpoints\":[{\"endpoint\":"
+        "\"/s\",\"extra_config\":{\"validation/json-schema\":\"x\"},"
+        "\"backend\":[{\"host\":[\"h:1\"]}]}]}"));
+    assert_string_equal(res.error_pointer,
+                        "/endpoints/0/extra_config/validation~1json-schema");
+    /* validation/cel is still refused */
+    assert_null(translate("{\"version\":3,\"endpoints\":[{\"endpoint\":"
+        "\"/c\",\"extra_config\":{\"validation/cel\":[]},"
+        "\"backend\":[{\"host\":[\"h:1\"]}]}]}"));
+    assert_int_equal(res.refused, 1);
+}
+
 static void test_words(void **state)
 {
     (void)state;
@@ -407,6 +442,149 @@ static void test_lines_hostile(void **state)
                                 "/0/0/0/0/0/0/0/0/0/0", APR_HASH_KEY_STRING));
 }
 
+/* KrakenD's own answers: ApiErrorFormat krakend at the service level,
+ * before any section, with messages when the router returns error
+ * messages; only the router options still not honoured are notes. */
+static void test_router_error_format(void **state)
+{
+    const apigw_kd_line *first;
+    const apigw_kd_note *n;
+    int i;
+
+    (void)state;
+    assert_null(translate(ONE_ENDPOINT("", "")));
+    assert_true(has_line("ApiErrorFormat krakend"));
+    assert_false(has_line("ApiErrorFormat krakend messages"));
+    for (i = 0; i < res.lines->nelts; i++) {
+        first = &APR_ARRAY_IDX(res.lines, i, apigw_kd_line);
+        if (first->text[0] == '<') {
+            fail_msg("a section before ApiErrorFormat: %s", first->text);
+        }
+        if (strcmp(first->text, "ApiErrorFormat krakend") == 0) {
+            assert_string_equal(first->pointer, "");
+            break;
+        }
+    }
+    assert_null(note_at("/extra_config/router"));
+
+    assert_null(translate("{\"version\":3,\"extra_config\":{\"router\":"
+        "{\"return_error_msg\":true,\"hide_version_header\":true,"
+        "\"disable_health\":true,\"health_path\":\"/up\","
+        "\"auto_options\":true,\"logger_skip_paths\":[\"/a\"],"
+        "\"no_such_option\":1}},\"endpoints\":[{\"endpoint\":\"/a\","
+        "\"backend\":[{\"host\":[\"h:1\"]}]}]}"));
+    assert_int_equal(res.endpoints, 1);
+    assert_true(has_line("ApiErrorFormat krakend messages"));
+    assert_false(has_line("ApiErrorFormat krakend"));
+    for (i = 0; i < res.lines->nelts; i++) {
+        first = &APR_ARRAY_IDX(res.lines, i, apigw_kd_line);
+        if (strcmp(first->text, "ApiErrorFormat krakend messages") == 0) {
+            assert_string_equal(first->pointer,
+                                "/extra_config/router/return_error_msg");
+        }
+    }
+    /* the router itself is no note any more: its options are */
+    assert_null(note_at("/extra_config/router"));
+    assert_null(note_at("/extra_config/router/return_error_msg"));
+    assert_null(note_at("/extra_config/router/hide_version_header"));
+    assert_null(note_at("/extra_config/router/disable_health"));
+    /* health: served unless disabled, at health_path */
+    assert_null(note_at("/extra_config/router/health_path"));
+    assert_false(has_line("<Location /up>"));
+    assert_null(translate("{\"version\":3,\"extra_config\":{\"router\":"
+        "{\"health_path\":\"/up\"}},\"endpoints\":[]}"));
+    assert_true(has_line("<Location /up>"));
+    assert_true(has_line("    SetHandler apigw-health"));
+    assert_null(translate("{\"version\":3,\"endpoints\":[]}"));
+    assert_true(has_line("<Location /__health>"));
+    assert_non_null(translate("{\"version\":3,\"extra_config\":{\"router\":"
+        "{\"health_path\":\"up\"}},\"endpoints\":[]}"));
+    assert_string_equal(res.error_pointer, "/extra_config/router/health_path");
+    assert_null(translate("{\"version\":3,\"extra_config\":{\"router\":"
+        "{\"return_error_msg\":true,\"hide_version_header\":true,"
+        "\"disable_health\":true,\"health_path\":\"/up\","
+        "\"auto_options\":true,\"logger_skip_paths\":[\"/a\"],"
+        "\"no_such_option\":1}},\"endpoints\":[{\"endpoint\":\"/a\","
+        "\"backend\":[{\"host\":[\"h:1\"]}]}]}"));
+    assert_non_null(note_at("/extra_config/router/auto_options"));
+    assert_non_null(note_at("/extra_config/router/logger_skip_paths"));
+    n = note_at("/extra_config/router/no_such_option");
+    assert_non_null(n);
+    assert_non_null(strstr(n->why, "unknown"));
+
+    /* return_error_msg false: no messages, no note */
+    assert_null(translate("{\"version\":3,\"extra_config\":{\"router\":"
+        "{\"return_error_msg\":false}},\"endpoints\":[]}"));
+    assert_true(has_line("ApiErrorFormat krakend"));
+    assert_int_equal(res.notes->nelts, 0);
+
+    /* a wrong type is the file's error, at its pointer */
+    assert_non_null(translate("{\"version\":3,\"extra_config\":{\"router\":"
+        "{\"return_error_msg\":\"yes\"}},\"endpoints\":[]}"));
+    assert_string_equal(res.error_pointer,
+                        "/extra_config/router/return_error_msg");
+}
+
+/* Gin's redirects, on in KrakenD: ApiRedirectFixedPath and
+ * ApiRedirectTrailingSlash at the service level, before any section,
+ * unless the router turns them off; the two switches are no notes. */
+static void test_router_redirects(void **state)
+{
+    int i, sections = 0, fixed = -1, slash = -1;
+
+    (void)state;
+    assert_null(translate(ONE_ENDPOINT("", "")));
+    for (i = 0; i < res.lines->nelts; i++) {
+        const apigw_kd_line *l = &APR_ARRAY_IDX(res.lines, i, apigw_kd_line);
+
+        sections |= l->text[0] == '<';
+        if (strcmp(l->text, "ApiRedirectFixedPath On") == 0) {
+            assert_false(sections);
+            assert_string_equal(l->pointer, "");
+            fixed = i;
+        }
+        if (strcmp(l->text, "ApiRedirectTrailingSlash On") == 0) {
+            assert_false(sections);
+            assert_string_equal(l->pointer, "");
+            slash = i;
+        }
+    }
+    assert_true(fixed >= 0 && slash >= 0);
+
+    /* each switch on its own; the lines point at the router */
+    assert_null(translate("{\"version\":3,\"extra_config\":{\"router\":"
+        "{\"disable_redirect_fixed_path\":true}},\"endpoints\":[]}"));
+    assert_false(has_line("ApiRedirectFixedPath On"));
+    assert_true(has_line("ApiRedirectTrailingSlash On"));
+    assert_null(note_at("/extra_config/router"));
+    assert_null(note_at("/extra_config/router/disable_redirect_fixed_path"));
+    for (i = 0; i < res.lines->nelts; i++) {
+        const apigw_kd_line *l = &APR_ARRAY_IDX(res.lines, i, apigw_kd_line);
+        if (strcmp(l->text, "ApiRedirectTrailingSlash On") == 0) {
+            assert_string_equal(l->pointer, "/extra_config/router");
+        }
+    }
+    assert_null(translate("{\"version\":3,\"extra_config\":{\"router\":"
+        "{\"disable_redirect_trailing_slash\":true,"
+        "\"disable_redirect_fixed_path\":false}},\"endpoints\":[]}"));
+    assert_true(has_line("ApiRedirectFixedPath On"));
+    assert_false(has_line("ApiRedirectTrailingSlash On"));
+    assert_int_equal(res.notes->nelts, 0);
+    assert_null(translate("{\"version\":3,\"extra_config\":{\"router\":"
+        "{\"disable_redirect_trailing_slash\":true,"
+        "\"disable_redirect_fixed_path\":true}},\"endpoints\":[]}"));
+    assert_null(strstr(joined(), "ApiRedirect"));
+    /* strict mode has nothing to say about them */
+    assert_null(translate_opts("{\"version\":3,\"extra_config\":{\"router\":"
+        "{\"disable_redirect_trailing_slash\":true}},\"endpoints\":[]}",
+        1, ALL));
+    /* a wrong type is the file's error, at its pointer */
+    assert_non_null(translate("{\"version\":3,\"extra_config\":{\"router\":"
+        "{\"disable_redirect_fixed_path\":\"yes\"}},\"endpoints\":[]}"));
+    assert_string_equal(res.error_pointer,
+                        "/extra_config/router/disable_redirect_fixed_path");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,11 +600,16 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_security_and_qos,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_words,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_lines,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_lines_hostile,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_router_error_format,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_router_redirects,
                                         setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

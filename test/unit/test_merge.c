@@ -193,7 +193,8 @@ static void test_set_errors(void **state)
 {
     (void)state;
     shape_err("colour=red", "unknown backend option \"colour\" (known: "
-              "group, target, allow, deny, mapping, collection, encoding)");
+              "group, target, allow, deny, mapping, collection, encoding, "
+              "error-details)");
     shape_err("group", "group needs a value (group=...)");
     shape_err("target", "target needs a value (target=...)");
     shape_err("allow", "allow needs a value (allow=...)");
@@ -271,7 +272,8 @@ static void test_control_chars(void **state)
                         "target: \"\\xc0\\xaf\" is not valid UTF-8");
     assert_string_equal(apigw_shape_set(pool, s, NULL, "x"),
                         "unknown backend option \"\" (known: group, target, "
-                        "allow, deny, mapping, collection, encoding)");
+                        "allow, deny, mapping, collection, encoding, "
+                        "error-details)");
     /* spaces and non-ASCII are names like any other */
     assert_null(apigw_shape_set(pool, s, "allow", "first name,n\xc3\xa9"));
     assert_null(apigw_shape_set(pool, s, "group", "\xf0\x9f\x98\x80"));

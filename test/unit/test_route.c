@@ -1,7 +1,9 @@
 /* sources: mod_apigw/apigw_route.c */
 /* Unit tests for mod_apigw/apigw_route.c: pattern checks and their error
  * messages, matching and priority with backtracking, HEAD and 405 Allow,
- * conflicts (with the conflicting route's data) and SKIP_CONFLICT. */
+ * conflicts (with the conflicting route's data) and SKIP_CONFLICT; the
+ * redirect candidates (toggled trailing slash, cleaned path, fixed path
+ * with case-insensitive static text). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +18,8 @@
 #include <apr_strings.h>
 
 #include "apigw_route.h"
+
+#define APIGW_ROUTE_MAX_SEGMENTS_FOR_TEST 64   /* apigw_route.c's bound */
 
 #define MSG_SLASH     "the path must start with '/'"
 #define MSG_CTL       "the path contains a space or a control character"
@@ -727,6 +731,154 @@ static void test_no_method_vs_none(void **state)
     none("/b", "POST");
 }
 
+static void test_no_method_names_another_route(void **state)
+{
+    apigw_route_match m;
+
+    (void)state;
+    add_ok("/a/{id}", "POST", A, 0);
+    add_ok("/a/{id}", "PUT", B, 0);
+    add_ok("/a/me", "DELETE", C, 0);
+    assert_int_equal(apigw_route_match_path(tbl, "/a/1", "GET", pool, &m),
+                     APIGW_ROUTE_NO_METHOD);
+    assert_ptr_equal(m.other, A);           /* the first one added */
+    /* the most specific path's first: the static one, then backtracked */
+    assert_int_equal(apigw_route_match_path(tbl, "/a/me", "GET", pool, &m),
+                     APIGW_ROUTE_NO_METHOD);
+    assert_ptr_equal(m.other, C);
+    assert_string_equal(m.allow, "DELETE, POST, PUT");
+    assert_int_equal(apigw_route_match_path(tbl, "/a/1", "POST", pool, &m),
+                     APIGW_ROUTE_FOUND);
+    assert_null(m.other);
+    assert_int_equal(apigw_route_match_path(tbl, "/b", "GET", pool, &m),
+                     APIGW_ROUTE_NONE);
+    assert_null(m.other);
+}
+
+/* ---- redirect candidates ---- */
+
+static void clean_is(const char *path, const char *want)
+{
+    assert_string_equal(apigw_route_clean_path(pool, path), want);
+}
+
+static void test_clean_path(void **state)
+{
+    (void)state;
+    clean_is("/", "/");
+    clean_is("", "/");
+    clean_is("//", "/");
+    clean_is("/a/b", "/a/b");
+    clean_is("/a/b/", "/a/b/");
+    clean_is("//a///b//", "/a/b/");
+    clean_is("/a/./b", "/a/b");
+    clean_is("/a/.", "/a/");
+    clean_is("/a/..", "/");
+    clean_is("/a/b/../c", "/a/c");
+    clean_is("/a/b/..", "/a/");
+    clean_is("/../../x", "/x");
+    clean_is("/..", "/");
+    clean_is("/.../a", "/.../a");            /* not a dot segment */
+    clean_is("/..a/.b", "/..a/.b");
+    clean_is("a/b", "/a/b");
+    clean_is("//evil.com/x", "/evil.com/x");
+    clean_is("/\\evil.com", "/\\evil.com");  /* not a separator */
+}
+
+static void test_toggle_slash(void **state)
+{
+    (void)state;
+    assert_null(apigw_route_toggle_slash(pool, "/"));
+    assert_null(apigw_route_toggle_slash(pool, "x"));
+    assert_null(apigw_route_toggle_slash(pool, NULL));
+    assert_string_equal(apigw_route_toggle_slash(pool, "/a"), "/a/");
+    assert_string_equal(apigw_route_toggle_slash(pool, "/a/"), "/a");
+    assert_string_equal(apigw_route_toggle_slash(pool, "/a//"), "/a/");
+}
+
+static void fixed_is(const char *path, const char *method, const char *want)
+{
+    const char *got = apigw_route_fix_path(tbl, path, method, pool);
+
+    if (want == NULL ? got != NULL : got == NULL || strcmp(got, want) != 0) {
+        fail_msg("fix %s %s: \"%s\", want \"%s\"", method, path,
+                 got ? got : "(null)", want ? want : "(null)");
+    }
+}
+
+static void test_fix_path(void **state)
+{
+    (void)state;
+    fixed_is("/static", "GET", NULL);        /* an empty table */
+    add_ok("/static", "GET", A, 0);
+    add_ok("/v1/Users/{user}/Orders", "GET", B, 0);
+    add_ok("/v1/Users/{user}/Orders", "POST", B, 0);
+    add_ok("/files/*", "GET", C, 0);
+    add_ok("/r/Report.{fmt}", "GET", D, APIGW_ROUTE_INNER_VARS);
+    add_ok("/slash/", "PUT", E, 0);
+
+    fixed_is("/StAtic", "GET", "/static");
+    fixed_is("/STATIC", "HEAD", "/static");  /* HEAD: a GET route */
+    fixed_is("/static", "GET", "/static");   /* the caller compares */
+    fixed_is("/StAtic", "POST", NULL);       /* no route of that method */
+    fixed_is("/V1/USERS/AlIce/ORDERS", "GET", "/v1/Users/AlIce/Orders");
+    fixed_is("/V1/USERS/AlIce/ORDERS", "POST", "/v1/Users/AlIce/Orders");
+    fixed_is("/v1/users//orders", "GET", NULL); /* cleaned: no {user} */
+    fixed_is("/FILES/A/b", "GET", "/files/A/b");
+    fixed_is("/FILES/", "GET", "/files/");
+    fixed_is("/r/REPORT.Csv", "GET", "/r/Report.Csv");
+    fixed_is("/r/REPORT.", "GET", NULL);     /* an empty {fmt} */
+    /* cleaned first */
+    fixed_is("//StAtic", "GET", "/static");
+    fixed_is("/x/../v1/./USERS/b/orders", "GET", "/v1/Users/b/Orders");
+    fixed_is("/../../static", "GET", "/static");
+    /* then with the trailing slash toggled */
+    fixed_is("/STATIC/", "GET", "/static");
+    fixed_is("/SLASH", "PUT", "/slash/");
+    fixed_is("/FILES", "GET", "/files/");
+    fixed_is("/STATIC//", "GET", "/static");
+    fixed_is("/nothing", "GET", NULL);
+    fixed_is("/static/x", "GET", NULL);
+    fixed_is("/", "GET", NULL);
+    fixed_is("x", "GET", NULL);
+    fixed_is("/static", NULL, NULL);
+}
+
+static void test_fix_path_spellings(void **state)
+{
+    (void)state;
+    /* several spellings: the exact one first, else any that leads on */
+    add_ok("/Api/a", "GET", A, 0);
+    add_ok("/API/b", "GET", B, 0);
+    add_ok("/api/{x}/c", "GET", C, 0);
+    fixed_is("/api/A", "GET", "/Api/a");
+    fixed_is("/api/B", "GET", "/API/b");
+    fixed_is("/API/A", "GET", "/Api/a");
+    fixed_is("/aPi/Q/C", "GET", "/api/Q/c");
+    /* a static spelling wins over a variable, as in a match */
+    fixed_is("/api/A/C", "GET", "/api/A/c");
+    /* never an empty segment: the cleaned path has none */
+    add_ok("//x", "GET", D, 0);
+    fixed_is("//X", "GET", NULL);
+    fixed_is("/X", "GET", NULL);
+}
+
+static void test_fix_path_deep(void **state)
+{
+    const char *path = "", *want = "";
+    int i;
+
+    (void)state;
+    for (i = 0; i < APIGW_ROUTE_MAX_SEGMENTS_FOR_TEST - 1; i++) {
+        path = apr_pstrcat(pool, path, "/S", NULL);
+        want = apr_pstrcat(pool, want, "/s", NULL);
+    }
+    add_ok(apr_pstrcat(pool, want, "/end", NULL), "GET", A, 0);
+    fixed_is(apr_pstrcat(pool, path, "/END", NULL), "GET",
+             apr_pstrcat(pool, want, "/end", NULL));
+    fixed_is(apr_pstrcat(pool, path, "/nope", NULL), "GET", NULL);
+}
+
 /* ---- conflicts ---- */
 
 static void test_conflict_variable_names(void **state)
@@ -1005,6 +1157,12 @@ int main(void)
         T(test_allow_union_across_routes),
         T(test_wildcard_no_method),
         T(test_no_method_vs_none),
+        T(test_no_method_names_another_route),
+        T(test_clean_path),
+        T(test_toggle_slash),
+        T(test_fix_path),
+        T(test_fix_path_spellings),
+        T(test_fix_path_deep),
         T(test_conflict_variable_names),
         T(test_conflict_reports_earlier_owner),
         T(test_conflict_inner_vars),
