@@ -795,42 +795,44 @@ static int backend(kd_ctx *c, json_t *b, const char *bptr, int index,
 
 /* ---- endpoint-level components ---- */
 
+/* A list member written as one directive of its words, "    DIRECTIVE a
+ * b", when it is present and not empty: 0, or -1 on a wrong type. */
+static int list_line(kd_ctx *c, json_t *obj, const char *key,
+                     const char *base, const char *directive)
+{
+    const char *list;
+    int n = 0, rv = get_list(c, obj, key, base, " ", &list, &n);
+
+    if (rv < 0) {
+        return -1;
+    }
+    if (rv == 1 && n > 0) {
+        emit(c, c->body, ptr_join(c->p, base, key), "    %s %s", directive,
+             list);
+    }
+    return 0;
+}
+
 static int cors_lines(kd_ctx *c, json_t *v, const char *ptr)
 {
-    const char *list, *s;
-    int flag = 0, rv, n = 0;
+    const char *s;
+    int flag = 0, rv;
 
     if (!json_is_object(v)) {
         return wrong_type(c, ptr, v, "an object");
     }
     emit(c, c->body, ptr, "    ApiCors On");
-    if ((rv = get_list(c, v, "allow_origins", ptr, " ", &list, &n)) < 0) {
+    if (list_line(c, v, "allow_origins", ptr, "ApiCorsAllowOrigins") < 0) {
         return -1;
     }
-    if (rv == 1 && n > 0) {
-        emit(c, c->body, ptr_join(c->p, ptr, "allow_origins"),
-             "    ApiCorsAllowOrigins %s", list);
-    }
-    if ((rv = get_list(c, v, "allow_methods", ptr, " ", &list, &n)) < 0) {
+    if (list_line(c, v, "allow_methods", ptr, "ApiCorsAllowMethods") < 0) {
         return -1;
     }
-    if (rv == 1 && n > 0) {
-        emit(c, c->body, ptr_join(c->p, ptr, "allow_methods"),
-             "    ApiCorsAllowMethods %s", list);
-    }
-    if ((rv = get_list(c, v, "allow_headers", ptr, " ", &list, &n)) < 0) {
+    if (list_line(c, v, "allow_headers", ptr, "ApiCorsAllowHeaders") < 0) {
         return -1;
     }
-    if (rv == 1 && n > 0) {
-        emit(c, c->body, ptr_join(c->p, ptr, "allow_headers"),
-             "    ApiCorsAllowHeaders %s", list);
-    }
-    if ((rv = get_list(c, v, "expose_headers", ptr, " ", &list, &n)) < 0) {
+    if (list_line(c, v, "expose_headers", ptr, "ApiCorsExposeHeaders") < 0) {
         return -1;
-    }
-    if (rv == 1 && n > 0) {
-        emit(c, c->body, ptr_join(c->p, ptr, "expose_headers"),
-             "    ApiCorsExposeHeaders %s", list);
     }
     if (get_bool(c, v, "allow_credentials", ptr, &flag) < 0) {
         return -1;
@@ -851,32 +853,19 @@ static int cors_lines(kd_ctx *c, json_t *v, const char *ptr)
 
 static int bot_lines(kd_ctx *c, json_t *v, const char *ptr)
 {
-    const char *list;
-    int flag = 0, rv, n = 0;
+    int flag = 0;
 
     if (!json_is_object(v)) {
         return wrong_type(c, ptr, v, "an object");
     }
-    if ((rv = get_list(c, v, "allow", ptr, " ", &list, &n)) < 0) {
+    if (list_line(c, v, "allow", ptr, "ApiBotAllow") < 0) {
         return -1;
     }
-    if (rv == 1 && n > 0) {
-        emit(c, c->body, ptr_join(c->p, ptr, "allow"),
-             "    ApiBotAllow %s", list);
-    }
-    if ((rv = get_list(c, v, "deny", ptr, " ", &list, &n)) < 0) {
+    if (list_line(c, v, "deny", ptr, "ApiBotDeny") < 0) {
         return -1;
     }
-    if (rv == 1 && n > 0) {
-        emit(c, c->body, ptr_join(c->p, ptr, "deny"),
-             "    ApiBotDeny %s", list);
-    }
-    if ((rv = get_list(c, v, "patterns", ptr, " ", &list, &n)) < 0) {
+    if (list_line(c, v, "patterns", ptr, "ApiBotPatterns") < 0) {
         return -1;
-    }
-    if (rv == 1 && n > 0) {
-        emit(c, c->body, ptr_join(c->p, ptr, "patterns"),
-             "    ApiBotPatterns %s", list);
     }
     if (get_bool(c, v, "empty_user_agent_is_bot", ptr, &flag) < 0) {
         return -1;
