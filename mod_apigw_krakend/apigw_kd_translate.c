@@ -41,6 +41,7 @@ typedef struct {
     apr_array_header_t *body;  /* inside the block */
     const char *refused;       /* why it is not served, when it is not */
     int breaker;               /* its ApiCircuitBreaker is written */
+    int status_from;           /* its ApiStatusFrom is written */
     int cache;                 /* its ApiCache is written */
 } kd_ctx;
 
@@ -587,11 +588,20 @@ static int backend_extra(kd_ctx *c, json_t *ec, const char *eptr,
             if (get_bool(c, v, "return_error_code", ptr, &code) < 0) {
                 return -1;
             }
-            if (code) {
+            if (code && !c->status_from) {
+                emit(c, c->body, ptr_join(c->p, ptr, "return_error_code"),
+                     "    ApiStatusFrom %d", index);
+                c->status_from = 1;
+                note(c, ptr_join(c->p, ptr, "return_error_code"),
+                     "backend/http return_error_code", APIGW_KD_APPROXIMATED,
+                     "the endpoint answers with this backend's status, "
+                     "success statuses included (KrakenD copies error "
+                     "statuses only); one backend per endpoint");
+            }
+            else if (code) {
                 note(c, ptr_join(c->p, ptr, "return_error_code"),
                      "backend/http return_error_code", APIGW_KD_SKIPPED,
-                     "the backend's error status is not copied; the "
-                     "gateway answers its own");
+                     "an earlier backend of the endpoint gives its status");
             }
         }
         else if (strcmp(ns, "qos/circuit-breaker") == 0) {
@@ -1350,7 +1360,7 @@ static int endpoint(kd_ctx *c, json_t *e, const char *eptr)
     c->pre = apr_array_make(c->p, 4, sizeof(apigw_kd_line));
     c->body = apr_array_make(c->p, 16, sizeof(apigw_kd_line));
     c->refused = NULL;
-    c->breaker = c->cache = 0;
+    c->breaker = c->cache = c->status_from = 0;
     if ((rv = get_str(c, e, "endpoint", eptr, &path)) < 0) {
         return -1;
     }

@@ -150,3 +150,16 @@ def test_several_hosts_become_a_balancer(tmp_path, backend_factory, gateway):
         assert requests.get("http://127.0.0.1:%d/lb" % gw.port,
                             timeout=10).status_code == 200
     assert a.stats()["requests"] >= 1 and b.stats()["requests"] >= 1
+
+
+@pytest.mark.allow_log("AGW04001")
+def test_return_error_code_gives_the_backends_status(tmp_path, backend, gateway):
+    kd = write(tmp_path, service([
+        {"endpoint": "/s/{code}", "backend": [
+            {"host": [backend.url], "url_pattern": "/__status/{code}/x",
+             "extra_config": {"backend/http": {"return_error_code": True}}}]}]))
+    gw = gateway("ApiImportKrakenD %s\n" % kd)
+    r = requests.get("http://127.0.0.1:%d/s/404" % gw.port, timeout=10)
+    assert r.status_code == 404
+    r = requests.get("http://127.0.0.1:%d/s/200" % gw.port, timeout=10)
+    assert r.status_code == 200

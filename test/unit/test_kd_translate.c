@@ -326,6 +326,20 @@ static void test_security_and_qos(void **state)
     assert_true(has_line("    ApiCache On"));
     assert_true(has_line("    ApiBackend http://h:1/ error-details=be"));
 
+    /* return_error_code: the endpoint answers with that backend's status */
+    assert_null(translate("{\"version\":3,\"endpoints\":[{\"endpoint\":"
+        "\"/s\",\"backend\":[{\"host\":[\"h:1\"]},{\"host\":[\"h:2\"],"
+        "\"extra_config\":{\"backend/http\":{\"return_error_code\":true}}},"
+        "{\"host\":[\"h:3\"],\"extra_config\":{\"backend/http\":"
+        "{\"return_error_code\":true}}}]}]}"));
+    assert_true(has_line("    ApiStatusFrom 1"));
+    assert_false(has_line("    ApiStatusFrom 2"));
+    assert_int_equal(note_at("/endpoints/0/backend/1/extra_config/backend~1http"
+                             "/return_error_code")->action,
+                     APIGW_KD_APPROXIMATED);
+    assert_int_equal(note_at("/endpoints/0/backend/2/extra_config/backend~1http"
+                             "/return_error_code")->action, APIGW_KD_SKIPPED);
+
     /* without mod_apigw_auth a guarded endpoint is not served */
     assert_null(translate_opts("{\"version\":3,\"endpoints\":[{\"endpoint\":"
         "\"/p\",\"extra_config\":{\"auth/validator\":{\"jwk_url\":"
