@@ -75,7 +75,8 @@
  *                       apigw_policy_cache.c      the cache's mutex
  *                       apigw_admin_ops.c         the route store's mutex
  *                       apigw_rt_serve.c          route tables, their builder
- *   translate_name      apigw_policy_hooks.c      CORS preflights
+ *   translate_name      apigw_policy_hooks.c      CORS preflights (the bot
+ *                                                 policy first)
  *                       apigw_request.c           route match (static, then
  *                                                 runtime), a WebSocket
  *                                                 handshake, backend URL;
@@ -92,8 +93,10 @@
  *                       apigw_policy_hooks.c      header rules, body limit
  *                                                 (aggregating), cache lookup
  *   insert_filter       apigw_policy_hooks.c      the policy output filter
- *   insert_error_filter apigw_error.c             JSON error bodies (GraphQL
- *                                                 errors on graphql)
+ *   insert_error_filter apigw_error.c             error bodies: JSON or
+ *                                                 ApiErrorFormat krakend
+ *                                                 (GraphQL errors on
+ *                                                 graphql)
  *                       apigw_policy_hooks.c      the policy output filter
  *   handler             apigw_policy_cache.c      cache hits
  *                       apigw_request.c           mod_proxy or aggregation
