@@ -9,6 +9,8 @@
 #define TABLE_VERSION 1u
 #define KEY_BUSY ((apr_uint64_t)1 << 63)
 #define BUSY_TRIES 200
+#define BUSY_SPINS 20       /* yields before waiting in short sleeps */
+#define BUSY_SLEEP 100      /* microseconds: about 18 ms in all */
 
 #define STATE_BITS 2
 #define EPOCH_BITS 16
@@ -24,6 +26,19 @@ static int cas64(apr_uint64_t *p, apr_uint64_t *expected, apr_uint64_t desired)
 {
     return __atomic_compare_exchange_n(p, expected, desired, 0,
                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+/* Waits for a slot another thread or process is setting up: a few yields,
+ * then short sleeps, so a setter preempted halfway (a loaded machine) is
+ * waited out instead of the claim giving up after a burst of yields. */
+static void busy_wait(int tries)
+{
+    if (tries < BUSY_SPINS) {
+        apr_thread_yield();
+    }
+    else {
+        apr_sleep(BUSY_SLEEP);
+    }
 }
 
 const char *apigw_cb_state_name(apigw_cb_state s)
@@ -209,7 +224,7 @@ apigw_cb_slot *apigw_cb_table_claim(apigw_cb_table *t, apr_uint64_t key,
             }
         }
         if (busy) {
-            apr_thread_yield();
+            busy_wait(tries);
             continue;
         }
         if (!target) {
@@ -264,7 +279,7 @@ apigw_cb_slot *apigw_cb_pool_claim(apigw_cb_table *t, apr_uint64_t key,
             }
         }
         if (busy) {
-            apr_thread_yield();
+            busy_wait(tries);
             continue;
         }
         if (stalest && (empty == NULL || stalest_used + idle_secs < sec)) {
@@ -276,7 +291,7 @@ apigw_cb_slot *apigw_cb_pool_claim(apigw_cb_table *t, apr_uint64_t key,
             expected = 0;
         }
         else {
-            apr_thread_yield();         /* every slot is being set up */
+            busy_wait(tries);         /* every slot is being set up */
             continue;
         }
         if (cas64(&target->key, &expected, key | KEY_BUSY)) {
