@@ -219,6 +219,7 @@ const apigw_ops_error *apigw_ops_routes(request_rec *r,
 {
     const apigw_route_store_error *se;
     apr_array_header_t *recs;
+    apr_pool_t *scratch;
     int i;
 
     if ((se = apigw_route_store_list(st, r->pool, env, &recs)) != NULL) {
@@ -226,12 +227,16 @@ const apigw_ops_error *apigw_ops_routes(request_rec *r,
     }
     *routes = apr_array_make(r->pool, recs->nelts + 1,
                              sizeof(apigw_rt_route *));
+    /* validation's own memory, reused from one route to the next */
+    apr_pool_create(&scratch, r->pool);
     for (i = 0; i < recs->nelts; i++) {
         const apigw_route_record *rec = &APR_ARRAY_IDX(recs, i,
                                                        apigw_route_record);
         apigw_rt_route *route;
-        const apigw_rt_error *e = apigw_rt_route_from_record(r->pool, rec,
-                                          apigw_ops_checks(), &route);
+        const apigw_rt_error *e = apigw_rt_route_from_record(
+            r->pool, scratch, rec, apigw_ops_checks(), &route);
+
+        apr_pool_clear(scratch);
         if (e) {
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APIGW_LOGNO(00703)
                           "admin API: stored route %s no longer validates "
@@ -261,8 +266,8 @@ const apigw_ops_error *apigw_ops_route(request_rec *r, apigw_route_store *st,
     if (!rec) {
         return no_route(r);
     }
-    if ((e = apigw_rt_route_from_record(r->pool, rec, apigw_ops_checks(),
-                                        out)) != NULL) {
+    if ((e = apigw_rt_route_from_record(r->pool, NULL, rec,
+                                        apigw_ops_checks(), out)) != NULL) {
         *out = NULL;
         return failure(r, APIGW_OPS_INTERNAL, apr_psprintf(r->pool,
                        "the stored route no longer validates (%s: %s)",

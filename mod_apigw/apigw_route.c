@@ -30,7 +30,10 @@ struct route_node {
     apr_size_t suffix_len;
     const char *var;             /* param node: the variable's name */
     void *owner;                 /* data of the route that made this node */
-    apr_hash_t *statics;         /* segment -> route_node * */
+    const char *first_key;       /* the first static child, inline: most */
+    apr_size_t first_len;        /* nodes have one, and a hash per node */
+    route_node *first;           /* costs a large table a lot of memory */
+    apr_hash_t *statics;         /* the others: segment -> route_node * */
     apr_array_header_t *params;  /* route_node *, most literal text first */
     route_node *wildcard;
     apr_array_header_t *leaves;  /* route_leaf */
@@ -57,6 +60,31 @@ static route_node *node_make(apr_pool_t *p, void *owner)
     route_node *n = apr_pcalloc(p, sizeof(*n));
     n->owner = owner;
     return n;
+}
+
+/* n's static child for the segment s (len bytes), or NULL. */
+static route_node *static_child(const route_node *n, const char *s,
+                                apr_size_t len)
+{
+    if (n->first && n->first_len == len && memcmp(n->first_key, s, len) == 0) {
+        return n->first;
+    }
+    return n->statics ? apr_hash_get(n->statics, s, (apr_ssize_t)len) : NULL;
+}
+
+static void static_add(apr_pool_t *p, route_node *n, const char *key,
+                       route_node *c)
+{
+    if (!n->first) {
+        n->first_key = key;
+        n->first_len = strlen(key);
+        n->first = c;
+        return;
+    }
+    if (!n->statics) {
+        n->statics = apr_hash_make(p);
+    }
+    apr_hash_set(n->statics, key, APR_HASH_KEY_STRING, c);
 }
 
 apigw_route_table *apigw_route_table_make(apr_pool_t *p)
@@ -178,7 +206,12 @@ static const char *parse_pattern(apr_pool_t *p, const char *pattern, int flags,
     if (!pattern || pattern[0] != '/') {
         return "the path must start with '/'";
     }
-    segs = apr_array_make(p, 8, sizeof(seg_spec));
+    /* as many as the pattern has: a table keeps them */
+    for (i = 0, s = pattern; *s; s++) {
+        i += *s == '/';
+    }
+    segs = apr_array_make(p, i < APIGW_ROUTE_MAX_SEGMENTS
+                             ? i : APIGW_ROUTE_MAX_SEGMENTS, sizeof(seg_spec));
     s = pattern + 1;
     for (;;) {
         const char *slash = strchr(s, '/');
@@ -271,14 +304,10 @@ static route_node *walk(apigw_route_table *t, const apr_array_header_t *segs,
 
         switch (spec->kind) {
         case SEG_STATIC:
-            c = n->statics ? apr_hash_get(n->statics, spec->text,
-                                          APR_HASH_KEY_STRING) : NULL;
+            c = static_child(n, spec->text, strlen(spec->text));
             if (!c && create) {
-                if (!n->statics) {
-                    n->statics = apr_hash_make(t->pool);
-                }
                 c = node_make(t->pool, data);
-                apr_hash_set(n->statics, spec->text, APR_HASH_KEY_STRING, c);
+                static_add(t->pool, n, spec->text, c);
             }
             break;
         case SEG_PARAM:
@@ -460,8 +489,8 @@ static int match_node(const route_node *n, const char *rest, match_ctx *ctx)
     len = slash ? (apr_size_t)(slash - rest) : strlen(rest);
     next = slash ? slash + 1 : NULL;
 
-    if (n->statics) {
-        const route_node *c = apr_hash_get(n->statics, rest, (apr_ssize_t)len);
+    if (n->first) {
+        const route_node *c = static_child(n, rest, len);
         if (c && match_node(c, next, ctx)) {
             return 1;
         }
@@ -674,8 +703,8 @@ static int fix_node(const route_node *n, const char *rest, apr_size_t o,
     next = slash ? slash + 1 : NULL;
     ctx->out[o] = '/';
 
-    if (n->statics) {
-        const route_node *c = apr_hash_get(n->statics, rest, (apr_ssize_t)len);
+    if (n->first) {
+        const route_node *c = static_child(n, rest, len);
         apr_hash_index_t *hi;
 
         if (c) {                         /* the exact spelling first */
@@ -684,7 +713,14 @@ static int fix_node(const route_node *n, const char *rest, apr_size_t o,
                 return 1;
             }
         }
-        for (hi = apr_hash_first(ctx->p, n->statics); hi;
+        if (n->first != c && n->first_len == len
+            && same_nocase(n->first_key, rest, len)) {
+            memcpy(ctx->out + o + 1, n->first_key, len);
+            if (fix_node(n->first, next, o + 1 + len, ctx)) {
+                return 1;
+            }
+        }
+        for (hi = n->statics ? apr_hash_first(ctx->p, n->statics) : NULL; hi;
              hi = apr_hash_next(hi)) {
             const void *key;
             apr_ssize_t klen;

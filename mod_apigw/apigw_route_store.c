@@ -506,13 +506,17 @@ static int next_row(apigw_route_store *st, apr_pool_t *p,
     return apr_dbd_get_row(st->drv, p, res, row, -1) == 0;
 }
 
-/* A copy from p: pgsql's values die with their result. */
+/* The value, as long as p lives: pgsql's die with their result, so they
+ * are copied; sqlite3's are already the row's own, from p. */
 static const char *entry(apigw_route_store *st, apr_pool_t *p,
                          apr_dbd_row_t *row, int col)
 {
     const char *v = apr_dbd_get_entry(st->drv, row, col);
 
-    return apr_pstrdup(p, v ? v : "");
+    if (!v) {
+        return "";
+    }
+    return st->pgsql ? apr_pstrdup(p, v) : v;
 }
 
 static apigw_route_record *row_record(apigw_route_store *st, apr_pool_t *p,

@@ -216,7 +216,8 @@ static apigw_endpoint *endpoint_make(apr_pool_t *p,
     return ep;
 }
 
-const char *apigw_rt_compile(apr_pool_t *p, const apigw_rt_compile_ctx *cx,
+const char *apigw_rt_compile(apr_pool_t *p, apr_pool_t *scratch,
+                             const apigw_rt_compile_ctx *cx,
                              const apigw_route_record *rec,
                              apigw_endpoint **out, const char **field)
 {
@@ -227,7 +228,7 @@ const char *apigw_rt_compile(apr_pool_t *p, const apigw_rt_compile_ctx *cx,
 
     *out = NULL;
     *field = "";
-    e = apigw_rt_route_from_record(p, rec, cx->checks, &rt);
+    e = apigw_rt_route_from_record(p, scratch, rec, cx->checks, &rt);
     if (e) {
         *field = e->field;
         return e->message;

@@ -29,9 +29,11 @@ typedef struct {
 const char *apigw_rt_header_expr(apr_pool_t *p, const char *value,
                                  const char *file, ap_expr_info_t **out);
 
-/* rec as an endpoint allocated from p (nothing kept from rec). NULL, or
- * the problem and *field (the route's JSON field). */
-const char *apigw_rt_compile(apr_pool_t *p, const apigw_rt_compile_ctx *cx,
+/* rec as an endpoint allocated from p (nothing kept from rec); scratch
+ * (or NULL) holds what only validation needs. NULL, or the problem and
+ * *field (the route's JSON field). */
+const char *apigw_rt_compile(apr_pool_t *p, apr_pool_t *scratch,
+                             const apigw_rt_compile_ctx *cx,
                              const apigw_route_record *rec,
                              apigw_endpoint **out, const char **field);
 

@@ -159,8 +159,11 @@ void apigw_rt_route_to_record(apr_pool_t *p, const apigw_rt_route *r,
                               apigw_route_record *rec);
 
 /* A route from the store's row, validated as a registered one is (a row
- * written by an older gateway may break a newer rule). */
+ * written by an older gateway may break a newer rule). What validation
+ * compiles goes to scratch, the caller's to clear, or (NULL) to a pool of
+ * its own, freed before it returns. */
 const apigw_rt_error *apigw_rt_route_from_record(apr_pool_t *p,
+                                                 apr_pool_t *scratch,
                                                  const apigw_route_record *rec,
                                                  const apigw_rt_checks *checks,
                                                  apigw_rt_route **out);

@@ -1072,13 +1072,14 @@ static apr_array_header_t *split_methods(apr_pool_t *p, const char *list)
 }
 
 const apigw_rt_error *apigw_rt_route_from_record(apr_pool_t *p,
+                                                 apr_pool_t *scratch,
                                                  const apigw_route_record *rec,
                                                  const apigw_rt_checks *checks,
                                                  apigw_rt_route **out)
 {
     apigw_rt_route *r = apigw_rt_route_make(p);
     const apigw_rt_error *e;
-    apr_pool_t *scratch;
+    apr_pool_t *own = NULL;
     json_t *obj;
 
     *out = NULL;
@@ -1111,14 +1112,19 @@ const apigw_rt_error *apigw_rt_route_from_record(apr_pool_t *p,
     }
     /* what validation compiles is thrown away at once: a list of a
      * thousand routes keeps its memory to the routes themselves */
-    if (apr_pool_create(&scratch, p) != APR_SUCCESS) {
-        return bad(p, "", "out of memory");
+    if (!scratch) {
+        if (apr_pool_create(&own, p) != APR_SUCCESS) {
+            return bad(p, "", "out of memory");
+        }
+        scratch = own;
     }
     if ((e = apigw_rt_route_validate(scratch, r, checks))) {
         e = bad(p, apr_pstrdup(p, e->field ? e->field : ""),
                 apr_pstrdup(p, e->message));
     }
-    apr_pool_destroy(scratch);
+    if (own) {
+        apr_pool_destroy(own);
+    }
     if (e) {
         return e;
     }

@@ -33,10 +33,13 @@ typedef struct apigw_rt_table apigw_rt_table;
 typedef struct apigw_rt_set apigw_rt_set;
 
 /* Compiles rec into what a match hands back (*data, from p, which lives
- * as long as some table holds the route). Returns NULL, or a problem and
- * *field (the route is then left out of the table, and reported through
- * the report callback). */
+ * as long as some table holds the route). scratch is for what the compile
+ * needs only while it runs: the set clears it after each call, so a
+ * rebuild of many routes reuses one block of memory for them. Returns
+ * NULL, or a problem and *field (the route is then left out of the table,
+ * and reported through the report callback). */
 typedef const char *apigw_rt_compile_fn(void *ctx, apr_pool_t *p,
+                                        apr_pool_t *scratch,
                                         const apigw_route_record *rec,
                                         void **data, const char **field);
 

@@ -85,12 +85,14 @@ static unsigned byte(fz *f)
 }
 
 static const char *compile_cb(void *ctx, apr_pool_t *p,
+                              apr_pool_t *scratch,
                               const apigw_route_record *rec, void **data,
                               const char **field)
 {
     rdata *d;
 
     (void)ctx;
+    (void)scratch;
     if (strncmp(rec->target_url, "bad:", 4) == 0) {
         *field = "targetUrl";
         return "bad";

@@ -860,7 +860,7 @@ static void test_record_round_trip(void **state)
     assert_int_equal(rec.created_at, r->created_at);
     assert_null(strstr(rec.policies, "\"path\""));
     assert_non_null(strstr(rec.policies, "\"cacheTtlSeconds\":60"));
-    e = apigw_rt_route_from_record(pool, &rec, &real, &back);
+    e = apigw_rt_route_from_record(pool, NULL, &rec, &real, &back);
     assert_null(e);
     assert_string_equal(apigw_rt_route_encode(pool, back),
                         apigw_rt_route_encode(pool, r));
@@ -871,7 +871,7 @@ static void test_record_round_trip(void **state)
     assert_string_equal(rec.policies, "{}");
     assert_string_equal(rec.methods, "GET");
     assert_int_equal(rec.enabled, 1);
-    assert_null(apigw_rt_route_from_record(pool, &rec, NULL, &back));
+    assert_null(apigw_rt_route_from_record(pool, NULL, &rec, NULL, &back));
 }
 
 static void test_record_refused(void **state)
@@ -886,35 +886,35 @@ static void test_record_refused(void **state)
 
     bad = rec;
     bad.id = "not-a-uuid";
-    e = apigw_rt_route_from_record(pool, &bad, NULL, &back);
+    e = apigw_rt_route_from_record(pool, NULL, &bad, NULL, &back);
     assert_string_equal(e->field, "id");
     assert_null(back);
     bad = rec;
     bad.policies = "{\"path\":\"/x\"}";
-    e = apigw_rt_route_from_record(pool, &bad, NULL, &back);
+    e = apigw_rt_route_from_record(pool, NULL, &bad, NULL, &back);
     assert_string_equal(e->field, "path");
     assert_string_equal(e->message, "unknown field");
     bad.policies = "{\"timeoutSeconds\":";
-    e = apigw_rt_route_from_record(pool, &bad, NULL, &back);
+    e = apigw_rt_route_from_record(pool, NULL, &bad, NULL, &back);
     assert_string_equal(e->field, "policies");
     bad.policies = "{\"timeoutSeconds\":0}";
-    e = apigw_rt_route_from_record(pool, &bad, NULL, &back);
+    e = apigw_rt_route_from_record(pool, NULL, &bad, NULL, &back);
     assert_string_equal(e->field, "timeoutSeconds");
     bad = rec;
     bad.methods = "GET,get";
-    e = apigw_rt_route_from_record(pool, &bad, NULL, &back);
+    e = apigw_rt_route_from_record(pool, NULL, &bad, NULL, &back);
     assert_string_equal(e->field, "methods[1]");
     bad = rec;
     bad.target_url = "file:///etc/passwd";
-    e = apigw_rt_route_from_record(pool, &bad, NULL, &back);
+    e = apigw_rt_route_from_record(pool, NULL, &bad, NULL, &back);
     assert_string_equal(e->field, "targetUrl");
     bad = rec;
     bad.path = NULL;
-    e = apigw_rt_route_from_record(pool, &bad, NULL, &back);
+    e = apigw_rt_route_from_record(pool, NULL, &bad, NULL, &back);
     assert_string_equal(e->field, "");
     bad = rec;
     bad.enabled = 2;
-    assert_non_null(apigw_rt_route_from_record(pool, &bad, NULL, &back));
+    assert_non_null(apigw_rt_route_from_record(pool, NULL, &bad, NULL, &back));
 }
 
 /* ---- identifiers and times ---- */

@@ -126,12 +126,14 @@ static apr_status_t rdata_gone(void *data)
 
 /* Targets starting "bad:" do not compile. */
 static const char *compile_cb(void *ctx, apr_pool_t *p,
+                              apr_pool_t *scratch,
                               const apigw_route_record *rec, void **data,
                               const char **field)
 {
     rdata *d;
 
     (void)ctx;
+    (void)scratch;
     cx.compiles++;
     if (strncmp(rec->target_url, "bad:", 4) == 0) {
         *field = "targetUrl";
