@@ -20,8 +20,8 @@
 
 /* A large build's memory, faulted in up front (see prefault()). */
 #define PREFAULT_MIN_ROUTES 256    /* smaller builds: not worth it */
-#define PREFAULT_ROUTE_BYTES 3584  /* below what a simple route takes, so
-                                    * little of it is ever left unused */
+#define PREFAULT_ROUTE_BYTES 4096  /* about what a route without policies
+                                    * takes, so little is left unused */
 #define PREFAULT_NODE (64 * 1024)
 #define SET_MAX_FREE (1024 * 1024) /* what the set's allocator keeps */
 
