@@ -135,6 +135,7 @@ enum {
     Q_ROUTE_GET,
     Q_ROUTE_LIST,
     Q_ROUTE_LIST_ENV,
+    Q_ROUTE_COUNT_ENV,
     Q_ROUTE_INSERT,
     Q_ROUTE_UPDATE,
     Q_ROUTE_DELETE,
@@ -176,6 +177,7 @@ static const char *const statements[Q_COUNT] = {
                      "ORDER BY environment, path, id",
     [Q_ROUTE_LIST_ENV] = "SELECT " ROUTE_COLS " FROM routes "
                          "WHERE environment = %s ORDER BY path, id",
+    [Q_ROUTE_COUNT_ENV] = "SELECT COUNT(*) FROM routes WHERE environment = %s",
     [Q_ROUTE_INSERT] = "INSERT INTO routes (" ROUTE_COLS_GEN ") "
                        "VALUES (%s, %s, %s, %s, %s, %d, %lld, %lld, %s, %lld)",
     [Q_ROUTE_UPDATE] = "UPDATE routes SET environment = %s, path = %s, "
@@ -660,6 +662,7 @@ static const apigw_route_store_error *tx_end(
  * Q_APIKEY_VERSION; what names it in messages). */
 static const apigw_route_store_error *read_counter(apigw_route_store *st,
                                                    apr_pool_t *p, int q,
+                                                   const char **args,
                                                    const char *what,
                                                    apr_int64_t *value)
 {
@@ -667,7 +670,7 @@ static const apigw_route_store_error *read_counter(apigw_route_store *st,
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
 
-    err = run_select(st, p, q, NULL, &res,
+    err = run_select(st, p, q, args, &res,
                      apr_pstrcat(p, "cannot read ", what, NULL));
     if (err) {
         return err;
@@ -688,7 +691,7 @@ static const apigw_route_store_error *read_generation(apigw_route_store *st,
                                                       apr_pool_t *p,
                                                       apr_int64_t *gen)
 {
-    return read_counter(st, p, Q_GENERATION, "the generation", gen);
+    return read_counter(st, p, Q_GENERATION, NULL, "the generation", gen);
 }
 
 /* Starts a write: a transaction whose first statement bumps the
@@ -1235,6 +1238,17 @@ const apigw_route_store_error *apigw_route_store_changes(
         APR_ARRAY_PUSH(*changed, apigw_route_record) = *row_record(st, p, row);
     }
     return NULL;
+}
+
+const apigw_route_store_error *apigw_route_store_count(
+    apigw_route_store *st, apr_pool_t *p, const char *environment,
+    apr_int64_t *n)
+{
+    const char *args[1] = { environment };
+
+    *n = 0;
+    return read_counter(st, p, Q_ROUTE_COUNT_ENV, args, "the routes' count",
+                        n);
 }
 
 const apigw_route_store_error *apigw_route_store_get(
@@ -1869,7 +1883,7 @@ const apigw_route_store_error *apigw_route_store_apikeys_version(
 {
     const apigw_route_store_error *err = check_conn(st, p);
 
-    return err ? err : read_counter(st, p, Q_APIKEY_VERSION,
+    return err ? err : read_counter(st, p, Q_APIKEY_VERSION, NULL,
                                     "the API keys' version", version);
 }
 

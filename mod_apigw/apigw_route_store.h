@@ -94,6 +94,11 @@ const apigw_route_store_error *apigw_route_store_changes(
     apr_int64_t since, apr_int64_t *gen, apr_array_header_t **changed,
     apr_array_header_t **deleted);
 
+/* *n is how many routes environment has (0 when it does not exist). */
+const apigw_route_store_error *apigw_route_store_count(
+    apigw_route_store *st, apr_pool_t *p, const char *environment,
+    apr_int64_t *n);
+
 /* *out is the route with this id, or NULL when there is none. */
 const apigw_route_store_error *apigw_route_store_get(
     apigw_route_store *st, apr_pool_t *p, const char *id,

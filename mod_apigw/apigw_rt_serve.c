@@ -34,7 +34,9 @@ APLOG_USE_MODULE(apigw);
 #define SHM_MAGIC 0x61727467u              /* "artg" */
 #define RETRY_AFTER apr_time_from_msec(200)
 #define SNAPSHOT_AFTER apr_time_from_sec(2) /* of failing at startup */
-#define SNAPSHOT_EVERY apr_time_from_sec(3)
+#define PREFAULT_ROW_BYTES 512           /* of a route read from the store */
+#define SNAPSHOT_QUIET apr_time_from_sec(2) /* routes unchanged this long */
+#define SNAPSHOT_MAX_AGE apr_time_from_sec(30) /* while they keep changing */
 #define SNAPSHOT_DIR "apigw-routes"        /* under DefaultRuntimeDir */
 #define MAX_WORKERS 1024                   /* per child; then mod_proxy's */
 #define WATCHDOG_NAME "_apigw_routes_"
@@ -66,6 +68,44 @@ static apr_interval_time_t refresh;
 static int poll_self;                      /* no watchdog: each child polls */
 static rt_shared *shared;
 
+/* When the snapshot file is written again: once the routes have been
+ * quiet for SNAPSHOT_QUIET, or, under a steady stream of writes, once the
+ * last snapshot is SNAPSHOT_MAX_AGE old. A full dump of 10,000 routes
+ * takes about 50 ms of a core: every few seconds under churn it would be
+ * a good share of what the writes cost. */
+typedef struct {
+    apr_int64_t seen;                      /* the last generation seen */
+    apr_int64_t written;                   /* -1: none yet */
+    apr_time_t changed_at;                 /* when seen last moved */
+    apr_time_t written_at;
+} rt_snap_clock;
+
+static void snap_clock_init(rt_snap_clock *c)
+{
+    c->seen = c->written = -1;
+    c->changed_at = c->written_at = 0;
+}
+
+/* Whether the routes at generation gen should be written now. */
+static int snap_clock_due(rt_snap_clock *c, apr_int64_t gen,
+                          apr_time_t now)
+{
+    if (gen != c->seen) {
+        c->seen = gen;
+        c->changed_at = now;
+    }
+    return gen != c->written
+           && (now - c->changed_at >= SNAPSHOT_QUIET
+               || now - c->written_at >= SNAPSHOT_MAX_AGE);
+}
+
+static void snap_clock_written(rt_snap_clock *c, apr_int64_t gen,
+                               apr_time_t now)
+{
+    c->written = gen;
+    c->written_at = now;
+}
+
 /* A child's. */
 typedef struct {
     server_rec *s;
@@ -81,9 +121,9 @@ typedef struct {
     apr_interval_time_t opened_in;         /* the last open of the store */
     apr_time_t failing_since;              /* 0: the store answers */
     int pending;                           /* a publish waits for a slot */
-    int snapshot_due;
+    int snapshot_due;                      /* changes not in a snapshot */
     int snapshot_warned;
-    apr_time_t snapshot_at;
+    rt_snap_clock snapshot_clock;
     apr_int64_t gen;                       /* the store's, last synced */
     /* runtime backends' workers: origin|timeout -> proxy_worker * */
     apr_pool_t *wpool;
@@ -399,17 +439,20 @@ static void builder_snapshot(rt_builder *b, apr_pool_t *p)
 }
 
 /* Without the watchdog (which writes the snapshot off the builders' way):
- * one child writes each generation, at most once every SNAPSHOT_EVERY. */
+ * one child writes each generation, when its clock says so. */
 static void snapshot_maybe(rt_builder *b, apr_pool_t *p, apr_time_t now)
 {
     apr_uint64_t old;
 
-    if (!poll_self || !b->snapshot_due || now - b->snapshot_at < SNAPSHOT_EVERY
-        || !snapshot_path) {
+    if (!poll_self || !snapshot_path) {
         b->snapshot_due = 0;
         return;
     }
+    if (!snap_clock_due(&b->snapshot_clock, b->gen, now)) {
+        return;                    /* due later: asked again next round */
+    }
     b->snapshot_due = 0;
+    snap_clock_written(&b->snapshot_clock, b->gen, now);
     old = apr_atomic_read64(&shared->snapshot_gen);
     if ((apr_uint64_t)b->gen <= old
         || apr_atomic_cas64(&shared->snapshot_gen, (apr_uint64_t)b->gen, old)
@@ -417,7 +460,6 @@ static void snapshot_maybe(rt_builder *b, apr_pool_t *p, apr_time_t now)
         return;                    /* another child has it in hand */
     }
     builder_snapshot(b, p);
-    b->snapshot_at = now ? now : 1;
 }
 
 static rt_env *env_named(rt_builder *b, const char *name)
@@ -494,6 +536,20 @@ static void snapshot_load(rt_builder *b)
 
 /* ---- following the store (builder thread) ---- */
 
+/* A child's first read of a large environment: the memory of its rows (in
+ * p, from the builder's own allocator, which keeps all it is given back)
+ * faulted in at once. The count is only a hint: an error leaves it out. */
+static void prefault_first_read(rt_builder *b, rt_env *env, apr_pool_t *p)
+{
+    apr_int64_t n;
+
+    if (!apigw_route_store_count(b->store, p, env->name, &n)
+        && n >= APIGW_RT_PREFAULT_MIN) {
+        apigw_rt_prefault(apr_pool_allocator_get(p),
+                          (apr_size_t)n * PREFAULT_ROW_BYTES, 0);
+    }
+}
+
 static const apigw_route_store_error *env_sync(rt_builder *b, rt_env *env,
                                                apr_pool_t *p, apr_time_t now)
 {
@@ -504,6 +560,9 @@ static const apigw_route_store_error *env_sync(rt_builder *b, rt_env *env,
 
     if (now - env->synced_at > APIGW_ROUTE_STORE_FOLLOW_LIMIT) {
         since = 0;
+    }
+    if (!b->loaded) {
+        prefault_first_read(b, env, p);
     }
     err = apigw_route_store_changes(b->store, p, env->name, since, &gen,
                                     &changed, &deleted);
@@ -758,8 +817,7 @@ static apr_status_t poll_store(int state, void *data, apr_pool_t *pool)
 {
     static apigw_route_store *st;
     static apr_pool_t *sp;
-    static apr_int64_t snap_gen = -1;
-    static apr_time_t snap_at;
+    static rt_snap_clock snap_clock = { -1, -1, 0, 0 };
     static int snap_warned;
     server_rec *s = data;
     const apigw_route_store_error *err;
@@ -796,15 +854,14 @@ static apr_status_t poll_store(int state, void *data, apr_pool_t *pool)
     }
     /* the snapshot, here rather than in a builder: a full dump of 10,000
      * routes takes a builder away from following changes for 0.1-0.3 s */
-    if (!err && snapshot_path && gen != snap_gen
-        && apr_time_now() - snap_at >= SNAPSHOT_EVERY) {
+    if (!err && snapshot_path
+        && snap_clock_due(&snap_clock, gen, apr_time_now())) {
         apr_array_header_t *recs;
 
         err = apigw_route_store_list(st, p, NULL, &recs);
         if (!err) {
             snapshot_write(s, p, gen, recs, &snap_warned);
-            snap_gen = gen;
-            snap_at = apr_time_now();
+            snap_clock_written(&snap_clock, gen, apr_time_now());
         }
     }
     if (err) {
@@ -912,6 +969,7 @@ void apigw_rt_serve_child_init(apr_pool_t *pchild, server_rec *s)
     }
     b = apr_pcalloc(pchild, sizeof(*b));
     b->s = s;
+    snap_clock_init(&b->snapshot_clock);
     b->envs = apr_array_make(pchild, 2, sizeof(rt_env *));
     b->keys = apigw_apikeys_make(pchild);
     b->keys_version = -1;

@@ -19,7 +19,6 @@
 #define SHARD_DEPTH 4              /* leading static segments hashed */
 
 /* A large build's memory, faulted in up front (see prefault()). */
-#define PREFAULT_MIN_ROUTES 256    /* smaller builds: not worth it */
 #define PREFAULT_ROUTE_BYTES 4096  /* about what a route without policies
                                     * takes, so little is left unused */
 #define PREFAULT_NODE (64 * 1024)
@@ -440,28 +439,15 @@ static int free_slot(const apigw_rt_set *set)
     return -1;
 }
 
-/* Compiling a route allocates a few kB in many small pieces: for
- * thousands of routes (a child's first table), the pools would take
- * their memory one 8 kB node at a time, each new page a page fault, and
- * on a virtual machine a fault costs about 10 us, most of a large
- * build's time. So before such a build the set's allocator gets the
- * memory it will hand the shards' pools, in 64 kB nodes faulted in with
- * one call each (MADV_POPULATE_WRITE, Linux 5.14), and kept free until
- * the pools take them. Elsewhere, or when the kernel refuses, nothing is
- * done and the pages fault in as they are used. */
-static void prefault(apigw_rt_set *set, int routes)
+void apigw_rt_prefault(apr_allocator_t *alloc, apr_size_t bytes,
+                       apr_size_t max_free)
 {
 #ifdef MADV_POPULATE_WRITE
-    apr_size_t want, got = 0;
+    apr_size_t got = 0;
     apr_memnode_t *nodes = NULL, *n;
 
-    if (routes < PREFAULT_MIN_ROUTES) {
-        return;
-    }
-    want = (apr_size_t)routes * PREFAULT_ROUTE_BYTES;
-    while (got < want) {
-        n = apr_allocator_alloc(set->alloc,
-                                PREFAULT_NODE - APR_MEMNODE_T_SIZE);
+    while (got < bytes) {
+        n = apr_allocator_alloc(alloc, PREFAULT_NODE - APR_MEMNODE_T_SIZE);
         if (!n) {
             break;
         }
@@ -474,15 +460,27 @@ static void prefault(apigw_rt_set *set, int routes)
         }
     }
     if (nodes) {
-        /* kept however many: the pools about to be built take them */
-        apr_allocator_max_free_set(set->alloc, 0);
-        apr_allocator_free(set->alloc, nodes);
-        apr_allocator_max_free_set(set->alloc, SET_MAX_FREE);
+        /* kept however many: the pools about to grow take them */
+        apr_allocator_max_free_set(alloc, 0);
+        apr_allocator_free(alloc, nodes);
+        apr_allocator_max_free_set(alloc, max_free);
     }
 #else
-    (void)set;
-    (void)routes;
+    (void)alloc;
+    (void)bytes;
+    (void)max_free;
 #endif
+}
+
+/* Before a build of many routes (a child's first table): the memory the
+ * shards' pools will take, faulted in at once. */
+static void prefault(apigw_rt_set *set, int routes)
+{
+    if (routes >= APIGW_RT_PREFAULT_MIN) {
+        apigw_rt_prefault(set->alloc,
+                          (apr_size_t)routes * PREFAULT_ROUTE_BYTES,
+                          SET_MAX_FREE);
+    }
 }
 
 /* Routes in the shards a publish will build. */

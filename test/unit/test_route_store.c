@@ -368,6 +368,7 @@ static void test_insert_get_list(void **state)
     apigw_route_record c = rec("id-c", "staging", "/v1/a");
     apigw_route_record *got;
     apr_array_header_t *l;
+    apr_int64_t n;
 
     (void)state;
     st = fresh();
@@ -404,6 +405,15 @@ static void test_insert_get_list(void **state)
     expect_err(apigw_route_store_list(st, pool, "prod", &l),
                APIGW_RS_NOT_FOUND, "no environment named \"prod\"");
     assert_null(l);
+
+    /* counts, disabled routes included; an unknown environment has none */
+    n = -1;
+    OK(apigw_route_store_count(st, pool, "default", &n));
+    assert_int_equal(n, 2);
+    OK(apigw_route_store_count(st, pool, "staging", &n));
+    assert_int_equal(n, 1);
+    OK(apigw_route_store_count(st, pool, "prod", &n));
+    assert_int_equal(n, 0);
     apigw_route_store_close(st);
 }
 
