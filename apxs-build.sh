@@ -95,11 +95,27 @@ declare -A MODULE_LIBS=([mod_apigw]="-lcurl -ljansson -lpcre2-8 -lcrypto"
                         [mod_apigw_auth]="-lcurl -ljansson -lcrypto"
                         [mod_apigw_krakend]="-ljansson")
 
+# build_stamp NAME EXTRA_FLAGS...: the sources a module is built from,
+# with their sizes and times, and its flags, as one hash: when they are
+# what its last build saw, it is not built again.
+build_stamp() {
+    local name=$1; shift
+    {
+        printf '%s\n' "$*" "${LDFLAGS_EXTRA[*]:-}" "${MODULE_LIBS[$name]:-}"
+        find "$TOP/$name" "$TOP/common" "$TOP/apxs-build.sh" -type f \
+            -printf '%p %s %T@\n' | LC_ALL=C sort
+    } | sha1sum | cut -d' ' -f1
+}
+
 # build_module NAME OUTDIR EXTRA_FLAGS...
 build_module() {
     local name=$1 out=$2; shift 2
-    local obj flags=() f libs=()
+    local obj flags=() f libs=() stamp
     read -r -a libs <<< "${MODULE_LIBS[$name]:-}"
+    stamp=$(build_stamp "$name" "$@")
+    if [ -f "$out/$name.so" ] && [ "$(cat "$out/.$name.stamp" 2>/dev/null)" = "$stamp" ]; then
+        return 0                # built from these very sources already
+    fi
     # A private folder per build, so builds running side by side never
     # share objects; the module is moved into place atomically.
     mkdir -p "$out/obj"
@@ -129,6 +145,7 @@ build_module() {
     }
     cp "$obj/.libs/$name.so" "$out/.$name.so.$$"
     mv -f "$out/.$name.so.$$" "$out/$name.so"
+    printf '%s\n' "$stamp" > "$out/.$name.stamp"
     rm -rf "$obj"
 }
 
@@ -356,26 +373,45 @@ for _ in range(100):
 PY
 }
 
+# The demo's processes: global, for the EXIT trap runs after cmd_demo
+# has returned, when its locals are gone.
+DEMO_PIDS=()
+
+# Stops every process of the demo and waits for them: on Ctrl-C (SIGINT
+# to the whole process group), SIGTERM, or when one of them ended. TERM,
+# not INT: background jobs of a non-interactive shell ignore SIGINT.
+stop_demo() {
+    trap - INT TERM EXIT
+    if [ ${#DEMO_PIDS[@]} -gt 0 ]; then
+        kill -TERM "${DEMO_PIDS[@]}" 2>/dev/null || true
+    fi
+    wait 2>/dev/null || true
+    DEMO_PIDS=()
+    say "demo stopped"
+}
+
+demo_all_alive() {
+    local p
+    for p in "${DEMO_PIDS[@]}"; do
+        kill -0 "$p" 2>/dev/null || return 1
+    done
+}
+
 cmd_demo() {
     cmd_deps
     cmd_build
     export APIGW_PORT=${APIGW_PORT:-8080}
     export APIGW_DEMO_USERS_PORT=${APIGW_DEMO_USERS_PORT:-9101}
     export APIGW_DEMO_ORDERS_PORT=${APIGW_DEMO_ORDERS_PORT:-9102}
-    local pids=()
-    stop_demo() {
-        trap - INT TERM EXIT
-        kill "${pids[@]}" 2>/dev/null || true
-        wait 2>/dev/null || true
-        say "demo stopped"
-    }
-    trap stop_demo INT TERM EXIT
+    trap 'stop_demo; exit 130' INT
+    trap 'stop_demo; exit 143' TERM
+    trap stop_demo EXIT
     "$PYTHON" "$TOP/test/backends/backend.py" --port "$APIGW_DEMO_USERS_PORT" --name users &
-    pids+=($!)
+    DEMO_PIDS+=($!)
     "$PYTHON" "$TOP/test/backends/backend.py" --port "$APIGW_DEMO_ORDERS_PORT" --name orders &
-    pids+=($!)
+    DEMO_PIDS+=($!)
     (cmd_run "$TOP/conf/demo.conf") &
-    pids+=($!)
+    DEMO_PIDS+=($!)
     say "demo gateway on http://127.0.0.1:$APIGW_PORT/ - try:"
     say "  curl -i http://127.0.0.1:$APIGW_PORT/v1/users/alice"
     say "  curl -i http://127.0.0.1:$APIGW_PORT/v1/overview/alice   (two backends, merged)"
@@ -387,7 +423,12 @@ cmd_demo() {
     say "  curl -s -H 'Content-Type: application/json' -d '{\"query\":\"{ routes(environment: \\\"default\\\") { id path targetUrl enabled } }\"}' http://127.0.0.1:$APIGW_PORT/admin/graphql"
     say "  http://127.0.0.1:$APIGW_PORT/admin/   (the console, in a browser)"
     say "  curl -i -H 'Content-Type: application/json' -d '{\"path\":\"/v2/orders\",\"targetUrl\":\"http://127.0.0.1:$APIGW_DEMO_ORDERS_PORT/orders\"}' http://127.0.0.1:$APIGW_PORT/admin/routes"
-    wait -n "${pids[@]}" || true
+    # until one of them ends (or a signal's trap stops them all); not
+    # `wait -n`: it waits on when one of them ended before it was called
+    while demo_all_alive; do
+        sleep 0.5 &
+        wait $! || true
+    done
 }
 
 # ---- test ----
