@@ -35,6 +35,8 @@
  *   apigw_rt_model*.c         runtime routes as data: JSON, validation
  *   apigw_route_store.c       runtime routes' store (apr_dbd)
  *   apigw_health.c            the apigw-health handler (liveness)
+ *   apigw_trace.c             W3C Trace Context headers read and written
+ *                             (pure; not yet used by the request phases)
  *   apigw_admin.c             the management API's HTTP side and REST
  *                             resources (apigw-admin)
  *   apigw_admin_ops.c         its operations, shared by REST and GraphQL
