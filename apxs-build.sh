@@ -348,8 +348,10 @@ cmd_run() {
 
 # Registers the demo's runtime route through the admin API once the
 # gateway answers (a second demo finds it stored already: 409, fine).
+# Python replaces the shell it runs in: run in the background, its pid is
+# the one to stop.
 demo_runtime_route() {
-    "$PYTHON" - "$APIGW_PORT" "$APIGW_DEMO_USERS_PORT" <<'PY' || true
+    exec "$PYTHON" - "$APIGW_PORT" "$APIGW_DEMO_USERS_PORT" <<'PY'
 import json, sys, time, urllib.request, urllib.error
 port, users = sys.argv[1], sys.argv[2]
 body = json.dumps({"path": "/v2/users/{id}",
@@ -374,16 +376,18 @@ PY
 }
 
 # The demo's processes: global, for the EXIT trap runs after cmd_demo
-# has returned, when its locals are gone.
+# has returned, when its locals are gone. DEMO_HELPER: the registration of
+# its runtime route while it runs.
 DEMO_PIDS=()
+DEMO_HELPER=""
 
 # Stops every process of the demo and waits for them: on Ctrl-C (SIGINT
 # to the whole process group), SIGTERM, or when one of them ended. TERM,
 # not INT: background jobs of a non-interactive shell ignore SIGINT.
 stop_demo() {
     trap - INT TERM EXIT
-    if [ ${#DEMO_PIDS[@]} -gt 0 ]; then
-        kill -TERM "${DEMO_PIDS[@]}" 2>/dev/null || true
+    if [ ${#DEMO_PIDS[@]} -gt 0 ] || [ -n "$DEMO_HELPER" ]; then
+        kill -TERM "${DEMO_PIDS[@]}" $DEMO_HELPER 2>/dev/null || true
     fi
     wait 2>/dev/null || true
     DEMO_PIDS=()
@@ -417,7 +421,12 @@ cmd_demo() {
     say "  curl -i http://127.0.0.1:$APIGW_PORT/v1/overview/alice   (two backends, merged)"
     say "  curl -i 'http://127.0.0.1:$APIGW_PORT/v1/orders?status=open&debug=1'"
     say "  curl -i -X DELETE http://127.0.0.1:$APIGW_PORT/v1/users/alice"
-    demo_runtime_route
+    # in the background and waited for: a foreground command that handled
+    # a Ctrl-C itself would keep this shell from running its INT trap
+    (demo_runtime_route) &
+    DEMO_HELPER=$!
+    wait "$DEMO_HELPER" || true
+    DEMO_HELPER=""
     say "  curl -i http://127.0.0.1:$APIGW_PORT/v2/users/alice   (a runtime route, registered through the admin API)"
     say "  curl -i http://127.0.0.1:$APIGW_PORT/admin/routes"
     say "  curl -s -H 'Content-Type: application/json' -d '{\"query\":\"{ routes(environment: \\\"default\\\") { id path targetUrl enabled } }\"}' http://127.0.0.1:$APIGW_PORT/admin/graphql"
