@@ -29,6 +29,15 @@ def group_alive(pgid):
     return [int(p) for p in out]
 
 
+def terminal_signals():
+    """In the demo's process, before it runs: SIGINT and SIGQUIT as a
+    terminal's foreground job has them. A test run started in the
+    background (nohup ... &) ignores both, and bash cannot trap a signal
+    ignored when it started."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def demo(tmp_path):
     """Starts the demo; yields (proc, ports); whatever a failed test left
@@ -45,7 +54,8 @@ def demo(tmp_path):
     log = open(tmp_path / "demo.out", "w")
     proc = subprocess.Popen([BUILD_SCRIPT, "demo"], stdout=log,
                             stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=terminal_signals)
     try:
         deadline = time.time() + START_TIMEOUT
         url = "http://127.0.0.1:%d/v1/users/alice" % ports["APIGW_PORT"]
