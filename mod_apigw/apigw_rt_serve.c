@@ -56,6 +56,7 @@ struct apigw_rt_env {
     apigw_rt_set *set;
     apigw_rt_compile_ctx cx;
     apr_int64_t since;                     /* 0: read everything next */
+    int prefaulted;                        /* its first read's memory */
     apr_time_t synced_at;
 };
 typedef struct apigw_rt_env rt_env;
@@ -561,7 +562,8 @@ static const apigw_route_store_error *env_sync(rt_builder *b, rt_env *env,
     if (now - env->synced_at > APIGW_ROUTE_STORE_FOLLOW_LIMIT) {
         since = 0;
     }
-    if (!b->loaded) {
+    if (!b->loaded && !env->prefaulted) {
+        env->prefaulted = 1;               /* once, even if the read fails */
         prefault_first_read(b, env, p);
     }
     err = apigw_route_store_changes(b->store, p, env->name, since, &gen,
