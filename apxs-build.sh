@@ -21,7 +21,9 @@ PACKAGES=(apache2 apache2-dev apache2-utils libapr1-dev libaprutil1-dev
           libyaml-dev    # libyaml: only test/fuzz/fuzz_encode reads YAML back
           python3-grpcio openssl    # gRPC test client/backend; TLS test certificates
           python3-jwt python3-cryptography    # tokens for the auth tests
-          python3-graphql-core)   # the GraphQL tests' reference parser
+          python3-graphql-core    # the GraphQL tests' reference parser
+          prometheus python3-prometheus-client    # promtool and the OpenMetrics parser check the metrics tests' scrapes
+          python3-jsonschema)   # the OpenAPI tests validate against the 3.1 schema
 
 say() { printf 'apxs-build: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -44,6 +46,9 @@ usage: ./apxs-build.sh [command]
   check-krakend PATH [--print]
               what ApiImportKrakenD makes of a krakend.json, without
               starting a server (--print: the generated endpoints)
+  openapi CONF
+              the OpenAPI 3.1 document (SetHandler apigw-openapi) of CONF's
+              main server on stdout: httpd on a free local port, one GET
   conformance [DIR]
               KrakenD-CE's own integration specs against the gateway
               (default ../shared/conformance/krakend-ce)
@@ -552,6 +557,84 @@ cmd_check_krakend() {
     return "$rc"
 }
 
+# ---- OpenAPI ----
+
+OPENAPI_PATH=/.well-known/apigw-openapi.json
+
+# openapi CONF: the OpenAPI 3.1 document of CONF's main server on stdout
+# (docs/openapi.md): httpd started with a copy of CONF whose Listen lines
+# are commented out (the line numbers stay, a running gateway keeps its
+# ports), on a free local port with SetHandler apigw-openapi at
+# OPENAPI_PATH; one GET, then httpd is stopped. The copy's path is
+# written as CONF's in the document (x-apigw-source).
+# openapi_stop PIDFILE: the httpd started stopped (SIGTERM; SIGKILL after
+# 10 s), once its pid is known.
+openapi_stop() {
+    local pidfile=$1 pid i
+    for i in $(seq 100); do
+        [ -s "$pidfile" ] && break
+        sleep 0.05
+    done
+    [ -s "$pidfile" ] || return 0
+    pid=$(cat "$pidfile")
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for i in $(seq 200); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+cmd_openapi() {
+    [ $# -eq 1 ] || die "usage: ./apxs-build.sh openapi CONF"
+    local conf=$1 tmp copy httpd_conf port rc=0
+    [ -f "$conf" ] || die "no such config: $conf"
+    conf=$(cd "$(dirname "$conf")" && pwd)/$(basename "$conf")
+    [ -f "$BUILD/mod_apigw.so" ] || cmd_build
+    tmp=$(mktemp -d)
+    copy="$tmp/$(basename "$conf")"
+    sed -E 's/^([[:space:]]*)(Listen[[:space:]])/\1# \2/I' "$conf" > "$copy"
+    port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    httpd_conf=$(APIGW_RUN_DIR="$tmp/run" prepare_run "$copy")
+    printf 'Listen 127.0.0.1:%s\n<Location "%s">\n  SetHandler apigw-openapi\n</Location>\n' \
+        "$port" "$OPENAPI_PATH" >> "$httpd_conf"
+    if ! (sanitizer_env; "$HTTPD_BIN" -t -f "$httpd_conf") >/dev/null 2>"$tmp/configtest.log"; then
+        sed "s|$tmp/$(basename "$conf")|$conf|g" "$tmp/configtest.log" >&2
+        rm -rf "$tmp"
+        die "the configuration has errors (above)"
+    fi
+    (sanitizer_env; "$HTTPD_BIN" -f "$httpd_conf") || { rm -rf "$tmp"; die "httpd did not start"; }
+    "$PYTHON" - "$port" "$OPENAPI_PATH" "$copy" "$conf" <<'PY' || rc=$?
+import json, sys, time, urllib.error, urllib.request
+port, path, copy, conf = sys.argv[1:5]
+url = "http://127.0.0.1:%s%s" % (port, path)
+for _ in range(200):
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            body = r.read().decode("utf-8")
+        break
+    except urllib.error.HTTPError as e:
+        sys.exit("apxs-build: %s answered %d" % (path, e.code))
+    except OSError:
+        time.sleep(0.05)
+else:
+    sys.exit("apxs-build: httpd did not answer on port %s" % port)
+try:
+    doc = json.loads(body)
+except ValueError:
+    doc = None
+if not isinstance(doc, dict) or "openapi" not in doc:
+    sys.exit("apxs-build: an endpoint of the configuration answers %s "
+             "instead of the apigw-openapi handler" % path)
+esc = lambda s: json.dumps(s, ensure_ascii=False)[1:-1]
+sys.stdout.write(body.replace(esc(copy), esc(conf)))
+PY
+    openapi_stop "$tmp/run/httpd.pid"
+    [ "$rc" = 0 ] || sed -n '/\[error\]\|\[crit\]\|\[emerg\]/p' "$tmp/run/error.log" >&2
+    rm -rf "$tmp"
+    return "$rc"
+}
+
 # conformance [DIR] [RUNNER OPTIONS]: krakend-ce's own integration specs
 # (DIR: its krakend.json and specs/, default ../shared/conformance/krakend-ce)
 # against the gateway with ApiImportKrakenD, by test/conformance/krakend_ce.py:
@@ -587,6 +670,7 @@ main() {
         bench) cmd_bench "$@" ;;
         fuzz) cmd_fuzz "$@" ;;
         check-krakend) cmd_check_krakend "$@" ;;
+        openapi) cmd_openapi "$@" ;;
         conformance) cmd_conformance "$@" ;;
         help|-h|--help) usage ;;
         *) usage; exit 2 ;;

@@ -64,7 +64,18 @@
  *               at post_read_request from the server's setting and at the
  *               route match from the endpoint's, absent for JSON. Every
  *               module's own answers (apigw_send_error, the shared error
- *               filter) read it, so they all answer in one shape. */
+ *               filter) read it, so they all answer in one shape.
+ *
+ *   Decisions for the logs: the module that decides sets a request note
+ *               (LogFormat %{NAME}n), one word each:
+ *                 APIGW_NOTE_RATELIMIT  admitted, delayed, rejected,
+ *                                       unavailable (the store failed,
+ *                                       failure closed)
+ *                 APIGW_NOTE_BREAKER    closed, probe (admitted while
+ *                                       recovering), fallback, open
+ *                                       (refused)
+ *                 APIGW_NOTE_CACHE      hit, miss, bypass
+ *               absent when the request met no such policy. */
 #ifndef APIGW_CONTRACT_H
 #define APIGW_CONTRACT_H
 
@@ -73,6 +84,10 @@
 #include "apr_optional.h"
 
 #include "apigw_route_policy.h"
+
+#define APIGW_NOTE_RATELIMIT "apigw-ratelimit"
+#define APIGW_NOTE_BREAKER   "apigw-breaker"
+#define APIGW_NOTE_CACHE     "apigw-cache"
 
 /* Marks r as answered by the gateway with status (the first mark stays). */
 void apigw_refuse(request_rec *r, int status);

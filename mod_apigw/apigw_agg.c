@@ -4,7 +4,7 @@
  *
  *   1. the backend host (ApiBackendHost, checked against its allow-list),
  *      the client's body (read once, sent to every backend) and the
- *      headers every backend gets
+ *      headers every backend gets (each call its own traceparent)
  *   2. each backend's URL; balancer:// backends pick a member through
  *      mod_proxy_balancer (ap_proxy_pre_request) and report the outcome
  *      back (ap_proxy_post_request), so lbmethods, weights, disabled
@@ -22,6 +22,8 @@
 #include "apigw_merge.h"
 #include "apigw_fetch.h"
 #include "apigw_request.h"
+#include "apigw_trace_request.h"
+#include "apigw_metrics.h"
 #include "apigw_policy.h"
 #include "apigw_json_error.h"
 #include "apigw_contract.h"
@@ -282,6 +284,14 @@ static apr_table_t *backend_headers(request_rec *r)
         apr_table_setn(h, "X-Forwarded-Host", host);
     }
     apigw_backend_identify(r, rq ? rq->endpoint : NULL, h);
+    if (rq && rq->trace) {
+        /* each call carries a traceparent of its own (apigw_fetch's) */
+        apr_table_unset(h, "traceparent");
+        apr_table_unset(h, "tracestate");
+        if (rq->trace->tracestate) {
+            apr_table_setn(h, "tracestate", rq->trace->tracestate);
+        }
+    }
     return h;
 }
 
@@ -399,6 +409,8 @@ static void prepare_backend(agg_ctx *x, agg_backend *ab)
         f->url = u;
         f->method = be->method ? be->method : x->method;
         f->headers = x->headers;
+        f->traceparent = x->rq->trace ? apigw_trace_call(x->r, x->rq->trace,
+                                                         be->url, f) : NULL;
         f->body = x->body;
         f->body_len = x->body_len;
         f->chunked = x->chunked;
@@ -541,6 +553,7 @@ static void run_calls(agg_ctx *x, int from, int to)
             }
         }
     }
+    apigw_metrics_agg_calls(n);
     if (n && apigw_fetch_run(x->r, calls, n, x->deadline) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, x->r, APIGW_LOGNO(00144)
                       "endpoint %s: the backend client is not available",
@@ -916,6 +929,9 @@ static int answer_merged(agg_ctx *x)
     if (!body) {
         return apigw_send_error(r, HTTP_INTERNAL_SERVER_ERROR,
                                 "the response cannot be encoded");
+    }
+    if (ok && failed) {
+        apigw_metrics_agg_partial();
     }
     mark_complete(x, failed == 0 && ap_is_HTTP_SUCCESS(status));
     return send_body(r, status, ctype, body, len);

@@ -8,6 +8,9 @@
 #include "apigw_policy_validate.h"
 #include "apigw_rt_model.h"
 #include "apigw_stream.h"
+#include "apigw_trace_request.h"
+#include "apigw_openapi.h"
+#include "apigw_metrics.h"
 #include "apigw_reqschema.h"
 #include "apigw_json_error.h"
 
@@ -73,6 +76,8 @@ void *apigw_create_server_conf(apr_pool_t *p, server_rec *s)
     c->routes = apigw_route_table_make(p);
     c->redirect_fixed_path = -1;
     c->redirect_trailing_slash = -1;
+    c->trace_context = -1;
+    c->trace_sample = -1;
     return c;
 }
 
@@ -138,6 +143,14 @@ void *apigw_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     c->redirect_trailing_slash = add->redirect_trailing_slash != -1
                                  ? add->redirect_trailing_slash
                                  : base->redirect_trailing_slash;
+    c->openapi_title = add->openapi_title ? add->openapi_title
+                                          : base->openapi_title;
+    c->openapi_version = add->openapi_version ? add->openapi_version
+                                              : base->openapi_version;
+    c->trace_context = add->trace_context != -1 ? add->trace_context
+                                                : base->trace_context;
+    c->trace_sample = add->trace_sample >= 0 ? add->trace_sample
+                                             : base->trace_sample;
     c->routes = apigw_route_table_make(p);
     for (i = 0; i < add->endpoints->nelts; i++) {
         add_routes(p, c->routes, APR_ARRAY_IDX(add->endpoints, i,
@@ -813,6 +826,9 @@ const command_rec apigw_cmds[] = {
         ACCESS_CONF, "the most aliases in a GraphQL request (default 100)"),
     APIGW_AGG_CMDS,
     APIGW_STREAM_CMDS
+    APIGW_TRACE_CMDS
+    APIGW_OPENAPI_CMDS
+    APIGW_METRICS_CMDS
     APIGW_POLICY_CMDS
     APIGW_REQSCHEMA_CMDS
     { NULL }

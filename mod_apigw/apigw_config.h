@@ -98,6 +98,8 @@ struct apigw_endpoint {
     const char *route_id;
     void *rt_limit;                /* mod_apigw_ratelimit's handle */
     void *rt_breaker;              /* mod_apigw_breaker's handle */
+    int metrics_index;             /* apigw_metrics.c's slot + 1; 0 not yet
+                                    * numbered (runtime: -1 overflow) */
 };
 
 typedef struct {
@@ -120,6 +122,13 @@ typedef struct {
                                     * 0 unset: JSON */
     int redirect_fixed_path;       /* ApiRedirectFixedPath, -1 unset */
     int redirect_trailing_slash;   /* ApiRedirectTrailingSlash, -1 unset */
+    const char *openapi_title;     /* ApiOpenApiInfo (apigw_openapi.c), */
+    const char *openapi_version;   /* NULL unset */
+    int trace_context;             /* ApiTraceContext, -1 unset (On) */
+    double trace_sample;           /* ApiTraceSample, < 0 unset (1) */
+    const char *trace_export;      /* ApiTraceExport's URL (main server) */
+    const char *trace_service;     /* its service=, NULL: mod_apigw */
+    int trace_queue;               /* its queue=, 0: the default */
 } apigw_server_conf;
 
 extern const command_rec apigw_cmds[];

@@ -284,6 +284,10 @@ static int build_headers(call_state *cs)
     if (!cs->header_error && sends_chunked(cs)) {
         add_line(cs, "Transfer-Encoding: chunked");
     }
+    if (!cs->header_error && cs->f->traceparent) {
+        add_line(cs, apr_pstrcat(cs->r->pool, "traceparent: ",
+                                 cs->f->traceparent, NULL));
+    }
     return !cs->header_error;
 }
 

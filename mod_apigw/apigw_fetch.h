@@ -25,6 +25,8 @@ typedef struct {
     const char *url;
     const char *method;
     apr_table_t *headers;          /* sent as they are; may be NULL */
+    const char *traceparent;       /* this call's own traceparent header
+                                    * (headers should have none), or NULL */
     const char *body;              /* may be NULL */
     apr_size_t body_len;
     int chunked;                   /* a body (body_len > 0) goes out with

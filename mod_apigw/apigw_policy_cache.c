@@ -31,6 +31,8 @@
 #include "apigw_policy_conf.h"
 #include "apigw_config.h"
 #include "apigw_request.h"
+#include "apigw_contract.h"
+#include "apigw_metrics.h"
 #include "apigw_parse.h"
 #include "apigw_log.h"
 
@@ -505,8 +507,10 @@ static void serve_hit(request_rec *r, apigw_policy_req *pr)
 {
     pr->cache_hit = 1;
     pr->cache_key = NULL;
+    apigw_metrics_cache(APIGW_METRICS_CACHE_HIT);
     r->handler = APIGW_CACHE_HIT_HANDLER;
     apr_table_setn(r->err_headers_out, "X-Cache", "HIT");
+    apr_table_setn(r->notes, APIGW_NOTE_CACHE, "hit");
 }
 
 static int request_cacheable(request_rec *r, const apigw_policy_req *pr)
@@ -534,7 +538,11 @@ void apigw_cache_lookup(request_rec *r, apigw_policy_req *pr)
     const char *material, *key;
     apr_time_t deadline;
 
-    if (!store_ready || !request_cacheable(r, pr)) {
+    if (!store_ready) {
+        return;
+    }
+    if (!request_cacheable(r, pr)) {
+        apr_table_setn(r->notes, APIGW_NOTE_CACHE, "bypass");
         return;
     }
     material = key_material(r, pr);
@@ -543,6 +551,8 @@ void apigw_cache_lookup(request_rec *r, apigw_policy_req *pr)
         return;
     }
     apr_table_setn(r->err_headers_out, "X-Cache", "MISS");
+    apr_table_setn(r->notes, APIGW_NOTE_CACHE, "miss");
+    apigw_metrics_cache(APIGW_METRICS_CACHE_MISS);
     pr->cache_key = material;
     pr->cache_key_len = strlen(material);
     if (r->header_only) {
@@ -763,7 +773,10 @@ static void store_entry(request_rec *r, apigw_policy_req *pr, capture *c)
                          (unsigned int)strlen(key), expires, buf,
                          (unsigned int)len, r->pool);
     unlock_store();
-    if (rv != APR_SUCCESS) {
+    if (rv == APR_SUCCESS) {
+        apigw_metrics_cache(APIGW_METRICS_CACHE_STORE);
+    }
+    else {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, APIGW_LOGNO(00637)
                       "cache: the store refused an entry of %" APR_SIZE_T_FMT
                       " bytes (too large for it?)", len);

@@ -15,9 +15,10 @@
  *                       and <Proxy>, before httpd's access checks
  *   fixups              the {JWT.name} variables from the token that
  *                       authenticated the request (mod_apigw_auth), the
- *                       URL expanded with them; forward only
+ *                       URL expanded with them; the request's trace
+ *                       (apigw_trace_request.c); forward only
  *                       allow-listed client headers (and a WebSocket
- *                       handshake's own)
+ *                       handshake's own), and the trace
  *   handler             enforce the request body limit (httpd skips
  *                       LimitRequestBody for proxied requests; see
  *                       apigw_policy_limits.c), take a WebSocket's tunnel
@@ -37,6 +38,8 @@
 #include "apigw_contract.h"
 #include "apigw_rt_serve.h"
 #include "apigw_stream.h"
+#include "apigw_trace_request.h"
+#include "apigw_metrics.h"
 #include "apigw_log.h"
 
 #include "http_core.h"
@@ -225,6 +228,43 @@ static int redirect(request_rec *r, const apigw_server_conf *sc)
                                          : HTTP_TEMPORARY_REDIRECT;
 }
 
+/* What the logs may say of the endpoint (LogFormat %{apigw-endpoint}n,
+ * ...): its pattern, a runtime route's id and environment, and its
+ * backends as configured (never the expanded URL: a path or query may
+ * hold what must not be logged). */
+static void note_endpoint(request_rec *r, const apigw_endpoint *ep)
+{
+    int i;
+
+    apr_table_setn(r->notes, APIGW_NOTE_ENDPOINT, ep->pattern);
+    if (ep->route_id) {
+        const apigw_server_conf *sc = ap_get_module_config(
+            r->server->module_config, &apigw_module);
+
+        apr_table_setn(r->notes, APIGW_NOTE_ROUTE_ID, ep->route_id);
+        apr_table_setn(r->notes, APIGW_NOTE_ENVIRONMENT,
+                       sc->environment ? sc->environment : "default");
+    }
+    for (i = 0; i < ep->conf->backends->nelts; i++) {
+        const apigw_backend *be = APR_ARRAY_IDX(ep->conf->backends, i,
+                                                apigw_backend *);
+        if (i == 0) {
+            apr_table_setn(r->notes, APIGW_NOTE_BACKEND, be->url);
+        }
+        else {
+            apr_table_mergen(r->notes, APIGW_NOTE_BACKEND, be->url);
+        }
+    }
+}
+
+/* The time the backend exchange took, for the logs. */
+static void note_backend_time(request_rec *r, const apigw_request *rq)
+{
+    apr_table_setn(r->notes, APIGW_NOTE_BACKEND_TIME,
+                   apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
+                                rq->backend_end - rq->backend_start));
+}
+
 int apigw_request_translate(request_rec *r)
 {
     const apigw_server_conf *sc;
@@ -261,6 +301,8 @@ int apigw_request_translate(request_rec *r)
     }
     rq = request_new(r);
     ep = rq->endpoint = m.data;
+    apigw_metrics_begin(r, rq);
+    note_endpoint(r, ep);
     apigw_error_format_endpoint(r, ep);
     if (ep->route_id) {
         apigw_rt_serve_attach(r, ep);
@@ -409,17 +451,33 @@ static int expand_with_claims(request_rec *r, apigw_request *rq)
  * X-Forwarded-Via) as an aggregating one's does (apigw_agg.c adds it to
  * its own calls): added to the table mod_proxy forwards, never to the
  * client's own, which the logs keep seeing. */
+static apr_table_t *forwarded_headers(request_rec *r, apigw_request *rq)
+{
+    if (!rq->client_headers) {
+        rq->client_headers = r->headers_in;
+        r->headers_in = apr_table_copy(r->pool, r->headers_in);
+    }
+    return r->headers_in;
+}
+
 static void identify_gateway(request_rec *r, apigw_request *rq)
 {
     if (rq->endpoint->aggregate || rq->error_status
         || !apigw_backend_user_agent(r, rq->endpoint)) {
         return;
     }
-    if (!rq->client_headers) {
-        rq->client_headers = r->headers_in;
-        r->headers_in = apr_table_copy(r->pool, r->headers_in);
+    apigw_backend_identify(r, rq->endpoint, forwarded_headers(r, rq));
+}
+
+/* A pass-through endpoint's backend call carries the trace (an aggregating
+ * endpoint's calls get theirs in apigw_agg.c, one span each). */
+static void propagate_trace(request_rec *r, apigw_request *rq)
+{
+    if (!rq->trace || rq->endpoint->aggregate || rq->error_status) {
+        return;
     }
-    apigw_backend_identify(r, rq->endpoint, r->headers_in);
+    apigw_trace_headers(r, rq->trace, rq->backend->url,
+                        forwarded_headers(r, rq));
 }
 
 /* Runs before mod_headers' fixup, so RequestHeader lines of the operator
@@ -441,6 +499,7 @@ int apigw_request_fixups(request_rec *r)
             return OK;                 /* the gateway answers */
         }
     }
+    rq->trace = apigw_trace_begin(r, r->headers_in);
     allow = &rq->endpoint->conf->input_headers;
     if (!allow->all) {
         kept = apr_table_make(r->pool, 8);
@@ -452,6 +511,7 @@ int apigw_request_fixups(request_rec *r)
         r->headers_in = kept;
     }
     identify_gateway(r, rq);
+    propagate_trace(r, rq);
     return OK;
 }
 
@@ -548,7 +608,10 @@ int apigw_request_handler(request_rec *r)
         return apigw_send_error(r, rq->error_status, rq->error_message);
     }
     if (rq->endpoint->aggregate) {
+        rq->backend_start = apr_time_now();
         status = apigw_agg_handle(r);
+        rq->backend_end = apr_time_now();
+        note_backend_time(r, rq);
         if (rq->client_headers) {
             r->headers_in = rq->client_headers;
         }
@@ -571,7 +634,10 @@ int apigw_request_handler(request_rec *r)
         }
     }
     if (status == OK) {
+        rq->backend_start = apr_time_now();
         status = run_proxy(r, rq);
+        rq->backend_end = apr_time_now();
+        note_backend_time(r, rq);
     }
     apigw_ws_end(r, rq);
     /* from here on the request is the client's again (logging, errors) */

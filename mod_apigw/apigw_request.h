@@ -7,6 +7,16 @@
 
 #define APIGW_HANDLER "apigw-endpoint"
 
+/* Request notes for LogFormat's %{NAME}n (docs/logging.md); the trace's
+ * are apigw_trace_request.h's, the rate limit's, breaker's and cache's
+ * common/apigw_contract.h's. */
+#define APIGW_NOTE_ENDPOINT     "apigw-endpoint"     /* the pattern */
+#define APIGW_NOTE_ROUTE_ID     "apigw-route-id"     /* runtime routes */
+#define APIGW_NOTE_ENVIRONMENT  "apigw-environment"  /* runtime routes */
+#define APIGW_NOTE_BACKEND      "apigw-backend"      /* as configured,
+                                                      * ", " between */
+#define APIGW_NOTE_BACKEND_TIME "apigw-backend-time" /* microseconds */
+
 typedef struct {
     apigw_endpoint *endpoint;
     apigw_backend *backend;
@@ -24,6 +34,11 @@ typedef struct {
     /* the backend connection of a proxied request (proxy create_req) */
     apr_socket_t *backend_sock;     /* NULL once the connection is released */
     apr_pool_t *backend_pool;       /* ends when the connection is released */
+    struct apigw_trace_state *trace; /* the request's W3C trace, from
+                                     * fixups; NULL when off */
+    /* the backend exchange (mod_proxy's run or the aggregation), 0 none */
+    apr_time_t backend_start, backend_end;
+    void *metrics;                  /* apigw_metrics.c's series, NULL none */
 } apigw_request;
 
 /* optional_fn_retrieve: mod_apigw_auth's apigw_auth_claim, once. */

@@ -3,7 +3,8 @@
  * the snapshot file, the store's API keys), the mod_watchdog poller for
  * other gateways' writes, the pooled workers of runtime backends, and the
  * request side: the route match and the API key lookup
- * (apigw_store_apikey_find). */
+ * (apigw_store_apikey_find), and what the builder says of its tables
+ * (apigw_rt_serve_stats). */
 #include "apigw_rt_serve.h"
 #include "apigw_rt_table.h"
 #include "apigw_apikeys_table.h"
@@ -58,6 +59,13 @@ struct apigw_rt_env {
     apr_int64_t since;                     /* 0: read everything next */
     int prefaulted;                        /* its first read's memory */
     apr_time_t synced_at;
+    int snap;                              /* the set is the snapshot's */
+    apr_int64_t set_gen;                   /* the generation the set is */
+    /* what requests read (apigw_rt_serve_stats); builder writes only */
+    volatile apr_uint64_t st_routes;       /* in the table published */
+    volatile apr_uint64_t st_gen;          /* that table's generation */
+    volatile apr_uint64_t st_refreshed;    /* apr_time_t; 0 never */
+    volatile apr_uint32_t st_snapshot;     /* that table is the snapshot's */
 };
 typedef struct apigw_rt_env rt_env;
 
@@ -119,6 +127,8 @@ typedef struct {
     apr_time_t next_poll;
     int store_down;                        /* logged as down */
     int loaded;                            /* from the store or snapshot */
+    volatile apr_uint32_t st_store_ok;     /* the last read succeeded
+                                            * (apigw_rt_serve_stats) */
     apr_interval_time_t opened_in;         /* the last open of the store */
     apr_time_t failing_since;              /* 0: the store answers */
     int pending;                           /* a publish waits for a slot */
@@ -502,6 +512,7 @@ static void snapshot_load(rt_builder *b)
 {
     json_error_t jerr;
     json_t *doc = NULL, *routes, *o;
+    json_int_t gen;
     size_t i;
     int n = 0;
 
@@ -517,6 +528,12 @@ static void snapshot_load(rt_builder *b)
                      snapshot_path ? snapshot_path : "-", jerr.text);
         return;
     }
+    gen = json_integer_value(json_object_get(doc, "generation"));
+    for (i = 0; i < (size_t)b->envs->nelts; i++) {
+        rt_env *env = APR_ARRAY_IDX(b->envs, i, rt_env *);
+        env->snap = 1;
+        env->set_gen = gen;
+    }
     routes = json_object_get(doc, "routes");
     json_array_foreach(routes, i, o) {
         apigw_route_record r = snapshot_record(o);
@@ -531,7 +548,7 @@ static void snapshot_load(rt_builder *b)
                  "runtime routes: the store is unreachable; serving the %d "
                  "routes of the snapshot %s (store generation %"
                  JSON_INTEGER_FORMAT ") until it answers", n, snapshot_path,
-                 json_integer_value(json_object_get(doc, "generation")));
+                 gen);
     json_decref(doc);
 }
 
@@ -589,6 +606,9 @@ static const apigw_route_store_error *env_sync(rt_builder *b, rt_env *env,
     }
     env->since = gen;
     env->synced_at = now;
+    env->snap = 0;
+    env->set_gen = gen;
+    apr_atomic_set64(&env->st_refreshed, (apr_uint64_t)now);
     if (gen > b->gen) {
         b->gen = gen;
     }
@@ -685,6 +705,7 @@ static int builder_sync(rt_builder *b, apr_pool_t *p, apr_time_t now)
         err = apigw_route_store_open(b->pool, store_spec, &b->store);
         b->opened_in = apr_time_now() - t0;
         if (err) {
+            apr_atomic_set32(&b->st_store_ok, 0);
             store_lost(b, err, now);
             return !OK;
         }
@@ -696,9 +717,11 @@ static int builder_sync(rt_builder *b, apr_pool_t *p, apr_time_t now)
         err = keys_sync(b, p);
     }
     if (err) {
+        apr_atomic_set32(&b->st_store_ok, 0);
         store_lost(b, err, now);
         return !OK;
     }
+    apr_atomic_set32(&b->st_store_ok, 1);
     b->loaded = 1;
     b->failing_since = 0;
     if (b->store_down) {
@@ -722,6 +745,15 @@ static void keys_publish(rt_builder *b)
     }
 }
 
+/* env's table just published, for apigw_rt_serve_stats. */
+static void stats_published(rt_env *env)
+{
+    apr_atomic_set64(&env->st_routes,
+                     (apr_uint64_t)apigw_rt_set_served(env->set));
+    apr_atomic_set64(&env->st_gen, (apr_uint64_t)env->set_gen);
+    apr_atomic_set32(&env->st_snapshot, env->snap ? 1 : 0);
+}
+
 static void publish_all(rt_builder *b)
 {
     int i;
@@ -737,6 +769,9 @@ static void publish_all(rt_builder *b)
         apigw_rt_set_sweep(env->set);
         if (!apigw_rt_set_publish(env->set)) {
             b->pending = 1;        /* every slot held: next round */
+        }
+        else {
+            stats_published(env);
         }
     }
 }
@@ -999,6 +1034,28 @@ void apigw_rt_serve_child_init(apr_pool_t *pchild, server_rec *s)
     builder = b;
 }
 
+apr_array_header_t *apigw_rt_serve_stats(apr_pool_t *p, server_rec *s)
+{
+    rt_builder *b = builder;
+    apr_array_header_t *out = apr_array_make(p, b ? b->envs->nelts : 1,
+                                             sizeof(apigw_rt_env_stats));
+    int i;
+
+    (void)s;                       /* one builder serves every host */
+    for (i = 0; b && i < b->envs->nelts; i++) {
+        rt_env *env = APR_ARRAY_IDX(b->envs, i, rt_env *);
+        apigw_rt_env_stats *st = apr_array_push(out);
+
+        st->environment = env->name;
+        st->routes = apr_atomic_read64(&env->st_routes);
+        st->generation = apr_atomic_read64(&env->st_gen);
+        st->refreshed = (apr_time_t)apr_atomic_read64(&env->st_refreshed);
+        st->store_ok = apr_atomic_read32(&b->st_store_ok) != 0;
+        st->from_snapshot = apr_atomic_read32(&env->st_snapshot) != 0;
+    }
+    return out;
+}
+
 void apigw_rt_serve_changed(void)
 {
     if (shared) {
@@ -1059,6 +1116,28 @@ apigw_route_status apigw_rt_serve_match(request_rec *r, const char *method,
     apr_pool_cleanup_register(r->pool, t, table_release,
                               apr_pool_cleanup_null);
     return st;
+}
+
+int apigw_rt_serve_each(request_rec *r, apigw_rt_table_each_fn *fn,
+                        void *ctx, const char **environment)
+{
+    const apigw_server_conf *sc = ap_get_module_config(r->server->module_config,
+                                                       &apigw_module);
+    apigw_rt_table *t;
+    int rc;
+
+    *environment = NULL;
+    if (!builder || !sc->rt_env) {
+        return 0;
+    }
+    *environment = sc->rt_env->name;
+    if (!(t = apigw_rt_table_acquire(sc->rt_env->set))
+        && !(t = first_table(sc->rt_env->set))) {
+        return 0;
+    }
+    rc = apigw_rt_table_each(t, fn, ctx);
+    apigw_rt_table_release(t);
+    return rc;
 }
 
 /* A new child's first key lookups wait for its first key set, as its

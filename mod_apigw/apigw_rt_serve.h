@@ -26,6 +26,7 @@
 
 #include "apigw_config.h"
 #include "apigw_rt_model.h"
+#include "apigw_rt_table.h"
 #include "apigw_apikey.h"
 
 #define APIGW_RT_POLL apr_time_from_msec(2)
@@ -51,6 +52,14 @@ void apigw_rt_serve_child_init(apr_pool_t *pchild, server_rec *s);
 apigw_route_status apigw_rt_serve_match(request_rec *r, const char *method,
                                         apigw_route_match *m);
 
+/* Read-only: fn(ctx, apigw_endpoint *) for each runtime route r's server
+ * serves now (its environment's current table, held while fn runs; in
+ * no order; the builder is never blocked). *environment: the
+ * environment's name, NULL when runtime routes are not served. Returns
+ * the first non-zero return of fn, else 0. */
+int apigw_rt_serve_each(request_rec *r, apigw_rt_table_each_fn *fn,
+                        void *ctx, const char **environment);
+
 /* A runtime endpoint's rate limit and breaker, handed to their modules. */
 void apigw_rt_serve_attach(request_rec *r, const apigw_endpoint *ep);
 
@@ -61,6 +70,25 @@ void apigw_rt_serve_attach(request_rec *r, const apigw_endpoint *ep);
  * waiting for them). */
 const apigw_apikey *apigw_store_apikey_find(request_rec *r, const char *key,
                                             apr_size_t len);
+
+/* What this child serves of one environment's runtime routes (for
+ * metrics and readiness): written by the builder thread with atomics,
+ * read by any request without a lock. */
+typedef struct {
+    const char *environment;
+    apr_uint64_t routes;        /* routes in the table this child serves now */
+    apr_uint64_t generation;    /* the store generation that table reflects */
+    apr_time_t refreshed;       /* when this child's builder last read the
+                                 * store successfully, 0 never */
+    int store_ok;               /* the builder's last read of the store
+                                 * succeeded */
+    int from_snapshot;          /* the table being served came from the
+                                 * snapshot file */
+} apigw_rt_env_stats;
+
+/* One element per environment this child serves (empty when runtime
+ * routes are not in use); from p. */
+apr_array_header_t *apigw_rt_serve_stats(apr_pool_t *p, server_rec *s);
 
 /* The admin API committed a write: every child reads the store again. */
 void apigw_rt_serve_changed(void);

@@ -42,6 +42,8 @@ typedef struct {
     apr_hash_t *tries;             /* key -> apigw_route_table * */
     int users;                     /* published tables holding it */
     int served;                    /* routes in it */
+    apr_array_header_t *compiled;  /* void *: what each served route
+                                    * compiled into (apigw_rt_table_each) */
 } rt_shard;
 
 struct apigw_rt_table {
@@ -395,6 +397,9 @@ static void shard_add(apigw_rt_set *set, rt_shard *sh, const rt_entry *e)
         added = 1;
     }
     sh->served += added;
+    if (added) {
+        APR_ARRAY_PUSH(sh->compiled, void *) = data;
+    }
 }
 
 static rt_shard *shard_build(apigw_rt_set *set, int k)
@@ -412,6 +417,7 @@ static rt_shard *shard_build(apigw_rt_set *set, int k)
     sh = apr_pcalloc(p, sizeof(*sh));
     sh->pool = p;
     sh->tries = apr_hash_make(p);
+    sh->compiled = apr_array_make(p, 8, sizeof(void *));
     for (e = set->lists[k]; e; e = e->next) {
         shard_add(set, sh, e);
     }
@@ -623,6 +629,23 @@ void apigw_rt_table_release(apigw_rt_table *t)
     if (t) {
         apr_atomic_dec32(&t->set->slots[t->slot].refs);
     }
+}
+
+int apigw_rt_table_each(const apigw_rt_table *t, apigw_rt_table_each_fn *fn,
+                        void *ctx)
+{
+    int k, i, rc;
+
+    for (k = 0; t && k < ALL_SHARDS; k++) {
+        const rt_shard *sh = t->shards[k];
+
+        for (i = 0; sh && i < sh->compiled->nelts; i++) {
+            if ((rc = fn(ctx, APR_ARRAY_IDX(sh->compiled, i, void *))) != 0) {
+                return rc;
+            }
+        }
+    }
+    return 0;
 }
 
 /* "GET, HEAD" and "POST" as "GET, HEAD, POST": the union, sorted (the

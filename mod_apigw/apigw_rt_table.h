@@ -105,6 +105,14 @@ apr_array_header_t *apigw_rt_set_records(const apigw_rt_set *set,
 apigw_rt_table *apigw_rt_table_acquire(apigw_rt_set *set);
 void apigw_rt_table_release(apigw_rt_table *t);
 
+/* Request side, on a table held (apigw_rt_table_acquire): calls fn with
+ * what each route the table serves compiled into, shard by shard, in no
+ * order; stops at the first non-zero return of fn and returns it (else
+ * 0). */
+typedef int apigw_rt_table_each_fn(void *ctx, void *data);
+int apigw_rt_table_each(const apigw_rt_table *t, apigw_rt_table_each_fn *fn,
+                        void *ctx);
+
 /* Matches as apigw_route_match_path does, over the table's shards: the
  * shard of the path's first four segments, then three, two, one, then
  * the shard of routes that start with a {variable}; the first FOUND wins,

@@ -34,9 +34,20 @@
  *   apigw_schema.c            JSON Schema validation (pure)
  *   apigw_rt_model*.c         runtime routes as data: JSON, validation
  *   apigw_route_store.c       runtime routes' store (apr_dbd)
- *   apigw_health.c            the apigw-health handler (liveness)
+ *   apigw_health.c            the apigw-health handler (liveness,
+ *                             readiness)
+ *   apigw_openapi.c           the apigw-openapi handler (OpenAPI 3.1)
+ *   apigw_metrics.c           the apigw-metrics handler, the counters in
+ *                             shared memory (apigw_metrics_text.c: the
+ *                             exposition text, pure)
  *   apigw_trace.c             W3C Trace Context headers read and written
- *                             (pure; not yet used by the request phases)
+ *                             (pure)
+ *   apigw_trace_request.c     the trace of an endpoint request and its
+ *                             backend calls; ApiTraceContext, ApiTraceSample
+ *   apigw_trace_export.c      ApiTraceExport: spans to an OTLP/HTTP
+ *                             collector (a queue and a thread per child)
+ *   apigw_log_json.c          %{NAME}J: notes and fields as JSON values
+ *                             for LogFormat (mod_log_config)
  *   apigw_admin.c             the management API's HTTP side and REST
  *                             resources (apigw-admin)
  *   apigw_admin_ops.c         its operations, shared by REST and GraphQL
@@ -55,6 +66,7 @@
  *
  * Hooks, in the order a server and a request meet them:
  *   pre_config          apigw_policy_cache.c      the cache's mutex type
+ *                       apigw_log_json.c          %{NAME}J for LogFormat
  *   check_config        apigw_admin.c             an unguarded admin API
  *                       apigw_backend.c           timeouts, workers,
  *                                                 balancers
@@ -65,6 +77,8 @@
  *                       apigw_rt_serve.c          the shared generation, the
  *                                                 store poller (watchdog)
  *                       apigw_policy_cache.c      the cache's store, mutex
+ *                       apigw_metrics.c           endpoints numbered, the
+ *                                                 counters' shared memory
  *   optional_fn_retrieve apigw_request.c          mod_apigw_auth's claims
  *   post_read_request   apigw_error.c             the server's
  *                                                 ApiErrorFormat, as the
@@ -73,6 +87,7 @@
  *                                                 endpoint's: at its
  *                                                 match, translate_name)
  *   child_init          apigw_backend.c           worker pools, curl
+ *                       apigw_trace_export.c      the span exporter
  *                       apigw_stream.c            the WebSocket bound
  *                       apigw_policy_cache.c      the cache's mutex
  *                       apigw_admin_ops.c         the route store's mutex
@@ -107,6 +122,13 @@
  *                       apigw_admin.c             apigw-admin (REST,
  *                                                 GraphQL, console)
  *                       apigw_health.c            apigw-health
+ *                       apigw_openapi.c           apigw-openapi
+ *                       apigw_metrics.c           apigw-metrics
+ *   log_transaction     apigw_metrics.c           an endpoint's request
+ *                                                 counted (in flight from
+ *                                                 its match, translate_name)
+ *                       apigw_trace_request.c     its spans queued for
+ *                                                 ApiTraceExport
  *   proxy pre_request   apigw_backend.c           the endpoint's worker
  *   proxy create_req    apigw_backend.c           status line (a 101),
  *                                                 deadline, the socket for
@@ -125,9 +147,13 @@
 #include "apigw_contract.h"
 #include "apigw_admin.h"
 #include "apigw_health.h"
+#include "apigw_openapi.h"
+#include "apigw_metrics.h"
 #include "apigw_rt_serve.h"
 #include "apigw_stream.h"
 #include "apigw_reqschema.h"
+#include "apigw_log_json.h"
+#include "apigw_trace_request.h"
 #include "apigw_module.h"
 
 #include "apr_optional_hooks.h"
@@ -138,6 +164,7 @@ static int apigw_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)plog;
     (void)ptemp;
     apigw_cache_pre_config(pconf);
+    apigw_log_json_register(pconf);
     return OK;
 }
 
@@ -160,6 +187,7 @@ static int apigw_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
     (void)plog;
+    apigw_trace_export_post_config(s);
     if (apigw_admin_post_config(pconf, s) != OK
         || apigw_rt_serve_post_config(pconf, s, apigw_admin_store_spec(),
                                       apigw_admin_in_use()) != OK) {
@@ -171,6 +199,7 @@ static int apigw_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 static void apigw_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apigw_backends_child_init(pchild, s);
+    apigw_trace_export_child_init(pchild, s);   /* after libcurl's init */
     apigw_stream_child_init(pchild, s);
     apigw_cache_child_init(pchild, s);
     apigw_admin_child_init(pchild, s);
@@ -222,6 +251,8 @@ static void apigw_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(apigw_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(apigw_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(apigw_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(apigw_metrics_post_config, NULL, NULL,
+                        APR_HOOK_MIDDLE);
     ap_hook_child_init(apigw_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 
     /* first: every later phase's error answers read the format */
@@ -256,6 +287,11 @@ static void apigw_register_hooks(apr_pool_t *p)
                     APR_HOOK_FIRST);
     ap_hook_handler(apigw_admin_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(apigw_health_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(apigw_openapi_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(apigw_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* off the response path: the client has its answer */
+    ap_hook_log_transaction(apigw_metrics_log, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(apigw_trace_log, NULL, NULL, APR_HOOK_MIDDLE);
 
     proxy_hook_pre_request(apigw_backend_pre_request, NULL, NULL,
                            APR_HOOK_FIRST);

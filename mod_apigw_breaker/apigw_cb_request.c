@@ -316,15 +316,21 @@ int apigw_cb_request_fixups(request_rec *r)
     note->backend = backend;
     note->epoch = v.epoch;
     ap_set_module_config(r->request_config, &apigw_breaker_module, note);
-    if (v.state == APIGW_CB_STANDBY
-        || (v.state == APIGW_CB_RECOVERING
-            && apigw_cb_admit(w, &b->set.timing, now, uniform(r, now)))) {
+    if (v.state == APIGW_CB_STANDBY) {
+        apr_table_setn(r->notes, APIGW_NOTE_BREAKER, "closed");
+        return DECLINED;
+    }
+    if (v.state == APIGW_CB_RECOVERING
+        && apigw_cb_admit(w, &b->set.timing, now, uniform(r, now))) {
+        apr_table_setn(r->notes, APIGW_NOTE_BREAKER, "probe");
         return DECLINED;
     }
     if (b->fallback_worker) {
         note->fallback = 1;
+        apr_table_setn(r->notes, APIGW_NOTE_BREAKER, "fallback");
         return DECLINED;
     }
+    apr_table_setn(r->notes, APIGW_NOTE_BREAKER, "open");
     /* a request sent to the fallback backend above is answered by a
      * backend, so it is not a refusal */
     note->refuse = 1;

@@ -1744,6 +1744,11 @@ const char *apigw_kd_translate(apr_pool_t *p, json_t *root,
         return out->error;
     }
     service_lines(c);
+    /* KrakenD passes a trace to its backends only with its OpenTelemetry
+     * component; without it, neither does the import */
+    if (!(e && json_object_get(e, "telemetry/opentelemetry"))) {
+        emit(c, c->r->lines, "", "ApiTraceContext Off");
+    }
     eps = json_object_get(root, "endpoints");
     if (eps && !json_is_array(eps)) {
         wrong_type(c, "/endpoints", eps, "an array of endpoints");

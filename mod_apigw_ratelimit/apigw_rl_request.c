@@ -335,6 +335,8 @@ static void give_all_back(rl_pass *ps)
     }
 }
 
+static const char store_unavailable[] = "rate limit store unavailable";
+
 /* r is refused: our handler answers it, and the other modules' later
  * phases know to do nothing for it. */
 static void note_refusal(request_rec *r, int status, const char *error,
@@ -346,6 +348,8 @@ static void note_refusal(request_rec *r, int status, const char *error,
     ref->error = error;
     ref->retry_ns = retry_ns;
     ap_set_module_config(r->request_config, &apigw_ratelimit_module, ref);
+    apr_table_setn(r->notes, APIGW_NOTE_RATELIMIT,
+                   error == store_unavailable ? "unavailable" : "rejected");
     apigw_refuse(r, status);
 }
 
@@ -514,8 +518,7 @@ int apigw_rl_fixups(request_rec *r)
                 continue;               /* failure open: this limit admits */
             }
             give_all_back(&ps);
-            note_refusal(r, HTTP_SERVICE_UNAVAILABLE,
-                         "rate limit store unavailable", 0);
+            note_refusal(r, HTTP_SERVICE_UNAVAILABLE, store_unavailable, 0);
             return DECLINED;
         }
         if (!t->d.admitted) {
@@ -550,6 +553,8 @@ int apigw_rl_fixups(request_rec *r)
                           "was cut short)");
         }
     }
+    apr_table_setn(r->notes, APIGW_NOTE_RATELIMIT, until ? "delayed"
+                                                         : "admitted");
     for (i = 0; i < ps.ntaken; i++) {
         COUNT(ps.taken[i].pol, admitted);
         if (ps.taken[i].d.wait_ns) {

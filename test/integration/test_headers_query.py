@@ -21,9 +21,10 @@ CLIENT_HEADERS = {
 
 # What mod_proxy_http itself puts in every request to a backend (and
 # X-Forwarded-Host, see test_proxy_adds_x_forwarded_headers).
-# mod_proxy adds these to every backend request (ProxyAddHeaders)
+# mod_proxy adds these to every backend request (ProxyAddHeaders), and
+# the gateway its trace (ApiTraceContext, on by default; test_trace.py)
 PROXY_ADDED = {"host", "x-forwarded-for", "x-forwarded-host",
-               "x-forwarded-server", "connection"}
+               "x-forwarded-server", "connection", "traceparent"}
 
 
 def header_conf(b):
