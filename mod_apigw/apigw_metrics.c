@@ -23,7 +23,7 @@
 #include <string.h>
 
 #define RETAINED_KEY "apigw_metrics_shm"
-#define LAYOUT_MAGIC 0x4147574d45545231ULL  /* "AGWMETR1" */
+#define LAYOUT_MAGIC 0x4147574d45545232ULL  /* "AGWMETR2" */
 #define KEY_BUSY (1ULL << 63)
 
 #define NMETHODS 8
@@ -76,6 +76,8 @@ typedef struct {
     apr_uint64_t cache[APIGW_METRICS_CACHE_EVENTS];
     apr_uint64_t agg_calls;
     apr_uint64_t agg_partial;
+    apr_uint64_t trace_exported;          /* requests' spans (ApiTraceExport) */
+    apr_uint64_t trace_dropped;
     m_slot overflow;                      /* runtime routes past the pool */
     /* then m_slot statics[nstatic], m_route routes[nroutes] */
 } m_head;
@@ -454,6 +456,14 @@ void apigw_metrics_agg_calls(int n)
     }
 }
 
+void apigw_metrics_trace(apr_uint64_t exported, apr_uint64_t dropped)
+{
+    if (seg) {
+        add(&seg->trace_exported, exported);
+        add(&seg->trace_dropped, dropped);
+    }
+}
+
 void apigw_metrics_agg_partial(void)
 {
     if (seg) {
@@ -631,6 +641,12 @@ static void own_families(apigw_mtext *t)
     single_counter(t, "apigw_aggregate_partial_responses", "Aggregated "
                    "answers merged while some backends failed.",
                    get(&seg->agg_partial));
+    single_counter(t, "apigw_trace_exported_requests", "Requests whose "
+                   "spans were sent to the ApiTraceExport collector.",
+                   get(&seg->trace_exported));
+    single_counter(t, "apigw_trace_dropped_requests", "Requests whose "
+                   "spans were dropped: the export queue was full or the "
+                   "collector failed.", get(&seg->trace_dropped));
     for (i = 0; i < seg->nroutes; i++) {
         used += __atomic_load_n(&routes[i].key, __ATOMIC_RELAXED) != 0;
     }

@@ -64,4 +64,7 @@ void apigw_metrics_cache(apigw_metrics_cache_event e);
 void apigw_metrics_agg_calls(int n);
 void apigw_metrics_agg_partial(void);
 
+/* Trace export (apigw_trace_export.c): requests' spans sent, dropped. */
+void apigw_metrics_trace(apr_uint64_t exported, apr_uint64_t dropped);
+
 #endif

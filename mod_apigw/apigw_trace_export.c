@@ -13,6 +13,7 @@
 #include "apigw_trace_export.h"
 #include "apigw_config.h"
 #include "apigw_json.h"
+#include "apigw_metrics.h"
 #include "apigw_parse.h"
 #include "apigw_log.h"
 
@@ -66,6 +67,13 @@ typedef struct {
     apr_uint64_t dropped_logged;
 } exporter;
 
+/* This child's count and the shared one (apigw_metrics.c). */
+static void count_dropped(apr_uint64_t n)
+{
+    __atomic_fetch_add(&n_dropped, n, __ATOMIC_RELAXED);
+    apigw_metrics_trace(0, n);
+}
+
 int apigw_trace_export_on(void)
 {
     return queue != NULL;
@@ -99,7 +107,7 @@ int apigw_trace_export_push(const char *spans, apr_size_t len)
             }
         }
         else if (dif < 0) {
-            __atomic_fetch_add(&n_dropped, 1, __ATOMIC_RELAXED);
+            count_dropped(1);
             return 0;                    /* full */
         }
         else {
@@ -112,7 +120,7 @@ int apigw_trace_export_push(const char *spans, apr_size_t len)
         copy[len] = '\0';
     }
     else {
-        __atomic_fetch_add(&n_dropped, 1, __ATOMIC_RELAXED);
+        count_dropped(1);
     }
     c->item = copy;                  /* NULL: the cell is skipped */
     c->len = copy ? len : 0;
@@ -170,7 +178,7 @@ static void note_failure(exporter *e, const char *why, apr_uint64_t lost)
 {
     apr_time_t now = apr_time_now();
 
-    __atomic_fetch_add(&n_dropped, lost, __ATOMIC_RELAXED);
+    count_dropped(lost);
     if (now - e->last_failure_log < FAILURE_LOG_INTERVAL) {
         return;
     }
@@ -218,6 +226,7 @@ static void post(exporter *e, apr_pool_t *p, const char *spans,
         return;
     }
     __atomic_fetch_add(&n_exported, n, __ATOMIC_RELAXED);
+    apigw_metrics_trace(n, 0);
 }
 
 /* Takes up to BATCH_MAX requests' spans and sends them; 0 when the queue

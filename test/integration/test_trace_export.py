@@ -89,10 +89,27 @@ ApiTraceExport {url} service=orders-gw
   ApiBackend {b.url}/one group=one
   ApiBackend {b.url}/two group=two
 </ApiEndpoint>
+<Location "/metrics">
+  SetHandler apigw-metrics
+</Location>
 <ApiEndpoint "/v1/down">
   ApiBackend http://127.0.0.1:{free_port()}/nothing
 </ApiEndpoint>
 """
+
+
+def counter(gw, name):
+    for line in requests.get(gw.url("/metrics")).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError("no " + name)
+
+
+def wait_counter(gw, name, want, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while counter(gw, name) < want and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return counter(gw, name)
 
 
 def attrs(span):
@@ -187,6 +204,9 @@ def test_many_requests_are_batched(backend, gateway, collector):
     assert len(spans) == 400
     assert len(collector.docs) < 100       # batched, not one POST a request
     assert len({x["traceId"] for x in spans}) == 200
+    # counted in the metrics, summed over the children
+    assert wait_counter(gw, "apigw_trace_exported_requests_total", 200) == 200
+    assert counter(gw, "apigw_trace_dropped_requests_total") == 0
 
 
 @pytest.mark.allow_log("AGW00821")
@@ -205,6 +225,8 @@ def test_a_collector_down_costs_nothing(backend, gateway):
     log = gw.error_log_text()
     assert "AGW00821" in log and "dropped" in log
     assert log.count("AGW00821") <= 2      # one per child at most
+    assert wait_counter(gw, "apigw_trace_dropped_requests_total", 100) == 100
+    assert counter(gw, "apigw_trace_exported_requests_total") == 0
 
 
 @pytest.mark.allow_log("AGW00821")
