@@ -618,18 +618,25 @@ static const char *set_route_store(cmd_parms *cmd, void *dconf,
     return "ApiRouteStore: sqlite3:PATH or pgsql:CONNINFO";
 }
 
+apigw_server_conf *apigw_cmd_server_conf(cmd_parms *cmd, const char **err)
+{
+    if ((*err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT)) != NULL) {
+        return NULL;
+    }
+    return ap_get_module_config(cmd->server->module_config, &apigw_module);
+}
+
 /* ApiEnvironment NAME: the environment whose runtime routes this server
  * or virtual host serves; checked as the admin API checks names. */
 static const char *set_environment(cmd_parms *cmd, void *dconf,
                                    const char *name)
 {
-    apigw_server_conf *sc = ap_get_module_config(cmd->server->module_config,
-                                                 &apigw_module);
     const apigw_rt_error *e;
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    const char *err;
+    apigw_server_conf *sc = apigw_cmd_server_conf(cmd, &err);
 
     (void)dconf;
-    if (err) {
+    if (!sc) {
         return err;
     }
     if ((e = apigw_rt_environment_check(cmd->pool, name)) != NULL) {
@@ -715,12 +722,11 @@ static const char *set_graphql_bound(cmd_parms *cmd, void *dconf,
  * would (apigw_request.c); cmd->info: which. */
 static const char *set_redirect(cmd_parms *cmd, void *dconf, int flag)
 {
-    apigw_server_conf *sc = ap_get_module_config(cmd->server->module_config,
-                                                 &apigw_module);
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    const char *err;
+    apigw_server_conf *sc = apigw_cmd_server_conf(cmd, &err);
 
     (void)dconf;
-    if (err) {
+    if (!sc) {
         return err;
     }
     if (strcmp(cmd->info, "fixed-path") == 0) {

@@ -141,6 +141,10 @@ void *apigw_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
 /* The timeout a server's endpoints use unless they set their own. */
 apr_interval_time_t apigw_server_timeout(const apigw_server_conf *sc);
 
+/* The server config a directive of server config or virtual host context
+ * sets; NULL and *err when it stands in another context. */
+apigw_server_conf *apigw_cmd_server_conf(cmd_parms *cmd, const char **err);
+
 /* Is this directive inside an <ApiEndpoint> section? */
 int apigw_cmd_in_endpoint(const cmd_parms *cmd);
 

@@ -759,12 +759,11 @@ static json_t *info_of(const oa_ctx *c)
 const char *apigw_openapi_set_info(cmd_parms *cmd, void *dconf,
                                    const char *title, const char *version)
 {
-    apigw_server_conf *sc = ap_get_module_config(cmd->server->module_config,
-                                                 &apigw_module);
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    const char *err;
+    apigw_server_conf *sc = apigw_cmd_server_conf(cmd, &err);
 
     (void)dconf;
-    if (err) {
+    if (!sc) {
         return err;
     }
     if (!*title || !*version) {

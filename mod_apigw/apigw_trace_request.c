@@ -295,12 +295,11 @@ int apigw_trace_log(request_rec *r)
 
 const char *apigw_trace_set_context(cmd_parms *cmd, void *dconf, int flag)
 {
-    apigw_server_conf *sc = ap_get_module_config(cmd->server->module_config,
-                                                 &apigw_module);
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    const char *err;
+    apigw_server_conf *sc = apigw_cmd_server_conf(cmd, &err);
 
     (void)dconf;
-    if (err) {
+    if (!sc) {
         return err;
     }
     sc->trace_context = flag;
@@ -310,14 +309,13 @@ const char *apigw_trace_set_context(cmd_parms *cmd, void *dconf, int flag)
 const char *apigw_trace_set_sample(cmd_parms *cmd, void *dconf,
                                    const char *arg)
 {
-    apigw_server_conf *sc = ap_get_module_config(cmd->server->module_config,
-                                                 &apigw_module);
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    const char *err;
+    apigw_server_conf *sc = apigw_cmd_server_conf(cmd, &err);
     char *end;
     double v;
 
     (void)dconf;
-    if (err) {
+    if (!sc) {
         return err;
     }
     v = strtod(arg, &end);
