@@ -553,12 +553,13 @@ static void run_calls(agg_ctx *x, int from, int to)
             }
         }
     }
-    apigw_metrics_agg_calls(n);
     if (n && apigw_fetch_run(x->r, calls, n, x->deadline) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, x->r, APIGW_LOGNO(00144)
                       "endpoint %s: the backend client is not available",
                       x->ep->pattern);
+        return;
     }
+    apigw_metrics_agg_calls(n);
 }
 
 static void call_backends(agg_ctx *x)

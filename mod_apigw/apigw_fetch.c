@@ -435,7 +435,7 @@ static int call_start(curl_client *c, call_state *cs, apr_time_t deadline)
     cs->method = f->method;
     cs->body = f->body;
     cs->body_len = f->body_len;
-    cs->start = apr_time_now();
+    cs->start = cs->f->started = apr_time_now();
     return call_launch(c, cs, deadline);
 }
 

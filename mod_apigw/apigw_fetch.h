@@ -57,6 +57,7 @@ typedef struct {
     apr_size_t resp_len;
     const char *error;             /* curl's message when not OK */
     apr_interval_time_t elapsed;
+    apr_time_t started;            /* when it was sent; 0 never */
 
     void *priv;                    /* the engine's, per call */
 } apigw_fetch;

@@ -107,8 +107,8 @@ static const char *number_or_null(const char *v)
 {
     const char *c;
 
-    if (!v || !*v) {
-        return "null";
+    if (!v || !*v || (v[0] == '0' && v[1])) {
+        return "null";                 /* JSON has no leading zeros */
     }
     for (c = v; *c; c++) {
         if (!apr_isdigit(*c)) {

@@ -392,17 +392,20 @@ static void observe(apr_uint64_t *buckets, apr_uint64_t *sum,
     add(sum, (apr_uint64_t)us);
 }
 
-/* The request body's size: what httpd read of it, else its declared
- * Content-Length (mod_proxy reads bodies without counting them). */
-static apr_uint64_t bytes_in(const request_rec *r)
+/* The request body's size: what httpd read of it, else, once a backend
+ * was called, its declared Content-Length (mod_proxy reads bodies without
+ * counting them; a request refused or answered before has sent nothing,
+ * and a body cannot be larger than httpd's own limit). */
+static apr_uint64_t bytes_in(const request_rec *r, const apigw_request *rq)
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
-    apr_off_t n = 0;
+    apr_off_t n = 0, most = (apr_off_t)ap_get_limit_req_body(r);
     char *end;
 
-    if (cl && apr_strtoff(&n, cl, &end, 10) == APR_SUCCESS && !*end
+    if (rq->backend_start && cl
+        && apr_strtoff(&n, cl, &end, 10) == APR_SUCCESS && !*end
         && n > r->read_length) {
-        return (apr_uint64_t)n;
+        return (apr_uint64_t)(most > 0 && n > most ? most : n);
     }
     return r->read_length > 0 ? (apr_uint64_t)r->read_length : 0;
 }
@@ -427,8 +430,7 @@ int apigw_metrics_log(request_rec *r)
     }
     ms = rq->metrics;
     status = apigw_outcome_status(last);
-    cls = status / 100;
-    cls = cls < 1 ? 1 : cls > NCLASSES ? NCLASSES : cls;
+    cls = status >= 100 && status <= 599 ? status / 100 : 5;
     add(&ms->requests[cls - 1], 1);
     observe(ms->duration, &ms->duration_sum_us,
             apr_time_now() - r->request_time);
@@ -436,7 +438,7 @@ int apigw_metrics_log(request_rec *r)
         observe(ms->backend, &ms->backend_sum_us,
                 rq->backend_end - rq->backend_start);
     }
-    add(&ms->bytes_in, bytes_in(r));
+    add(&ms->bytes_in, bytes_in(r, rq));
     add(&ms->bytes_out, last->bytes_sent > 0 ? (apr_uint64_t)last->bytes_sent
                                              : 0);
     return DECLINED;

@@ -37,6 +37,7 @@
 #include "apigw_query.h"
 #include "apigw_contract.h"
 #include "apigw_rt_serve.h"
+#include "apigw_route_store.h"
 #include "apigw_stream.h"
 #include "apigw_trace_request.h"
 #include "apigw_metrics.h"
@@ -243,7 +244,8 @@ static void note_endpoint(request_rec *r, const apigw_endpoint *ep)
 
         apr_table_setn(r->notes, APIGW_NOTE_ROUTE_ID, ep->route_id);
         apr_table_setn(r->notes, APIGW_NOTE_ENVIRONMENT,
-                       sc->environment ? sc->environment : "default");
+                       sc->environment ? sc->environment
+                                       : APIGW_ROUTE_STORE_DEFAULT_ENV);
     }
     for (i = 0; i < ep->conf->backends->nelts; i++) {
         const apigw_backend *be = APR_ARRAY_IDX(ep->conf->backends, i,

@@ -36,6 +36,8 @@ APLOG_USE_MODULE(apigw);
 #define POLL_INTERVAL apr_time_from_msec(50)
 #define POST_TIMEOUT_MS 2000L
 #define FAILURE_LOG_INTERVAL apr_time_from_sec(60)
+#define DRAIN_TIME apr_time_from_sec(2)
+#define CONNECT_TIMEOUT_MS 500L
 
 /* what ApiTraceExport says, copied at post_config for every child */
 static const char *export_url;
@@ -65,6 +67,7 @@ typedef struct {
     CURL *curl;
     apr_time_t last_failure_log;
     apr_uint64_t dropped_logged;
+    apr_time_t drain_until;          /* stopping: sends end by then; 0 not */
 } exporter;
 
 /* This child's count and the shared one (apigw_metrics.c). */
@@ -209,7 +212,12 @@ static void post(exporter *e, apr_pool_t *p, const char *spans,
     curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, POST_TIMEOUT_MS);
+    curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, e->drain_until
+                     ? (long)apr_time_as_msec(e->drain_until > apr_time_now()
+                                              ? e->drain_until - apr_time_now()
+                                              : 1) + 1
+                     : POST_TIMEOUT_MS);
+    curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
     curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, discard_body);
@@ -275,8 +283,10 @@ static void *APR_THREAD_FUNC exporter_main(apr_thread_t *thread, void *data)
         }
         apr_sleep(POLL_INTERVAL);
     }
-    /* what is left is sent once more, then dropped */
-    while (flush(e, p)) {
+    /* what is left is sent once more, for DRAIN_TIME at most (the child
+     * is stopping); what is left after is dropped by exporter_stop */
+    e->drain_until = apr_time_now() + DRAIN_TIME;
+    while (apr_time_now() < e->drain_until && flush(e, p)) {
         apr_pool_clear(p);
     }
     apr_pool_destroy(p);
@@ -293,11 +303,12 @@ static apr_status_t exporter_stop(void *data)
     apr_size_t len;
 
     apr_atomic_set32(&e->stop, 1);
-    if (e->thread) {
-        apr_thread_join(&rv, e->thread);
-    }
+    apr_thread_join(&rv, e->thread);
     while (take(queue, &item, &len)) {
-        free(item);
+        if (item) {
+            free(item);
+            count_dropped(1);          /* past the last send's deadline */
+        }
     }
     if (e->curl) {
         curl_easy_cleanup(e->curl);
@@ -321,13 +332,14 @@ void apigw_trace_export_child_init(apr_pool_t *pchild, server_rec *s)
 {
     exporter *e;
     ring *q;
-    apr_uint64_t i, cap = 1;
+    apr_uint64_t i, cap;
     apr_status_t rv;
 
     queue = NULL;
     if (!export_url) {
         return;
     }
+    cap = 2;                         /* the ring needs two cells at least */
     while (cap < queue_size) {
         cap <<= 1;
     }
@@ -346,16 +358,17 @@ void apigw_trace_export_child_init(apr_pool_t *pchild, server_rec *s)
         return;
     }
     queue = q;
-    /* runs before the pool's other cleanups: the thread stops first */
-    apr_pool_pre_cleanup_register(pchild, e, exporter_stop);
     rv = apr_thread_create(&e->thread, NULL, exporter_main, e, pchild);
     if (rv != APR_SUCCESS) {
-        e->thread = NULL;
         queue = NULL;
+        curl_easy_cleanup(e->curl);
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, APIGW_LOGNO(00823)
                      "trace export: cannot start this child's exporter "
                      "thread; it exports no span");
+        return;
     }
+    /* runs before the pool's other cleanups: the thread stops first */
+    apr_pool_pre_cleanup_register(pchild, e, exporter_stop);
 }
 
 /* ---- ApiTraceExport URL [service=NAME] [queue=N] (main server) ---- */
@@ -394,9 +407,9 @@ const char *apigw_trace_set_export(cmd_parms *cmd, void *dconf,
             char *end;
             long n = strtol(w + 6, &end, 10);
 
-            if (end == w + 6 || *end || n < 1 || n > QUEUE_MAX) {
+            if (end == w + 6 || *end || n < 2 || n > QUEUE_MAX) {
                 return apr_psprintf(cmd->pool, "ApiTraceExport %s: queue= "
-                                    "takes a number from 1 to %d", w,
+                                    "takes a number from 2 to %d", w,
                                     QUEUE_MAX);
             }
             sc->trace_queue = (int)n;

@@ -162,7 +162,8 @@ static void attr_str(apr_array_header_t *a, apr_pool_t *p, const char *key,
 {
     if (value) {
         APR_ARRAY_PUSH(a, const char *) = apr_pstrcat(p, "{\"key\":\"", key,
-            "\",\"value\":{\"stringValue\":", apigw_json_str(p, value), "}}",
+            "\",\"value\":{\"stringValue\":",
+            apigw_json_str(p, apigw_utf8_clean(p, value)), "}}",
             NULL);
     }
 }
@@ -198,7 +199,8 @@ static const char *span_json(apr_pool_t *p, const apigw_trace_state *t,
         hex(p, span, APIGW_SPAN_ID_LEN),
         parent ? ",\"parentSpanId\":\"" : "",
         parent ? hex(p, parent, APIGW_SPAN_ID_LEN) : "", parent ? "\"" : "",
-        apigw_json_str(p, name), kind, start, end > start ? end : start,
+        apigw_json_str(p, apigw_utf8_clean(p, name)), kind, start,
+        end > start ? end : start,
         apr_array_pstrcat(p, attrs, ','), failed ? 2 : 0);
 }
 
@@ -244,6 +246,7 @@ static void call_spans(request_rec *r, const apigw_request *rq,
             if (f->outcome == APIGW_FETCH_NOT_RUN) {
                 continue;
             }
+            start = f->started ? f->started : start;
             end = start + f->elapsed;
             status = f->outcome == APIGW_FETCH_OK ? f->status : 0;
             error = fetch_error(f);
