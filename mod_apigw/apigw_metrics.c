@@ -282,7 +282,7 @@ static int labels_equal(const m_route *m, const route_labels *l)
 
 /* The slot (index + 1, as metrics_index) of a runtime route, claimed in
  * the pool when it has none yet; 0 when the pool is full (the overflow
- * series, for good), -1 when its slot stays busy (overflow this time). */
+ * series, for good). */
 static int claim_route(const request_rec *r, const apigw_endpoint *ep)
 {
     apr_uint64_t n = seg->nroutes, key, start, i;
@@ -314,12 +314,16 @@ static int claim_route(const request_rec *r, const apigw_endpoint *ep)
             return (int)((start + i) % n) + 1;
         }
         if (k & KEY_BUSY) {
-            /* labels being written (ours, perhaps): wait for them */
-            if (++spins > 100) {
-                return -1;
+            /* labels being written (ours, perhaps): wait for them, 10 ms
+             * at most; a slot left busy by a child that died meanwhile is
+             * passed over for good */
+            if (++spins <= 100) {
+                apr_sleep(100);
+                i--;
             }
-            apr_sleep(100);
-            i--;
+            else {
+                spins = 0;
+            }
             continue;
         }
         if (k == key && labels_equal(m, &l)) {
@@ -341,9 +345,6 @@ static m_slot *slot_of(const request_rec *r, apigw_endpoint *ep)
     idx = __atomic_load_n(&ep->metrics_index, __ATOMIC_RELAXED);
     if (idx == 0) {
         idx = claim_route(r, ep);
-        if (idx < 0) {
-            return &seg->overflow;  /* not remembered: next time, again */
-        }
         idx = idx ? idx : -1;
         __atomic_store_n(&ep->metrics_index, idx, __ATOMIC_RELAXED);
     }

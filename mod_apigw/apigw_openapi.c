@@ -6,11 +6,11 @@
  * returning); no lock, no shared state written. docs/openapi.md says
  * what is described and what is approximated. */
 #include "apigw_openapi.h"
+#include "apigw_json.h"
 #include "apigw_config.h"
 #include "apigw_policy_conf.h"
 #include "apigw_rt_serve.h"
 #include "apigw_encode.h"
-#include "apigw_encode_int.h"
 #include "apigw_json_error.h"
 #include "apigw_log.h"
 
@@ -58,44 +58,16 @@ typedef struct {
 
 /* ---- strings ---- */
 
-/* s with every invalid UTF-8 sequence replaced by U+FFFD (jansson takes
- * only valid UTF-8); s itself when it is valid. */
-static const char *utf8_clean(apr_pool_t *p, const char *s)
-{
-    apr_size_t n = strlen(s), i = 0, adv, o = 0;
-    char *out;
-
-    while (i < n && apigw_utf8_next((const unsigned char *)s + i, n - i,
-                                    &adv) >= 0) {
-        i += adv;
-    }
-    if (i == n) {
-        return s;
-    }
-    out = apr_palloc(p, n * 3 + 1);
-    for (i = 0; i < n; i += adv) {
-        if (apigw_utf8_next((const unsigned char *)s + i, n - i, &adv) < 0) {
-            memcpy(out + o, "\xef\xbf\xbd", 3);
-            o += 3;
-        }
-        else {
-            memcpy(out + o, s + i, adv);
-            o += adv;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
+/* jansson takes only valid UTF-8: common/apigw_json.c's apigw_utf8_clean */
 static json_t *jstr(apr_pool_t *p, const char *s)
 {
-    return json_string(utf8_clean(p, s ? s : ""));
+    return json_string(apigw_utf8_clean(p, s ? s : ""));
 }
 
 /* obj[key] = v, with key made valid UTF-8 (v's reference is taken) */
 static void jset(apr_pool_t *p, json_t *obj, const char *key, json_t *v)
 {
-    json_object_set_new(obj, utf8_clean(p, key), v);
+    json_object_set_new(obj, apigw_utf8_clean(p, key), v);
 }
 
 static json_t *ref(const char *what, const char *name)
@@ -477,7 +449,7 @@ static void add_endpoint(oa_ctx *c, const apigw_endpoint *ep, int runtime)
     if (!ep->methods->nelts) {
         return;
     }
-    tpl = apr_pstrdup(p, utf8_clean(p, tpl));
+    tpl = apr_pstrdup(p, apigw_utf8_clean(p, tpl));
     auth = runtime ? c->server_auth : auth_type_of(c->r, ep);
     for (i = 0; i < ep->methods->nelts; i++) {
         const char *m = APR_ARRAY_IDX(ep->methods, i, const char *);
@@ -567,7 +539,13 @@ static int cmp_op(const void *a, const void *b)
     if (!d) {
         d = strcmp(x->method, y->method);
     }
-    return d ? d : x->runtime - y->runtime;
+    if (!d) {
+        d = x->runtime - y->runtime;
+    }
+    /* two runtime routes of one path and method (one lost it to the
+     * other): the same one first in every child and answer */
+    return d ? d : strcmp(x->id_hint ? x->id_hint : "",
+                          y->id_hint ? y->id_hint : "");
 }
 
 /* The operations into a paths object, sorted, each path and method once,
