@@ -1743,12 +1743,13 @@ const char *apigw_kd_translate(apr_pool_t *p, json_t *root,
         && service_extra(c, e) < 0) {
         return out->error;
     }
-    service_lines(c);
     /* KrakenD passes a trace to its backends only with its OpenTelemetry
-     * component; without it, neither does the import */
+     * component; without it, neither does the import (a service-level
+     * line: before any section) */
     if (!(e && json_object_get(e, "telemetry/opentelemetry"))) {
         emit(c, c->r->lines, "", "ApiTraceContext Off");
     }
+    service_lines(c);
     eps = json_object_get(root, "endpoints");
     if (eps && !json_is_array(eps)) {
         wrong_type(c, "/endpoints", eps, "an array of endpoints");

@@ -50,7 +50,7 @@ static unsigned count_lines(const char *s, size_t n)
  * or virtual host holding ApiImportKrakenD. */
 static const char *const service_level[] = {
     "ApiErrorFormat ", "ApiRedirectFixedPath ", "ApiRedirectTrailingSlash ",
-    NULL
+    "ApiTraceContext ", NULL
 };
 
 /* Its index in service_level, or -1. */
