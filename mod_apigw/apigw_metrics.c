@@ -8,6 +8,7 @@
 #include "apigw_metrics_text.h"
 #include "apigw_contract.h"
 #include "apigw_json_error.h"
+#include "apigw_policy_conf.h"
 #include "apigw_route_store.h"
 #include "apigw_rt_serve.h"
 #include "apigw_shm.h"
@@ -627,7 +628,7 @@ static void single_counter(apigw_mtext *t, const char *name, const char *help,
     apigw_mtext_counter(t, name, "", NULL, v);
 }
 
-static void own_families(apigw_mtext *t)
+static void own_families(apigw_mtext *t, apr_int64_t evictions)
 {
     apr_uint64_t used = 0, i;
 
@@ -639,6 +640,12 @@ static void own_families(apigw_mtext *t)
     single_counter(t, "apigw_cache_stores", "Responses stored in the "
                    "response cache.",
                    get(&seg->cache[APIGW_METRICS_CACHE_STORE]));
+    if (evictions >= 0) {
+        single_counter(t, "apigw_cache_evictions", "Entries the response "
+                       "cache's store dropped before they expired, to make "
+                       "room (all of the store's users).",
+                       (apr_uint64_t)evictions);
+    }
     single_counter(t, "apigw_aggregate_backend_calls", "Backend calls made "
                    "by aggregating endpoints.", get(&seg->agg_calls));
     single_counter(t, "apigw_aggregate_partial_responses", "Aggregated "
@@ -788,6 +795,42 @@ static apr_array_header_t *member_items(apr_pool_t *p, const json_t *pools)
     return items;
 }
 
+/* Attempts on each member, and its failures by the suspension error-code
+ * names ("connect-refused", "503", "5xx"): only the codes it had. */
+static void member_traffic(request_rec *r, apigw_mtext *t,
+                           const apr_array_header_t *items)
+{
+    int i;
+
+    apigw_mtext_family(t, "apigw_member_requests", APIGW_MTYPE_COUNTER,
+                       "Attempts on a member that came to an outcome.");
+    for (i = 0; i < items->nelts; i++) {
+        const item *it = &APR_ARRAY_IDX(items, i, item);
+
+        apigw_mtext_counter(t, "apigw_member_requests", it->labels, NULL,
+                            num(it->m, "requests"));
+    }
+    apigw_mtext_family(t, "apigw_member_errors", APIGW_MTYPE_COUNTER,
+                       "A member's failed attempts by error code.");
+    for (i = 0; i < items->nelts; i++) {
+        const item *it = &APR_ARRAY_IDX(items, i, item);
+        json_t *errors = json_object_get(it->m, "errors");
+        const char *code;
+        json_t *n;
+
+        json_object_foreach(errors, code, n) {
+            if (json_is_integer(n) && json_integer_value(n) > 0) {
+                apigw_mtext_counter(
+                    t, "apigw_member_errors", it->labels,
+                    apr_pstrcat(r->pool, "code=\"",
+                                apigw_mtext_escape(r->pool, code), "\"",
+                                NULL),
+                    (apr_uint64_t)json_integer_value(n));
+            }
+        }
+    }
+}
+
 static void member_families(request_rec *r, apigw_mtext *t,
                             APR_OPTIONAL_FN_TYPE(apigw_ops_pools) *fn)
 {
@@ -844,6 +887,7 @@ static void member_families(request_rec *r, apigw_mtext *t,
         apigw_mtext_counter(t, "apigw_member_retries", it->labels, NULL,
                             num(it->m, "retries"));
     }
+    member_traffic(r, t, items);
     json_decref(pools);
 }
 
@@ -1008,7 +1052,7 @@ int apigw_metrics_handler(request_rec *r)
                                                      "Accept"));
     t = apigw_mtext_create(r->pool, om, 16384 + (apr_size_t)nstatic * 4096);
     endpoint_families(r->pool, t);
-    own_families(t);
+    own_families(t, apigw_cache_evictions(r));
     runtime_families(r, t);
     other_modules(r, t);
     body = apigw_mtext_finish(t, &len);

@@ -46,7 +46,10 @@
 #include "apr_sha1.h"
 #include "apr_global_mutex.h"
 #include "apr_thread_proc.h"
+#include "apr_lib.h"
+#include "mod_status.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 APLOG_USE_MODULE(apigw);
@@ -918,4 +921,86 @@ int apigw_cache_handler(request_rec *r)
                   pr->ep->pattern);
     return ap_pass_brigade(r->output_filters, bb) == APR_SUCCESS
            ? OK : AP_FILTER_ERROR;
+}
+
+/* ---- evictions, from the provider's own status ---- */
+
+ap_filter_rec_t *apigw_cache_status_filter_handle;
+
+#define STATUS_MAX 4096                     /* shmcb's short status: ~600 */
+
+typedef struct {
+    char text[STATUS_MAX];
+    apr_size_t len;
+} status_text;
+
+apr_status_t apigw_cache_status_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    status_text *st = f->ctx;
+    apr_bucket *e;
+
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        const char *data;
+        apr_size_t n;
+
+        if (APR_BUCKET_IS_METADATA(e)
+            || apr_bucket_read(e, &data, &n, APR_BLOCK_READ) != APR_SUCCESS) {
+            continue;
+        }
+        n = n < STATUS_MAX - 1 - st->len ? n : STATUS_MAX - 1 - st->len;
+        memcpy(st->text + st->len, data, n);
+        st->len += n;
+    }
+    st->text[st->len] = '\0';
+    apr_brigade_cleanup(bb);                /* kept here, never sent */
+    return APR_SUCCESS;
+}
+
+/* "NAME: N" of a short status text, or -1. */
+static apr_int64_t status_number(const char *text, const char *name)
+{
+    const char *at = ap_strstr_c(text, name);
+    char *end;
+    apr_int64_t v;
+
+    if (!at || (at != text && at[-1] != '\n')) {
+        return -1;
+    }
+    at += strlen(name);
+    while (*at == ' ') {
+        at++;
+    }
+    if (!apr_isdigit(*at)) {
+        return -1;
+    }
+    errno = 0;
+    v = apr_strtoi64(at, &end, 10);
+    return errno == ERANGE || v < 0 ? -1 : v;
+}
+
+apr_int64_t apigw_cache_evictions(request_rec *r)
+{
+    status_text *st;
+    ap_filter_t *f;
+
+    if (!store_ready || !provider || !provider->status
+        || r->connection->aborted) {
+        return -1;
+    }
+    st = apr_pcalloc(r->pool, sizeof(*st));
+    /* the provider writes with ap_rprintf: through r's filters, where this
+     * one, first in the chain, keeps what it writes */
+    f = ap_add_output_filter_handle(apigw_cache_status_filter_handle, st, r,
+                                    r->connection);
+    if (!f) {
+        return -1;
+    }
+    if (lock_store(r)) {
+        provider->status(instance, r, AP_STATUS_SHORT);
+        unlock_store();
+    }
+    ap_rflush(r);                           /* ap_rprintf's buffer, to us */
+    ap_remove_output_filter(f);
+    return status_number(st->text, "CacheDiscardCount:");
 }

@@ -180,5 +180,14 @@ apr_status_t apigw_cache_capture(ap_filter_t *f, apigw_policy_req *pr,
                                  apr_bucket_brigade *bb, void **state);
 int apigw_cache_handler(request_rec *r);
 #define APIGW_CACHE_HIT_HANDLER "apigw-cache-hit"
+/* Entries the store dropped before they expired, to make room: the
+ * "CacheDiscardCount" its provider's short status reports (shmcb's), read
+ * at the time of the call (r answers a scrape, nothing is sent on it); -1
+ * when there is no store or it does not report one. */
+apr_int64_t apigw_cache_evictions(request_rec *r);
+/* The output filter that keeps a provider's status text (registered by
+ * mod_apigw.c). */
+apr_status_t apigw_cache_status_filter(ap_filter_t *f, apr_bucket_brigade *bb);
+extern ap_filter_rec_t *apigw_cache_status_filter_handle;
 
 #endif

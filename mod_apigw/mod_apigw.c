@@ -232,6 +232,10 @@ static void apigw_register_filters(void)
     apigw_policy_filter_handle =
         ap_register_output_filter("APIGW_POLICY_OUT", apigw_policy_out_filter,
                                   NULL, AP_FTYPE_RESOURCE);
+    apigw_cache_status_filter_handle =
+        ap_register_output_filter("APIGW_CACHE_STATUS",
+                                  apigw_cache_status_filter, NULL,
+                                  AP_FTYPE_RESOURCE);
 }
 
 static void apigw_register_hooks(apr_pool_t *p)

@@ -222,6 +222,20 @@ static void restart_progression(apigw_sus_slot *slot,
     w->s->retry = apigw_sus_next_suspension(pol, 0);
 }
 
+/* The member's counters (any pool, policy or not). */
+static void count(apigw_sus_slot *slot, const apigw_sus_outcome *o)
+{
+    int kind;
+
+    if (!slot) {
+        return;
+    }
+    __atomic_fetch_add(&slot->attempts, 1, __ATOMIC_RELAXED);
+    if ((kind = apigw_sus_error_kind(o)) >= 0) {
+        __atomic_fetch_add(&slot->errors[kind], 1, __ATOMIC_RELAXED);
+    }
+}
+
 void apigw_sus_report(request_rec *r, apigw_sus_pool *pool, proxy_worker *w,
                       const apigw_sus_outcome *o, apr_time_t attempt_start)
 {
@@ -232,6 +246,7 @@ void apigw_sus_report(request_rec *r, apigw_sus_pool *pool, proxy_worker *w,
     apigw_sus_state after;
     apr_time_t now;
 
+    count(slot, o);
     if (!pol || !slot || !sus_mutex) {
         return;
     }

@@ -28,6 +28,12 @@ typedef struct {
     apr_uint32_t dirty;             /* read without it: anything to reset? */
     apr_uint32_t worker_hash;       /* owner: its worker->s->hash.def */
     apr_time_t probe_until;         /* CAS: a probe is out until then */
+    /* counted for every member, with a policy or not (relaxed atomics,
+     * no mutex): attempts with an outcome, and its failures by kind
+     * (apigw_sus_error_kind). An index is one member's for the whole
+     * generation: balancer-manager adds members, never removes one. */
+    apr_uint64_t attempts;
+    apr_uint64_t errors[APIGW_SUS_ERROR_KINDS];
 } apigw_sus_slot;
 
 typedef struct apigw_sus_pool {
@@ -65,8 +71,10 @@ apigw_sus_slot *apigw_sus_slot_of(const apigw_sus_pool *pool,
                                   const proxy_worker *w);
 
 /* The outcome of one attempt on member w (that started at attempt_start)
- * moves its state and, through mod_proxy_balancer's own fields, its error
- * state. Takes the module's mutex only when something changes. */
+ * is counted in its slot (attempts, errors by kind: any member) and, when
+ * it has a policy, moves its state and, through mod_proxy_balancer's own
+ * fields, its error state. Takes the module's mutex only when something
+ * changes. */
 void apigw_sus_report(request_rec *r, apigw_sus_pool *pool, proxy_worker *w,
                       const apigw_sus_outcome *o, apr_time_t attempt_start);
 

@@ -52,6 +52,32 @@ static const char *reason_json(apr_pool_t *p, apr_uint32_t reason)
     return name ? apigw_json_str(p, name) : "null";
 }
 
+/* The member's counters from its slot: ,"requests":N,"errors":{...}
+ * with the kinds it had (none for a member without a slot). */
+static const char *counters_json(apr_pool_t *p, const apigw_sus_pool *pool,
+                                 const proxy_worker *w)
+{
+    apigw_sus_slot *slot = pool ? apigw_sus_slot_of(pool, w) : NULL;
+    apr_array_header_t *errs = apr_array_make(p, 4, sizeof(const char *));
+    apr_uint64_t n;
+    int k;
+
+    if (!slot) {
+        return ",\"requests\":0,\"errors\":{}";
+    }
+    for (k = 0; k < APIGW_SUS_ERROR_KINDS; k++) {
+        if ((n = __atomic_load_n(&slot->errors[k], __ATOMIC_RELAXED)) > 0) {
+            APR_ARRAY_PUSH(errs, const char *) = apr_psprintf(
+                p, "\"%s\":%" APR_UINT64_T_FMT,
+                apigw_sus_error_kind_name(k), n);
+        }
+    }
+    return apr_psprintf(p, ",\"requests\":%" APR_UINT64_T_FMT
+                        ",\"errors\":{%s}",
+                        __atomic_load_n(&slot->attempts, __ATOMIC_RELAXED),
+                        apr_array_pstrcat(p, errs, ','));
+}
+
 static const char *member_json(apr_pool_t *p, const proxy_balancer *b,
                                const apigw_sus_pool *pool,
                                const proxy_worker *w)
@@ -95,10 +121,11 @@ static const char *member_json(apr_pool_t *p, const proxy_balancer *b,
     return apr_psprintf(p, "{\"pool\":%s,\"name\":%s,\"state\":\"%s\","
                         "\"suspendedSince\":%s,\"suspendedUntil\":%s,"
                         "\"reason\":%s,\"suspensions\":%u,"
-                        "\"retries\":%u}",
+                        "\"retries\":%u%s}",
                         apigw_json_str(p, b->s->name),
                         apigw_json_str(p, w->s->name_ex), state, since,
-                        until, reason, suspensions, st.timeouts);
+                        until, reason, suspensions, st.timeouts,
+                        counters_json(p, pool, w));
 }
 
 /* Members balancer-manager added in another child, as its own page and

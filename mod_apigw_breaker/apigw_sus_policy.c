@@ -226,6 +226,37 @@ const char *apigw_sus_reason_name(apr_pool_t *p, apr_uint32_t reason)
     return apigw_sus_transport_name(reason);
 }
 
+int apigw_sus_error_kind(const apigw_sus_outcome *o)
+{
+    int bit;
+
+    if (o->transport) {
+        for (bit = 0; bit < 6; bit++) {
+            if (o->transport == (1u << bit)) {
+                return bit;
+            }
+        }
+        return -1;
+    }
+    if (o->status >= 500 && o->status <= 504) {
+        return 6 + (o->status - 500);
+    }
+    return o->status >= 505 && o->status <= 599 ? 11 : -1;
+}
+
+const char *apigw_sus_error_kind_name(int kind)
+{
+    static const char *const statuses[] = {
+        "500", "501", "502", "503", "504", "5xx"
+    };
+
+    if (kind >= 0 && kind < 6) {
+        return apigw_sus_transport_name(1u << kind);  /* bits in kind order */
+    }
+    return kind >= 6 && kind < APIGW_SUS_ERROR_KINDS ? statuses[kind - 6]
+                                                     : NULL;
+}
+
 int apigw_sus_state_dirty(const apigw_sus_state *st)
 {
     return st->state != APIGW_SUS_ACTIVE || st->last != 0 || st->timeouts != 0;

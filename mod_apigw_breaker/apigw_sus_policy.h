@@ -128,6 +128,19 @@ apr_uint32_t apigw_sus_reason_of(const apigw_sus_outcome *o);
  * gives. */
 const char *apigw_sus_reason_name(apr_pool_t *p, apr_uint32_t reason);
 
+/* The kinds of error a member's counters sort its failed attempts into:
+ * the six transport errors, then its HTTP statuses 500-504, then any other
+ * 5xx. Bounded, so they can be metric labels. */
+#define APIGW_SUS_ERROR_KINDS 12
+
+/* The kind of error an outcome is (0 .. APIGW_SUS_ERROR_KINDS-1), or -1
+ * when it is none (the member answered, with a status below 500). */
+int apigw_sus_error_kind(const apigw_sus_outcome *o);
+
+/* A kind's name, as an error-code list writes it: "connect-refused",
+ * "503", and "5xx" for the other 5xx statuses; NULL out of range. */
+const char *apigw_sus_error_kind_name(int kind);
+
 /* A member's state (lives in shared memory). */
 #define APIGW_SUS_ACTIVE 0u
 #define APIGW_SUS_TIMEOUT 1u

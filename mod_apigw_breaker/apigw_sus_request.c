@@ -186,22 +186,6 @@ int apigw_sus_request_fixups(request_rec *r)
 
 /* ---- proxy hooks ---- */
 
-/* Is there anything for us in a request to this balancer? (Requests to a
- * balancer with no policy, no affinity, a stock lbmethod and none of our
- * directives in their directory are left alone.) */
-static int follows(request_rec *r, const apigw_sus_pool *pool)
-{
-    const struct apigw_sus_dir_conf *dc;
-
-    if (pool->managed || pool->affinity
-        || apigw_sus_lbmethod_is_ours(pool->balancer)) {
-        return 1;
-    }
-    dc = apigw_sus_dir(r);
-    return dc && (dc->retries >= 0
-                  || dc->timeout_action != APIGW_SUS_ACTION_UNSET);
-}
-
 int apigw_sus_request_pre_request(proxy_worker **worker,
                                   proxy_balancer **balancer, request_rec *r,
                                   proxy_server_conf *conf, char **url)
@@ -217,7 +201,9 @@ int apigw_sus_request_pre_request(proxy_worker **worker,
         if (!(st = apigw_sus_req_get(r))) {
             apigw_sus_pool *pool = apigw_sus_pool_of_url(r->server, r->pool,
                                                          *url);
-            if (!pool || !follows(r, pool)) {
+            /* every balancer's: its members' counters (apigw_sus_report)
+             * are kept for any pool, with a policy of ours or not */
+            if (!pool) {
                 return DECLINED;
             }
             st = req_make(r);

@@ -322,6 +322,34 @@ static void test_reason(void **state)
                                             | APIGW_SUS_CLOSED));
     assert_null(apigw_sus_reason_name(pool, 600));
 
+    /* the members' error counters: the six transport errors, 500-504 and
+     * any other 5xx; an answer below 500 is no error */
+    o = transport(APIGW_SUS_CONNECT_REFUSED);
+    assert_string_equal(apigw_sus_error_kind_name(apigw_sus_error_kind(&o)),
+                        "connect-refused");
+    o = transport(APIGW_SUS_DNS);
+    assert_string_equal(apigw_sus_error_kind_name(apigw_sus_error_kind(&o)),
+                        "dns");
+    o = transport(APIGW_SUS_CONNECT_REFUSED | APIGW_SUS_CLOSED);
+    assert_int_equal(apigw_sus_error_kind(&o), -1);
+    o = status(500);
+    assert_string_equal(apigw_sus_error_kind_name(apigw_sus_error_kind(&o)),
+                        "500");
+    o = status(504);
+    assert_string_equal(apigw_sus_error_kind_name(apigw_sus_error_kind(&o)),
+                        "504");
+    o = status(507);
+    assert_string_equal(apigw_sus_error_kind_name(apigw_sus_error_kind(&o)),
+                        "5xx");
+    o = status(404);
+    assert_int_equal(apigw_sus_error_kind(&o), -1);
+    o = status(200);
+    assert_int_equal(apigw_sus_error_kind(&o), -1);
+    o = status(600);
+    assert_int_equal(apigw_sus_error_kind(&o), -1);
+    assert_null(apigw_sus_error_kind_name(-1));
+    assert_null(apigw_sus_error_kind_name(APIGW_SUS_ERROR_KINDS));
+
     memset(&st, 0, sizeof(st));
     /* a refused connection suspends: its code is the reason */
     eff = step_o(&p, &st, transport(APIGW_SUS_CONNECT_REFUSED), t);
