@@ -1,5 +1,5 @@
 /* The apigw-health handler: the gateway's liveness and readiness as JSON
- * (README, "SetHandler apigw-health"). */
+ * (docs/guides/operations.md, docs/reference/handlers.md). */
 #ifndef APIGW_HEALTH_H
 #define APIGW_HEALTH_H
 

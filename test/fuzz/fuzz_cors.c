@@ -4,7 +4,7 @@
  * mod_apigw/apigw_policy_origin.c and their validation in
  * mod_apigw/apigw_policy_validate.c. Every answer is compared with an
  * independent reference written here from the documented semantics
- * (README "CORS", apigw_policy_origin.h):
+ * (docs/guides/edge-policies.md "CORS", apigw_policy_origin.h):
  *
  * - a pattern is "null" or scheme "://" ["*."] host [":" port], scheme
  *   1+ of alnum "+-.", host 1+ of alnum "-." not starting with '.', port

@@ -3,7 +3,7 @@
 /* libFuzzer target for the query-string filters of mod_apigw/apigw_query.c
  * (ApiInputQueryStrings, ApiDenyQueryStrings) and the deny-list validation
  * of mod_apigw/apigw_policy_validate.c. Every answer is compared with an
- * independent reference written here from apigw_query.h and README:
+ * independent reference written here from apigw_query.h and docs/guides/edge-policies.md:
  *
  * - a query is split on '&'; empty pairs are dropped; a pair's name is
  *   what precedes its first '=' (the whole pair without one);

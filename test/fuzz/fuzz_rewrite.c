@@ -14,7 +14,7 @@
  *     those reasons. $N reads every digit, as PCRE2 does when it applies
  *     the replacement, so what configtest accepts never fails later as an
  *     unknown group.
- *   - strip-prefix/add-prefix: the README's rules (whole segments, a
+ *   - strip-prefix/add-prefix: the documented rules (docs/guides/edge-policies.md) (whole segments, a
  *     trailing '/' of the prefix ignored, "/" strips nothing).
  *   - regex: pcre2_match (JIT, the code's limits, a 1 MB JIT stack) and
  *     the model's own expansion of the replacement: first match only,
