@@ -478,6 +478,61 @@ ApiBalancerSuspend balancer://pool codes=connect-refused initial=60s factor=2 ma
     assert val(s, "apigw_breaker_trips_total", breaker=bid) == 1
 
 
+@pytest.mark.allow_log(*(MEMBER_FAILURE_TAGS + UNREACHABLE_LOGS))
+def test_member_requests_and_errors_by_code(members, gateway):
+    """Attempts and failures per member, by the suspension error-code
+    names, in a pool with no suspension policy of ours: an endpoint's
+    balancer backend whose one member answers 503, then a member that is
+    gone (connect-refused, failed over by mod_proxy_balancer itself)."""
+    a, b = members("a"), members("b")
+    a.mode("status", 503)
+    gw = gateway(METRICS + f"""
+<Proxy balancer://plain>
+  BalancerMember {a.url}
+  BalancerMember {b.url}
+  ProxySet lbmethod=byrequests
+</Proxy>
+<ApiEndpoint "/m/pool/{{x}}">
+  ApiBackend balancer://plain/{{x}}
+</ApiEndpoint>
+""")
+    pool = "balancer://plain"
+    s = parse(scrape(gw).text)
+    for m in (a, b):
+        assert val(s, "apigw_member_requests_total", pool=pool,
+                   member=m.url) == 0
+    codes = [requests.get(gw.url("/m/pool/x"), timeout=10).status_code
+             for _ in range(6)]
+    assert sorted(codes) == [200] * 3 + [503] * 3, codes
+    s = settled(gw, lambda s: val(s, "apigw_member_requests_total",
+                                  pool=pool, member=b.url) == 3)
+    assert val(s, "apigw_member_requests_total", pool=pool,
+               member=a.url) == 3
+    assert val(s, "apigw_member_errors_total", pool=pool, member=a.url,
+               code="503") == 3
+    assert val(s, "apigw_member_requests_total", pool=pool,
+               member=b.url) == 3
+    # only the codes a member had: b has no error series at all
+    assert not [k for k in s if k[0] == "apigw_member_errors_total"
+                and dict(k[1])["member"] == b.url], s
+    b.kill()
+    a.mode("ok")
+    for _ in range(4):
+        assert requests.get(gw.url("/m/pool/x"), timeout=10).status_code \
+            == 200
+    text = scrape(gw).text
+    promtool(text)
+    s = parse(text)
+    assert val(s, "apigw_member_errors_total", pool=pool, member=b.url,
+               code="connect-refused") == 1
+    assert val(s, "apigw_member_requests_total", pool=pool,
+               member=b.url) == 4
+    assert val(s, "apigw_member_requests_total", pool=pool,
+               member=a.url) == 7
+    assert val(s, "apigw_member_errors_total", pool=pool, member=a.url,
+               code="503") == 3
+
+
 def test_response_cache_counters(backend, gateway):
     gw = gateway(SHMCB + METRICS + f"""
 <ApiEndpoint "/m/c/*" GET>
@@ -496,6 +551,31 @@ def test_response_cache_counters(backend, gateway):
     # hits never reach the backend
     assert val(s, "apigw_backend_duration_seconds_count",
                **ep("/m/c/*")) == 2
+    assert val(s, "apigw_cache_evictions_total") == 0
+
+
+def test_response_cache_evictions(backend, gateway):
+    """A store too small for what is stored drops older entries before
+    they expire: shmcb's own count of them, as the scrape reads it."""
+    gw = gateway(SHMCB + METRICS + f"""
+ApiCacheStore "shmcb:@RUN@/cache(65536)"
+<ApiEndpoint "/m/e/{{n}}" GET>
+  ApiBackend {backend.url}/__big/{{n}}
+  ApiCacheTTL 60s
+  ApiCache On
+</ApiEndpoint>
+""")
+    assert val(parse(scrape(gw).text), "apigw_cache_evictions_total") == 0
+    for n in range(3000, 3060):
+        assert get(gw, "/m/e/%d" % n).status_code == 200
+    text = scrape(gw).text
+    promtool(text)
+    s = parse(text)
+    assert val(s, "apigw_cache_stores_total") == 60
+    # 60 entries of 3 kB in 64 kB: most of them dropped to make room
+    assert 20 <= val(s, "apigw_cache_evictions_total") < 60
+    # the scrape's own answer carries none of the store's status text
+    assert "CacheDiscardCount" not in text
 
 
 def test_runtime_route_series(store_dir, gateway, backend):

@@ -259,3 +259,20 @@ def test_config_errors(configtest, line, message):
     ok, out = configtest(line + "\n")
     assert not ok
     assert message in out, out
+
+
+def test_default_service_name_and_the_drain_at_stop(backend, gateway,
+                                                     collector):
+    """Without service= the resource is "mod_apigw"; the spans of a
+    request answered just before httpd stops are sent as the child exits
+    (within its 2 s drain), not lost with the queue."""
+    gw = gateway(conf(backend, collector.url()).replace(" service=orders-gw",
+                                                        ""))
+    assert requests.get(gw.url("/v1/orders/8")).status_code == 200
+    time.sleep(0.2)             # its log_transaction, where spans are queued
+    assert gw.stop() == []
+    spans = collector.wait_spans(2, timeout=5)
+    assert len(spans) == 2
+    res = collector.docs[0]["resourceSpans"][0]["resource"]["attributes"]
+    assert {"key": "service.name",
+            "value": {"stringValue": "mod_apigw"}} in res
