@@ -123,6 +123,9 @@ static const apigw_rt_env_stats *env_stats(request_rec *r)
 /* {"status":..,"inUse":..,...}: fails while the builder has neither read
  * the store nor served the snapshot; degraded while the store does not
  * answer but routes loaded before (or the snapshot's) are served. */
+#define NO_TABLE "no route table loaded: the route store has not answered " \
+                 "and no snapshot of it is served"
+
 static check_status check_routes(request_rec *r, const char **json)
 {
     const apigw_rt_env_stats *st = env_stats(r);
@@ -135,7 +138,15 @@ static check_status check_routes(request_rec *r, const char **json)
     }
     source = st->from_snapshot ? "snapshot"
              : st->refreshed ? "store" : "none";
-    if (st->store_ok) {
+    if (!st->published) {
+        /* read, perhaps, but its table not served yet: the pools check
+         * must not wait for it either */
+        cs = CHECK_FAIL;
+        reason = st->refreshed ? "the route store was read; its table is "
+                                 "not served yet in this process"
+                               : NO_TABLE;
+    }
+    else if (st->store_ok) {
         cs = CHECK_PASS;
         reason = NULL;
     }
@@ -153,8 +164,7 @@ static check_status check_routes(request_rec *r, const char **json)
     }
     else {
         cs = CHECK_FAIL;
-        reason = "no route table loaded: the route store has not answered "
-                 "and no snapshot of it is served";
+        reason = NO_TABLE;
     }
     *json = apr_psprintf(r->pool, "{\"status\":\"%s\",\"inUse\":true,"
                          "\"environment\":%s,\"routes\":%" APR_UINT64_T_FMT

@@ -66,6 +66,7 @@ struct apigw_rt_env {
     volatile apr_uint64_t st_gen;          /* that table's generation */
     volatile apr_uint64_t st_refreshed;    /* apr_time_t; 0 never */
     volatile apr_uint32_t st_snapshot;     /* that table is the snapshot's */
+    volatile apr_uint32_t st_published;    /* a table of it is served */
 };
 typedef struct apigw_rt_env rt_env;
 
@@ -752,6 +753,7 @@ static void stats_published(rt_env *env)
                      (apr_uint64_t)apigw_rt_set_served(env->set));
     apr_atomic_set64(&env->st_gen, (apr_uint64_t)env->set_gen);
     apr_atomic_set32(&env->st_snapshot, env->snap ? 1 : 0);
+    apr_atomic_set32(&env->st_published, 1);
 }
 
 static void publish_all(rt_builder *b)
@@ -1052,6 +1054,7 @@ apr_array_header_t *apigw_rt_serve_stats(apr_pool_t *p, server_rec *s)
         st->refreshed = (apr_time_t)apr_atomic_read64(&env->st_refreshed);
         st->store_ok = apr_atomic_read32(&b->st_store_ok) != 0;
         st->from_snapshot = apr_atomic_read32(&env->st_snapshot) != 0;
+        st->published = apr_atomic_read32(&env->st_published) != 0;
     }
     return out;
 }

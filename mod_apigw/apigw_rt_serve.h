@@ -84,6 +84,9 @@ typedef struct {
                                  * succeeded */
     int from_snapshot;          /* the table being served came from the
                                  * snapshot file */
+    int published;              /* this child serves a table of it (the
+                                 * store read is not enough: the table
+                                 * built from it is published after) */
 } apigw_rt_env_stats;
 
 /* One element per environment this child serves (empty when runtime
