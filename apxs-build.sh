@@ -15,7 +15,7 @@ PYTHON=/usr/bin/python3      # Debian's interpreter: it has pytest and requests
 PACKAGES=(apache2 apache2-dev apache2-utils libapr1-dev libaprutil1-dev
           libpcre2-dev libjansson-dev libssl-dev libcmocka-dev gcc make
           pkg-config clang libclang-rt-14-dev python3 python3-pytest
-          python3-requests curl nginx-light wrk libhiredis-dev redis-server
+          python3-pytest-xdist python3-requests curl nginx-light wrk libhiredis-dev redis-server
           libcurl4-openssl-dev chromium python3-websocket
           libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql postgresql
           libyaml-dev    # libyaml: only test/fuzz/fuzz_encode reads YAML back
@@ -56,6 +56,11 @@ usage: ./apxs-build.sh [command]
               turn, --replay the seeds, or a depth campaign: --minutes N
               [--runs N] [--jobs N] [--merge] (all cores, one report line
               per target, failures minimized)
+  package [--test]
+              the Debian package libapache2-mod-apigw in build/package/
+              (dpkg-buildpackage; needs root for missing build tools);
+              --test then installs it, enables it in the system apache2,
+              calls it, and removes it (root; test/package/test_package.sh)
 EOF
 }
 
@@ -406,6 +411,65 @@ demo_all_alive() {
     done
 }
 
+# The numbered menu of curl commands, one capability each, in the order
+# of docs/tour.md (which shows what each answers).
+demo_menu() {
+    local g="http://127.0.0.1:$APIGW_PORT"
+    cat >&2 <<EOF
+
+The demo, one capability at a time (docs/tour.md shows the answers):
+
+ 1. index: what the demo serves, as JSON
+      curl -s $g/ | python3 -m json.tool
+ 2. an endpoint (one backend, Cache-Control from ApiCacheTTL)
+      curl -i $g/v1/users/alice
+ 3. aggregation: two backends called at once, merged
+      curl -i $g/v1/overview/alice
+ 4. timeout: a backend slower than the endpoint's 1s ApiTimeout: 504
+      curl -i $g/v1/slow
+ 5. rate limit: 5 a minute per client, the 6th is 429 with RateLimit headers
+      for i in 1 2 3 4 5; do curl -s -o /dev/null -w '%{http_code} ' $g/v1/limited; done; echo
+      curl -i $g/v1/limited
+ 6. circuit breaker: failures trip it (503 from the gateway), 5s later it recovers
+      for i in 1 2 3 4 5 6; do curl -s -o /dev/null -w '%{http_code} ' $g/v1/flaky/500; sleep 0.2; done; echo
+                                (five 500s from the backend, then 503: tripped)
+      curl -i $g/v1/flaky/200   (503 too, Retry-After: the backend is not called)
+      curl -s $g/breakers       (state "tripped")
+      sleep 5; for i in 1 2 3 4 5 6 7; do curl -s -o /dev/null -w '%{http_code} ' $g/v1/flaky/200; sleep 1; done; echo
+                                (503s, then more and more 200s: recovering, then standby)
+ 7. failover pool: its primary member is down (suspended); the secondary answers
+      curl -i $g/v1/inventory/42
+      curl -s $g/metrics | grep 'apigw_member_state{pool="balancer://inventory"' | grep ' 1\$'
+      $g/balancer-manager   (in a browser: the primary is "Init Err")
+ 8. CORS: a preflight answered by the gateway
+      curl -i -X OPTIONS -H 'Origin: https://app.example.com' -H 'Access-Control-Request-Method: PUT' -H 'Access-Control-Request-Headers: authorization' $g/v1/products/7
+ 9. response cache: the second call is X-Cache: HIT
+      curl -s -o /dev/null -D - $g/v1/prices/7; curl -s -o /dev/null -D - $g/v1/prices/7
+10. status pages: rate limits, breakers (JSON), balancer pools (HTML)
+      curl -s $g/ratelimit-status
+      curl -s $g/breakers
+      $g/balancer-manager   (in a browser)
+11. metrics (Prometheus)
+      curl -s $g/metrics | grep -E '^apigw_(requests_total|ratelimit_rejected_total|breaker_trips_total|cache_hits_total)' | grep -v ' 0\$'
+12. health: liveness and readiness
+      curl -i $g/health/live
+      curl -i $g/health/ready
+13. OpenAPI 3.1 description of the endpoints (here the paths it describes)
+      curl -s $g/openapi.json | python3 -c 'import json, sys; print(*json.load(sys.stdin)["paths"], sep="\\n")'
+14. runtime routes: one registered through the admin API, the list, a new one
+      curl -i $g/v2/users/alice
+      curl -s $g/admin/routes
+      curl -i -H 'Content-Type: application/json' -d '{"path":"/v2/orders","targetUrl":"http://127.0.0.1:$APIGW_DEMO_ORDERS_PORT/orders"}' $g/admin/routes
+      curl -i $g/v2/orders   (served at once)
+15. the same through GraphQL
+      curl -s -H 'Content-Type: application/json' -d '{"query":"{ routes(environment: \"default\") { id path targetUrl enabled } }"}' $g/admin/graphql
+16. the route console
+      $g/admin/   (in a browser)
+
+Ctrl-C stops the demo.
+EOF
+}
+
 cmd_demo() {
     cmd_deps
     cmd_build
@@ -421,22 +485,14 @@ cmd_demo() {
     DEMO_PIDS+=($!)
     (cmd_run "$TOP/conf/demo.conf") &
     DEMO_PIDS+=($!)
-    say "demo gateway on http://127.0.0.1:$APIGW_PORT/ - try:"
-    say "  curl -i http://127.0.0.1:$APIGW_PORT/v1/users/alice"
-    say "  curl -i http://127.0.0.1:$APIGW_PORT/v1/overview/alice   (two backends, merged)"
-    say "  curl -i 'http://127.0.0.1:$APIGW_PORT/v1/orders?status=open&debug=1'"
-    say "  curl -i -X DELETE http://127.0.0.1:$APIGW_PORT/v1/users/alice"
+    say "demo gateway on http://127.0.0.1:$APIGW_PORT/ (GET / lists its endpoints as JSON)"
     # in the background and waited for: a foreground command that handled
     # a Ctrl-C itself would keep this shell from running its INT trap
     (demo_runtime_route) &
     DEMO_HELPER=$!
     wait "$DEMO_HELPER" || true
     DEMO_HELPER=""
-    say "  curl -i http://127.0.0.1:$APIGW_PORT/v2/users/alice   (a runtime route, registered through the admin API)"
-    say "  curl -i http://127.0.0.1:$APIGW_PORT/admin/routes"
-    say "  curl -s -H 'Content-Type: application/json' -d '{\"query\":\"{ routes(environment: \\\"default\\\") { id path targetUrl enabled } }\"}' http://127.0.0.1:$APIGW_PORT/admin/graphql"
-    say "  http://127.0.0.1:$APIGW_PORT/admin/   (the console, in a browser)"
-    say "  curl -i -H 'Content-Type: application/json' -d '{\"path\":\"/v2/orders\",\"targetUrl\":\"http://127.0.0.1:$APIGW_DEMO_ORDERS_PORT/orders\"}' http://127.0.0.1:$APIGW_PORT/admin/routes"
+    demo_menu
     # until one of them ends (or a signal's trap stops them all); not
     # `wait -n`: it waits on when one of them ended before it was called
     while demo_all_alive; do
@@ -477,19 +533,38 @@ cmd_test() {
         || { say "include circles (above)"; rc=1; }
     check_exports || rc=1
 
-    say "integration tests"
-    (cd "$TOP" && "$PYTHON" -m pytest -q -p no:cacheprovider test/integration) \
-        | tee "$results/integration.log" || rc=1
-    say "integration tests under AddressSanitizer/UBSan"
-    (cd "$TOP" && ASAN=1 "$PYTHON" -m pytest -q -p no:cacheprovider test/integration) \
-        | tee "$results/integration-asan.log" || rc=1
+    # The integration suite, plain then under AddressSanitizer/UBSan: the
+    # tests side by side in APIGW_TEST_JOBS pytest-xdist workers (default
+    # 4 on any core count: most of a test's time is spent waiting on
+    # timeouts, windows and backoffs, not computing; loadgroup keeps the
+    # tests sharing a module-scoped fixture on one worker), then the tests
+    # marked serial (wall-clock bounds, exact rates under load) alone.
+    local jobs=${APIGW_TEST_JOBS:-4} asan log
+    for asan in 0 1; do
+        log=integration
+        if [ $asan = 1 ]; then
+            log=integration-asan
+            say "integration tests under AddressSanitizer/UBSan, $jobs at a time"
+        else
+            say "integration tests, $jobs at a time"
+        fi
+        (cd "$TOP" && ASAN=$asan "$PYTHON" -m pytest -q -p no:cacheprovider \
+            -n "$jobs" --dist loadgroup -m "not serial" test/integration) \
+            | tee "$results/$log.log" || rc=1
+        say "the timing-sensitive ones (marked serial), alone"
+        (cd "$TOP" && ASAN=$asan "$PYTHON" -m pytest -q -p no:cacheprovider \
+            -p no:xdist -m serial test/integration) \
+            | tee "$results/$log-serial.log" || rc=1
+    done
 
     say "fuzz corpus replay"
     "$TOP/test/fuzz/run.sh" --replay 2>&1 | tail -n 20 | tee "$results/fuzz.log" \
         || { say "fuzz replay failed"; rc=1; }
 
     "$PYTHON" "$TOP/test/summarize.py" "$results/unit.log" \
-        "$results/integration.log" "$results/integration-asan.log" || rc=1
+        "$results/integration.log" "$results/integration-serial.log" \
+        "$results/integration-asan.log" "$results/integration-asan-serial.log" \
+        || rc=1
     return $rc
 }
 
@@ -657,6 +732,75 @@ cmd_fuzz() {
     "$TOP/test/fuzz/run.sh" "$@"
 }
 
+# ---- package ----
+
+# What dpkg-buildpackage needs for debian/ (its Build-Depends, by package
+# name; dpkg-checkbuilddeps checks the exact list when it runs).
+PACKAGE_BUILD_DEPS=(dpkg-dev debhelper fakeroot build-essential apache2-dev
+                    libapr1-dev libaprutil1-dev libcurl4-openssl-dev
+                    libhiredis-dev libjansson-dev libpcre2-dev libssl-dev)
+
+# package [--test]: the Debian package libapache2-mod-apigw, built by
+# dpkg-buildpackage from a copy of the tree in $BUILD/package/mod-apigw
+# (its .deb, .buildinfo and .changes land in $BUILD/package/); lintian, when
+# installed, checks it and its errors fail the build. The .deb's path is
+# printed on stdout. --test then runs test/package/test_package.sh on it.
+cmd_package() {
+    local test=0 p missing=() out src version stamp deb start rc=0
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --test) test=1 ;;
+            *) die "usage: ./apxs-build.sh package [--test]" ;;
+        esac
+        shift
+    done
+    for p in "${PACKAGE_BUILD_DEPS[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+            || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        [ "$(id -u)" = 0 ] \
+            || die "missing Debian packages: ${missing[*]}. Run as root, or: sudo apt-get install ${missing[*]}"
+        say "installing: ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+    fi
+    start=$(date +%s)
+    out="$BUILD/package"
+    src="$out/mod-apigw"
+    rm -rf "$out"
+    mkdir -p "$src"
+    # the tree as it is now (uncommitted changes included), without what
+    # builds, runs and tests leave in it
+    tar -C "$TOP" --exclude=./.git --exclude=./build --exclude=./run \
+        --exclude=./test --exclude=__pycache__ --exclude=.pytest_cache \
+        --exclude=./debian/build -cf - . | tar -C "$src" -xf -
+    # a snapshot's version names its commit: 0.1.0+git20261207.0585f87
+    if stamp=$(git -C "$TOP" log -1 --format='%cd.%h' --date=format:%Y%m%d 2>/dev/null); then
+        version="$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)+git$stamp"
+        sed -i "1s/(\([^)]*\))/($version)/" "$src/debian/changelog"
+    fi
+    say "dpkg-buildpackage in $src (log: $out/build.log)"
+    (cd "$src" && dpkg-buildpackage -b -us -uc) > "$out/build.log" 2>&1 || {
+        tail -n 40 "$out/build.log" >&2
+        die "dpkg-buildpackage failed (above; the whole log: $out/build.log)"
+    }
+    deb=$(ls "$out"/libapache2-mod-apigw_*.deb)
+    say "built $deb in $(( $(date +%s) - start )) s"
+    if command -v lintian >/dev/null; then
+        lintian --fail-on error "$deb" > "$out/lintian.log" 2>&1 || rc=$?
+        sed 's/^/apxs-build: lintian: /' "$out/lintian.log" >&2
+        [ "$rc" = 0 ] || die "lintian found errors in $deb (above)"
+        say "lintian: no errors ($(grep -c '^W:' "$out/lintian.log") warnings)"
+    else
+        say "lintian is not installed: the package was not checked"
+    fi
+    printf '%s\n' "$deb"
+    if [ $test = 1 ]; then
+        "$TOP/test/package/test_package.sh" --deb "$deb"
+    fi
+}
+
 main() {
     local cmd=${1:-build}
     [ $# -gt 0 ] && shift
@@ -672,6 +816,7 @@ main() {
         check-krakend) cmd_check_krakend "$@" ;;
         openapi) cmd_openapi "$@" ;;
         conformance) cmd_conformance "$@" ;;
+        package) cmd_package "$@" ;;
         help|-h|--help) usage ;;
         *) usage; exit 2 ;;
     esac

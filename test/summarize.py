@@ -2,11 +2,15 @@
 """Adds up the summaries of the test runners (the unit runner's
 "unit: N passed, M failed" and pytest's "N passed, M failed, K skipped in
 Xs") into one closing line: "apigw: N passed, M failed[, K skipped]".
-Exits non-zero when a log has no summary or anything failed."""
+A suite run in parts (the integration tests in parallel with -m "not
+serial", then -m serial alone) gives a log per part: each counts its own
+tests, the deselected ones are the other part's and not counted. Exits
+non-zero when a log has no summary or anything failed."""
 import re
 import sys
 
 COUNTS = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed)")
+DESELECTED = re.compile(r"\b(\d+ deselected|no tests ran)\b.* in [\d.]+s\b")
 
 
 def summary_of(path):
@@ -16,7 +20,9 @@ def summary_of(path):
         return None
     for line in reversed(lines):
         found = COUNTS.findall(line)
-        if found and ("passed" in line or "failed" in line or "error" in line):
+        # a part may have selected none of the tests: "N deselected in Xs"
+        if (found and ("passed" in line or "failed" in line or "error" in line)
+                or DESELECTED.search(line)):
             return {kind.rstrip("s") if kind.startswith("error") else kind: int(n)
                     for n, kind in found}
     return None

@@ -17,8 +17,16 @@
 # in its error.log fail the test unless their tag is allowed with
 # @pytest.mark.allow_log("AH01102"); sanitizer reports and crashed children
 # always fail it.
+#
+# The suite runs in parallel under pytest-xdist (`-n 4`): every test has
+# its own tmp_path, run folders, backends and ports (free_port(): a band of
+# ports per worker), and session fixtures (the PostgreSQL cluster) are one
+# per worker. Tests whose assertions hold only on an unloaded machine
+# (wall-clock bounds, exact rates under load) carry
+# @pytest.mark.serial; `./apxs-build.sh test` runs them alone afterwards.
 import json
 import os
+import random
 import re
 import selectors
 import shutil
@@ -59,14 +67,105 @@ def pytest_configure(config):
         "allow_log(*tags, pattern=None): error-log tags (AHnnnnn, AGWnnnnn) "
         "at [warn] or worse that this test expects; pattern= a regex for "
         "untagged lines")
+    config.addinivalue_line(
+        "markers",
+        "serial: timing-sensitive (wall-clock bounds, exact rates, load "
+        "figures): `./apxs-build.sh test` runs these alone, after the "
+        "parallel (pytest-xdist) run of the others (-m serial / "
+        "-m 'not serial')")
+
+
+# Fixtures that change state shared by every test of the run, whose tests
+# must therefore never overlap: enterable_tmp_path (test_admin_api.py)
+# makes the folders above tmp_path enterable by httpd's children for the
+# test, then restores their modes, pytest's common basetemp included.
+SHARED_STATE_FIXTURES = ("enterable_tmp_path",)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """xdist_group marks for `-n N --dist loadgroup`, which runs the tests
+    of a group on one worker, one after the other: the tests using one of
+    SHARED_STATE_FIXTURES form a group; so do the tests of a module sharing
+    a module-scoped fixture (one demo serving every test of test_demo.py,
+    say), which is then set up once rather than once per worker and its
+    tests run in their order. Before pytest-xdist's own hook, which reads
+    the group marks."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("xdist_group"):
+            continue
+        shared = [f for f in SHARED_STATE_FIXTURES if f in info.names_closure]
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(shared[0]))
+            continue
+        for name in info.names_closure:
+            defs = info.name2fixturedefs.get(name)
+            if defs and defs[-1].scope == "module":
+                item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+                break
 
 
 # ---------------------------------------------------------------- helpers
 
+# Run alone, free_port() lets the kernel pick (a bind to port 0, from the
+# ephemeral range). Under pytest-xdist (PYTEST_XDIST_WORKER=gwN of
+# PYTEST_XDIST_WORKER_COUNT) each worker hands out ports from a band of its
+# own below the ephemeral range, in turn from a random start: two workers
+# never pick the same port between free_port() and the server's bind, and
+# no outgoing connection (its source port comes from the ephemeral range)
+# takes one in that gap. A candidate some other process holds (listening,
+# or in TIME_WAIT) fails its trial bind and is passed over.
+PORT_BANDS_START = 10000
+
+
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _worker_band():
+    m = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
+    if not m:
+        return None
+    n = int(m.group(1))
+    try:
+        count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", ""))
+    except ValueError:
+        count = n + 1
+    count = max(count, n + 1)
+    size = (_ephemeral_low() - PORT_BANDS_START) // count
+    if size < 200:
+        return None             # too many workers for bands: the kernel picks
+    low = PORT_BANDS_START + n * size
+    return low, low + size
+
+
+_PORT_BAND = _worker_band()
+_port_cursor = [None]
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    if _PORT_BAND is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    low, high = _PORT_BAND
+    if _port_cursor[0] is None:
+        _port_cursor[0] = random.randrange(low, high)
+    for _ in range(high - low):
+        port = _port_cursor[0]
+        _port_cursor[0] = low + (port + 1 - low) % (high - low)
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port in %d-%d" % (low, high - 1))
 
 
 def port_open(port, timeout=0.2):

@@ -321,6 +321,7 @@ def test_the_key_is_never_logged(store, backend, gateway):
 
 # ------------------------------------------------------------ at work
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_created_key_authenticates_within_a_second_revoked_401(keys_gw):
     gw, admin = keys_gw
     r = fresh_get(gw, "/ak/any", "agw_" + "x" * 43)

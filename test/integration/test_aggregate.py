@@ -172,6 +172,7 @@ def test_all_backends_failing_is_a_500_json_error(backend, gateway):
     assert "error" in r.json() or "message" in r.json()
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_slow_backend_is_cut_at_the_timeout(backend, gateway):
     gw = gateway(f"""
 <ApiEndpoint "/t">
@@ -324,6 +325,7 @@ def test_sequential_uses_fields_of_earlier_responses(backend, gateway):
     assert r.headers["X-Apigw-Completed"] == "false"
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_concurrent_calls_first_success_wins(backend, gateway):
     gw = gateway(f"""
 <ApiEndpoint "/race">

@@ -107,6 +107,7 @@ def path_of(r):
     return r.json()["path"]
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 @pytest.mark.allow_log("AH01102", "AH00898")
 def test_virtual_hosts(backend, gateway):
     gw = gateway(vhost_conf(backend), extra_ports=1)

@@ -54,6 +54,7 @@ def test_trips_and_refuses_without_contacting_the_backend(gateway, backend):
     assert s["admission"] == 0
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_trips_within_one_check_period(gateway, backend):
     """check=1s: the first request evaluates (too few requests yet), the
     next evaluation is due one period later; the breaker then trips at the

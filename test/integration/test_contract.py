@@ -4,6 +4,7 @@
 import threading
 import time
 
+import pytest
 import requests
 
 SHMCB = """<IfModule !socache_shmcb_module>
@@ -25,6 +26,7 @@ def refused_conf(b):
 """
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_a_refused_request_does_no_cache_work(backend, gateway):
     """While one request fills the cache for a URL (holding the fill
     lock, its backend slow), a request the rate limiter refuses for the

@@ -109,6 +109,7 @@ def test_a_chunked_body_cut_off_is_not_terminated_for_the_client(
     assert r.status_code == 200 and r.json()["path"] == "/after"
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 @pytest.mark.allow_log(*BROKEN_LOGS)
 def test_a_backend_stalling_mid_body_is_cut_at_the_timeout(backend, gateway, raw):
     gw = gateway(f"""

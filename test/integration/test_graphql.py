@@ -933,6 +933,7 @@ def hostile_documents():
     ]
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_hostile_documents_are_refused_quickly(roomy):
     g = roomy
     theirs = [(f.__name__, f().decode("utf-8"), None)
@@ -1226,6 +1227,7 @@ def fragment_bomb(levels):
     return "\n".join(parts)
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_fragment_bomb_is_refused_by_max_fields_quickly(api):
     g, _ = api
     bomb = fragment_bomb(30)              # 3^30 spreads
@@ -1332,6 +1334,7 @@ def spread_chain(n):
     return "{ ...f0 } " + " ".join(frags)
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_hostile_documents_cost_little(api):
     """Small documents that made the validator's or the executor's work
     grow faster than their size (a long list literal printed in a
@@ -1389,6 +1392,7 @@ def test_aliases_of_one_environment_read_it_once(api):
     assert len({json.dumps(v) for v in data.values()}) == 1
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_an_unused_chain_of_fragments_is_refused_too(api):
     g, _ = api
     frags = " ".join("fragment f%d on Query { ...f%d }" % (i, i + 1)

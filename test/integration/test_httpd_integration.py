@@ -59,6 +59,7 @@ def test_location_and_proxy_sections_merge_under_the_endpoint(backend, gateway):
     assert r.status_code == 200 and r.json()["path"] == "/keys/k1"
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 @pytest.mark.allow_log("AH01102", "AH00898")
 def test_api_timeout_bounds_a_balancer_backend(backend_factory, gateway):
     b1, b2 = backend_factory("b1"), backend_factory("b2")

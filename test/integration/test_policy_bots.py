@@ -209,6 +209,7 @@ def test_aggregating_endpoint(backend, gateway):
     assert backend.stats()["requests"] == before + 2
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 @pytest.mark.allow_log("AGW00651")
 def test_costly_pattern_is_bounded(backend, gateway):
     gw = gateway(bots_conf(backend))

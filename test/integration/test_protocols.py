@@ -830,6 +830,7 @@ def test_sse_cut_after_stream_idle_timeout(backend, gateway):
     assert r.status_code == 200 and r.json()["path"] == "/after"
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_sse_response_body_limit_counts_as_it_streams(backend, gateway):
     """ApiResponseBodyLimit counts an event stream as it passes: the
     events under the limit reach the client, then the stream is cut."""
@@ -865,6 +866,7 @@ def test_sse_head_and_short_streams(backend, gateway):
         assert r.status_code == 200 and r.text.count("data: ") == 2, r.text
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 @pytest.mark.allow_log("AH01102", "AH00898", "AH01110")
 def test_plain_response_stalling_is_still_cut_at_api_timeout(backend, gateway):
     """Regression guard: a JSON (non-stream) response stalling mid-body
@@ -1146,6 +1148,7 @@ Protocols h2c http/1.1
     assert "1000ms" in err.details(), err.details()
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_grpc_deadline_from_api_timeout(grpc_backend, gateway):
     """A backend slower than ApiTimeout 1s: DEADLINE_EXCEEDED naming
     1000ms, within about 1.5 s; the gateway serves on."""
@@ -1197,6 +1200,7 @@ def test_grpc_httpd_refusal_is_a_grpc_status(grpc_backend, gateway, tmp_path):
     assert meta.get("www-authenticate", "").startswith("Basic"), meta
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 @pytest.mark.allow_log("AH00957", "AH00959")
 def test_grpc_backend_down_is_unavailable(grpc_backend, gateway):
     """The gRPC backend stopped: UNAVAILABLE, answered at once."""
@@ -1270,6 +1274,7 @@ def _until_breaker_open(gw, payload, code, budget=5.0):
     ('"NetworkErrorRatio() > 0.5"', b"sleep:1200",
      grpc.StatusCode.DEADLINE_EXCEEDED),
 ], ids=["grpc-status-4xx", "timeouts"])
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_grpc_failures_trip_the_breaker(grpc_backend, gateway, breaker, payload,
                                         code):
     """A breaker on the gRPC endpoint judges calls by their gRPC outcome:

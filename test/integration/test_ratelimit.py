@@ -57,6 +57,7 @@ def test_default_burst_is_one(gateway, backend):
     expect_429(r, 6, 10)        # 6s to the next token
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_refill_above_and_below_one_second(gateway, backend):
     gw = gateway(proxied(backend,
                          "ApiRateLimit average=2 period=2s burst=2",

@@ -10,8 +10,13 @@ import signal
 import socket
 import time
 
+import pytest
+
 from conftest import SLOW
 from ratelimit_util import STATUS, burst_of, limit_status, proxied, status
+
+# waits measured to the tens of milliseconds: the module runs alone
+pytestmark = pytest.mark.serial
 
 ONE_CHILD = {"APIGW_SERVERS": "1"}
 

@@ -166,6 +166,7 @@ def test_valid_config_passes(configtest):
     assert ok, out
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 @pytest.mark.allow_log("AGW01005")
 def test_unresponsive_store_times_out(gateway, backend):
     # a listener that never answers: connecting works, the commands time out
@@ -246,6 +247,7 @@ ApiRateLimitTier plan gold average=3 burst=3
     assert r.status_code == 200 and r.headers["RateLimit-Limit"] == "1"
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_delay_on_redis(gateway, backend, redis):
     # a token every 500 ms, so that however slowly a busy machine gets the
     # requests to Redis, which ones wait and which are refused is the same

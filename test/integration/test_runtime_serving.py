@@ -346,6 +346,7 @@ def test_body_limits(served, backend):
     assert "larger than 1000 bytes" in doc["error"], doc
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 @pytest.mark.allow_log(*TIMEOUT_LOGS)
 def test_timeout(served, backend):
     gw, admin = served

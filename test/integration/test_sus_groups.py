@@ -105,6 +105,7 @@ def test_affinity_by_cookie_learned_from_the_member(members, gateway):
     assert len({member_of(gw) for _ in range(3)}) == 3
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_idempotent_request_replayed_others_not(members, gateway):
     a, b = members("a", "slow/2000"), members("b")
     gw = gateway(pool_conf([a.url, b.url], "failover",
@@ -136,6 +137,7 @@ def test_request_whose_connect_failed_is_sent_elsewhere(members, gateway):
     assert [h[1] for h in b.hits()] == ["POST"] * 3
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_retry_delay_between_attempts(members, gateway):
     a, b, c = members("a", "close"), members("b", "close"), members("c")
     gw = gateway(pool_conf([a.url, b.url, c.url], "failover",
@@ -149,6 +151,7 @@ def test_retry_delay_between_attempts(members, gateway):
     assert 0.29 <= tb - ta < 0.8, tb - ta
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_retries_stop_at_the_budget(members, gateway):
     ms = [members(n, "slow/3000") for n in "abcd"]
     gw = gateway(pool_conf([m.url for m in ms], "roundrobin",
@@ -175,6 +178,7 @@ def test_timeout_action_discard_closes_without_answer(members, gateway):
     gw.wait_access_log('"GET /p/x HTTP/1.1" 504')
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 def test_timeout_action_never_waits_for_the_member(members, gateway):
     a = members("a", "slow/2500")
     gw = gateway(pool_conf([a.url], "roundrobin",
@@ -222,6 +226,7 @@ ProxyPass /p balancer://pool
     assert r.status_code == 200 and r.headers["X-Member"] == "b"
 
 
+@pytest.mark.serial         # wall-clock bounds: run alone
 @pytest.mark.parametrize("within", ["", " within=10s"])
 def test_api_timeout_bounds_the_retries(members, gateway, within):
     """The endpoint's deadline bounds the attempts, also when within= is

@@ -8,6 +8,9 @@ import requests
 
 TIMEOUT_LOGS = ("AH01102", "AH00898")   # status line read failed; proxy error
 
+# timeouts measured on the wall clock: the module runs alone
+pytestmark = pytest.mark.serial
+
 
 def conf(b):
     return f"""
