@@ -40,7 +40,8 @@ usage: ./apxs-build.sh [command]
               balancers); everything else is supplied
   demo        deps + build + a demo gateway on 127.0.0.1:8080 (APIGW_PORT)
   test        deps + build + every test (unit, integration, integration
-              under ASan), ending with a summary line
+              under ASan: APIGW_TEST_JOBS workers, default 4, then the
+              tests marked serial alone), ending with a summary line
   bench [NAME] the gateway benchmark against plain mod_proxy and nginx, or
               test/bench/bench_NAME.sh; "bench all" runs every one
   check-krakend PATH [--print]
