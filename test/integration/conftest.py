@@ -73,6 +73,11 @@ def pytest_configure(config):
         "figures): `./apxs-build.sh test` runs these alone, after the "
         "parallel (pytest-xdist) run of the others (-m serial / "
         "-m 'not serial')")
+    # pytest-xdist's own, set by pytest_collection_modifyitems below: known
+    # also when xdist is not loaded (-p no:xdist, the serial part)
+    config.addinivalue_line(
+        "markers",
+        "xdist_group(name): tests run on one worker, one after the other")
 
 
 # Fixtures that change state shared by every test of the run, whose tests
