@@ -148,13 +148,18 @@ def admin_everywhere(gw, admin):
     pytest.fail("admin requests never reached both children")
 
 
-def wait_log(gw, needle, timeout=5.0):
+def wait_log(gw, needle, timeout=5.0, tag=None):
+    """The error-log lines holding needle, once one does (and, with tag,
+    once one of them also holds that log tag: the admin API logs a route's
+    id at once, a child reporting it only after its next refresh)."""
     deadline = time.monotonic() + timeout
-    while needle not in gw.error_log_text():
+    while True:
+        lines = [l for l in gw.error_log_text().splitlines() if needle in l]
+        if lines and (tag is None or any(tag in l for l in lines)):
+            return lines
         assert time.monotonic() < deadline, \
             "%r not logged:\n%s" % (needle, gw.error_log_text())
         time.sleep(0.02)
-    return [l for l in gw.error_log_text().splitlines() if needle in l]
 
 
 # ================================================================ policies
@@ -458,7 +463,7 @@ def test_balancer_target_naming_no_balancer(served, backend):
     assert r.status_code == 200 and r.json()["targetUrl"] \
         == "balancer://nope/x/{id}"
     # every child reports it, names the route and why; it is not served
-    lines = wait_log(gw, doc["id"])
+    lines = wait_log(gw, doc["id"], tag="AGW00715")
     bad = [l for l in lines if "AGW00715" in l]
     assert bad, lines
     assert "is not served" in bad[0] and "balancer" in bad[0], bad[0]
