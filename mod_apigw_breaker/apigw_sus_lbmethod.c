@@ -218,9 +218,3 @@ int apigw_sus_lbmethod_is_failover(const proxy_balancer *b)
 {
     return b->lbmethod == &apigw_sus_lbmethod_failover;
 }
-
-int apigw_sus_lbmethod_is_ours(const proxy_balancer *b)
-{
-    return b->lbmethod == &apigw_sus_lbmethod_failover
-           || b->lbmethod == &apigw_sus_lbmethod_roundrobin;
-}

@@ -11,9 +11,6 @@
  * change it)? */
 int apigw_sus_lbmethod_is_failover(const proxy_balancer *b);
 
-/* ...or either of this module's lbmethods? */
-int apigw_sus_lbmethod_is_ours(const proxy_balancer *b);
-
 /* The providers, registered as PROXY_LBMETHOD "failover" and
  * "roundrobin". */
 extern const proxy_balancer_method apigw_sus_lbmethod_failover;

@@ -2,9 +2,10 @@
  * apigw_ops_pools and apigw_ops_resume_member (apigw_contract.h,
  * registered in mod_apigw_breaker.c). A pool and its members are read
  * from mod_proxy_balancer's shared memory (synced as balancer-manager
- * syncs them), a member's suspension from its slot in the suspension
- * half's shared memory (apigw_sus_balancer.c); resuming is
- * apigw_sus_resume's. Nothing is kept here. */
+ * syncs them), a member's suspension and its request and error counters
+ * from its slot in the suspension half's shared memory
+ * (apigw_sus_balancer.c); resuming is apigw_sus_resume's. Nothing is kept
+ * here. */
 #include "apigw_sus_ops.h"
 #include "apigw_sus_balancer.h"
 #include "apigw_cb_status.h"
