@@ -233,13 +233,24 @@ depth_campaign() {
 
 mkdir -p "$OUT"
 failed=0
+# the targets are built side by side (JOBS at a time), their reports
+# printed in order afterwards
+for t in "${TARGETS[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+        wait -n
+    done
+    { build_target "$t"; echo $? > "$OUT/$t.built"; } >"$OUT/$t.build.out" 2>&1 &
+done
+wait
 built=()
 for t in "${TARGETS[@]}"; do
-    if build_target "$t"; then
+    cat "$OUT/$t.build.out"
+    if [ "$(cat "$OUT/$t.built" 2>/dev/null)" = 0 ]; then
         built+=("$t")
     else
         failed=$((failed + 1))
     fi
+    rm -f "$OUT/$t.built" "$OUT/$t.build.out"
 done
 TARGETS=("${built[@]}")
 

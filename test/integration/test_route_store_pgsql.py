@@ -13,12 +13,14 @@ from pg_util import pg_cluster  # noqa: F401  (fixture)
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-BINARY = os.path.join(TOP, "build", "unit", "test_route_store")
+# where ./apxs-build.sh test put it: $APIGW_BUILD_DIR/unit (build/unit)
+BINARY = os.path.join(os.environ.get("APIGW_BUILD_DIR") or
+                      os.path.join(TOP, "build"), "unit", "test_route_store")
 
 
 def test_route_store_on_postgresql(pg_cluster):  # noqa: F811
     if not os.access(BINARY, os.X_OK):
-        pytest.fail("%s is missing: run test/unit/run.sh build/unit first "
+        pytest.fail("%s is missing: run test/unit/run.sh on its folder first "
                     "(./apxs-build.sh test does)" % BINARY)
     pg_cluster.psql("CREATE DATABASE route_store_test")
     env = dict(os.environ)

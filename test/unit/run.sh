@@ -2,7 +2,7 @@
 # Unit test runner: builds every test/unit/test_*.c with cmocka, ASan and
 # UBSan against the pure sources (APR only, no httpd), runs each binary and
 # ends with one line "unit: N passed, M failed".
-# usage: test/unit/run.sh OUTDIR
+# usage: test/unit/run.sh OUTDIR (APIGW_UNIT_JOBS tests at a time: the cores)
 set -uo pipefail
 
 if [ $# -ne 1 ]; then
@@ -39,20 +39,12 @@ APR_LIBS=($(apr-1-config --link-ld --libs))
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:halt_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-passed=0
-failed=0
-broken=0
-shopt -s nullglob
-tests=("$HERE"/test_*.c)
-if [ ${#tests[@]} -eq 0 ]; then
-    echo "unit: no tests in $HERE"
-    echo "unit: 0 passed, 1 failed"
-    exit 1
-fi
+JOBS=${APIGW_UNIT_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
-for src in "${tests[@]}"; do
-    name=$(basename "$src" .c)
-    extra=()
+# run_one NAME: builds and runs one test; its report goes to OUT/NAME.out
+# and "PASSED FAILED BROKEN" to OUT/NAME.counts (several run side by side).
+run_one() {
+    local name=$1 src="$HERE/$1.c" extra=() f log rc p fl broken=0
     for f in $(sources_for "$name"); do
         extra+=("$TOP/$f")
     done
@@ -62,27 +54,60 @@ for src in "${tests[@]}"; do
             "${extra[@]}" "${APR_LIBS[@]}" $(libs_for "$name") -lcmocka >"$OUT/$name.build.log" 2>&1; then
         cat "$OUT/$name.build.log"
         echo "$name: BUILD FAILED"
-        broken=$((broken + 1))
-        failed=$((failed + 1))
-        continue
+        echo "0 1 1" > "$OUT/$name.counts"
+        return
     fi
     log="$OUT/$name.log"
     "$OUT/$name" >"$log" 2>&1
     rc=$?
     cat "$log"
-    # cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] M test(s), ..."
     p=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-    f=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    fl=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test.*/\1/p' "$log" | tail -n 1)
     p=${p:-0}
-    f=${f:-0}
-    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-        # crashed, or stopped by a sanitizer before cmocka could report
+    fl=${fl:-0}
+    if [ "$rc" -ne 0 ] && [ "$fl" -eq 0 ]; then
         echo "$name: exited with status $rc before reporting its results"
-        broken=$((broken + 1))
-        f=1
+        broken=1
+        fl=1
     fi
-    passed=$((passed + p))
-    failed=$((failed + f))
+    echo "$p $fl $broken" > "$OUT/$name.counts"
+}
+
+shopt -s nullglob
+tests=("$HERE"/test_*.c)
+if [ ${#tests[@]} -eq 0 ]; then
+    echo "unit: no tests in $HERE"
+    echo "unit: 0 passed, 1 failed"
+    exit 1
+fi
+
+names=()
+for src in "${tests[@]}"; do
+    name=$(basename "$src" .c)
+    names+=("$name")
+    rm -f "$OUT/$name.counts"
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+        wait -n
+    done
+    run_one "$name" >"$OUT/$name.out" 2>&1 &
+done
+wait
+
+# the reports in the tests' order, then the sum
+passed=0
+failed=0
+broken=0
+for name in "${names[@]}"; do
+    cat "$OUT/$name.out"
+    if read -r p fl b < "$OUT/$name.counts" 2>/dev/null; then
+        passed=$((passed + p))
+        failed=$((failed + fl))
+        broken=$((broken + b))
+    else
+        echo "$name: no result (the runner lost it)"
+        failed=$((failed + 1))
+        broken=$((broken + 1))
+    fi
 done
 
 echo "unit: $passed passed, $failed failed"
