@@ -152,12 +152,33 @@ build_module() {
              -Wno-missing-field-initializers "$@"; do
         flags+=("-Wc,$f")
     done
-    (cd "$obj" && apxs -c -n "${name#mod_}" "${flags[@]}" "${LDFLAGS_EXTRA[@]}" \
-        "${libs[@]}" -o "$name.la" ./*.c >"$obj/build.log" 2>&1) || {
-        cat "$obj/build.log" >&2
+    # The sources in as many shares as there are cores, each compiled by
+    # its own apxs (the throw-away .la it links is not used), then the
+    # module linked from all the objects.
+    local srcs=() share shares pids=() p rc=0 i
+    shares=$(nproc 2>/dev/null || echo 2)
+    (cd "$obj" && for f in ./*.c; do echo "$f"; done) > "$obj/sources"
+    mapfile -t srcs < "$obj/sources"
+    for ((share = 0; share < shares; share++)); do
+        local part=()
+        for ((i = share; i < ${#srcs[@]}; i += shares)); do
+            part+=("${srcs[i]}")
+        done
+        [ ${#part[@]} -gt 0 ] || continue
+        (cd "$obj" && apxs -c -n "${name#mod_}" "${flags[@]}" -o "share$share.la" \
+            "${part[@]}" >"$obj/build.$share.log" 2>&1) &
+        pids+=("$!")
+    done
+    for p in "${pids[@]}"; do
+        wait "$p" || rc=1
+    done
+    [ $rc = 0 ] && (cd "$obj" && apxs -c -n "${name#mod_}" "${flags[@]}" "${LDFLAGS_EXTRA[@]}" \
+        "${libs[@]}" -o "$name.la" "${srcs[@]/%.c/.lo}" >"$obj/build.log" 2>&1) || rc=1
+    if [ $rc != 0 ]; then
+        cat "$obj"/build*.log >&2
         rm -rf "$obj"
         die "building $name failed"
-    }
+    fi
     cp "$obj/.libs/$name.so" "$out/.$name.so.$$"
     mv -f "$out/.$name.so.$$" "$out/$name.so"
     printf '%s\n' "$stamp" > "$out/.$name.stamp"
