@@ -1,8 +1,8 @@
 # The route store's unit tests (test/unit/test_route_store.c) run again on
 # a real PostgreSQL: the private cluster of pg_util.py, a database of its
-# own. The unit step of ./apxs-build.sh test built the binary; this runs it
-# with APIGW_TEST_PGSQL, so the PostgreSQL variants run instead of
-# skipping.
+# own. The binary is built here by the unit runner (./apxs-build.sh test
+# runs the unit tests last); this runs it with APIGW_TEST_PGSQL, so the
+# PostgreSQL variants run instead of skipping.
 import os
 import re
 import subprocess
@@ -13,20 +13,21 @@ from pg_util import pg_cluster  # noqa: F401  (fixture)
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-# where ./apxs-build.sh test put it: $APIGW_BUILD_DIR/unit (build/unit)
-BINARY = os.path.join(os.environ.get("APIGW_BUILD_DIR") or
-                      os.path.join(TOP, "build"), "unit", "test_route_store")
+UNIT_RUNNER = os.path.join(TOP, "test", "unit", "run.sh")
 
 
-def test_route_store_on_postgresql(pg_cluster):  # noqa: F811
-    if not os.access(BINARY, os.X_OK):
-        pytest.fail("%s is missing: run test/unit/run.sh on its folder first "
-                    "(./apxs-build.sh test does)" % BINARY)
+def test_route_store_on_postgresql(pg_cluster, tmp_path):  # noqa: F811
+    built = subprocess.run([UNIT_RUNNER, str(tmp_path), "test_route_store"],
+                           capture_output=True, text=True, timeout=300)
+    binary = os.path.join(str(tmp_path), "test_route_store")
+    if not os.access(binary, os.X_OK):
+        pytest.fail("the unit runner built no test_route_store:\n"
+                    + built.stdout + built.stderr)
     pg_cluster.psql("CREATE DATABASE route_store_test")
     env = dict(os.environ)
     env["APIGW_TEST_PGSQL"] = pg_cluster.conninfo.replace(
         "dbname=postgres", "dbname=route_store_test")
-    p = subprocess.run([BINARY], env=env, capture_output=True, text=True,
+    p = subprocess.run([binary], env=env, capture_output=True, text=True,
                        timeout=300)
     out = p.stdout + p.stderr
     assert p.returncode == 0, out

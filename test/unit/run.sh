@@ -2,11 +2,12 @@
 # Unit test runner: builds every test/unit/test_*.c with cmocka, ASan and
 # UBSan against the pure sources (APR only, no httpd), runs each binary and
 # ends with one line "unit: N passed, M failed".
-# usage: test/unit/run.sh OUTDIR (APIGW_UNIT_JOBS tests at a time: the cores)
+# usage: test/unit/run.sh OUTDIR [TEST...] (every test_*.c, or those named;
+# APIGW_UNIT_JOBS at a time: the cores)
 set -uo pipefail
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 OUTDIR" >&2
+if [ $# -lt 1 ]; then
+    echo "usage: $0 OUTDIR [TEST...]" >&2
     exit 2
 fi
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -74,7 +75,15 @@ run_one() {
 }
 
 shopt -s nullglob
-tests=("$HERE"/test_*.c)
+if [ $# -gt 1 ]; then
+    tests=()
+    for name in "${@:2}"; do
+        [ -f "$HERE/${name%.c}.c" ] || { echo "no such unit test: $name" >&2; exit 2; }
+        tests+=("$HERE/${name%.c}.c")
+    done
+else
+    tests=("$HERE"/test_*.c)
+fi
 if [ ${#tests[@]} -eq 0 ]; then
     echo "unit: no tests in $HERE"
     echo "unit: 0 passed, 1 failed"
