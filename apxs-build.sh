@@ -41,9 +41,10 @@ usage: ./apxs-build.sh [command]
   run CONF    httpd in the foreground with CONF (Listen lines, endpoints,
               balancers); everything else is supplied
   demo        deps + build + a demo gateway on 127.0.0.1:8080 (APIGW_PORT)
-  test        deps + build + every test (unit, integration, integration
-              under ASan: APIGW_TEST_JOBS workers, default 4, then the
-              tests marked serial alone), ending with a summary line
+  test        deps + build + every test (integration: APIGW_TEST_JOBS
+              workers, default 4, then the tests marked serial alone;
+              the same under ASan; unit; fuzz replay), ending with a
+              summary line
   bench [NAME] the gateway benchmark against plain mod_proxy and nginx, or
               test/bench/bench_NAME.sh; "bench all" runs every one
   check-krakend PATH [--print]
@@ -69,9 +70,10 @@ EOF
 
 # ---- deps ----
 
+# missing_packages PACKAGE...: those not installed, one per line.
 missing_packages() {
     local p
-    for p in "${PACKAGES[@]}"; do
+    for p in "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
             || printf '%s\n' "$p"
     done
@@ -79,7 +81,7 @@ missing_packages() {
 
 cmd_deps() {
     local missing
-    missing=$(missing_packages)
+    missing=$(missing_packages "${PACKAGES[@]}")
     [ -z "$missing" ] && return 0
     if [ "$(id -u)" != 0 ]; then
         die "missing Debian packages: $(echo $missing). Run as root, or: sudo apt-get install $(echo $missing)"
@@ -587,11 +589,11 @@ idle_priority() {
     chrt -i -p 0 "$BASHPID" >/dev/null 2>&1 || renice -n 19 -p "$BASHPID" >/dev/null 2>&1 || true
 }
 
-# integration_parallel ASAN LOG: the integration suite against one build: the
-# tests side by side in APIGW_TEST_JOBS pytest-xdist workers (default 4
-# on any core count: a test's own time is mostly waiting; loadgroup keeps
-# the tests sharing a module-scoped fixture on one worker). Returns
-# non-zero when a test failed.
+# integration_parallel ASAN LOG: the integration suite against one build,
+# the tests side by side in APIGW_TEST_JOBS pytest-xdist workers (default
+# 4: they keep two cores busy, six are no faster; loadgroup keeps the
+# tests sharing a module-scoped fixture on one worker). Returns non-zero
+# when a test failed.
 integration_parallel() {
     local asan=$1 log=$2 jobs=${APIGW_TEST_JOBS:-4}
     (cd "$TOP" && ASAN=$asan "$PYTHON" -m pytest -q -p no:cacheprovider \
@@ -844,10 +846,7 @@ cmd_package() {
         esac
         shift
     done
-    for p in "${PACKAGE_BUILD_DEPS[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
-            || missing+=("$p")
-    done
+    mapfile -t missing < <(missing_packages "${PACKAGE_BUILD_DEPS[@]}")
     if [ ${#missing[@]} -gt 0 ]; then
         [ "$(id -u)" = 0 ] \
             || die "missing Debian packages: ${missing[*]}. Run as root, or: sudo apt-get install ${missing[*]}"

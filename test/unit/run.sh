@@ -62,11 +62,13 @@ run_one() {
     "$OUT/$name" >"$log" 2>&1
     rc=$?
     cat "$log"
+    # cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] M test(s), ..."
     p=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test.*/\1/p' "$log" | tail -n 1)
     fl=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test.*/\1/p' "$log" | tail -n 1)
     p=${p:-0}
     fl=${fl:-0}
     if [ "$rc" -ne 0 ] && [ "$fl" -eq 0 ]; then
+        # crashed, or stopped by a sanitizer before cmocka could report
         echo "$name: exited with status $rc before reporting its results"
         broken=1
         fl=1
