@@ -70,12 +70,16 @@ EOF
 
 # ---- deps ----
 
-# missing_packages PACKAGE...: those not installed, one per line.
+# missing_packages PACKAGE...: those not installed, one per line (one
+# dpkg-query for all: the tests' demo runs this too).
 missing_packages() {
-    local p
+    local -A installed=()
+    local status name p
+    while read -r status name; do
+        [ "$status" = ii ] && installed[$name]=1
+    done < <(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "$@" 2>/dev/null)
     for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
-            || printf '%s\n' "$p"
+        [ -n "${installed[$p]:-}" ] || printf '%s\n' "$p"
     done
 }
 

@@ -39,9 +39,10 @@ import time
 import pytest
 import requests
 
+import forked_backends
+
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD_SCRIPT = os.path.join(TOP, "apxs-build.sh")
-BACKEND_PY = os.path.join(TOP, "test", "backends", "backend.py")
 PYTHON = "/usr/bin/python3"
 REAL_HTTPD = os.environ.get("HTTPD_BIN", "/usr/sbin/apache2")
 ASAN = os.environ.get("ASAN", "0") == "1"
@@ -73,6 +74,11 @@ def pytest_configure(config):
         "figures): `./apxs-build.sh test` runs these alone, after the "
         "parallel (pytest-xdist) run of the others (-m serial / "
         "-m 'not serial')")
+    config.addinivalue_line(
+        "markers",
+        "children(n): the test's gateways start n child processes (default "
+        "1): for what only shows across children (shared memory, each "
+        "child's own reload); a gateway's env= still decides")
     # pytest-xdist's own, set by pytest_collection_modifyitems below: known
     # also when xdist is not loaded (-p no:xdist, the serial part)
     config.addinivalue_line(
@@ -188,9 +194,11 @@ def gateway_env(extra=None):
     httpd commands only: preloaded for the whole script, every grep and
     dirname it runs would start the sanitizer too (0.4 s of each start)."""
     env = dict(os.environ)
-    # 2 x 32 threads (not the 2 x 128 of production tuning): enough for
-    # every test's clients, and each is dear to start and stop (more so
-    # under the sanitizers)
+    # One child of 32 threads (not the 2 x 128 of production tuning):
+    # enough for every test's clients, and each child is dear to start and
+    # stop (more so under the sanitizers); tests of what happens across
+    # children ask for more with @pytest.mark.children(n) or env=
+    env.setdefault("APIGW_SERVERS", "1")
     env.setdefault("APIGW_THREADS", "32")
     if ASAN:
         env.pop("LD_PRELOAD", None)
@@ -291,16 +299,21 @@ def read_port_line(proc, what):
 
 
 class Backend:
-    """One backend.py process on a free port."""
+    """One backend.py process on a free port, forked by the worker's
+    zygote (forked_backends.py)."""
 
     def __init__(self, workdir, name="backend"):
         self.name = name
         self.log_path = os.path.join(workdir, "backend-%s.log" % name)
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [PYTHON, BACKEND_PY, "--port", "0", "--name", name],
-            stdout=subprocess.PIPE, stderr=self._log, start_new_session=True)
-        self.port = read_port_line(self.proc, "backend.py")
+        open(self.log_path, "wb").close()
+        self.proc = forked_backends.spawn(
+            "backend.py", ["--port", "0", "--name", name], self.log_path)
+        line = self.proc.readline(10)
+        m = re.match(rb"PORT (\d+)", line)
+        if not m:
+            end_process(self.proc)
+            raise RuntimeError("backend.py did not report its port: %r" % line)
+        self.port = int(m.group(1))
         self.url = "http://127.0.0.1:%d" % self.port
         self._probes = 0          # our own /__stats calls, not counted
 
@@ -318,8 +331,6 @@ class Backend:
 
     def stop(self):
         end_process(self.proc)
-        self.proc.stdout.close()
-        self._log.close()
         assert self.proc.poll() is not None, "backend %s still running" % self.name
         assert not port_open(self.port), \
             "something still listens on backend %s's port %d" % (self.name, self.port)
@@ -608,7 +619,11 @@ def gateway_factory(request, tmp_path):
     """gateway_factory(conf_text, extra_ports=0, env=None) -> Gateway."""
     made = _gateways(request.node)
 
+    children = request.node.get_closest_marker("children")
+
     def make(conf_text, extra_ports=0, env=None):
+        if children is not None:
+            env = dict({"APIGW_SERVERS": str(children.args[0])}, **(env or {}))
         gw = Gateway(str(tmp_path), conf_text, len(made), extra_ports, env)
         made.append(gw)
         return gw.start()

@@ -5,7 +5,6 @@ import http.client
 import json
 import os
 import re
-import selectors
 import signal
 import subprocess
 import threading
@@ -15,9 +14,8 @@ import urllib.parse
 import pytest
 import requests
 
-from conftest import PYTHON, TOP, port_open
-
-MEMBER_PY = os.path.join(TOP, "test", "backends", "member.py")
+import forked_backends
+from conftest import port_open
 
 # mod_proxy's own lines when members fail: connect refused (AH00957,
 # AH00959, AH01114), status line not read (AH01102, AH00898), response
@@ -37,43 +35,25 @@ class Member:
         self.workdir = workdir
         self.port = port
         self.proc = None
-        self._log = None
         self.start(mode)
 
     def start(self, mode="ok"):
-        self._log = open(os.path.join(self.workdir, "member-%s.log" % self.name), "ab")
+        log = os.path.join(self.workdir, "member-%s.log" % self.name)
         deadline = time.monotonic() + 10
         while True:
-            self.proc = subprocess.Popen(
-                [PYTHON, MEMBER_PY, "--port", str(self.port), "--name", self.name,
-                 "--mode", mode],
-                stdout=subprocess.PIPE, stderr=self._log, start_new_session=True)
-            line = self._read_line()
+            self.proc = forked_backends.spawn(
+                "member.py", ["--port", str(self.port), "--name", self.name,
+                              "--mode", mode], log)
+            line = self.proc.readline(10)
             m = re.match(rb"PORT (\d+)", line)
             if m:
                 self.port = int(m.group(1))
                 self.url = "http://127.0.0.1:%d" % self.port
                 return self
             self.proc.wait()
-            self.proc.stdout.close()
             if time.monotonic() > deadline:
                 raise RuntimeError("member %s did not start: %r" % (self.name, line))
             time.sleep(0.1)          # the old process's port not free yet
-
-    def _read_line(self):
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 10
-        line = b""
-        while time.monotonic() < deadline and not line.endswith(b"\n"):
-            if not sel.select(timeout=deadline - time.monotonic()):
-                break
-            ch = os.read(self.proc.stdout.fileno(), 1)
-            if not ch:
-                break
-            line += ch
-        sel.close()
-        return line
 
     def _ctl(self, path):
         r = requests.get(self.url + "/__ctl/" + path, timeout=5,
@@ -93,17 +73,12 @@ class Member:
 
     def kill(self, sig=signal.SIGKILL):
         if self.proc.poll() is None:
-            os.kill(self.proc.pid, sig)
+            self.proc.send_signal(sig)
             self.proc.wait(timeout=10)
-        self.proc.stdout.close()
-        self._log.close()
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.kill(signal.SIGTERM)
-        elif self.proc and not self.proc.stdout.closed:
-            self.proc.stdout.close()
-            self._log.close()
 
 
 @pytest.fixture

@@ -980,6 +980,7 @@ def test_40_sequential_registrations_over_fresh_connections(admin):
     assert sorted(d["id"] for d in listed) == sorted(ids)
 
 
+@pytest.mark.children(2)
 def test_concurrent_registrations_all_succeed(admin):
     """Writers at the same time, in both children and in several threads
     of each: each write answered 201 and stored once."""

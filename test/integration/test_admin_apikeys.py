@@ -29,6 +29,9 @@ from test_admin_api import (Admin, admin_conf, assert_json_error,  # noqa: F401
                             enterable_tmp_path, route, store_dir)
 from test_runtime_routes import store  # noqa: F401  (fixture)
 
+# two children: a key's change reaches every child
+pytestmark = pytest.mark.children(2)
+
 AUDIT = "AGW00700"
 KEY_FORMAT = re.compile(r"^agw_[A-Za-z0-9_-]{43}$")
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")

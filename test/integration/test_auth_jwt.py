@@ -814,6 +814,7 @@ def test_jwks_https_certificate_is_verified(jwks_backend, backend, gateway,
     assert backend.stats()["requests"] == before
 
 
+@pytest.mark.children(2)
 def test_key_rotation(jwks_backend, backend, gateway):
     K = keys()
     refresh = 2

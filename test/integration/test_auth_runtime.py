@@ -16,6 +16,9 @@ from test_admin_api import Admin, admin_conf, store_dir  # noqa: F401
 from test_runtime_routes import store  # noqa: F401 (fixture)
 from auth_util import poll_until
 
+# two children: every child serves the registered routes
+pytestmark = pytest.mark.children(2)
+
 
 def protected_conf(store, keyfile, apikeys):
     return admin_conf(store, f"""

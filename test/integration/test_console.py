@@ -36,6 +36,9 @@ from sus_util import MEMBER_FAILURE_TAGS, members  # noqa: F401 (fixture)
 from test_admin_api import Admin, admin_conf, store_dir  # noqa: F401 (fixture)
 from test_runtime_routes import store  # noqa: F401 (fixture)
 
+# two children: every child serves what the console changed
+pytestmark = pytest.mark.children(2)
+
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; "
        "img-src 'self' data:; connect-src 'self'; form-action 'none'; "
        "frame-ancestors 'none'; base-uri 'none'")

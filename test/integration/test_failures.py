@@ -75,6 +75,7 @@ def test_backend_dropping_on_a_kept_alive_client_connection_closes_it(
     assert r.status_code == 200 and r.json()["path"] == "/after"
 
 
+@pytest.mark.children(2)
 @pytest.mark.allow_log(*BROKEN_LOGS)
 def test_backend_dying_mid_body_truncates_and_the_child_survives(
         backend, gateway, raw):

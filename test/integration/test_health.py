@@ -19,6 +19,9 @@ from sus_util import MEMBER_FAILURE_TAGS, BalancerManager, members  # noqa: F401
 from test_admin_api import Admin, admin_conf, route, store_dir  # noqa: F401
 from test_runtime_routes import store  # noqa: F401 (fixture)
 
+# two children: every child sees the pools' states
+pytestmark = pytest.mark.children(2)
+
 HEALTH = """<Location "/__health">
   SetHandler apigw-health
 </Location>

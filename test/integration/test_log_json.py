@@ -8,6 +8,7 @@ import os
 import re
 import time
 
+import pytest
 import requests
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "conf",
@@ -99,6 +100,7 @@ def test_a_request_through_an_endpoint(backend, gateway):
     assert re.fullmatch(r"[0-9a-f]{16}", e["span_id"])
 
 
+@pytest.mark.children(2)
 def test_cache_and_rate_limit_decisions(backend, gateway):
     gw = gateway(conf(backend))
     for _ in range(2):

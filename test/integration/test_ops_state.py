@@ -20,7 +20,9 @@ from conftest import free_port
 from sus_util import MEMBER_FAILURE_TAGS, members  # noqa: F401 (fixture)
 from test_admin_api import store_dir  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.allow_log(*(MEMBER_FAILURE_TAGS + UNREACHABLE_LOGS))
+# two children: every child sees the actions' effect
+pytestmark = [pytest.mark.allow_log(*(MEMBER_FAILURE_TAGS + UNREACHABLE_LOGS)),
+              pytest.mark.children(2)]
 
 RFC3339_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

@@ -121,6 +121,7 @@ RemoteIPInternalProxy 127.0.0.1
     assert get(gw, "/rl/", four).status_code == 429
 
 
+@pytest.mark.children(2)
 def test_limits_are_shared_by_all_children(gateway, backend):
     # Each round sends 30 concurrent requests on 30 connections with a key
     # of its own; exactly 5 pass. A round in which both children served at

@@ -42,6 +42,7 @@ CASES = [
 ]
 
 
+@pytest.mark.children(2)
 @pytest.mark.parametrize("mpm,average,period,burst,period_text", CASES,
                          ids=[c[0] for c in CASES])
 def test_admitted_is_exact(gateway, backend, mpm, average, period, burst,

@@ -18,6 +18,9 @@ from test_admin_api import (Admin, assert_json_error,  # noqa: F401
 from test_runtime_serving import (PIDLOG, SHMCB, admin_everywhere, echo_path,
                                   fresh, pids, served_everywhere, status_is)
 
+# two children: every child of both gateways follows the store
+pytestmark = pytest.mark.children(2)
+
 ADMIN = """
 LogLevel warn apigw:notice
 <Location "/admin">

@@ -23,6 +23,9 @@ from breaker_util import (FAIL, OK, STATUS_LOCATION, TRIPPED,
 from test_admin_api import (Admin, admin_conf, assert_json_error, route,
                             store_dir)  # noqa: F401 (fixture)
 
+# two children: every child serves the routes and shares their buckets
+pytestmark = pytest.mark.children(2)
+
 # how long a registered or changed route may take to be served
 PROPAGATION = 2.0
 

@@ -13,6 +13,9 @@ import requests
 from test_admin_api import (Admin, admin_conf, assert_json_error, route,
                             store_dir)  # noqa: F401 (fixture)
 
+# two children: every child serves the registered routes
+pytestmark = pytest.mark.children(2)
+
 SERVE_BUDGET = 0.05 * 10       # seconds; the bench measures the real p99
 
 

@@ -27,6 +27,9 @@ from test_admin_api import (Admin, admin_conf, assert_json_error, route,
                             store_dir)  # noqa: F401 (fixture)
 from test_runtime_routes import store  # noqa: F401 (fixture)
 
+# two children: every child follows the store
+pytestmark = pytest.mark.children(2)
+
 # how long a change through the admin API may take to be served by every
 # child (the brief of this feature: 0.5 s)
 BUDGET = 0.5

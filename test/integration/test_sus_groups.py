@@ -13,7 +13,9 @@ import requests
 from conftest import raw_get
 from sus_util import MEMBER_FAILURE_TAGS, members  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.allow_log(*MEMBER_FAILURE_TAGS)
+# two children: round robin across children
+pytestmark = [pytest.mark.allow_log(*MEMBER_FAILURE_TAGS),
+              pytest.mark.children(2)]
 
 
 def member_of(gw, path="/p/x", **kw):

@@ -99,6 +99,7 @@ def test_a_timed_out_connection_is_not_reused(backend, gateway):
         assert r.status_code == 200 and r.json()["path"] == "/later"
 
 
+@pytest.mark.children(2)
 def test_kept_alive_backend_connections_are_reused(backend, gateway):
     gw = gateway(conf(backend))
     start = backend.stats()

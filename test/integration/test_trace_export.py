@@ -195,6 +195,7 @@ def test_unsampled_traces_are_not_exported(backend, gateway, collector):
     assert {s["traceId"] for s in spans} == {CLIENT_TRACE}
 
 
+@pytest.mark.children(2)
 def test_many_requests_are_batched(backend, gateway, collector):
     gw = gateway(conf(backend, collector.url()))
     s = requests.Session()
