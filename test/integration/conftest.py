@@ -93,6 +93,21 @@ def pytest_configure(config):
 SHARED_STATE_FIXTURES = ("enterable_tmp_path",)
 
 
+# The modules with the longest tests (a test or a group of 10-35 s, mostly
+# waiting), handed out first: the workers then end together on short tests
+# instead of three idling while one finishes a long one (measured: ~20 s
+# of a pass). The others keep their order; so do the tests of a module.
+LONG_FIRST = ("test_route_store_pgsql", "test_demo", "test_sus_suspension",
+              "test_console", "test_runtime_serving", "test_ratelimit_redis",
+              "test_auth_jwt", "test_admin_apikeys", "test_policy_cors",
+              "test_breaker_states", "test_runtime_fleet", "test_protocols")
+
+
+def _long_first(item):
+    name = item.module.__name__ if getattr(item, "module", None) else ""
+    return LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """xdist_group marks for `-n N --dist loadgroup`, which runs the tests
@@ -102,6 +117,7 @@ def pytest_collection_modifyitems(config, items):
     say), which is then set up once rather than once per worker and its
     tests run in their order. Before pytest-xdist's own hook, which reads
     the group marks."""
+    items.sort(key=_long_first)
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
         if info is None or item.get_closest_marker("xdist_group"):

@@ -3,21 +3,26 @@
 # python3-websocket, no other moving part), and a tiny page server that
 # gives the browser an origin of its own.
 #
-#   with Chromium(tmp) as browser:
+#   def test_x(gateway, pages, browser):
 #       page = browser.open("http://127.0.0.1:%d/" % pages.port)
 #       result = page.fetch(gw.url("/v1/x"), {"headers": {"X-Custom": "1"}})
 #       assert result["ok"] and result["status"] == 200
+#
+# `browser` is a browser context of its own (cookies, caches, connections)
+# in one Chromium per pytest worker, started by the first test that needs it.
 #
 # The browser resolves *.example.test to 127.0.0.1 and nothing else, so no
 # test traffic leaves the machine. A missing browser (APIGW_CHROMIUM,
 # /usr/bin/chromium by default) or python3-websocket fails the test: the
 # test command installs both.
+import atexit
 import http.server
 import json
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.request
@@ -194,6 +199,11 @@ class Chromium:
         pytest.fail("chromium (%s) did not start: %s" % (CHROMIUM, out),
                     pytrace=False)
 
+    def browser_ws_url(self):
+        with urllib.request.urlopen("http://127.0.0.1:%d/json/version"
+                                    % self.port, timeout=10) as resp:
+            return json.loads(resp.read())["webSocketDebuggerUrl"]
+
     def open(self, url):
         req = urllib.request.Request(
             "http://127.0.0.1:%d/json/new?about:blank" % self.port, method="PUT")
@@ -238,7 +248,63 @@ def pages():
     s.stop()
 
 
+class BrowserContext:
+    """A browser context of the worker's Chromium (shared_chromium()):
+    cookies, caches (the CORS preflight cache too), storage and
+    connections of its own, as a fresh browser would have; its tabs close
+    with it. Opens tabs like Chromium.open."""
+
+    def __init__(self, chromium):
+        self.chromium = chromium
+        self.control = Page(chromium.browser_ws_url())
+        self.id = self.control.call("Target.createBrowserContext",
+                                    {"disposeOnDetach": True})["browserContextId"]
+        self.pages = []
+
+    def open(self, url):
+        target = self.control.call("Target.createTarget", {
+            "url": "about:blank", "browserContextId": self.id})["targetId"]
+        page = Page("ws://127.0.0.1:%d/devtools/page/%s"
+                    % (self.chromium.port, target))
+        self.pages.append(page)
+        page.navigate(url)
+        return page
+
+    def close(self):
+        for p in self.pages:
+            p.close()
+        try:
+            self.control.call("Target.disposeBrowserContext",
+                              {"browserContextId": self.id}, timeout=10)
+        finally:
+            self.control.close()
+
+
+_shared = None
+
+
+def shared_chromium():
+    """One Chromium per pytest worker, started on first use and stopped
+    when the worker exits: a start costs seconds of CPU, a context
+    (BrowserContext) next to nothing."""
+    global _shared
+    if _shared is not None and _shared.proc.poll() is not None:
+        _shared = None              # it died: the next test gets a new one
+    if _shared is None:
+        workdir = tempfile.mkdtemp(prefix="apigw-chromium-")
+        _shared = Chromium(workdir).__enter__()
+        atexit.register(_stop_shared, _shared, workdir)
+    return _shared
+
+
+def _stop_shared(chromium, workdir):
+    chromium.__exit__(None, None, None)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 @pytest.fixture
-def browser(tmp_path):
-    with Chromium(str(tmp_path)) as b:
-        yield b
+def browser():
+    """A browser context of its own in the worker's Chromium."""
+    ctx = BrowserContext(shared_chromium())
+    yield ctx
+    ctx.close()

@@ -31,7 +31,7 @@ import pytest
 import requests
 
 from conftest import TOP
-from policy_util import Chromium
+from policy_util import browser  # noqa: F401 (fixture)
 from sus_util import MEMBER_FAILURE_TAGS, members  # noqa: F401 (fixture)
 from test_admin_api import Admin, admin_conf, store_dir  # noqa: F401 (fixture)
 from test_runtime_routes import store  # noqa: F401 (fixture)
@@ -223,12 +223,6 @@ class ConsolePage:
 
 def console_conf(store, extra=""):
     return admin_conf(store, extra)
-
-
-@pytest.fixture
-def browser(tmp_path):
-    with Chromium(str(tmp_path)) as b:
-        yield b
 
 
 @pytest.fixture
