@@ -1,8 +1,10 @@
-# Fixtures of the integration suite: real backend processes (backend.py),
-# real gateways started through `./apxs-build.sh run` (with or without
-# ASAN=1), a configtest helper that goes through the same script, a raw
-# HTTP client for requests the `requests` library would normalise, and the
-# error-log check every gateway gets when its test ends.
+# Fixtures of the integration suite: real backend processes (backend.py,
+# forked by the worker's zygote: forked_backends.py), real gateways of one
+# child process (more with @pytest.mark.children(n)) started through
+# `./apxs-build.sh run` (with or without ASAN=1), a configtest helper that
+# goes through the same script, a raw HTTP client for requests the
+# `requests` library would normalise, and the error-log check every gateway
+# gets when its test ends.
 #
 #   def test_x(backend, gateway):
 #       gw = gateway(f'''
