@@ -25,11 +25,11 @@ import pytest
 from ratelimit_util import (ARRIVALS_LOG, STATUS, hammer, limit_status,
                             logged_arrivals, proxied, reference_bucket)
 
-# 16 clients hammering for 8 s: a load of their own, measured to 2 %;
+# 16 clients hammering for 5 s: a load of their own, measured to 2 %;
 # the module runs alone
 pytestmark = pytest.mark.serial
 
-SECONDS = 8
+SECONDS = 5
 CLIENTS = 16
 
 # bursts of 0.6 s of tokens: a client paused that long by a busy machine
