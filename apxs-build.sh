@@ -167,7 +167,8 @@ build_module() {
     fi
     # A private folder per build, so builds running side by side never
     # share objects; the module is moved into place atomically. The
-    # sources are copied there: common/ files include the module's headers.
+    # sources are copied there, common/'s beside the module's own (which
+    # include its headers as neighbours).
     mkdir -p "$out/obj"
     obj=$(mktemp -d "$out/obj/$name.XXXXXX")
     cp "$TOP/$name"/*.c "$TOP/common"/*.c "$obj/"
