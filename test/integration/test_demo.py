@@ -91,9 +91,13 @@ def started_demo(tmp_path):
         shutil.rmtree(run, ignore_errors=True)
 
 
-def assert_all_gone(proc, ports, out, run):
+# connect() refused, the worker put in error, no connection to the backend
+DEAD_BACKEND_LOGS = ("AH00957", "AH00959", "AH01114")
+
+
+def assert_all_gone(proc, ports, out, run, allow=()):
     """The script ended, nothing of its group runs, no port is held, and
-    httpd logged nothing at warn or worse."""
+    httpd logged nothing at warn or worse (but the log tags in allow)."""
     try:
         proc.wait(timeout=STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -109,8 +113,9 @@ def assert_all_gone(proc, ports, out, run):
         assert not port_open(port), "%s (%d) still answers" % (name, port)
     assert "demo stopped" in out.read_text()
     for log in glob.glob(os.path.join(run, "error.log")):
-        bad = [line for line in open(log) if ":warn]" in line
-               or ":error]" in line or ":crit]" in line or ":emerg]" in line]
+        bad = [line for line in open(log) if (":warn]" in line
+               or ":error]" in line or ":crit]" in line or ":emerg]" in line)
+               and not any(tag in line for tag in allow)]
         assert not bad, "".join(bad)
 
 
@@ -136,7 +141,10 @@ def test_a_dead_backend_stops_the_demo(demo):
         capture_output=True, text=True).stdout.split()
     assert len(users) == 1, users
     os.kill(int(users[0]), signal.SIGKILL)
-    assert_all_gone(proc, ports, out, run)
+    # a request still queued in httpd when the backend died (one the
+    # start-up loop above gave up on, on a busy machine) finds it refusing
+    # connections: mod_proxy says so, as it must
+    assert_all_gone(proc, ports, out, run, allow=DEAD_BACKEND_LOGS)
 
 
 # ---- the menu: each item shows what it says ----
